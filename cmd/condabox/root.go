@@ -1,0 +1,27 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// version is set at link time: -ldflags "-X main.version=1.2.3".
+var version = "0.1.0-dev"
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "condabox",
+		Short: "Conda environments and OCI images, in one static binary",
+		Long: `condabox manages conda environments like micromamba (same flags, same prefix
+layout), is the entrypoint of micromamba-style base images, and builds small,
+reproducible OCI images from environment files without Docker.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetVersionTemplate("condabox {{.Version}}\n")
+	return root
+}
