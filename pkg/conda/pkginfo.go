@@ -1,6 +1,10 @@
 package conda
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
 
 // Types of the files in a conda package's info/ directory. index.json is a
 // PackageRecord; the others are below. JSON keys are conda's.
@@ -90,4 +94,22 @@ func (e PathEntry) MarshalJSON() ([]byte, error) {
 		plain
 		SizeInBytes int64 `json:"size_in_bytes"`
 	}{plain(e), e.SizeInBytes})
+}
+
+// Fields returns the record's JSON object as a map. encoding/json writes a
+// map with sorted keys, which is how conda writes info/index.json and
+// repodata.json; encoders of other formats (msgpack shards) can walk it.
+// Numbers are json.Number so integers survive unchanged.
+func (r *PackageRecord) Fields() (map[string]any, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", r.Dist(), err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("record %s: %w", r.Dist(), err)
+	}
+	return m, nil
 }
