@@ -1,0 +1,168 @@
+package conda
+
+import "fmt"
+
+// recordFields are PackageRecord's JSON keys in struct order, for keys that
+// match one only case-insensitively (see foldedField).
+// TestFastDecoderKnowsEveryField fails when PackageRecord gains a key this
+// list or decodeRecordField lacks.
+var recordFields = []string{
+	"name", "version", "build", "build_number", "depends", "constrains",
+	"track_features", "features", "noarch", "subdir", "platform", "arch",
+	"timestamp", "size", "md5", "sha256", "legacy_bz2_md5", "legacy_bz2_size",
+	"license", "license_family", "python_site_packages_path", "fn", "url", "channel",
+}
+
+// decodeRecord decodes the record object (or null) at the reader's position
+// into rec, exactly as encoding/json would decode it into a PackageRecord.
+// depth is the nesting level of the container holding the record.
+func (r *jsonReader) decodeRecord(rec *PackageRecord, depth int) error {
+	kind, err := r.peek()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case kindNull:
+		return r.literal("null")
+	case kindObject:
+	default:
+		return r.typeError("record", "an object", kind)
+	}
+	return r.eachMember(depth+1, func(rawKey []byte, plain bool) error {
+		key := string(rawKey) // no allocation: only compared and used in errors
+		if !plain {
+			key = unescape(rawKey)
+		}
+		return r.decodeRecordField(rec, key, depth+1)
+	})
+}
+
+// decodeRecordField decodes the value of one record key into rec.
+func (r *jsonReader) decodeRecordField(rec *PackageRecord, key string, depth int) error {
+	switch key {
+	case "name":
+		return r.decodeString(key, &rec.Name)
+	case "version":
+		return r.decodeVersion(&rec.Version)
+	case "build":
+		return r.decodeString(key, &rec.Build)
+	case "build_number":
+		n := int64(rec.BuildNumber)
+		err := r.decodeInt(key, &n, true)
+		rec.BuildNumber = uint64(n)
+		return err
+	case "depends":
+		return r.decodeStringList(key, &rec.Depends, depth)
+	case "constrains":
+		return r.decodeStringList(key, &rec.Constrains, depth)
+	case "track_features":
+		return r.decodeFeatures(&rec.TrackFeatures, depth)
+	case "features":
+		return r.decodeString(key, &rec.Features)
+	case "noarch":
+		return r.decodeNoarch(&rec.Noarch)
+	case "subdir":
+		return r.decodeString(key, &rec.Subdir)
+	case "platform":
+		return r.decodeString(key, &rec.Platform)
+	case "arch":
+		return r.decodeString(key, &rec.Arch)
+	case "timestamp":
+		return r.decodeInt(key, &rec.Timestamp, false)
+	case "size":
+		return r.decodeInt(key, &rec.Size, false)
+	case "md5":
+		return r.decodeString(key, &rec.MD5)
+	case "sha256":
+		return r.decodeString(key, &rec.SHA256)
+	case "legacy_bz2_md5":
+		return r.decodeString(key, &rec.LegacyBZ2MD5)
+	case "legacy_bz2_size":
+		return r.decodeInt(key, &rec.LegacyBZ2Size, false)
+	case "license":
+		return r.decodeString(key, &rec.License)
+	case "license_family":
+		return r.decodeString(key, &rec.LicenseFamily)
+	case "python_site_packages_path":
+		return r.decodeString(key, &rec.PythonSitePackagesPath)
+	case "fn":
+		return r.decodeString(key, &rec.FileName)
+	case "url":
+		return r.decodeString(key, &rec.URL)
+	case "channel":
+		return r.decodeString(key, &rec.Channel)
+	}
+	if i := foldedField(key, recordFields); i >= 0 {
+		return r.decodeRecordField(rec, recordFields[i], depth)
+	}
+	return r.skipValue(depth)
+}
+
+// decodeVersion follows Version.UnmarshalJSON: a string (null counts as the
+// empty string) parsed by ParseVersion.
+func (r *jsonReader) decodeVersion(dst *Version) error {
+	var s string
+	if err := r.decodeString("version", &s); err != nil {
+		return err
+	}
+	v, err := ParseVersion(s)
+	if err != nil {
+		return fmt.Errorf("offset %d: %w", r.pos, err)
+	}
+	*dst = v
+	return nil
+}
+
+// decodeNoarch follows NoarchType.UnmarshalJSON.
+func (r *jsonReader) decodeNoarch(dst *NoarchType) error {
+	kind, err := r.peek()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case kindNull:
+		*dst = NoarchNone
+		return r.literal("null")
+	case kindBool:
+		b, err := r.readBool()
+		*dst = NoarchNone
+		if b {
+			*dst = NoarchGeneric
+		}
+		return err
+	case kindString:
+		start := r.pos
+		s, err := r.readString()
+		if err != nil {
+			return err
+		}
+		switch n := NoarchType(s); n {
+		case NoarchNone, NoarchGeneric, NoarchPython:
+			*dst = n
+			return nil
+		}
+		return fmt.Errorf("offset %d: noarch: unknown kind %q (want generic or python)", start, s)
+	}
+	return r.typeError("noarch", "a string or bool", kind)
+}
+
+// decodeFeatures follows FeatureList.UnmarshalJSON: a separated string, a
+// list of strings (decoded afresh) or null.
+func (r *jsonReader) decodeFeatures(dst *FeatureList, depth int) error {
+	kind, err := r.peek()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case kindString:
+		s, err := r.readString()
+		*dst = ParseFeatureList(s)
+		return err
+	case kindNull, kindArray:
+		var list []string
+		err := r.decodeStringList("track_features", &list, depth)
+		*dst = list
+		return err
+	}
+	return r.typeError("track_features", "a string or list", kind)
+}
