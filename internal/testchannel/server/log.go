@@ -11,7 +11,8 @@ import (
 type Request struct {
 	Method string
 	// Path is channel-relative ("linux-64/repodata.json"), without the
-	// /t/<token> prefix, so it never holds a token.
+	// /t/<token> prefix. Here and in Method and Range, any other occurrence
+	// of the token or password is replaced by <TOKEN> or <PASSWORD>.
 	Path string
 	// Range is the request's Range header, if any.
 	Range string

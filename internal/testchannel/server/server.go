@@ -34,8 +34,8 @@ type Options struct {
 	// User and Password, when User is set, are required as HTTP basic auth;
 	// requests without them get 401 and a WWW-Authenticate challenge.
 	User, Password string
-	// Log, when set, receives one line per request. It never contains the
-	// token or the password.
+	// Log, when set, receives one line per request. The token and the
+	// password are replaced by <TOKEN> and <PASSWORD> wherever they occur.
 	Log io.Writer
 }
 
@@ -149,7 +149,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.begin()
 	name, tokenStatus := s.channelPath(r.URL.Path)
 	rec := &recorder{ResponseWriter: w, ctx: r.Context()}
-	entry := Request{Method: r.Method, Path: name, Range: r.Header.Get("Range")}
+	entry := Request{Method: s.redact(r.Method), Path: s.redact(name), Range: s.redact(r.Header.Get("Range"))}
 	// Deferred so that aborted responses (truncation, reset) are logged too.
 	defer func() {
 		entry.Status, entry.BodyBytes = rec.status, rec.written
@@ -194,6 +194,19 @@ func (s *Server) channelPath(p string) (name string, status int) {
 		status = http.StatusUnauthorized
 	}
 	return strings.TrimPrefix(path.Clean("/"+p), "/"), status
+}
+
+// redact replaces the token and the password wherever they occur in text
+// taken from a request, which may carry them anywhere (a doubled /t/ prefix,
+// a confused client), before the text reaches a log.
+func (s *Server) redact(text string) string {
+	if s.opts.Token != "" {
+		text = strings.ReplaceAll(text, s.opts.Token, "<TOKEN>")
+	}
+	if s.opts.Password != "" {
+		text = strings.ReplaceAll(text, s.opts.Password, "<PASSWORD>")
+	}
+	return text
 }
 
 func (s *Server) basicAuthOK(r *http.Request) bool {

@@ -26,7 +26,7 @@ type channel struct {
 	modTime time.Time
 }
 
-func newChannel(t *testing.T) channel {
+func newChannel(t testing.TB) channel {
 	t.Helper()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
