@@ -12,7 +12,7 @@ type Request struct {
 	Method string
 	// Path is channel-relative ("linux-64/repodata.json"), without the
 	// /t/<token> prefix. Here and in Method and Range, any other occurrence
-	// of the token or password is replaced by <TOKEN> or <PASSWORD>.
+	// of the token or password is replaced by redact.Token or redact.Password.
 	Path string
 	// Range is the request's Range header, if any.
 	Range string

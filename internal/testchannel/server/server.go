@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/condabox/condabox/pkg/redact"
 )
 
 // Options configures a Server. The zero Options serve without authentication
@@ -35,7 +37,8 @@ type Options struct {
 	// requests without them get 401 and a WWW-Authenticate challenge.
 	User, Password string
 	// Log, when set, receives one line per request. The token and the
-	// password are replaced by <TOKEN> and <PASSWORD> wherever they occur.
+	// password are replaced by redact.Token and redact.Password wherever
+	// they occur.
 	Log io.Writer
 }
 
@@ -116,20 +119,6 @@ func (s *Server) URL() string {
 	return u
 }
 
-// RedactedURL is URL with the password and token replaced by placeholders,
-// safe to print.
-func (s *Server) RedactedURL() string {
-	u := "http://"
-	if s.opts.User != "" {
-		u += s.opts.User + ":<PASSWORD>@"
-	}
-	u += s.Addr()
-	if s.opts.Token != "" {
-		u += "/t/<TOKEN>"
-	}
-	return u
-}
-
 // Addr returns the host:port the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
@@ -201,10 +190,10 @@ func (s *Server) channelPath(p string) (name string, status int) {
 // a confused client), before the text reaches a log.
 func (s *Server) redact(text string) string {
 	if s.opts.Token != "" {
-		text = strings.ReplaceAll(text, s.opts.Token, "<TOKEN>")
+		text = strings.ReplaceAll(text, s.opts.Token, redact.Token)
 	}
 	if s.opts.Password != "" {
-		text = strings.ReplaceAll(text, s.opts.Password, "<PASSWORD>")
+		text = strings.ReplaceAll(text, s.opts.Password, redact.Password)
 	}
 	return text
 }
