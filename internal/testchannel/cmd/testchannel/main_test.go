@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// lockedBuffer is a bytes.Buffer that the server's handlers may write while
+// the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestServe runs `testchannel serve` in-process on a free port, reads the
+// URL it prints, and fetches a file through it with token and basic auth.
+func TestServe(t *testing.T) {
+	const token, user, password = "tk-9f8e7d", "ci", "pw-2b3c4d"
+	dir := t.TempDir()
+	want := []byte(`{"info":{"subdir":"noarch"},"packages":{}}`)
+	if err := os.MkdirAll(filepath.Join(dir, "noarch"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "noarch", "repodata.json"), want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout, stdoutW := io.Pipe()
+	var stderr lockedBuffer
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"serve", dir, "--addr", "127.0.0.1:0", "--token", token, "--user", user + ":" + password})
+	cmd.SetOut(stdoutW)
+	cmd.SetErr(&stderr)
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+
+	printed, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the URL serve prints: %v", err)
+	}
+	printed = strings.TrimSpace(printed)
+	if strings.Contains(printed, token) || strings.Contains(printed, password) {
+		t.Fatalf("serve printed a secret: %s", printed)
+	}
+	url := strings.NewReplacer(redact.Token, token, redact.Password, password).Replace(printed)
+	if url == printed {
+		t.Fatalf("printed URL %q has no redacted token or password", printed)
+	}
+
+	resp, err := http.Get(url + "/noarch/repodata.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Fatalf("GET through the printed URL: status %d, body %q, err %v", resp.StatusCode, got, err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v after interrupt, want nil", err)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, "GET noarch/repodata.json 200") {
+		t.Errorf("stderr lacks the request line:\n%s", log)
+	}
+	if strings.Contains(log, token) || strings.Contains(log, password) {
+		t.Errorf("stderr holds a secret:\n%s", log)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--out DIR is required"},
+		{[]string{"--out", dir, "--synthetic", "-3"}, "--synthetic -3: want a positive number"},
+		{[]string{"--out", dir, "--seed", "7"}, "--seed applies to --synthetic only"},
+		{[]string{"--out", dir, "--format", "zip"}, `--format "zip": want conda or tar.bz2`},
+		{[]string{"--out", dir, "extra"}, "unknown command"},
+		{[]string{"serve"}, "accepts 1 arg"},
+		{[]string{"serve", dir, "--user", "nocolon"}, "--user: want USER:PASSWORD"},
+		{[]string{"serve", filepath.Join(dir, "missing"), "--addr", "127.0.0.1:0"}, filepath.Join(dir, "missing")},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := newRootCmd()
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.ExecuteContext(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
