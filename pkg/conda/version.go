@@ -1,9 +1,12 @@
 package conda
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Version is a parsed conda version, ordered the way conda's VersionOrder
@@ -70,8 +73,8 @@ func ParseVersion(s string) (Version, error) {
 	if src == "" {
 		return Version{}, versionError(s, "empty version")
 	}
-	if len(src) > 1<<31 {
-		return Version{}, versionError(s[:32]+"…", "version too long")
+	if len(src) > math.MaxUint32 { // segments hold uint32 offsets
+		return Version{}, fmt.Errorf("parse version %.20q…: longer than 4 GiB", src)
 	}
 	norm, err := normalizeVersion(src)
 	if err != nil {
@@ -147,19 +150,29 @@ func normalizeVersion(s string) (string, error) {
 			break
 		}
 	}
-	bad := strings.IndexFunc(norm, func(r rune) bool { return !validVersionRune(r) })
+	bad := invalidVersionByte(norm)
 	if bad >= 0 && strings.IndexByte(norm, '-') >= 0 && strings.IndexByte(norm, '_') < 0 {
 		norm = strings.ReplaceAll(norm, "-", "_")
-		bad = strings.IndexFunc(norm, func(r rune) bool { return !validVersionRune(r) })
+		bad = invalidVersionByte(norm)
 	}
 	if bad >= 0 {
-		return "", fmt.Errorf("invalid character %q at offset %d", []rune(norm[bad:])[0], bad)
+		r, _ := utf8.DecodeRuneInString(norm[bad:])
+		return "", fmt.Errorf("invalid character %q at offset %d", r, bad)
 	}
 	return norm, nil
 }
 
-func validVersionRune(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' || r == '_' || r == '+' || r == '!' || r == '*'
+// invalidVersionByte returns the offset of the first byte of s that conda does
+// not allow in a version, or -1.
+func invalidVersionByte(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c == '.', c == '_', c == '+', c == '!', c == '*':
+		default:
+			return i
+		}
+	}
+	return -1
 }
 
 func allDigits(s string) bool {
@@ -324,16 +337,17 @@ func segAt(comp []segment, i int) segment {
 }
 
 func compareSegments(v *Version, a segment, o *Version, b segment) int {
+	if a.kind == kindNum && b.kind == kindNum { // the common case first
+		return cmp.Compare(a.num, b.num)
+	}
 	if ra, rb := a.kind.rank(), b.kind.rank(); ra != rb {
-		return cmpInt(ra, rb)
+		return cmp.Compare(ra, rb)
 	}
 	switch a.kind.rank() {
 	case 0:
 		return strings.Compare(v.text(a), o.text(b))
 	case 1:
 		switch {
-		case a.kind == kindNum && b.kind == kindNum:
-			return cmpUint(a.num, b.num)
 		case a.kind == kindNum: // b does not fit in a uint64, so it is larger
 			return -1
 		case b.kind == kindNum:
@@ -341,32 +355,12 @@ func compareSegments(v *Version, a segment, o *Version, b segment) int {
 		}
 		ta, tb := v.text(a), o.text(b) // no leading zeros: longer is larger
 		if len(ta) != len(tb) {
-			return cmpInt(len(ta), len(tb))
+			return cmp.Compare(len(ta), len(tb))
 		}
 		return strings.Compare(ta, tb)
 	default:
 		return 0 // post == post
 	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // StartsWith reports whether v begins with prefix the way conda's "=1.2" and
@@ -412,6 +406,9 @@ func componentHasPrefix(v *Version, vc []segment, p *Version, pc []segment) bool
 
 // CompatibleWith reports whether v satisfies "~=base": v >= base and v starts
 // with base minus its last "."-separated piece ("~=1.4.5" is ">=1.4.5,1.4.*").
+// As in conda the cut is at the last '.' of the text, so "~=1.4_5" keeps
+// only 1. A base without '.' leaves nothing to keep: only v >= base is
+// tested (ParseVersionSpec rejects such a "~=", as conda fails on it).
 func (v Version) CompatibleWith(base Version) bool {
 	if v.Compare(base) < 0 {
 		return false
@@ -421,8 +418,8 @@ func (v Version) CompatibleWith(base Version) bool {
 }
 
 // compatiblePrefix is the prefix "~=" requires. Like conda it drops the text
-// after the last '.' of the normalized version; ok is false when nothing
-// remains to require (a version without '.').
+// after the last '.' of the normalized version; ok is false when no valid
+// prefix remains (a version without '.').
 func (v Version) compatiblePrefix() (Version, bool) {
 	i := strings.LastIndexByte(v.norm, '.')
 	if i < 0 {

@@ -264,7 +264,9 @@ func TestVersionCompatibleWith(t *testing.T) {
 		{"1.9", "1.4", true},
 		{"2.0", "1.4", false},
 		{"1.3", "1.4", false},
-		{"3", "2", true}, // nothing to keep fixed: only >=
+		{"3", "2", true},       // nothing to keep fixed: only >=
+		{"1.9", "1.4_5", true}, // conda cuts at the last '.': the prefix is 1
+		{"2.0", "1.4_5", false},
 		{"1!1.5", "1!1.4", true},
 		{"1.5", "1!1.4", false},
 	}
