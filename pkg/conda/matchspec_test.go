@@ -13,7 +13,7 @@ import (
 // specFields is a MatchSpec flattened to text for table tests; "" is unset.
 type specFields struct {
 	name, version, build, buildNumber, channel, subdir string
-	fn, url, md5, sha256, license, features          string
+	fn, url, md5, sha256, license, features            string
 }
 
 func fieldsOf(m MatchSpec) specFields {
