@@ -143,12 +143,13 @@ func versionError(s, msg string) error {
 // normalizeVersion lower-cases s and checks its characters. Like conda, it
 // accepts '-' as a separator only when s has no '_', by turning it into '_'.
 func normalizeVersion(s string) (string, error) {
+	// Only ASCII can be valid; lowering just ASCII keeps offsets intact and
+	// avoids Unicode mappings that turn a non-ASCII letter into an ASCII one
+	// ("İ" into "i"). strings.ToLower returns an ASCII string without
+	// uppercase letters unchanged, without allocating.
 	norm := s
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			norm = strings.ToLower(s)
-			break
-		}
+	if isASCII(s) {
+		norm = strings.ToLower(s)
 	}
 	bad := invalidVersionByte(norm)
 	if bad >= 0 && strings.IndexByte(norm, '-') >= 0 && strings.IndexByte(norm, '_') < 0 {
@@ -160,6 +161,15 @@ func normalizeVersion(s string) (string, error) {
 		return "", fmt.Errorf("invalid character %q at offset %d", r, bad)
 	}
 	return norm, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // invalidVersionByte returns the offset of the first byte of s that conda does

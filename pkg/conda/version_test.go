@@ -143,7 +143,9 @@ func TestParseVersionErrors(t *testing.T) {
 		{"1.2 3", "invalid character ' ' at offset 3"},
 		{"1-2_3", "invalid character '-' at offset 1"},
 		{"1.2@x", "invalid character '@'"},
-		{"1.2é", "invalid character 'é'"},
+		{"1.2é", "invalid character 'é' at offset 3"},
+		{"1.2İ", "invalid character 'İ' at offset 3"}, // Python lowers it to "i̇", not "i"
+		{"1.2\xff", "invalid character '\ufffd' at offset 3"},
 		{"1,2", "invalid character ','"},
 	}
 	for _, tt := range tests {
