@@ -1,0 +1,33 @@
+package conda
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// FuzzParseMatchSpec checks that no input panics, that errors quote the
+// input, and that every accepted spec survives a String round trip.
+func FuzzParseMatchSpec(f *testing.F) {
+	for _, s := range []string{
+		"numpy", "numpy 1.11", "numpy=1.11", "numpy==1.11", "numpy >=1.2,<2 py39*", "numpy=1.2=py39_0",
+		"conda-forge/linux-64::numpy[version='>=1.2',build=py39*]", `numpy[version=">1"]>=2`,
+		"*[md5=" + testMD5 + "]", "blas[track_features='mkl debug',build_number='>2']",
+		"https://host/c/linux-64/numpy-1.2-py39_0.conda#sha256:" + testSHA256,
+		"ray[default,data] >=2.9.0,<3.0.0", "python >=3.8 # comment", "numpy[build='^py3[0-9]$']",
+	} {
+		f.Add(s)
+	}
+	rec := record(f, "numpy-1.26.4-py312h8753938_0")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMatchSpec(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(s)) {
+				t.Fatalf("error for %q does not quote it: %v", s, err)
+			}
+			return
+		}
+		m.Matches(rec)
+		checkRoundTrip(t, s, m)
+	})
+}
