@@ -21,7 +21,7 @@
 // (noarch generic, ssl/cacert.pem), libzlib and zlib, jq with libjq and
 // oniguruma, curl with libcurl (which bundles curl's private libraries),
 // krb5, ncurses, readline, xz, bzip2, libffi, libexpat, libsqlite, libuuid,
-// libxcrypt, libnsl, libdb and libgcc. Libraries carry run_exports-like
+// libxcrypt, libnsl and libdb. Libraries carry run_exports-like
 // pins in their dependants' depends. The noarch python packages requests,
 // urllib3, six, idna, certifi (answering its own cacert.pem) and
 // charset-normalizer (entry point "normalizer" in info/link.json, from the

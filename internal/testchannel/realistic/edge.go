@@ -30,9 +30,13 @@ type edgeSpec struct {
 }
 
 // file, exe, link and dir shorten the payload tables below.
-func file(p, data string) pkgbuild.File { return pkgbuild.File{Path: p, Mode: 0o644, Data: []byte(data)} }
-func exe(p, data string) pkgbuild.File  { return pkgbuild.File{Path: p, Mode: 0o755, Data: []byte(data)} }
-func dir(p string) pkgbuild.File        { return pkgbuild.File{Path: p, Mode: fs.ModeDir | 0o755} }
+func file(p, data string) pkgbuild.File {
+	return pkgbuild.File{Path: p, Mode: 0o644, Data: []byte(data)}
+}
+func exe(p, data string) pkgbuild.File {
+	return pkgbuild.File{Path: p, Mode: 0o755, Data: []byte(data)}
+}
+func dir(p string) pkgbuild.File { return pkgbuild.File{Path: p, Mode: fs.ModeDir | 0o755} }
 func link(p, target string) pkgbuild.File {
 	return pkgbuild.File{Path: p, Mode: fs.ModeSymlink | 0o777, LinkTarget: target}
 }

@@ -166,17 +166,24 @@ func relocate(ctx context.Context, r *recipe, f *pkgbuild.File, tmpDir string, i
 			return nil
 		}
 		info.Needs = append(info.Needs, needs...)
-		rel, err := filepath.Rel(path.Dir(f.Path), "lib")
-		if err != nil {
-			return err
-		}
-		f.Data, err = setRPath(ctx, tmpDir, f.Data, path.Join("$ORIGIN", filepath.ToSlash(rel)))
+		f.Data, err = setRPath(ctx, tmpDir, f.Data, rpathFor(f.Path))
 		return err
 	}
 	if r.noarch == conda.NoarchNone && strings.HasPrefix(f.Path, "bin/") {
 		placeholderShebang(f)
 	}
 	return nil
+}
+
+// rpathFor is the RPATH that makes the loader search the prefix's lib/ from
+// the file at p: "$ORIGIN/../lib" for bin/x, "$ORIGIN" for lib/x.
+func rpathFor(p string) string {
+	// Not path.Join: it would clean "$ORIGIN/.." away.
+	rel, err := filepath.Rel(path.Dir(p), "lib")
+	if err != nil || rel == "." {
+		return "$ORIGIN"
+	}
+	return "$ORIGIN/" + filepath.ToSlash(rel)
 }
 
 // isSoname reports whether p is a shared library directly in lib/, where

@@ -14,7 +14,7 @@ import (
 
 // recipeVersion is part of every cache key: bump it whenever a recipe or the
 // way packages are made from Debian files changes, so caches rebuild.
-const recipeVersion = "realistic-1"
+const recipeVersion = "realistic-2"
 
 // glibcDepends is the depend on the system C library. The Debian 12 binaries
 // use symbols up to GLIBC_2.36 (Build checks that none needs a newer one),
@@ -83,7 +83,6 @@ var recipes = []*recipe{
 	{name: "libzlib", debs: []string{"zlib1g"}, license: "Zlib", summary: "zlib compression library (shared library)"},
 	{name: "zlib", debs: []string{"zlib1g-dev"}, exactDeps: []string{"libzlib"}, exclude: []string{"lib/*.a", "lib/pkgconfig"},
 		license: "Zlib", summary: "zlib headers and development symlink"},
-	{name: "libgcc", debs: []string{"libgcc-s1"}, license: "GPL-3.0-only WITH GCC-exception-3.1", summary: "GCC runtime library"},
 	{name: "openssl", debs: []string{"libssl3", "openssl"}, moreDeps: []string{"ca-certificates"}, exclude: []string{"bin/c_rehash"},
 		license: "Apache-2.0", summary: "OpenSSL 3 libraries and command line tool"},
 	{name: "libffi", debs: []string{"libffi8"}, license: "MIT", summary: "Foreign function interface library"},
