@@ -71,14 +71,20 @@ var fillSegment = segment{kind: kindNum}
 func ParseVersion(s string) (Version, error) {
 	src := strings.TrimSpace(s)
 	if src == "" {
-		return Version{}, versionError(s, "empty version")
+		return Version{}, fmt.Errorf("parse version %q: empty version", s)
 	}
 	if len(src) > math.MaxUint32 { // segments hold uint32 offsets
 		return Version{}, fmt.Errorf("parse version %.20q…: longer than 4 GiB", src)
 	}
-	norm, err := normalizeVersion(src)
-	if err != nil {
-		return Version{}, versionError(s, err.Error())
+	// Offsets in messages count in s, which may start with whitespace.
+	lead := strings.Index(s, src)
+	failAt := func(off int, what string) (Version, error) {
+		return Version{}, fmt.Errorf("parse version %q: %s at offset %d", s, what, lead+off)
+	}
+	norm, bad := normalizeVersion(src)
+	if bad >= 0 {
+		r, _ := utf8.DecodeRuneInString(src[bad:])
+		return failAt(bad, fmt.Sprintf("invalid character %q", r))
 	}
 
 	// Epoch: digits before a single '!'.
@@ -86,10 +92,10 @@ func ParseVersion(s string) (Version, error) {
 	epoch := segment{kind: kindNum, first: true}
 	if i := strings.IndexByte(norm, '!'); i >= 0 {
 		if j := strings.IndexByte(norm[i+1:], '!'); j >= 0 {
-			return Version{}, versionError(s, fmt.Sprintf("duplicated epoch separator '!' at offset %d", i+1+j))
+			return failAt(i+1+j, "duplicated epoch separator '!'")
 		}
 		if i == 0 || !allDigits(norm[:i]) {
-			return Version{}, versionError(s, fmt.Sprintf("epoch %q must be an integer", norm[:i]))
+			return Version{}, fmt.Errorf("parse version %q: epoch %q must be an integer", s, norm[:i])
 		}
 		epoch = numberSegment(norm, 0, i)
 		epoch.first = true
@@ -100,29 +106,26 @@ func ParseVersion(s string) (Version, error) {
 	main, local, localOff := rest, "", -1
 	if i := strings.IndexByte(rest, '+'); i >= 0 {
 		if j := strings.IndexByte(rest[i+1:], '+'); j >= 0 {
-			return Version{}, versionError(s, fmt.Sprintf("duplicated local version separator '+' at offset %d", restOff+i+1+j))
+			return failAt(restOff+i+1+j, "duplicated local version separator '+'")
 		}
 		main, local, localOff = rest[:i], rest[i+1:], restOff+i+1
 	}
 	if main == "" {
-		return Version{}, versionError(s, "missing version before the local version or after the epoch")
+		return failAt(restOff, "missing version")
 	}
 
 	// Collect on the stack, then copy once: one allocation per version.
 	var buf [24]segment
 	segs := append(buf[:0], epoch)
-	// conda keeps a trailing '_' as part of the last component (openssl-style
-	// "1.0.1_" sorts after "1.0.1"), so it is not a separator there.
-	segs, err = appendComponents(segs, norm, restOff, len(main), main[len(main)-1] == '_')
-	if err != nil {
-		return Version{}, versionError(s, err.Error())
-	}
+	// conda keeps a trailing '_' in the last component as a string run
+	// ("1.0.1_" is [1], [0], [1, '_']) instead of splitting there.
+	segs, empty := appendComponents(segs, norm, restOff, len(main), main[len(main)-1] == '_')
 	localStart := len(segs)
-	if localOff >= 0 {
-		segs, err = appendComponents(segs, norm, localOff, len(local), false)
-		if err != nil {
-			return Version{}, versionError(s, err.Error())
-		}
+	if empty < 0 && localOff >= 0 {
+		segs, empty = appendComponents(segs, norm, localOff, len(local), false)
+	}
+	if empty >= 0 {
+		return failAt(empty, "empty version component")
 	}
 	return Version{src: src, norm: norm, segs: append([]segment(nil), segs...), local: localStart}, nil
 }
@@ -136,31 +139,24 @@ func MustParseVersion(s string) Version {
 	return v
 }
 
-func versionError(s, msg string) error {
-	return fmt.Errorf("parse version %q: %s", s, msg)
-}
-
-// normalizeVersion lower-cases s and checks its characters. Like conda, it
-// accepts '-' as a separator only when s has no '_', by turning it into '_'.
-func normalizeVersion(s string) (string, error) {
+// normalizeVersion lower-cases s and checks its characters, returning the
+// offset of the first invalid one or -1. Like conda, it accepts '-' as a
+// separator only when s has no '_', by turning it into '_'.
+func normalizeVersion(s string) (norm string, bad int) {
 	// Only ASCII can be valid; lowering just ASCII keeps offsets intact and
 	// avoids Unicode mappings that turn a non-ASCII letter into an ASCII one
 	// ("İ" into "i"). strings.ToLower returns an ASCII string without
 	// uppercase letters unchanged, without allocating.
-	norm := s
+	norm = s
 	if isASCII(s) {
 		norm = strings.ToLower(s)
 	}
-	bad := invalidVersionByte(norm)
+	bad = invalidVersionByte(norm)
 	if bad >= 0 && strings.IndexByte(norm, '-') >= 0 && strings.IndexByte(norm, '_') < 0 {
 		norm = strings.ReplaceAll(norm, "-", "_")
 		bad = invalidVersionByte(norm)
 	}
-	if bad >= 0 {
-		r, _ := utf8.DecodeRuneInString(norm[bad:])
-		return "", fmt.Errorf("invalid character %q at offset %d", r, bad)
-	}
-	return norm, nil
+	return norm, bad
 }
 
 func isASCII(s string) bool {
@@ -196,8 +192,9 @@ func allDigits(s string) bool {
 
 // appendComponents splits norm[off:off+n] into components at '.' and '_' and
 // appends their runs to segs. With keepTrailingUnderscore the last byte (an
-// '_') belongs to the last component instead of separating.
-func appendComponents(segs []segment, norm string, off, n int, keepTrailingUnderscore bool) ([]segment, error) {
+// '_') belongs to the last component instead of separating. empty is the
+// offset of an empty component, or -1.
+func appendComponents(segs []segment, norm string, off, n int, keepTrailingUnderscore bool) (_ []segment, empty int) {
 	end := off + n
 	lastSep := end
 	if keepTrailingUnderscore {
@@ -210,12 +207,12 @@ func appendComponents(segs []segment, norm string, off, n int, keepTrailingUnder
 			continue
 		}
 		if i == start {
-			return nil, fmt.Errorf("empty version component at offset %d", i)
+			return segs, i
 		}
 		segs = appendRuns(segs, norm, start, i)
 		start = i + 1
 	}
-	return segs, nil
+	return segs, -1
 }
 
 // appendRuns appends the runs of the component norm[start:end]: digits, '*'

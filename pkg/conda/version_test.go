@@ -138,8 +138,10 @@ func TestParseVersionErrors(t *testing.T) {
 		{"1+2+3", "duplicated local version separator '+' at offset 3"},
 		{"a!1", `epoch "a" must be an integer`},
 		{"!1", `epoch "" must be an integer`},
-		{"1!", "missing version"},
-		{"+1", "missing version"},
+		{"1!", "missing version at offset 2"},
+		{"+1", "missing version at offset 0"},
+		{"  1..2", "empty version component at offset 4"}, // offsets count in the input
+		{" 1+2+3", "duplicated local version separator '+' at offset 4"},
 		{"1.2 3", "invalid character ' ' at offset 3"},
 		{"1-2_3", "invalid character '-' at offset 1"},
 		{"1.2@x", "invalid character '@'"},
