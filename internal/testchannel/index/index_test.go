@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/condabox/condabox/internal/testchannel"
 	"github.com/condabox/condabox/pkg/conda"
 )
 
@@ -378,7 +379,7 @@ func TestWriteRejects(t *testing.T) {
 func TestWriteRealRepodata(t *testing.T) {
 	for _, channel := range []string{"conda-forge-numpy", "pytorch"} {
 		t.Run(channel, func(t *testing.T) {
-			roundTripRealRepodata(t, filepath.Join(sharedRealdata(t), "repodata", channel, "linux-64", "repodata.json"))
+			roundTripRealRepodata(t, testchannel.RealData(t, "repodata", channel, "linux-64", "repodata.json"))
 		})
 	}
 }
@@ -412,41 +413,12 @@ func roundTripRealRepodata(t *testing.T, path string) {
 	}
 }
 
-// sharedRealdata finds ../shared/realdata beside the checkout by walking
-// up from the test's directory, or skips.
-func sharedRealdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "realdata")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/realdata not found beside the checkout: skipping the real-data test")
-		}
-		dir = parent
-	}
-}
-
 // BenchmarkWrite writes synthetic subdirs: 10k records, and the 500k of
 // the synthetic channel (run with -benchtime 1x).
 func BenchmarkWrite(b *testing.B) {
 	for _, n := range []int{10_000, 500_000} {
-		records := make([]conda.PackageRecord, n)
-		for i := range records {
-			ext := ".conda"
-			if i%3 == 0 {
-				ext = ".tar.bz2"
-			}
-			records[i] = record(fmt.Sprintf("pkg%d", i/20), fmt.Sprintf("1.%d", i%20), "h0_0", "linux-64", ext)
-			records[i].Depends = []string{fmt.Sprintf("pkg%d >=1", (i/20+1)%(n/20)), "libc >=2.17"}
-		}
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			records := syntheticRecords(n)
 			for b.Loop() {
 				if err := Write(b.TempDir(), "linux-64", records, Options{}); err != nil {
 					b.Fatal(err)
@@ -454,4 +426,19 @@ func BenchmarkWrite(b *testing.B) {
 			}
 		})
 	}
+}
+
+// syntheticRecords returns n records, 20 versions per name, with deps.
+func syntheticRecords(n int) []conda.PackageRecord {
+	records := make([]conda.PackageRecord, n)
+	names := max(n/20, 1)
+	for i := range records {
+		ext := ".conda"
+		if i%3 == 0 {
+			ext = ".tar.bz2"
+		}
+		records[i] = record(fmt.Sprintf("pkg%d", i/20), fmt.Sprintf("1.%d", i%20), "h0_0", "linux-64", ext)
+		records[i].Depends = []string{fmt.Sprintf("pkg%d >=1", (i/20+1)%names), "libc >=2.17"}
+	}
+	return records
 }

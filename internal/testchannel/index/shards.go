@@ -13,8 +13,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -22,6 +24,9 @@ import (
 
 // shardIndexVersion is the "version" of the CEP-16 shard index.
 const shardIndexVersion = 1
+
+// shardWorkers is how many shards are encoded and written at once.
+const shardWorkers = 4
 
 // writeShards writes one shard per package name, then the shard index that
 // maps each name to the sha256 of its compressed shard file.
@@ -38,31 +43,46 @@ func writeShards(dir, subdir string, records []conda.PackageRecord, opts Options
 		return strings.Compare(ra.FileName, rb.FileName)
 	})
 
-	enc, err := newZstdWriter(nil)
+	// Package names are independent: workers encode and write their shards
+	// in parallel, which mostly overlaps the file creations that dominate
+	// on slow disks.
+	enc, err := newZstdWriter(nil) // EncodeAll is safe for concurrent use
 	if err != nil {
 		return err
 	}
 	defer enc.Close()
-	// map[string]any: the msgpack encoder sorts keys only for the common
-	// map types, not map[string][]byte.
-	hashes := map[string]any{}
+	groups := make(chan []int)
+	var (
+		mu       sync.Mutex
+		hashes   = map[string]any{} // not map[string][]byte: msgpack sorts keys only of common map types
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range shardWorkers {
+		wg.Go(func() {
+			for idx := range groups {
+				name, hash, err := writeShard(dir, enc, records, idx)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				hashes[name] = hash
+				mu.Unlock()
+			}
+		})
+	}
 	for start := 0; start < len(order); {
-		name := records[order[start]].Name
 		end := start + 1
-		for end < len(order) && records[order[end]].Name == name {
+		for end < len(order) && records[order[end]].Name == records[order[start]].Name {
 			end++
 		}
-		shard, err := encodeShard(records, order[start:end])
-		if err != nil {
-			return err
-		}
-		compressed := enc.EncodeAll(shard, nil)
-		sum := sha256.Sum256(compressed)
-		hashes[name] = sum[:]
-		if err := writeShardFile(filepath.Join(dir, ShardsDir, hex.EncodeToString(sum[:])+".msgpack.zst"), compressed); err != nil {
-			return err
-		}
+		groups <- order[start:end]
 		start = end
+	}
+	close(groups)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
 	}
 
 	base, shardsBase := opts.BaseURL, opts.ShardsBaseURL
@@ -93,6 +113,20 @@ func writeShards(dir, subdir string, records []conda.PackageRecord, opts Options
 		_, err := w.Write(enc.EncodeAll(index, nil))
 		return err
 	})
+}
+
+// writeShard encodes, compresses and writes the shard of the records at idx,
+// which share one name, and returns that name and the shard's sha256.
+func writeShard(dir string, enc *zstd.Encoder, records []conda.PackageRecord, idx []int) (string, []byte, error) {
+	name := records[idx[0]].Name
+	shard, err := encodeShard(records, idx)
+	if err != nil {
+		return name, nil, err
+	}
+	compressed := enc.EncodeAll(shard, nil)
+	sum := sha256.Sum256(compressed)
+	path := filepath.Join(dir, ShardsDir, hex.EncodeToString(sum[:])+".msgpack.zst")
+	return name, sum[:], writeShardFile(path, compressed)
 }
 
 // writeShardFile writes a content-addressed shard unless it is there
