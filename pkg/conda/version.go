@@ -27,8 +27,7 @@ type Version struct {
 	local int       // index in segs where the local part begins
 }
 
-// segKind is the type of one run of a component. The order of the constants
-// matters: kinds of different rank compare by rank (see rank).
+// segKind is the type of one run of a component.
 type segKind uint8
 
 const (
@@ -218,10 +217,11 @@ func appendComponents(segs []segment, norm string, off, n int, keepTrailingUnder
 // appendRuns appends the runs of the component norm[start:end]: digits, '*'
 // and anything else alternate.
 func appendRuns(segs []segment, norm string, start, end int) []segment {
+	first := true
 	if !isDigit(norm[start]) {
-		segs = append(segs, segment{kind: kindNum, first: true})
+		segs = append(segs, segment{kind: kindNum, first: true}) // conda's implicit leading 0
+		first = false
 	}
-	first := isDigit(norm[start])
 	for i := start; i < end; {
 		j := i + 1
 		for j < end && runClass(norm[j]) == runClass(norm[i]) {

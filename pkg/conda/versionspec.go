@@ -197,10 +197,15 @@ type specToken struct {
 //
 //	expr := and ('|' and)*    and := atom (',' atom)*    atom := '(' expr ')' | operand
 type specParser struct {
-	src string
-	pos int
-	tok specToken // the current token
+	src   string
+	pos   int
+	tok   specToken // the current token
+	depth int       // open parentheses, bounded so that input cannot exhaust the stack
 }
+
+// maxSpecDepth bounds parenthesis nesting; Python's recursion limit stops
+// conda at a similar depth.
+const maxSpecDepth = 1000
 
 // advance reads the next token. Like conda's tokenizer, an operand starting
 // with '^' runs to the next '$' (a regex may hold '|', ',' and parentheses);
@@ -281,6 +286,9 @@ func (p *specParser) parseAtom() (specNode, error) {
 		}
 		return n, nil
 	case tokOpen:
+		if p.depth++; p.depth > maxSpecDepth {
+			return specNode{}, fmt.Errorf("parentheses nested deeper than %d at offset %d", maxSpecDepth, tok.off)
+		}
 		p.advance()
 		n, err := p.parseExpr(opOr)
 		if err != nil {
@@ -289,6 +297,7 @@ func (p *specParser) parseAtom() (specNode, error) {
 		if p.tok.kind != tokClose {
 			return specNode{}, fmt.Errorf("missing ')' for '(' at offset %d", tok.off)
 		}
+		p.depth--
 		p.advance()
 		return n, nil
 	case tokEnd:

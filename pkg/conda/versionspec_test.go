@@ -86,6 +86,7 @@ func TestVersionSpecString(t *testing.T) {
 		{"((1.5|((1.6|1.7), 1.8), 1.9 |2.0))|2.1", "1.5|((1.6|1.7),1.8,1.9)|2.0|2.1", false},
 		{"1.5|(1.6|1.7),1.8,1.9|2.0|2.1", "1.5|((1.6|1.7),1.8,1.9)|2.0|2.1", false},
 		{"((1.2))", "1.2", false},
+		{strings.Repeat("(", 1000) + "1" + strings.Repeat(")", 1000), "1", false},
 		{"^1.(2|3)$ | 4", "^1.(2|3)$|4", false},
 	}
 	for _, tt := range tests {
@@ -135,6 +136,7 @@ func TestVersionSpecErrors(t *testing.T) {
 		{"1.2@foo", "invalid character '@'"},
 		{"1.2 1.3", "invalid character ' '"},
 		{"1.2+*", "empty version component"},
+		{strings.Repeat("(", 1001) + "1" + strings.Repeat(")", 1001), "parentheses nested deeper than 1000 at offset 1000"},
 	}
 	for _, tt := range tests {
 		s, err := ParseVersionSpec(tt.spec)
