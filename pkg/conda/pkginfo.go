@@ -34,18 +34,19 @@ type PathsJSON struct {
 	PathsVersion int         `json:"paths_version"`
 }
 
-// PathEntry is one entry of info/paths.json.
+// PathEntry is one entry of info/paths.json. Fields are in the sorted key
+// order conda-build writes, so encoding/json output matches it.
 type PathEntry struct {
 	// Path is relative to the prefix and slash-separated; conda's key is "_path".
-	Path     string   `json:"_path"`
-	PathType PathType `json:"path_type"`
+	Path              string   `json:"_path"`
+	FileMode          FileMode `json:"file_mode,omitempty"`
+	NoLink            bool     `json:"no_link,omitempty"`
+	PathType          PathType `json:"path_type"`
+	PrefixPlaceholder string   `json:"prefix_placeholder,omitempty"`
 	// SHA256 (hex) and SizeInBytes describe a hardlink's bytes as stored in
 	// the package, before any prefix replacement.
-	SHA256            string   `json:"sha256,omitempty"`
-	SizeInBytes       int64    `json:"size_in_bytes,omitempty"`
-	FileMode          FileMode `json:"file_mode,omitempty"`
-	PrefixPlaceholder string   `json:"prefix_placeholder,omitempty"`
-	NoLink            bool     `json:"no_link,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	SizeInBytes int64  `json:"size_in_bytes,omitempty"`
 }
 
 // LinkJSON is info/link.json, written for noarch packages.
@@ -83,11 +84,11 @@ type AboutJSON struct {
 	LicenseFile   any    `json:"license_file,omitempty"`
 }
 
-// MarshalJSON writes size_in_bytes for every hardlink, including empty files,
-// which the omitempty tag alone would drop.
+// MarshalJSON writes size_in_bytes for every hardlink and softlink, also
+// when 0, as conda-build does; the omitempty tag alone would drop it.
 func (e PathEntry) MarshalJSON() ([]byte, error) {
 	type plain PathEntry // no methods: avoids recursing into MarshalJSON
-	if e.PathType != PathHardlink {
+	if e.PathType == PathDirectory {
 		return json.Marshal(plain(e))
 	}
 	return json.Marshal(struct {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/condabox/condabox/internal/testchannel"
 	"github.com/condabox/condabox/pkg/conda"
 )
 
@@ -565,4 +566,48 @@ func extractedTree(t *testing.T, root string) map[string]archived {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRebuildRealPackages rebuilds real conda-build packages from their
+// contents and metadata: paths.json and files must come out byte for byte
+// as conda-build wrote them (hashes and sizes of symlinks included).
+func TestRebuildRealPackages(t *testing.T) {
+	for _, rel := range []string{
+		"packages/mamba/cph_test_data-0.0.1-0.tar.bz2",
+		"packages/mamba/_r-mutex-1.0.1-anacondar_1.tar.bz2",
+	} {
+		t.Run(path.Base(rel), func(t *testing.T) {
+			archive, err := os.ReadFile(testchannel.RealData(t, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			real := readPackage(t, archive, FormatTarBz2, "")
+			p := &Package{}
+			if err := json.Unmarshal([]byte(real["info/index.json"].Data), &p.Record); err != nil {
+				t.Fatalf("info/index.json: %v", err)
+			}
+			for name, e := range real {
+				if strings.HasPrefix(name, "info/") {
+					continue
+				}
+				f := File{Path: name, Mode: fs.FileMode(e.Mode).Perm(), Data: []byte(e.Data)}
+				switch e.Type {
+				case tar.TypeSymlink:
+					f.Mode, f.LinkTarget = fs.ModeSymlink|0o777, e.Link
+				case tar.TypeDir:
+					f.Mode |= fs.ModeDir
+				}
+				p.Files = append(p.Files, f)
+			}
+			for _, f := range []Format{FormatConda, FormatTarBz2} {
+				b, _ := write(t, p, f)
+				rebuilt := readPackage(t, b, f, p.Record.Dist())
+				for _, name := range []string{"info/paths.json", "info/files"} {
+					if got, want := rebuilt[name].Data, real[name].Data; got != want {
+						t.Errorf("%s%s: %s\n got %s\nwant %s", p.Record.Dist(), f.Extension(), name, got, want)
+					}
+				}
+			}
+		})
+	}
 }
