@@ -218,7 +218,7 @@ func readDataTar(r io.Reader) ([]debEntry, error) {
 			if !ok {
 				return nil, fmt.Errorf("hard link %s: target %s not seen before it", name, h.Linkname)
 			}
-			e.Data = entries[i].Data
+			e.Mode, e.Data = entries[i].Mode, entries[i].Data // one inode: the target's mode
 		case tar.TypeReg:
 			if e.Data, err = io.ReadAll(tr); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
