@@ -1,0 +1,202 @@
+// Package config reads condabox's settings the way conda and micromamba do:
+// YAML .condarc / .mambarc files merged in precedence order, then the
+// environment variables that override them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// DefaultRepodataTTL is the local_repodata_ttl used when no file sets it:
+// cached repodata younger than an hour is used without asking the server.
+const DefaultRepodataTTL = 3600
+
+// Config is the merged configuration.
+type Config struct {
+	// Channels in priority order, highest first.
+	Channels []string
+	// ChannelAlias is where channels given by name live ("" = conda's default).
+	ChannelAlias string
+	// CustomChannels maps a channel name to the URL that holds it.
+	CustomChannels map[string]string
+	// ChannelPriority is "strict", "flexible" or "disabled" ("" when unset).
+	ChannelPriority string
+	// LocalRepodataTTL follows conda's local_repodata_ttl: 0 always
+	// revalidates, 1 honours the server's Cache-Control max-age, any other
+	// value is the number of seconds a cached index is used as is.
+	LocalRepodataTTL int
+	// PkgsDirs are the package caches, the first one writable.
+	PkgsDirs []string
+	// Offline uses cached indexes and packages only.
+	Offline bool
+	// Files lists the configuration files read, lowest precedence first.
+	Files []string
+}
+
+// ChannelConfig returns what conda.ParseChannel needs, with workDir for
+// relative channel paths.
+func (c *Config) ChannelConfig(workDir string) conda.ChannelConfig {
+	return conda.ChannelConfig{ChannelAlias: c.ChannelAlias, CustomChannels: c.CustomChannels, WorkDir: workDir}
+}
+
+// file is one configuration file as written. Pointers and `any` tell an
+// absent key from a zero value, so that a later file overrides only what it
+// sets; local_repodata_ttl and offline may be written as bool or integer.
+type file struct {
+	Channels         []string          `yaml:"channels"`
+	ChannelAlias     *string           `yaml:"channel_alias"`
+	CustomChannels   map[string]string `yaml:"custom_channels"`
+	ChannelPriority  *string           `yaml:"channel_priority"`
+	LocalRepodataTTL any               `yaml:"local_repodata_ttl"`
+	PkgsDirs         []string          `yaml:"pkgs_dirs"`
+	Offline          any               `yaml:"offline"`
+}
+
+// Load reads the configuration files and environment variables that
+// lookup (os.LookupEnv in production) reveals, in micromamba's precedence,
+// lowest first: $MAMBA_ROOT_PREFIX/.condarc, ~/.condarc, ~/.mambarc,
+// $CONDARC. Lists from several files are merged, higher precedence first;
+// other keys are overridden. CONDA_PKGS_DIRS (comma separated) replaces
+// pkgs_dirs. Without any, the package cache is $MAMBA_ROOT_PREFIX/pkgs, or
+// ~/.condabox/pkgs.
+func Load(lookup func(string) (string, bool)) (*Config, error) {
+	env := func(k string) string { v, _ := lookup(k); return v }
+	home, root := env("HOME"), env("MAMBA_ROOT_PREFIX")
+	var paths []string
+	if root != "" {
+		paths = append(paths, filepath.Join(root, ".condarc"))
+	}
+	if home != "" {
+		paths = append(paths, filepath.Join(home, ".condarc"), filepath.Join(home, ".mambarc"))
+	}
+	if p := env("CONDARC"); p != "" {
+		paths = append(paths, p)
+	}
+
+	c := &Config{LocalRepodataTTL: DefaultRepodataTTL}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := c.merge(data); err != nil {
+			return nil, fmt.Errorf("read config %s: %w", p, err)
+		}
+		c.Files = append(c.Files, p)
+	}
+
+	if dirs := env("CONDA_PKGS_DIRS"); dirs != "" {
+		c.PkgsDirs = nil
+		for d := range strings.SplitSeq(dirs, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				c.PkgsDirs = append(c.PkgsDirs, d)
+			}
+		}
+	}
+	if len(c.PkgsDirs) == 0 {
+		switch {
+		case root != "":
+			c.PkgsDirs = []string{filepath.Join(root, "pkgs")}
+		case home != "":
+			c.PkgsDirs = []string{filepath.Join(home, ".condabox", "pkgs")}
+		default:
+			return nil, errors.New("read config: no package cache: set CONDA_PKGS_DIRS, MAMBA_ROOT_PREFIX or HOME")
+		}
+	}
+	for i, d := range c.PkgsDirs {
+		c.PkgsDirs[i] = expandHome(d, home)
+	}
+	return c, nil
+}
+
+// merge applies one file over c.
+func (c *Config) merge(data []byte) error {
+	var f file
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	// A higher-precedence file's list entries come first, as in conda.
+	c.Channels = mergeList(f.Channels, c.Channels)
+	c.PkgsDirs = mergeList(f.PkgsDirs, c.PkgsDirs)
+	if f.ChannelAlias != nil {
+		c.ChannelAlias = *f.ChannelAlias
+	}
+	for name, loc := range f.CustomChannels {
+		if c.CustomChannels == nil {
+			c.CustomChannels = map[string]string{}
+		}
+		c.CustomChannels[name] = loc
+	}
+	if f.ChannelPriority != nil {
+		switch p := strings.ToLower(*f.ChannelPriority); p {
+		case "strict", "flexible", "disabled":
+			c.ChannelPriority = p
+		default:
+			return fmt.Errorf("channel_priority %q: want strict, flexible or disabled", *f.ChannelPriority)
+		}
+	}
+	if f.LocalRepodataTTL != nil {
+		ttl, err := intOrBool(f.LocalRepodataTTL)
+		if err != nil || ttl < 0 {
+			return fmt.Errorf("local_repodata_ttl %v: want a number of seconds or a boolean", f.LocalRepodataTTL)
+		}
+		c.LocalRepodataTTL = ttl
+	}
+	if f.Offline != nil {
+		off, ok := f.Offline.(bool)
+		if !ok {
+			return fmt.Errorf("offline %v: want true or false", f.Offline)
+		}
+		c.Offline = off
+	}
+	return nil
+}
+
+// intOrBool reads a YAML integer, or a boolean as conda does (true = 1).
+func intOrBool(v any) (int, error) {
+	switch v := v.(type) {
+	case int:
+		return v, nil
+	case bool:
+		if v {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		return strconv.Atoi(v)
+	}
+	return 0, fmt.Errorf("not a number: %v", v)
+}
+
+// mergeList returns first followed by the entries of rest not in first.
+func mergeList(first, rest []string) []string {
+	out := slices.Clone(first)
+	for _, s := range rest {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// expandHome expands a leading "~/" as conda does for pkgs_dirs.
+func expandHome(p, home string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok && home != "" {
+		return filepath.Join(home, rest)
+	}
+	return p
+}

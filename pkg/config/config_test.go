@@ -1,0 +1,136 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// write creates the named files under dir and returns a lookup for env,
+// with every value's "$D" replaced by dir.
+func setup(t *testing.T, files map[string]string, env map[string]string) func(string) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return strings.ReplaceAll(v, "$D", dir), ok
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		env   map[string]string
+		check func(t *testing.T, c *Config)
+	}{
+		{
+			name: "defaults",
+			env:  map[string]string{"HOME": "$D/home"},
+			check: func(t *testing.T, c *Config) {
+				if c.LocalRepodataTTL != DefaultRepodataTTL || c.Offline || len(c.Channels) != 0 {
+					t.Errorf("got %+v, want defaults", c)
+				}
+				if !strings.HasSuffix(c.PkgsDirs[0], "/home/.condabox/pkgs") {
+					t.Errorf("PkgsDirs = %v", c.PkgsDirs)
+				}
+			},
+		},
+		{
+			name: "precedence and merge",
+			files: map[string]string{
+				"root/.condarc": "channels: [defaults-ish, conda-forge]\nchannel_alias: https://root.example\nlocal_repodata_ttl: 10\n",
+				"home/.condarc": "channels: [bioconda]\ncustom_channels: {internal: https://repo.example.com}\n",
+				"home/.mambarc": "channel_priority: Strict\noffline: true\n",
+				"explicit.yaml": "channel_alias: https://alias.example\nlocal_repodata_ttl: true\npkgs_dirs: [~/pkgs]\n",
+			},
+			env: map[string]string{"HOME": "$D/home", "MAMBA_ROOT_PREFIX": "$D/root", "CONDARC": "$D/explicit.yaml"},
+			check: func(t *testing.T, c *Config) {
+				if want := []string{"bioconda", "defaults-ish", "conda-forge"}; !slices.Equal(c.Channels, want) {
+					t.Errorf("Channels = %v, want %v", c.Channels, want)
+				}
+				if c.ChannelAlias != "https://alias.example" || c.ChannelPriority != "strict" || !c.Offline {
+					t.Errorf("scalars = %q %q %v", c.ChannelAlias, c.ChannelPriority, c.Offline)
+				}
+				if c.LocalRepodataTTL != 1 {
+					t.Errorf("LocalRepodataTTL = %d, want 1 (true)", c.LocalRepodataTTL)
+				}
+				if c.CustomChannels["internal"] != "https://repo.example.com" {
+					t.Errorf("CustomChannels = %v", c.CustomChannels)
+				}
+				if len(c.PkgsDirs) != 1 || !strings.HasSuffix(c.PkgsDirs[0], "/home/pkgs") {
+					t.Errorf("PkgsDirs = %v, want ~ expanded", c.PkgsDirs)
+				}
+				if len(c.Files) != 4 {
+					t.Errorf("Files = %v", c.Files)
+				}
+				cc := c.ChannelConfig("/w")
+				if cc.ChannelAlias != c.ChannelAlias || cc.WorkDir != "/w" {
+					t.Errorf("ChannelConfig = %+v", cc)
+				}
+			},
+		},
+		{
+			name:  "env overrides pkgs dirs",
+			files: map[string]string{"home/.condarc": "pkgs_dirs: [/a]\nlocal_repodata_ttl: false\n"},
+			env:   map[string]string{"HOME": "$D/home", "CONDA_PKGS_DIRS": "/x, /y", "MAMBA_ROOT_PREFIX": "$D/r"},
+			check: func(t *testing.T, c *Config) {
+				if !slices.Equal(c.PkgsDirs, []string{"/x", "/y"}) || c.LocalRepodataTTL != 0 {
+					t.Errorf("PkgsDirs = %v ttl %d", c.PkgsDirs, c.LocalRepodataTTL)
+				}
+			},
+		},
+		{
+			name: "root prefix pkgs",
+			env:  map[string]string{"MAMBA_ROOT_PREFIX": "/opt/mamba"},
+			check: func(t *testing.T, c *Config) {
+				if !slices.Equal(c.PkgsDirs, []string{"/opt/mamba/pkgs"}) {
+					t.Errorf("PkgsDirs = %v", c.PkgsDirs)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(setup(t, tt.files, tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"bad yaml", "channels: [a\n", ".condarc: yaml"},
+		{"bad priority", "channel_priority: sometimes\n", `channel_priority "sometimes"`},
+		{"bad ttl", "local_repodata_ttl: soon\n", "local_repodata_ttl soon"},
+		{"negative ttl", "local_repodata_ttl: -5\n", "local_repodata_ttl -5"},
+		{"bad offline", "offline: 3\n", "offline 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(setup(t, map[string]string{"h/.condarc": tt.body}, map[string]string{"HOME": "$D/h"}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(func(string) (string, bool) { return "", false }); err == nil {
+		t.Error("no HOME, no root prefix: want an error")
+	}
+}
