@@ -138,46 +138,50 @@ func MustParseVersion(s string) Version {
 	return v
 }
 
-// normalizeVersion lower-cases s and checks its characters, returning the
-// offset of the first invalid one or -1. Like conda, it accepts '-' as a
-// separator only when s has no '_', by turning it into '_'.
+// normalizeVersion lower-cases s and checks its characters in one pass,
+// returning the offset of the first invalid one or -1. Like conda, it accepts
+// '-' as a separator only when s has no '_', by turning it into '_'. Only
+// ASCII is valid, so only ASCII is lowered: Unicode case mapping would turn
+// "İ" into "i" where Python gives "i̇".
 func normalizeVersion(s string) (norm string, bad int) {
-	// Only ASCII can be valid; lowering just ASCII keeps offsets intact and
-	// avoids Unicode mappings that turn a non-ASCII letter into an ASCII one
-	// ("İ" into "i"). strings.ToLower returns an ASCII string without
-	// uppercase letters unchanged, without allocating.
-	norm = s
-	if isASCII(s) {
-		norm = strings.ToLower(s)
-	}
-	bad = invalidVersionByte(norm)
-	if bad >= 0 && strings.IndexByte(norm, '-') >= 0 && strings.IndexByte(norm, '_') < 0 {
-		norm = strings.ReplaceAll(norm, "-", "_")
-		bad = invalidVersionByte(norm)
-	}
-	return norm, bad
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// invalidVersionByte returns the offset of the first byte of s that conda does
-// not allow in a version, or -1.
-func invalidVersionByte(s string) int {
+	badOther, firstDash := -1, -1
+	upper, underscore := false, false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c == '.', c == '_', c == '+', c == '!', c == '*':
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c == '.', c == '+', c == '!', c == '*':
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c == '_':
+			underscore = true
+		case c == '-':
+			if firstDash < 0 {
+				firstDash = i
+			}
 		default:
-			return i
+			if badOther < 0 {
+				badOther = i
+			}
 		}
 	}
-	return -1
+	dashIsSeparator := firstDash >= 0 && !underscore
+	if firstDash >= 0 && !dashIsSeparator && (badOther < 0 || firstDash < badOther) {
+		return "", firstDash
+	}
+	if badOther >= 0 {
+		return "", badOther
+	}
+	if !upper && !dashIsSeparator {
+		return s, -1 // the common case: no copy
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		case r == '-':
+			return '_'
+		}
+		return r
+	}, s), -1
 }
 
 func allDigits(s string) bool {
