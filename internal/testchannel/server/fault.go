@@ -69,7 +69,8 @@ func (f Fault) validate() error {
 // matches. A pattern is a path.Match pattern over the channel-relative path
 // ("linux-64/repodata.json", "*/repodata.json"); a pattern without "/" is
 // matched against the file name alone ("*.conda", "repodata.json"). When
-// several faults match a request, the first one added applies.
+// several faults match a request, the first one added applies. Faults act
+// before authentication, so they also hit requests that would get a 401.
 func (s *Server) Fault(pattern string, f Fault) error {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return fmt.Errorf("fault pattern %q: %w", pattern, err)

@@ -48,7 +48,7 @@ type Server struct {
 	root *os.Root
 	ln   net.Listener
 	http *http.Server
-	stop func() bool // unregisters the close-on-context-done hook
+	stop func() bool // unregisters the shutdown-on-context-done hook
 
 	closeOnce sync.Once
 	closeErr  error
@@ -100,7 +100,7 @@ func Start(ctx context.Context, root string, opts Options) (*Server, error) {
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	go s.http.Serve(ln) //nolint:errcheck // always returns ErrServerClosed after Close
-	s.stop = context.AfterFunc(ctx, func() { s.Close() })
+	s.stop = context.AfterFunc(ctx, func() { s.shutdown() })
 	return s, nil
 }
 
@@ -125,8 +125,15 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Close stops the server at once, dropping open connections. It is safe to
 // call more than once.
 func (s *Server) Close() error {
+	s.stop()
+	return s.shutdown()
+}
+
+// shutdown closes the server once. It is apart from Close because the
+// context hook runs it and must not read s.stop, which Start sets after
+// registering the hook.
+func (s *Server) shutdown() error {
 	s.closeOnce.Do(func() {
-		s.stop()
 		s.closeErr = errors.Join(s.http.Close(), s.root.Close())
 	})
 	return s.closeErr

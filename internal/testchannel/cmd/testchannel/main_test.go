@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +15,15 @@ import (
 
 	"github.com/condabox/condabox/pkg/redact"
 )
+
+// TestMain lets TestServeSubprocess run this test binary as the command.
+func TestMain(m *testing.M) {
+	if os.Getenv("TESTCHANNEL_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // lockedBuffer is a bytes.Buffer that the server's handlers may write while
 // the test reads it.
@@ -119,5 +129,45 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("error %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeSubprocess runs `testchannel serve` as a process, fetches a file,
+// then interrupts it as Ctrl-C would: it must exit 0.
+func TestServeSubprocess(t *testing.T) {
+	dir := t.TempDir()
+	want := []byte("not a real package")
+	if err := os.WriteFile(filepath.Join(dir, "x-1-0.conda"), want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "serve", dir, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "TESTCHANNEL_RUN_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the URL: %v (stderr: %s)", err, stderr.String())
+	}
+	resp, err := http.Get(strings.TrimSpace(url) + "/x-1-0.conda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("body %q, err %v", got, err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve exited with %v after SIGINT, want status 0 (stderr: %s)", err, stderr.String())
 	}
 }
