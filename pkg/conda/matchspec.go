@@ -73,6 +73,11 @@ func ParseMatchSpec(s string) (MatchSpec, error) {
 }
 
 func parseMatchSpec(s string) (MatchSpec, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return MatchSpec{}, fmt.Errorf("control character %q at offset %d", c, i)
+		}
+	}
 	if t := strings.TrimSpace(s); isPackageURL(t) {
 		return parseURLSpec(t)
 	}
@@ -205,8 +210,8 @@ func isPlainVersion(s string) bool {
 }
 
 func (m *MatchSpec) setBuild(s string) error {
-	if strings.ContainsAny(s, " \t") {
-		return fmt.Errorf("build %q: contains whitespace", s)
+	if i := strings.IndexAny(s, " \t'\""); i >= 0 {
+		return fmt.Errorf("build %q: invalid character %q at offset %d", s, s[i], i)
 	}
 	b, err := ParseStringMatcher(s)
 	if err != nil {
