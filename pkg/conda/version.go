@@ -142,7 +142,8 @@ func MustParseVersion(s string) Version {
 // returning the offset of the first invalid one or -1. Like conda, it accepts
 // '-' as a separator only when s has no '_', by turning it into '_'. Only
 // ASCII is valid, so only ASCII is lowered: Unicode case mapping would turn
-// "İ" into "i" where Python gives "i̇".
+// "İ" into "i" where Python gives "i̇". (Python lowers the Kelvin sign to "k";
+// we reject it.)
 func normalizeVersion(s string) (norm string, bad int) {
 	badOther, firstDash := -1, -1
 	upper, underscore := false, false

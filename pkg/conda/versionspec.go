@@ -20,6 +20,12 @@ import (
 //
 // Like conda, a ".*" after "==", "<", "<=", ">" or ">=" is ignored, so
 // "==1.2.*" means "==1.2". The zero VersionSpec matches every version.
+//
+// Where conda misbehaves this is stricter: operands side by side without ","
+// or "|" ("(1.2)1.3", which conda reads as "1.2"), "~=" with a one-component
+// version (conda fails when matching) and "@" in a version (conda compares
+// the text) are errors. Regexes use Go's RE2 syntax, which lacks
+// look-around and back-references.
 type VersionSpec struct {
 	node specNode
 }
