@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -88,6 +89,9 @@ func checkFile(f *File) error {
 	switch {
 	case p == "" || p == ".":
 		return fmt.Errorf("empty path")
+	case !utf8.ValidString(p) || !utf8.ValidString(f.LinkTarget) || !utf8.ValidString(f.PrefixPlaceholder):
+		// paths.json is JSON: it cannot carry other bytes.
+		return fmt.Errorf("path, link target or placeholder is not UTF-8")
 	case strings.ContainsAny(p, "\\\x00\r\n"):
 		return fmt.Errorf("path has a backslash, NUL or newline")
 	case path.IsAbs(p):

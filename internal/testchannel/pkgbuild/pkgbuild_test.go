@@ -386,6 +386,7 @@ func TestWriteRejects(t *testing.T) {
 		{"dot-dot inside", func(p *Package) { p.Files = []File{file("a/../../x")} }, "not clean"},
 		{"unclean path", func(p *Package) { p.Files = []File{file("a//b")} }, "not clean"},
 		{"empty path", func(p *Package) { p.Files = []File{file("")} }, "empty path"},
+		{"not utf-8", func(p *Package) { p.Files = []File{file("\xbe")} }, "not UTF-8"},
 		{"backslash", func(p *Package) { p.Files = []File{file(`a\b`)} }, "backslash"},
 		{"duplicate", func(p *Package) { p.Files = []File{file("a"), file("a")} }, "duplicate"},
 		{"inside info", func(p *Package) { p.Files = []File{file("info/index.json")} }, "inside info/"},
