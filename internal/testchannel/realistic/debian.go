@@ -81,7 +81,7 @@ func parsePolicy(out string) map[string]string {
 			continue
 		}
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Candidate:"); ok && current != "" {
-			if v = strings.TrimSpace(v); v != "(none)" {
+			if v = strings.TrimSpace(v); v != "" && v != "(none)" {
 				versions[current] = v
 			}
 		}

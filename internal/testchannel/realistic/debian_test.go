@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -90,6 +91,7 @@ func TestParsePolicy(t *testing.T) {
 		{"several packages", policyOutput, map[string]string{"jq": "1.6-2.1+deb12u3", "python3.11": "3.11.2-6+deb12u9"}},
 		{"empty output", "", map[string]string{}},
 		{"candidate before any package", "  Candidate: 1.0\n", map[string]string{}},
+		{"empty candidate", "x:\n  Candidate:\n", map[string]string{}},
 		{"epoch kept", "zlib1g:\n  Candidate: 1:1.2.13.dfsg-1\n", map[string]string{"zlib1g": "1:1.2.13.dfsg-1"}},
 	} {
 		if got := parsePolicy(tc.out); !maps.Equal(got, tc.want) {
@@ -169,7 +171,7 @@ func FuzzCondaVersion(f *testing.F) {
 	f.Fuzz(func(t *testing.T, deb string) {
 		v, err := condaVersion(deb)
 		if err != nil {
-			if !strings.Contains(err.Error(), deb) {
+			if !strings.Contains(err.Error(), strconv.Quote(deb)) {
 				t.Errorf("error %q does not quote the input %q", err, deb)
 			}
 			return
