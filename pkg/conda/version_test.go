@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel"
 )
 
 // condaForm renders the version part (epoch first) the way Python prints
@@ -47,30 +49,17 @@ func condaForm(v Version) string {
 	return b.String()
 }
 
-// realdata returns the path of a file under the shared real-data folder, found
-// by walking up from the test's directory to a sibling "shared/realdata". It
-// skips the test when the folder is absent (as on a user's machine).
+// realdata returns the path of rel (slash-separated) under shared/realdata,
+// skipping the test when the data is absent. Other tests of the package use
+// it too.
 func realdata(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "realdata")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return filepath.Join(p, rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/realdata not found beside the checkout; skipping real-data test")
-		}
-		dir = parent
-	}
+	return testchannel.RealData(t, filepath.FromSlash(rel))
 }
 
-// readLines returns the non-empty, non-comment lines of a file.
-func readLines(t testing.TB, path string) []string {
+// nonCommentLines returns the non-empty lines of a file that do not start
+// with "#".
+func nonCommentLines(t testing.TB, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -307,7 +296,7 @@ func TestVersionJSON(t *testing.T) {
 // TestParsedVersionsMatchConda parses every real conda-forge version and
 // compares the parse with conda's own, line by line.
 func TestParsedVersionsMatchConda(t *testing.T) {
-	lines := readLines(t, realdata(t, "versions/parsed_versions.txt"))
+	lines := nonCommentLines(t, realdata(t, "versions/parsed_versions.txt"))
 	if len(lines) < 28000 {
 		t.Fatalf("only %d lines in parsed_versions.txt", len(lines))
 	}
@@ -331,7 +320,7 @@ func TestParsedVersionsMatchConda(t *testing.T) {
 // versions: sorting is consistent, and antisymmetry and transitivity hold on
 // random triples.
 func TestVersionTotalOrder(t *testing.T) {
-	lines := readLines(t, realdata(t, "versions/versions.txt"))
+	lines := nonCommentLines(t, realdata(t, "versions/versions.txt"))
 	vs := make([]Version, len(lines))
 	for i, l := range lines {
 		v, err := ParseVersion(l)
@@ -386,7 +375,7 @@ func BenchmarkCompare(b *testing.B) {
 // BenchmarkParseRealVersions parses all 28,530 real conda-forge versions per
 // iteration, the shape of a repodata decoder's work.
 func BenchmarkParseRealVersions(b *testing.B) {
-	lines := readLines(b, realdata(b, "versions/versions.txt"))
+	lines := nonCommentLines(b, realdata(b, "versions/versions.txt"))
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, l := range lines {
