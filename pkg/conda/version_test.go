@@ -330,12 +330,18 @@ func TestVersionTotalOrder(t *testing.T) {
 		vs[i] = v
 	}
 	slices.SortStableFunc(vs, Version.Compare)
-	for i := 1; i < len(vs); i++ {
-		if vs[i-1].Compare(vs[i]) > 0 {
-			t.Errorf("sorted order broken: %q > %q", vs[i-1], vs[i])
+	rng := rand.New(rand.NewPCG(1, 2))
+	// With a consistent order, any earlier element of the sorted list is <=
+	// any later one, not only its neighbour.
+	for range 200000 {
+		i, j := rng.IntN(len(vs)), rng.IntN(len(vs))
+		if i > j {
+			i, j = j, i
+		}
+		if vs[i].Compare(vs[j]) > 0 {
+			t.Fatalf("sorted order broken: %q (at %d) > %q (at %d)", vs[i], i, vs[j], j)
 		}
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200000 {
 		a, b, c := vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))]
 		ab, ba, bc, ac := a.Compare(b), b.Compare(a), b.Compare(c), a.Compare(c)
