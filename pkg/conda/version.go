@@ -25,6 +25,7 @@ type Version struct {
 	norm  string    // src lower-cased, '-' turned into '_' where conda does so
 	segs  []segment // epoch, then version components, then local components
 	local int       // index in segs where the local part begins
+	plain bool      // every component is one number and there is no local part: the fast path of Compare
 }
 
 // segKind is the type of one run of a component.
@@ -126,7 +127,11 @@ func ParseVersion(s string) (Version, error) {
 	if empty >= 0 {
 		return failAt(empty, "empty version component")
 	}
-	return Version{src: src, norm: norm, segs: append([]segment(nil), segs...), local: localStart}, nil
+	plain := localStart == len(segs)
+	for _, seg := range segs {
+		plain = plain && seg.first && seg.kind == kindNum
+	}
+	return Version{src: src, norm: norm, segs: append([]segment(nil), segs...), local: localStart, plain: plain}, nil
 }
 
 // MustParseVersion is ParseVersion that panics on error, for tests and constants.
@@ -290,6 +295,14 @@ func (v *Version) text(s segment) string {
 
 // Compare orders v and o in conda's total order: -1, 0 or +1.
 func (v Version) Compare(o Version) int {
+	if v.plain && o.plain { // most real versions: compare numbers, missing ones are 0
+		for i := 0; i < len(v.segs) || i < len(o.segs); i++ {
+			if c := cmp.Compare(segAt(v.segs, i).num, segAt(o.segs, i).num); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
 	if c := compareParts(&v, v.version(), &o, o.version()); c != 0 {
 		return c
 	}
