@@ -317,8 +317,9 @@ func TestParsedVersionsMatchConda(t *testing.T) {
 }
 
 // TestVersionTotalOrder checks that Compare is a total order on the real
-// versions: sorting is consistent, and antisymmetry and transitivity hold on
-// random triples.
+// versions: sorting is consistent, antisymmetry and transitivity hold on
+// random triples, and the fast path for numeric versions agrees with the
+// general one.
 func TestVersionTotalOrder(t *testing.T) {
 	lines := nonCommentLines(t, realdata(t, "versions/versions.txt"))
 	vs := make([]Version, len(lines))
@@ -353,6 +354,10 @@ func TestVersionTotalOrder(t *testing.T) {
 		}
 		if ab <= 0 && bc <= 0 && ac > 0 || ab >= 0 && bc >= 0 && ac < 0 {
 			t.Fatalf("transitivity: %q %d %q %d %q but %d", a, ab, b, bc, c, ac)
+		}
+		general := func(v Version) Version { v.plain = false; return v }
+		if g := general(a).Compare(general(b)); g != ab {
+			t.Fatalf("Compare(%q,%q): fast path %d, general path %d", a, b, ab, g)
 		}
 	}
 }
