@@ -1,7 +1,6 @@
 package conda
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -493,31 +492,10 @@ func checkRoundTrip(t *testing.T, in string, m MatchSpec) {
 	}
 }
 
-// realDataDir finds ../shared/realdata by walking up from the test's
-// directory, or skips the test.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "realdata")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/realdata not found beside the repository: skipping the real-data test")
-		}
-		dir = parent
-	}
-}
-
 // TestParseRealDependencies parses every depends and constrains entry of
 // the real repodata in shared/realdata and round-trips it.
 func TestParseRealDependencies(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(realDataDir(t), "repodata", "*", "*", "repodata.json"))
+	files, err := filepath.Glob(filepath.Join(realdata(t, "repodata"), "*", "*", "repodata.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no repodata.json under shared/realdata/repodata: %v", err)
 	}
@@ -526,18 +504,14 @@ func TestParseRealDependencies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		type deps struct{ Depends, Constrains []string }
-		var doc struct {
-			Packages      map[string]deps `json:"packages"`
-			PackagesConda map[string]deps `json:"packages.conda"`
-		}
-		if err := json.Unmarshal(data, &doc); err != nil {
+		rd, err := ParseRepoData(data)
+		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		n := 0
-		for _, pkgs := range []map[string]deps{doc.Packages, doc.PackagesConda} {
-			for fn, d := range pkgs {
-				for _, s := range append(d.Depends, d.Constrains...) {
+		for _, pkgs := range []map[string]PackageRecord{rd.Packages, rd.Conda} {
+			for fn, r := range pkgs {
+				for _, s := range append(r.Depends, r.Constrains...) {
 					n++
 					m, err := ParseMatchSpec(s)
 					if err != nil {
@@ -556,9 +530,9 @@ func TestParseRealDependencies(t *testing.T) {
 // environment files and checks the name, version and build against the
 // file name.
 func TestParseRealExplicitURLs(t *testing.T) {
-	dir := realDataDir(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "locks", "rattler", "explicit-envs", "*.txt"))
-	more, _ := filepath.Glob(filepath.Join(dir, "locks", "rattler", "python", "*.txt"))
+	dir := realdata(t, "locks/rattler")
+	files, _ := filepath.Glob(filepath.Join(dir, "explicit-envs", "*.txt"))
+	more, _ := filepath.Glob(filepath.Join(dir, "python", "*.txt"))
 	files = append(files, more...)
 	if len(files) == 0 {
 		t.Fatal("no explicit environment files under shared/realdata/locks/rattler")
