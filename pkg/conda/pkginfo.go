@@ -100,11 +100,17 @@ func (e PathEntry) MarshalJSON() ([]byte, error) {
 // Fields returns the record's JSON object as a map. encoding/json writes a
 // map with sorted keys, which is how conda writes info/index.json and
 // repodata.json; encoders of other formats (msgpack shards) can walk it.
-// Numbers are json.Number so integers survive unchanged.
+// Numbers are json.Number so integers survive unchanged. Strings that are
+// not UTF-8 are an error: JSON cannot carry them.
 func (r *PackageRecord) Fields() (map[string]any, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", r.Dist(), err)
+	}
+	// encoding/json writes invalid bytes as the escape \ufffd (a real
+	// U+FFFD stays literal), so the escape marks lossy input.
+	if bytes.Contains(b, []byte(`\ufffd`)) {
+		return nil, fmt.Errorf("record %q: a string field is not valid UTF-8", r.Dist())
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

@@ -101,6 +101,9 @@ func checkRecords(subdir string, records []conda.PackageRecord) error {
 		if _, ok := archiveKey(fn); !ok || strings.ContainsAny(fn, `/\`) {
 			return fmt.Errorf("record %d (%s): file name %q is not <dist>.conda or <dist>.tar.bz2", i, r.Dist(), fn)
 		}
+		if r.Name == "" {
+			return fmt.Errorf("record %s: empty name", fn)
+		}
 		if seen[fn] {
 			return fmt.Errorf("record %s: duplicate file name", fn)
 		}
@@ -164,7 +167,7 @@ func writeRepodata(dir, subdir string, records []conda.PackageRecord, opts Optio
 		// Sorted by file name, all .tar.bz2 come in "packages" and all
 		// .conda in "packages.conda"; one pass per key keeps the order.
 		for _, key := range []string{"packages", "packages.conda"} {
-			fmt.Fprintf(bw, "  %q: {", key)
+			fmt.Fprintf(bw, "  \"%s\": {", key)
 			n := 0
 			for _, i := range order {
 				if k, _ := archiveKey(records[i].FileName); k != key {
@@ -181,7 +184,11 @@ func writeRepodata(dir, subdir string, records []conda.PackageRecord, opts Optio
 				if n > 0 {
 					bw.WriteString(",")
 				}
-				fmt.Fprintf(bw, "\n    %q: %s", records[i].FileName, entry)
+				key, err := json.Marshal(records[i].FileName) // JSON, not Go, string escapes
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(bw, "\n    %s: %s", key, entry)
 				n++
 			}
 			if n > 0 {

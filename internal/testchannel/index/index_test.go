@@ -355,6 +355,8 @@ func TestWriteRejects(t *testing.T) {
 		{"no file name", "linux-64", with(func(r *conda.PackageRecord) { r.FileName = "" }), "not <dist>.conda"},
 		{"other extension", "linux-64", with(func(r *conda.PackageRecord) { r.FileName = "x.zip" }), "not <dist>.conda"},
 		{"slash in file name", "linux-64", with(func(r *conda.PackageRecord) { r.FileName = "../x.conda" }), "not <dist>.conda"},
+		{"empty name", "linux-64", with(func(r *conda.PackageRecord) { r.Name = "" }), "empty name"},
+		{"not utf-8", "linux-64", with(func(r *conda.PackageRecord) { r.Depends = []string{"\xbb"} }), "not valid UTF-8"},
 		{"duplicate", "linux-64", []conda.PackageRecord{good, good}, "duplicate"},
 		{"other subdir", "linux-64", with(func(r *conda.PackageRecord) { r.Subdir = "osx-64" }), `subdir "osx-64"`},
 		{"bad sha256", "linux-64", with(func(r *conda.PackageRecord) { r.SHA256 = "zz" }), "sha256 \"zz\" is not hex"},
