@@ -59,6 +59,12 @@ type MatchSpec struct {
 //	conda-forge/linux-64::numpy   channel and subdir
 //	numpy[version='>=1.2', build=py39*, build_number='>2', md5=..., ...]
 //	https://host/ch/linux-64/numpy-1.2-py39_0.conda#sha256:...
+//	/abs/path/numpy-1.2-py39_0.tar.bz2   read as a file:// URL
+//
+// A bare version after a space is exact, as in conda, mamba and rattler
+// (conda-build's docs say otherwise; the implementations and the MatchSpec
+// CEP agree on exact). Subdirs are split off channels only when they are
+// known platforms (see Platform), or after the any-channel `*/`.
 //
 // Bracket keys override what is written outside the brackets, as in conda
 // (`numpy[version='>1']>=2` means >1). Bare words in brackets, pip's extras
@@ -80,6 +86,8 @@ func parseMatchSpec(s string) (MatchSpec, error) {
 	}
 	if t := strings.TrimSpace(s); isPackageURL(t) {
 		return parseURLSpec(t)
+	} else if strings.HasPrefix(t, "/") && isPackageURL("file://"+t) {
+		return parseURLSpec("file://" + t) // an absolute path, as conda accepts
 	}
 	outside, inside, insideAt, err := splitBrackets(s)
 	if err != nil {
@@ -222,7 +230,8 @@ func (m *MatchSpec) setBuild(s string) error {
 }
 
 // setChannel sets Channel and, when the last path element is a known
-// platform (`conda-forge/linux-64`), Subdir. "*" means any channel.
+// platform (`conda-forge/linux-64`), Subdir. "*" means any channel, and
+// `*/subdir` any channel's subdir.
 func (m *MatchSpec) setChannel(s string) error {
 	if s == "" {
 		return fmt.Errorf("empty channel before '::'")
@@ -230,7 +239,7 @@ func (m *MatchSpec) setChannel(s string) error {
 	if i := strings.IndexAny(s, " \t[]#'\","); i >= 0 {
 		return fmt.Errorf("channel %q: invalid character %q at offset %d", s, s[i], i)
 	}
-	if i := strings.LastIndexByte(s, '/'); i >= 0 && Platform(s[i+1:]).IsValid() {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 && (Platform(s[i+1:]).IsValid() || s[:i] == "*") {
 		m.Subdir = s[i+1:]
 		s = s[:i]
 	}

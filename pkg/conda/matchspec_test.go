@@ -91,6 +91,8 @@ func TestParseMatchSpec(t *testing.T) {
 		{"conda-forge/label/dev::numpy", specFields{name: "numpy", channel: "conda-forge/label/dev"}, "conda-forge/label/dev::numpy"},
 		{"https://host/chan/noarch::numpy >=1", specFields{name: "numpy", version: ">=1", channel: "https://host/chan", subdir: "noarch"}, "https://host/chan/noarch::numpy[version='>=1']"},
 		{"*/linux-64::numpy", specFields{name: "numpy", subdir: "linux-64"}, "numpy[subdir=linux-64]"},
+		{"*/win-32::numpy", specFields{name: "numpy", subdir: "win-32"}, "numpy[subdir=win-32]"},
+		{"*/win-32::numpy[subdir=osx-64]", specFields{name: "numpy", subdir: "osx-64"}, "numpy[subdir=osx-64]"},
 		{"conda-forge::numpy[build=py39*]", specFields{name: "numpy", build: "py39*", channel: "conda-forge"}, "conda-forge::numpy[build=py39*]"},
 		{"numpy[channel=conda-forge/osx-64]", specFields{name: "numpy", channel: "conda-forge", subdir: "osx-64"}, "conda-forge/osx-64::numpy"},
 		{"numpy[channel=conda-forge,subdir=noarch]", specFields{name: "numpy", channel: "conda-forge", subdir: "noarch"}, "conda-forge/noarch::numpy"},
@@ -145,6 +147,11 @@ func TestParseMatchSpec(t *testing.T) {
 			"file:///opt/pkgs/x264-1%21164.3095-h166bdaf_2.tar.bz2",
 			specFields{name: "x264", version: "1!164.3095", build: "h166bdaf_2", fn: "x264-1!164.3095-h166bdaf_2.tar.bz2", url: "file:///opt/pkgs/x264-1%21164.3095-h166bdaf_2.tar.bz2"},
 			"file:///opt/pkgs/x264-1%21164.3095-h166bdaf_2.tar.bz2",
+		},
+		{
+			"/opt/my pkgs/flask-0.10.1-py35_2.tar.bz2",
+			specFields{name: "flask", version: "0.10.1", build: "py35_2", fn: "flask-0.10.1-py35_2.tar.bz2", url: "file:///opt/my pkgs/flask-0.10.1-py35_2.tar.bz2"},
+			"file:///opt/my pkgs/flask-0.10.1-py35_2.tar.bz2",
 		},
 		{
 			"x[url=https://host/c/x-1-0.conda]",
