@@ -612,3 +612,21 @@ func TestRebuildRealPackages(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWrite writes a package of 200 files (about 4 MB) in each format.
+func BenchmarkWrite(b *testing.B) {
+	p := demoPackage()
+	for i := range 200 {
+		data := bytes.Repeat([]byte(strconv.Itoa(i)+" some text of a source file\n"), 20<<10/32)
+		p.Files = append(p.Files, File{Path: "lib/python3.12/site-packages/m/f" + strconv.Itoa(i) + ".py", Mode: 0o644, Data: data})
+	}
+	for _, f := range []Format{FormatConda, FormatTarBz2} {
+		b.Run(strings.TrimPrefix(f.Extension(), "."), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Write(io.Discard, p, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
