@@ -132,6 +132,9 @@ type planned struct {
 	record conda.PackageRecord
 	debs   []string // "name=version" of the recipe's Debian packages
 	key    string   // hex sha256 of the inputs; names the cache entry
+	// runExports is set for libraries other recipes pin: the same pin
+	// for whatever is built against them.
+	runExports *conda.RunExports
 }
 
 // plan computes every package's record, in recipe order so that pins can
@@ -180,6 +183,19 @@ func plan(rs []*recipe, versions map[string]string) ([]*planned, error) {
 		byName[r.name] = pl
 		out = append(out, pl)
 	}
+	for _, r := range rs {
+		for _, n := range r.deps {
+			pl := byName[n]
+			if pl.runExports != nil {
+				continue
+			}
+			pin, err := pl.pin()
+			if err != nil {
+				return nil, err
+			}
+			pl.runExports = &conda.RunExports{Weak: []string{pin}}
+		}
+	}
 	return out, nil
 }
 
@@ -196,7 +212,7 @@ func (r *recipe) depends(planned map[string]*planned) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("recipe %s: depends on %s, which is not listed before it", r.name, n)
 		}
-		s, err := pinSpec(n, p.record.Version.String(), p.recipe.pin)
+		s, err := p.pin()
 		if err != nil {
 			return nil, fmt.Errorf("recipe %s: %w", r.name, err)
 		}
@@ -211,6 +227,11 @@ func (r *recipe) depends(planned map[string]*planned) ([]string, error) {
 	}
 	slices.Sort(deps)
 	return deps, nil
+}
+
+// pin is how dependants pin the package, which is also its run_exports.
+func (pl *planned) pin() (string, error) {
+	return pinSpec(pl.record.Name, pl.record.Version.String(), pl.recipe.pin)
 }
 
 // about is the package's info/about.json: where it comes from.

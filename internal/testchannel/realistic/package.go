@@ -83,7 +83,7 @@ type linkInfo struct {
 // taken from the wheel metadata.
 func makePackage(ctx context.Context, pl *planned, debs map[string][]debEntry, tmpDir string) (*pkgbuild.Package, linkInfo, error) {
 	r := pl.recipe
-	p := &pkgbuild.Package{Record: pl.record, About: pl.about()}
+	p := &pkgbuild.Package{Record: pl.record, About: pl.about(), RunExports: pl.runExports}
 	var info linkInfo
 	if r.noarch == conda.NoarchPython {
 		for _, d := range r.debs {

@@ -217,6 +217,15 @@ func TestPlan(t *testing.T) {
 			t.Errorf("%s depends = %q, want %q", name, got, want)
 		}
 	}
+	for name, want := range map[string][]string{"libz": {"libz >=1.2.13,<2.0a0"}, "libcurl": nil, "curl": nil} {
+		var got []string
+		if re := byName[name].runExports; re != nil {
+			got = re.Weak
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s run_exports weak = %q, want %q", name, got, want)
+		}
+	}
 	if r := byName["req"].record; r.Subdir != "noarch" || !strings.HasPrefix(r.Build, "pyh") || r.Version.String() != "2.28.1" {
 		t.Errorf("req record = subdir %q build %q version %q, want noarch, pyh…, 2.28.1", r.Subdir, r.Build, r.Version)
 	}

@@ -14,14 +14,14 @@ import (
 
 // recipeVersion is part of every cache key: bump it whenever a recipe or the
 // way packages are made from Debian files changes, so caches rebuild.
-const recipeVersion = "realistic-2"
+const recipeVersion = "realistic-3"
 
 // glibcDepends is the depend on the system C library. The Debian 12 binaries
 // use symbols up to GLIBC_2.36 (Build checks that none needs a newer one),
 // so unlike conda-forge's 2.17 the floor is Debian 12's own glibc.
 const (
-	glibcDepends = "__glibc >=2.36,<3.0.a0"
 	maxGlibc     = "2.36"
+	glibcDepends = "__glibc >=" + maxGlibc + ",<3.0.a0"
 )
 
 // pythonABI is the python_abi package every CPython 3.11 build pins, as on
@@ -48,14 +48,16 @@ type recipe struct {
 	// one's version is the package version.
 	debs   []string
 	noarch conda.NoarchType
-	// pin is how packages listing this one in deps pin it (its run_exports).
+	// pin is how packages listing this one in deps pin it; it is also the
+	// package's run_exports.
 	pin pinKind
 	// deps are packages of this channel depended on with their own pin.
 	deps []string
 	// exactDeps are packages built from the same Debian source, depended on
 	// at exactly their version and build (curl → libcurl), as conda-forge does.
 	exactDeps []string
-	// moreDeps are further depends written as they are: loose noarch pins.
+	// moreDeps are further depends written as they are: unpinned or
+	// loosely pinned ones, mostly of noarch python packages.
 	moreDeps []string
 	// exclude lists path.Match patterns (of conda paths) of files to leave out.
 	exclude []string
