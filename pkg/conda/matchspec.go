@@ -157,8 +157,8 @@ func (m *MatchSpec) setVersionAndBuild(s string) error {
 
 // splitVersionBuild splits "version [build]" where the build follows a
 // space or '=' as in `>=1.0 , < 2.0 py34_0` or `1.2.3=0`. As in conda, the
-// build is the text after the first separator that does not end an operator
-// and is followed only by characters a version spec needs none of.
+// build starts after the first such separator that does not end an operator
+// (`>= 1`) and whose remainder holds none of the characters -=,|<>~.
 func splitVersionBuild(s string) (version, build string) {
 	for i := 1; i < len(s); i++ {
 		if s[i] != ' ' && s[i] != '=' || strings.IndexByte("=!|,<>~", s[i-1]) >= 0 {
@@ -251,8 +251,8 @@ func (m *MatchSpec) setChannel(s string) error {
 }
 
 // bracketKeyOrder lists the keys allowed in brackets in the order they are
-// applied and written: channel before subdir so that `[subdir=...]` wins
-// over a subdir inside `[channel=...]`, as in conda.
+// applied (String writes them in the same order): channel before subdir so
+// that `[subdir=...]` wins over a subdir inside `[channel=...]`, as in conda.
 var bracketKeyOrder = []string{
 	"name", "channel", "subdir", "version", "build", "build_number",
 	"track_features", "features", "url", "md5", "sha256",
@@ -449,15 +449,18 @@ var packageExtensions = []string{".conda", ".tar.bz2"}
 // with a '#' hash fragment.
 func isPackageURL(s string) bool {
 	u, _, _ := strings.Cut(s, "#")
-	if !strings.Contains(u, "://") {
-		return false
-	}
+	_, ok := trimPackageExtension(u)
+	return ok && strings.Contains(u, "://")
+}
+
+// trimPackageExtension removes the package extension from a file name.
+func trimPackageExtension(fn string) (string, bool) {
 	for _, ext := range packageExtensions {
-		if strings.HasSuffix(u, ext) {
-			return true
+		if dist, ok := strings.CutSuffix(fn, ext); ok {
+			return dist, true
 		}
 	}
-	return false
+	return fn, false
 }
 
 // parseURLSpec reads name, version and build from the file name of a
@@ -469,10 +472,7 @@ func parseURLSpec(s string) (MatchSpec, error) {
 	if err != nil {
 		return MatchSpec{}, fmt.Errorf("package file name: %w", err)
 	}
-	dist := fn
-	for _, ext := range packageExtensions {
-		dist = strings.TrimSuffix(dist, ext)
-	}
+	dist, _ := trimPackageExtension(fn)
 	// Names may contain '-', versions and builds may not.
 	parts := make([]string, 3)
 	j := len(dist)
@@ -489,7 +489,7 @@ func parseURLSpec(s string) (MatchSpec, error) {
 	if err := m.setName(parts[0]); err != nil {
 		return MatchSpec{}, fmt.Errorf("package file name %q: %w", fn, err)
 	}
-	if m.Name.IsAny() || !m.Name.IsExact() {
+	if !m.Name.IsExact() {
 		return MatchSpec{}, fmt.Errorf("package file name %q: name %q is a pattern", fn, parts[0])
 	}
 	if _, err := ParseVersion(parts[1]); err != nil {
