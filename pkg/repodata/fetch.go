@@ -1,0 +1,268 @@
+package repodata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// ErrNotFound is wrapped by errors for a file the server does not have (404).
+var ErrNotFound = errors.New("not found")
+
+// ErrOffline is wrapped by errors for a file needed offline but not cached.
+var ErrOffline = errors.New("not in the cache and offline")
+
+// Stats counts a gateway's traffic since New.
+type Stats struct {
+	Requests    int64 // HTTP requests made, retries included
+	NotModified int64 // 304 answers
+	BodyBytes   int64 // response body bytes received (compressed, as sent)
+}
+
+// counters are the atomic totals behind Stats.
+type counters struct{ requests, notModified, bodyBytes atomic.Int64 }
+
+// newClient returns the keep-alive client shared by all of a gateway's
+// requests. Every channel × subdir is fetched at once and sharded loads
+// fetch many small files from one host, so more idle connections per host
+// are kept than net/http's default of 2. file:// URLs are served from the
+// file system through the same code path.
+func newClient(headerTimeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 64
+	t.MaxIdleConnsPerHost = 32
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = headerTimeout
+	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
+	return &http.Client{Transport: t}
+}
+
+// retryable marks an error worth another attempt: 5xx, 429, a timeout, a
+// dropped connection or a body cut short.
+type retryable struct{ err error }
+
+func (r retryable) Error() string { return r.err.Error() }
+func (r retryable) Unwrap() error { return r.err }
+
+// isTransient reports whether a transport error is worth a retry.
+func isTransient(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, io.EOF)
+}
+
+// withRetries runs attempt until it succeeds, fails with a non-retryable
+// error, the attempts are used up or ctx is done, sleeping an exponential
+// backoff between attempts.
+func (g *Gateway) withRetries(ctx context.Context, what string, attempt func() error) error {
+	var err error
+	for i := range g.opts.Attempts {
+		if i > 0 {
+			wait := g.opts.Backoff << (i - 1)
+			g.log.Debug("retrying", "what", redact.URL(what), "attempt", i+1, "after", wait, "error", redact.Text(err.Error()))
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(wait):
+			}
+		}
+		err = attempt()
+		var r retryable
+		if err == nil || !errors.As(err, &r) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("giving up after %d attempts: %w", g.opts.Attempts, err)
+}
+
+// get sends one GET and classifies the answer: a 200 or 304 response is
+// returned (body open), anything else becomes an error, retryable for 5xx,
+// 429 and transport failures.
+func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if req.URL.User == nil && g.opts.Credentials != nil {
+		if user, pass, ok := g.opts.Credentials(req.URL.Hostname()); ok {
+			req.SetBasicAuth(user, pass)
+		}
+	}
+	g.stats.requests.Add(1)
+	resp, err := g.client.Do(req)
+	if err != nil {
+		if isTransient(err) {
+			return nil, retryable{err}
+		}
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotModified:
+		if resp.StatusCode == http.StatusNotModified {
+			g.stats.notModified.Add(1)
+		}
+		return resp, nil
+	}
+	// Drain a little so that the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+	status := fmt.Errorf("HTTP %s", resp.Status)
+	switch code := resp.StatusCode; {
+	case code == http.StatusNotFound:
+		return nil, fmt.Errorf("%w (%w)", ErrNotFound, status)
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return nil, fmt.Errorf("%w: authentication failed; check the channel's token or credentials", status)
+	case code >= 500 || code == http.StatusTooManyRequests:
+		return nil, retryable{status}
+	}
+	return nil, status
+}
+
+// countingReader counts a response body's bytes and remembers its error,
+// which tells a cut connection (worth a retry) from bad content (not).
+type countingReader struct {
+	r   io.Reader
+	n   *atomic.Int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// refresh brings a cache entry up to date, with the lock held by the
+// caller. consume reads a freshly downloaded body (decompressed) completely,
+// validating it, while it is written to the cache; it is not called when the
+// cached copy is still good. A 404 is remembered and returned as an error
+// wrapping ErrNotFound. tryZst asks for <url>.zst first, as conda does,
+// unless the server is known not to have it.
+func (g *Gateway) refresh(ctx context.Context, e *entry, tryZst bool, consume func(io.Reader) error) error {
+	st, valid := readState(e)
+	switch {
+	case valid && (g.opts.Offline || !e.local && fresh(st, g.opts.TTL, time.Now())):
+		if st.NotFound {
+			return fmt.Errorf("%w (remembered from an earlier request)", ErrNotFound)
+		}
+		return nil
+	case g.opts.Offline:
+		return fmt.Errorf("%w (%s)", ErrOffline, e.data)
+	}
+	now := time.Now()
+	useZst := tryZst && !g.opts.DisableZst &&
+		(st.HasZst == nil || st.HasZst.Value || now.Sub(st.HasZst.LastChecked) > zstRecheck)
+	if useZst {
+		err := g.download(ctx, e, e.url+".zst", true, st, valid, consume)
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		g.log.Debug("no zst variant", "url", redact.URL(e.url))
+		// The validators, if any, were those of the .zst file.
+		st.HasZst, valid = &checked{Value: false, LastChecked: now}, false
+	}
+	err := g.download(ctx, e, e.url, false, st, valid, consume)
+	if errors.Is(err, ErrNotFound) {
+		st = state{NotFound: true, RefreshNS: time.Now().UnixNano(), HasZst: st.HasZst}
+		if werr := writeState(e, st); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
+// download fetches one variant of the entry with retries, revalidating
+// when the cached copy's validators belong to that variant.
+func (g *Gateway) download(ctx context.Context, e *entry, rawURL string, zst bool, st state, valid bool, consume func(io.Reader) error) error {
+	header := http.Header{}
+	validatorsMatch := valid && !st.NotFound && (st.HasZst != nil && st.HasZst.Value) == zst
+	if validatorsMatch {
+		if st.ETag != "" {
+			header.Set("If-None-Match", st.ETag)
+		}
+		if st.Mod != "" {
+			header.Set("If-Modified-Since", st.Mod)
+		}
+	}
+	return g.withRetries(ctx, rawURL, func() error {
+		resp, err := g.get(ctx, rawURL, header)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		now := time.Now()
+		if resp.StatusCode == http.StatusNotModified {
+			if !validatorsMatch {
+				return fmt.Errorf("HTTP 304 to an unconditional request")
+			}
+			st.RefreshNS = now.UnixNano()
+			return writeState(e, st)
+		}
+		body := &countingReader{r: resp.Body, n: &g.stats.bodyBytes}
+		err = writeAtomic(e.data, func(w io.Writer) error {
+			var r io.Reader = body
+			if zst {
+				dec, err := zstd.NewReader(body, zstd.WithDecoderConcurrency(1))
+				if err != nil {
+					return err
+				}
+				defer dec.Close()
+				r = dec
+			}
+			return consume(io.TeeReader(r, w))
+		})
+		if err != nil {
+			if body.err != nil && isTransient(body.err) {
+				return retryable{fmt.Errorf("body cut short after %d bytes: %w", body.n.Load(), body.err)}
+			}
+			return err
+		}
+		if zst || st.HasZst == nil {
+			st.HasZst = &checked{Value: zst, LastChecked: now}
+		}
+		return writeState(e, state{
+			ETag:         resp.Header.Get("ETag"),
+			Mod:          resp.Header.Get("Last-Modified"),
+			CacheControl: resp.Header.Get("Cache-Control"),
+			RefreshNS:    now.UnixNano(),
+			HasZst:       st.HasZst,
+		})
+	})
+}
+
+// resolve resolves ref (absolute, or relative like "./shards/") against
+// base, keeping base's credentials for a relative ref.
+func resolve(base, ref string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return "", fmt.Errorf("parse %q: %w", ref, err)
+	}
+	u := b.ResolveReference(r)
+	if !strings.HasSuffix(u.Path, "/") && strings.HasSuffix(ref, "/") {
+		u.Path += "/"
+	}
+	return u.String(), nil
+}

@@ -1,0 +1,414 @@
+package repodata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// Options configures a Gateway.
+type Options struct {
+	// PkgsDir is the package cache; indexes are cached in PkgsDir/cache as
+	// conda does. Required.
+	PkgsDir string
+	// TTL is conda's local_repodata_ttl: 0 always revalidates with the
+	// server (a 304 costs no body), 1 trusts the server's Cache-Control
+	// max-age, any other value is seconds. Pass config.Config's value; its
+	// default is config.DefaultRepodataTTL.
+	TTL int
+	// Offline uses the cache only; anything not cached is an error wrapping
+	// ErrOffline.
+	Offline bool
+	// DisableZst and DisableShards make the gateway ignore repodata.json.zst
+	// and CEP-16 shards (for benchmarks and for servers that mishandle them).
+	DisableZst, DisableShards bool
+	// ChannelConfig resolves the channels named in specs (`conda-forge::numpy`).
+	ChannelConfig conda.ChannelConfig
+	// Credentials returns basic-auth credentials for a host whose URL has
+	// none, e.g. EnvCredentials.
+	Credentials func(host string) (user, password string, ok bool)
+	// Client replaces the gateway's own keep-alive client.
+	Client *http.Client
+	// Attempts is how many times a request is tried on 5xx, 429, timeouts
+	// and cut connections (default 4); Backoff is the first pause between
+	// attempts, doubled each time (default 250ms). HeaderTimeout bounds the
+	// wait for response headers (default 30s).
+	Attempts      int
+	Backoff       time.Duration
+	HeaderTimeout time.Duration
+	// Log receives debug and info messages; URLs in it are redacted.
+	Log *slog.Logger
+}
+
+// Gateway fetches, caches and loads channel indexes. It is safe for
+// concurrent use; one Gateway shares one HTTP client and its connections.
+type Gateway struct {
+	opts     Options
+	client   *http.Client
+	cacheDir string
+	log      *slog.Logger
+	stats    counters
+}
+
+// New returns a Gateway; it creates the cache directory.
+func New(opts Options) (*Gateway, error) {
+	if opts.PkgsDir == "" {
+		return nil, errors.New("repodata gateway: no package cache directory")
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 4
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 250 * time.Millisecond
+	}
+	if opts.HeaderTimeout <= 0 {
+		opts.HeaderTimeout = 30 * time.Second
+	}
+	g := &Gateway{opts: opts, client: opts.Client, cacheDir: filepath.Join(opts.PkgsDir, "cache"), log: opts.Log}
+	if g.client == nil {
+		g.client = newClient(opts.HeaderTimeout)
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Join(g.cacheDir, "shards"), 0o755); err != nil {
+		return nil, fmt.Errorf("repodata gateway: %w", err)
+	}
+	return g, nil
+}
+
+// Stats returns the traffic counted since New.
+func (g *Gateway) Stats() Stats {
+	return Stats{
+		Requests:    g.stats.requests.Load(),
+		NotModified: g.stats.notModified.Load(),
+		BodyBytes:   g.stats.bodyBytes.Load(),
+	}
+}
+
+// Index holds, per package name, the records a solve may use, in priority
+// order: channels in the order given, and within a channel the platforms
+// in the order given with noarch last. Each record has FileName, URL (without
+// secrets) and Channel (conda's form, e.g.
+// https://conda.anaconda.org/conda-forge/linux-64) set.
+type Index struct {
+	byName map[string][]conda.PackageRecord
+}
+
+// Records returns the records of name in priority order; nil if none.
+func (ix *Index) Records(name string) []conda.PackageRecord { return ix.byName[name] }
+
+// Names returns the names the index holds, sorted.
+func (ix *Index) Names() []string {
+	names := make([]string, 0, len(ix.byName))
+	for n, recs := range ix.byName {
+		if len(recs) > 0 {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// subdir is one channel × platform to load.
+type subdir struct {
+	channel  conda.Channel
+	platform conda.Platform
+	src      source
+}
+
+// Load fetches (or reuses from the cache) the indexes of every channel ×
+// platform at once, noarch added if missing, and returns the records of the
+// names reachable from specs through their dependencies, and of no other.
+// A spec's channel (`conda-forge::numpy`) restricts where its name is looked
+// up, and is loaded too if it is not among channels. Virtual packages
+// (`__glibc`) are left to the caller. Errors name the URL, secrets redacted.
+func (g *Gateway) Load(ctx context.Context, channels []conda.Channel, platforms []conda.Platform, specs []conda.MatchSpec) (*Index, error) {
+	ix, err := g.load(ctx, channels, platforms, specs)
+	return ix, redact.Error(err)
+}
+
+func (g *Gateway) load(ctx context.Context, channels []conda.Channel, platforms []conda.Platform, specs []conda.MatchSpec) (*Index, error) {
+	if !slices.Contains(platforms, conda.PlatformNoArch) {
+		platforms = append(slices.Clone(platforms), conda.PlatformNoArch)
+	}
+	pins := map[string]conda.Channel{}
+	var roots []string
+	for _, spec := range specs {
+		name := spec.Name.String()
+		if !spec.Name.IsExact() {
+			return nil, fmt.Errorf("load repodata: spec %q: the package name must be exact", spec)
+		}
+		roots = append(roots, name)
+		if spec.Channel == "" {
+			continue
+		}
+		ch, err := conda.ParseChannel(spec.Channel, g.opts.ChannelConfig)
+		if err != nil {
+			return nil, fmt.Errorf("load repodata: spec %q: %w", spec, err)
+		}
+		pins[name] = ch
+		if !slices.ContainsFunc(channels, func(c conda.Channel) bool { return c.Name() == ch.Name() }) {
+			channels = append(slices.Clone(channels), ch)
+		}
+	}
+
+	var subdirs []*subdir
+	for _, ch := range channels {
+		for _, p := range platforms {
+			subdirs = append(subdirs, &subdir{channel: ch, platform: p})
+		}
+	}
+	defer func() {
+		for _, sd := range subdirs {
+			if sd.src != nil {
+				sd.src.close()
+			}
+		}
+	}()
+	err := forEach(ctx, subdirs, func(ctx context.Context, sd *subdir) error {
+		src, err := g.open(ctx, sd.channel, sd.platform)
+		sd.src = src
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g.closure(ctx, subdirs, roots, pins, specs)
+}
+
+// closure collects the records of roots and of every name their records
+// depend on, wave by wave, each wave's lookups running concurrently (for
+// shards, each is a fetch).
+func (g *Gateway) closure(ctx context.Context, subdirs []*subdir, roots []string, pins map[string]conda.Channel, specs []conda.MatchSpec) (*Index, error) {
+	ix := &Index{byName: map[string][]conda.PackageRecord{}}
+	depNames := map[string]string{} // dependency string → package name
+	type lookup struct {
+		name string
+		sd   *subdir
+		recs []conda.PackageRecord
+	}
+	frontier := roots
+	for len(frontier) > 0 {
+		var jobs []*lookup
+		for _, name := range frontier {
+			if _, done := ix.byName[name]; done || strings.HasPrefix(name, "__") {
+				continue
+			}
+			ix.byName[name] = nil
+			pin, pinned := pins[name]
+			for _, sd := range subdirs {
+				if !pinned || allowed(sd, pin, specs, name) {
+					jobs = append(jobs, &lookup{name: name, sd: sd})
+				}
+			}
+		}
+		err := forEach(ctx, jobs, func(ctx context.Context, l *lookup) error {
+			recs, err := l.sd.src.records(ctx, l.name)
+			l.recs = recs
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		frontier = nil
+		for _, l := range jobs {
+			recs, err := finish(l.recs, l.sd)
+			if err != nil {
+				return nil, err
+			}
+			ix.byName[l.name] = append(ix.byName[l.name], recs...)
+			for _, r := range recs {
+				for _, dep := range r.Depends {
+					name, ok := depNames[dep]
+					if !ok {
+						name = depName(dep)
+						depNames[dep] = name
+					}
+					if _, done := ix.byName[name]; name != "" && !done {
+						frontier = append(frontier, name)
+					}
+				}
+			}
+		}
+	}
+	return ix, nil
+}
+
+// allowed reports whether name, pinned by a spec to a channel (and perhaps
+// a subdir), may come from sd.
+func allowed(sd *subdir, pin conda.Channel, specs []conda.MatchSpec, name string) bool {
+	if pin.Name() != sd.channel.Name() {
+		return false
+	}
+	for _, s := range specs {
+		if s.Name.String() == name && s.Subdir != "" && s.Subdir != string(sd.platform) {
+			return false
+		}
+	}
+	return pin.Platform() == "" || pin.Platform() == sd.platform || sd.platform == conda.PlatformNoArch
+}
+
+// depName returns the package name of a dependency such as
+// "python >=3.12,<3.13.0a0"; "" when it has none worth following.
+func depName(dep string) string {
+	spec, err := conda.ParseMatchSpec(dep)
+	if err != nil || !spec.Name.IsExact() {
+		return ""
+	}
+	return spec.Name.String()
+}
+
+// finish sets FileName-derived URL and Channel on records of sd.
+func finish(recs []conda.PackageRecord, sd *subdir) ([]conda.PackageRecord, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	base := sd.channel.RecordChannel(sd.platform) + "/"
+	if b := sd.src.baseURL(); b != "" {
+		var err error
+		if base, err = resolve(base, b); err != nil {
+			return nil, fmt.Errorf("base_url of %s: %w", sd.channel.RecordChannel(sd.platform), err)
+		}
+		if !strings.HasSuffix(base, "/") {
+			base += "/"
+		}
+	}
+	channel := sd.channel.RecordChannel(sd.platform)
+	for i := range recs {
+		recs[i].URL = base + recs[i].FileName
+		recs[i].Channel = channel
+	}
+	return recs, nil
+}
+
+// forEach runs fn on every item at once, at most 16 at a time, and returns
+// the first error, cancelling the others.
+func forEach[T any](ctx context.Context, items []T, fn func(context.Context, T) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
+			if err := fn(ctx, it); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// open makes one subdir's index available: its CEP-16 shard index when the
+// channel has one, else its repodata.json, fetched or revalidated as needed.
+func (g *Gateway) open(ctx context.Context, ch conda.Channel, p conda.Platform) (source, error) {
+	subdirURL := ch.SubdirURL(p)
+	shown := redact.URL(subdirURL)
+	if !g.opts.DisableShards {
+		src, err := g.openShards(ctx, subdirURL)
+		if err == nil {
+			return src, nil
+		}
+		if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrOffline) {
+			return nil, fmt.Errorf("load %s%s: %w", shown, shardIndexFile, err)
+		}
+	}
+	src, err := g.openJSON(ctx, subdirURL)
+	switch {
+	case errors.Is(err, ErrNotFound) && p != conda.PlatformNoArch:
+		g.log.Info("channel has no such subdir; using no packages from it", "channel", ch.String(), "subdir", p)
+		return emptySource{}, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("channel %s has no subdir %s (%s%s): %w", ch.String(), p, shown, repodataFile, err)
+	case err != nil:
+		return nil, fmt.Errorf("load %s%s: %w", shown, repodataFile, err)
+	}
+	return src, nil
+}
+
+// openJSON refreshes the cached repodata.json and indexes it by name: while
+// downloading when it changed, else by reading the cached copy.
+func (g *Gateway) openJSON(ctx context.Context, subdirURL string) (source, error) {
+	e := g.entry(subdirURL, repodataFile)
+	lock, err := lockEntry(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	var ix *nameIndex
+	err = g.refresh(ctx, e, true, func(r io.Reader) error {
+		ix, err = scanIndex(r)
+		return err
+	})
+	var f *os.File
+	if err == nil {
+		// Opened under the lock: this is the file the state describes, and
+		// it stays readable when another process later replaces the name.
+		f, err = os.Open(e.data)
+	}
+	lock.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if ix == nil {
+		if ix, err = scanIndex(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cached copy %s: %w", e.data, err)
+		}
+	}
+	return &jsonSource{url: redact.URL(e.url), file: f, ix: ix}, nil
+}
+
+// openShards refreshes the cached shard index.
+func (g *Gateway) openShards(ctx context.Context, subdirURL string) (source, error) {
+	e := g.entry(subdirURL, shardIndexFile)
+	lock, err := lockEntry(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	var idx *shardIndex
+	err = g.refresh(ctx, e, false, func(r io.Reader) error {
+		idx, err = decodeShardIndex(r)
+		return err
+	})
+	if err == nil && idx == nil {
+		var f *os.File
+		if f, err = os.Open(e.data); err == nil {
+			idx, err = decodeShardIndex(f)
+			f.Close()
+		}
+	}
+	lock.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	shardsBase := idx.Info.ShardsBaseURL
+	if shardsBase == "" {
+		shardsBase = "./shards/"
+	}
+	shardsURL, err := resolve(subdirURL, shardsBase)
+	if err != nil {
+		return nil, fmt.Errorf("shards_base_url: %w", err)
+	}
+	return &shardSource{g: g, url: redact.URL(e.url), index: idx, shardsURL: shardsURL}, nil
+}
