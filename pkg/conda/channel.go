@@ -34,7 +34,9 @@ type ChannelConfig struct {
 }
 
 // Channel is a parsed conda channel: where its packages live, the
-// credentials needed to fetch them, and the name conda knows it by.
+// credentials needed to fetch them, and the name conda knows it by. The
+// zero Channel is invalid; get one from ParseChannel. Channels compare with
+// ==.
 //
 // Secrets (an anaconda.org token, a basic-auth password) are kept for the
 // requests BaseURL and SubdirURL build, and left out of, or masked in,
@@ -278,6 +280,8 @@ func splitURL(s string) (Channel, error) {
 		return Channel{}, errors.New("URL is not hierarchical (want scheme://host/path)")
 	case u.Host == "" && u.Scheme != "file":
 		return Channel{}, errors.New("missing host")
+	case u.Scheme == "file" && u.Host != "" && u.Host != "localhost":
+		return Channel{}, errors.New("a file URL names no host (want file:///absolute/path)")
 	case u.RawQuery != "" || u.ForceQuery:
 		return Channel{}, errors.New("a channel URL has no query")
 	case u.Fragment != "":

@@ -93,6 +93,7 @@ func TestParseChannel(t *testing.T) {
 			"file:///home/me/proj/local", "file:///home/me/proj/local/linux-64", PlatformLinux64},
 		{"../shared", ChannelConfig{WorkDir: "/home/me/proj"}, "file:///home/me/shared",
 			"file:///home/me/shared", "file:///home/me/shared", ""},
+		{"file://localhost/srv/chan", ChannelConfig{}, "file://localhost/srv/chan", "file://localhost/srv/chan", "file://localhost/srv/chan", ""},
 		{".", ChannelConfig{WorkDir: "/srv/chan"}, "file:///srv/chan", "file:///srv/chan", "file:///srv/chan", ""},
 		{"./x", ChannelConfig{ChannelAlias: "file:///srv", WorkDir: "/srv"}, "x", "file:///srv/x", "file:///srv/x", ""},
 	}
@@ -155,6 +156,9 @@ func TestParseChannelErrors(t *testing.T) {
 		{"internal", ChannelConfig{CustomChannels: map[string]string{"internal": "https://u:pw@h:x/"}},
 			`custom channel "internal": location "https://u:********@h:x/": invalid port ":x" after host`},
 		{"https:///chan", ChannelConfig{}, `missing host`},
+		{"file://./chan", ChannelConfig{}, `a file URL names no host`},
+		{"file:chan", ChannelConfig{}, `invalid character ':' in name segment "file:chan"`},
+		{"a:b://c", ChannelConfig{}, `URL is not hierarchical`},
 		{"https://h/c?x=1", ChannelConfig{}, `a channel URL has no query`},
 		{"https://h/c#f", ChannelConfig{}, `a channel URL has no fragment`},
 		{"https://h//c", ChannelConfig{}, `empty path segment`},
@@ -304,6 +308,21 @@ func TestChannelMatchesRealRecords(t *testing.T) {
 			if other.Includes(field, ChannelConfig{}) {
 				t.Errorf("%s: %q is in bioconda", filepath.Base(f), field)
 			}
+		}
+	}
+}
+
+// BenchmarkChannelIncludes measures the per-record cost of matching
+// "conda-forge::name" against the channel field of an installed record.
+func BenchmarkChannelIncludes(b *testing.B) {
+	cfg := ChannelConfig{CustomChannels: map[string]string{"internal": "https://repo.example.com"}}
+	c, err := ParseChannel("conda-forge", cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if !c.Includes("https://conda.anaconda.org/conda-forge/linux-64", cfg) {
+			b.Fatal("no match")
 		}
 	}
 }
