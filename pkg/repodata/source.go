@@ -46,8 +46,11 @@ func (emptySource) close() error                                                
 // index built by one scan, decoding only the names asked for.
 type jsonSource struct {
 	url  string // redacted, for errors
-	file *os.File
-	ix   *nameIndex
+	file interface {
+		io.ReaderAt
+		io.Closer
+	}
+	ix *nameIndex
 }
 
 func (j *jsonSource) close() error { return j.file.Close() }
