@@ -546,13 +546,8 @@ func TestParseRealExplicitURLs(t *testing.T) {
 	}
 	n := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" || line[0] == '#' || line[0] == '@' {
+		for _, line := range nonCommentLines(t, f) {
+			if line == "@EXPLICIT" {
 				continue
 			}
 			n++
@@ -573,6 +568,28 @@ func TestParseRealExplicitURLs(t *testing.T) {
 		}
 	}
 	t.Logf("%d package URLs parsed", n)
+}
+
+// TestParseRealSpecLists parses the real one-spec-per-line environment
+// files of micromamba's tests.
+func TestParseRealSpecLists(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(realdata(t, "locks/mamba/env_file"), "*.txt"))
+	if len(files) == 0 {
+		t.Fatal("no spec list under shared/realdata/locks/mamba/env_file")
+	}
+	n := 0
+	for _, f := range files {
+		for _, line := range nonCommentLines(t, f) {
+			n++
+			m, err := ParseMatchSpec(line)
+			if err != nil {
+				t.Errorf("%s: %v", filepath.Base(f), err)
+				continue
+			}
+			checkRoundTrip(t, line, m)
+		}
+	}
+	t.Logf("%d specs parsed", n)
 }
 
 func BenchmarkParseMatchSpec(b *testing.B) {
