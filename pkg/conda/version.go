@@ -10,7 +10,8 @@ import (
 )
 
 // Version is a parsed conda version, ordered the way conda's VersionOrder
-// orders them. The zero Version is invalid; it compares equal to "0".
+// orders them. The zero Version is invalid; it compares equal to "0". Use
+// Equal, not ==: "1.0" and "1.0.0" are equal versions with different text.
 //
 // A version is split into an epoch ("N!", default 0), the version proper and
 // an optional local part after "+". Both parts are split into components at
