@@ -11,12 +11,14 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -50,9 +52,9 @@ const (
 
 // Write writes <channelDir>/<subdir>/repodata.json, repodata.json.zst and the
 // CEP-16 sharded index (repodata_shards.msgpack.zst + shards/<sha256>.msgpack.zst)
-// for the given records (FileName set). Files are replaced atomically; the
-// shards go first and repodata.json last, so a server reading meanwhile
-// never sees an index naming a missing shard.
+// for the given records (FileName set). Files are replaced atomically and
+// the shard index after all its shards, so a server reading meanwhile never
+// sees a torn file or an index naming a missing shard.
 func Write(channelDir, subdir string, records []conda.PackageRecord, opts Options) error {
 	if subdir == "" || subdir == "." || subdir == ".." || strings.ContainsAny(subdir, `/\`) {
 		return fmt.Errorf("write index of %s: subdir %q is not a directory name", channelDir, subdir)
@@ -64,10 +66,13 @@ func Write(channelDir, subdir string, records []conda.PackageRecord, opts Option
 	if err := os.MkdirAll(filepath.Join(dir, ShardsDir), 0o755); err != nil {
 		return fmt.Errorf("write index of %s: %w", dir, err)
 	}
-	if err := writeShards(dir, subdir, records, opts); err != nil {
-		return fmt.Errorf("write index of %s: %w", dir, err)
-	}
-	if err := writeRepodata(dir, subdir, records, opts); err != nil {
+	// The two encodings only read the records: build them side by side.
+	var repodataErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { repodataErr = writeRepodata(dir, subdir, records, opts) })
+	shardsErr := writeShards(dir, subdir, records, opts)
+	wg.Wait()
+	if err := errors.Join(shardsErr, repodataErr); err != nil {
 		return fmt.Errorf("write index of %s: %w", dir, err)
 	}
 	return nil

@@ -128,6 +128,22 @@ func checkSubdir(t *testing.T, dir, subdir string, records []conda.PackageRecord
 		t.Errorf("repodata.json entries\n got %+v\n     %+v\nwant %+v\n     %+v", rd.Packages, rd.PackagesConda, wantTar, wantConda)
 	}
 	checkSortedKeys(t, raw)
+	// The project's own fast decoder must read it the same way.
+	parsed, err := conda.ParseRepoData(raw)
+	if err != nil {
+		t.Fatalf("conda.ParseRepoData: %v", err)
+	}
+	for _, part := range []struct{ got, want map[string]conda.PackageRecord }{{parsed.Packages, wantTar}, {parsed.Conda, wantConda}} {
+		for fn, w := range part.want {
+			w.FileName = fn
+			if g := part.got[fn]; !reflect.DeepEqual(g, w) {
+				t.Errorf("conda.ParseRepoData entry %s = %+v, want %+v", fn, g, w)
+			}
+		}
+		if len(part.got) != len(part.want) {
+			t.Errorf("conda.ParseRepoData read %d entries, want %d", len(part.got), len(part.want))
+		}
+	}
 	if z := unzstd(t, readFile(t, filepath.Join(dir, RepodataZstFile))); !bytes.Equal(z, raw) {
 		t.Errorf("repodata.json.zst does not decompress to repodata.json")
 	}
