@@ -167,13 +167,17 @@ func nameLocation(segs []string, cfg ChannelConfig) (Channel, error) {
 		}
 	}
 	if bestLen > 0 {
-		loc, err := splitURL(cfg.CustomChannels[best])
-		if err != nil {
-			return Channel{}, fmt.Errorf("custom channel %q: location %q: %w", best, redact.URL(cfg.CustomChannels[best]), err)
-		}
-		return loc, nil
+		return customLocation(best, cfg.CustomChannels[best])
 	}
 	return aliasLocation(cfg)
+}
+
+func customLocation(name, location string) (Channel, error) {
+	loc, err := splitURL(location)
+	if err != nil {
+		return Channel{}, fmt.Errorf("custom channel %q: location %q: %w", name, redact.URL(location), err)
+	}
+	return loc, nil
 }
 
 func aliasLocation(cfg ChannelConfig) (Channel, error) {
@@ -220,13 +224,13 @@ func urlName(c Channel, cfg ChannelConfig) (string, error) {
 	// smaller name, so that the result does not depend on map order.
 	best, bestRest := "", len(segs)+1
 	for name, location := range cfg.CustomChannels {
-		loc, err := splitURL(location)
+		loc, err := customLocation(name, location)
 		if err != nil {
-			return "", fmt.Errorf("custom channel %q: location %q: %w", name, redact.URL(location), err)
+			return "", err
 		}
 		nameSegs := splitPath(name)
 		rest, ok := under(c, segs, loc, nameSegs)
-		if !ok {
+		if len(nameSegs) == 0 || !ok {
 			continue
 		}
 		full := strings.Join(append(nameSegs, rest...), "/")
