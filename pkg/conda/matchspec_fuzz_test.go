@@ -12,13 +12,13 @@ func FuzzParseMatchSpec(f *testing.F) {
 	for _, s := range []string{
 		"numpy", "numpy 1.11", "numpy=1.11", "numpy==1.11", "numpy >=1.2,<2 py39*", "numpy=1.2=py39_0",
 		"conda-forge/linux-64::numpy[version='>=1.2',build=py39*]", `numpy[version=">1"]>=2`,
-		"*[md5=" + testMD5 + "]", "blas[track_features='mkl debug',build_number='>2']",
-		"https://host/c/linux-64/numpy-1.2-py39_0.conda#sha256:" + testSHA256,
+		"*[md5=" + specMD5 + "]", "blas[track_features='mkl debug',build_number='>2']",
+		"https://host/c/linux-64/numpy-1.2-py39_0.conda#sha256:" + specSHA256,
 		"ray[default,data] >=2.9.0,<3.0.0", "python >=3.8 # comment", "numpy[build='^py3[0-9]$']",
 	} {
 		f.Add(s)
 	}
-	rec := record(f, "numpy-1.26.4-py312h8753938_0")
+	rec := distRecord(f, "numpy-1.26.4-py312h8753938_0")
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := ParseMatchSpec(s)
 		if err != nil {
@@ -28,6 +28,6 @@ func FuzzParseMatchSpec(f *testing.F) {
 			return
 		}
 		m.Matches(rec)
-		checkRoundTrip(t, s, m)
+		checkSpecRoundTrip(t, s, m)
 	})
 }

@@ -37,8 +37,8 @@ func fieldsOf(m MatchSpec) specFields {
 }
 
 const (
-	testMD5    = "dc9507a39ab328597820486c729cd279"
-	testSHA256 = "f453db4ffe2271ec492a2913af4e61d4a6c118201f07de757df0eff769b65d2e"
+	specMD5    = "dc9507a39ab328597820486c729cd279"
+	specSHA256 = "f453db4ffe2271ec492a2913af4e61d4a6c118201f07de757df0eff769b65d2e"
 )
 
 func TestParseMatchSpec(t *testing.T) {
@@ -102,9 +102,9 @@ func TestParseMatchSpec(t *testing.T) {
 
 		// Bracket keys, quoted three ways, separated by commas and/or spaces.
 		{
-			"numpy[version='>=1.2', build=py*, build_number='>2', sha256=" + strings.ToUpper(testSHA256) + ", md5=" + testMD5 + `, license="BSD-3-Clause", fn=numpy-1.2-py39_0.conda, url=https://x/numpy-1.2-py39_0.conda]`,
-			specFields{name: "numpy", version: ">=1.2", build: "py*", buildNumber: ">2", sha256: testSHA256, md5: testMD5, license: "BSD-3-Clause", fn: "numpy-1.2-py39_0.conda", url: "https://x/numpy-1.2-py39_0.conda"},
-			"numpy[version='>=1.2',build=py*,build_number='>2',url=https://x/numpy-1.2-py39_0.conda,md5=" + testMD5 + ",sha256=" + testSHA256 + ",license=BSD-3-Clause,fn=numpy-1.2-py39_0.conda]",
+			"numpy[version='>=1.2', build=py*, build_number='>2', sha256=" + strings.ToUpper(specSHA256) + ", md5=" + specMD5 + `, license="BSD-3-Clause", fn=numpy-1.2-py39_0.conda, url=https://x/numpy-1.2-py39_0.conda]`,
+			specFields{name: "numpy", version: ">=1.2", build: "py*", buildNumber: ">2", sha256: specSHA256, md5: specMD5, license: "BSD-3-Clause", fn: "numpy-1.2-py39_0.conda", url: "https://x/numpy-1.2-py39_0.conda"},
+			"numpy[version='>=1.2',build=py*,build_number='>2',url=https://x/numpy-1.2-py39_0.conda,md5=" + specMD5 + ",sha256=" + specSHA256 + ",license=BSD-3-Clause,fn=numpy-1.2-py39_0.conda]",
 		},
 		{`numpy[version="1.2.*" build="py39_0"]`, specFields{name: "numpy", version: "1.2.*", build: "py39_0"}, "numpy=1.2[build=py39_0]"},
 		{"numpy[version=1.7 build=py38_0]", specFields{name: "numpy", version: "1.7", build: "py38_0"}, "numpy==1.7=py38_0"},
@@ -115,7 +115,7 @@ func TestParseMatchSpec(t *testing.T) {
 		{"numpy[build_number=!=3]", specFields{name: "numpy", buildNumber: "!=3"}, "numpy[build_number='!=3']"},
 		{"*[track_features=mkl]", specFields{name: "*", features: "mkl|"}, "*[track_features=mkl]"},
 		{"blas[track_features='mkl debug', features=x,]", specFields{name: "blas", features: "debug mkl|x"}, "blas[track_features='debug mkl',features=x]"},
-		{"*[md5=" + testMD5 + "]", specFields{name: "*", md5: testMD5}, "*[md5=" + testMD5 + "]"},
+		{"*[md5=" + specMD5 + "]", specFields{name: "*", md5: specMD5}, "*[md5=" + specMD5 + "]"},
 		{"numpy[name=NumPy]", specFields{name: "numpy"}, "numpy"},
 		// Brackets override the positional fields, wherever they stand.
 		{`numpy[version=">1"]>=2`, specFields{name: "numpy", version: ">1"}, "numpy[version='>1']"},
@@ -129,19 +129,19 @@ func TestParseMatchSpec(t *testing.T) {
 
 		// URL specs: name, version and build from the file name.
 		{
-			"https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2#" + testMD5,
-			specFields{name: "libgcc-ng", version: "9.3.0", build: "h5dbcf3e_17", md5: testMD5, fn: "libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2", url: "https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2"},
-			"https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2#" + testMD5,
+			"https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2#" + specMD5,
+			specFields{name: "libgcc-ng", version: "9.3.0", build: "h5dbcf3e_17", md5: specMD5, fn: "libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2", url: "https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2"},
+			"https://conda.anaconda.org/conda-forge/linux-64/libgcc-ng-9.3.0-h5dbcf3e_17.tar.bz2#" + specMD5,
 		},
 		{
-			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + testSHA256,
-			specFields{name: "tzdata", version: "2024a", build: "h0c530f3_0", sha256: testSHA256, fn: "tzdata-2024a-h0c530f3_0.conda", url: "https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda"},
-			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + testSHA256,
+			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + specSHA256,
+			specFields{name: "tzdata", version: "2024a", build: "h0c530f3_0", sha256: specSHA256, fn: "tzdata-2024a-h0c530f3_0.conda", url: "https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda"},
+			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + specSHA256,
 		},
 		{
-			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#" + testSHA256,
-			specFields{name: "tzdata", version: "2024a", build: "h0c530f3_0", sha256: testSHA256, fn: "tzdata-2024a-h0c530f3_0.conda", url: "https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda"},
-			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + testSHA256,
+			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#" + specSHA256,
+			specFields{name: "tzdata", version: "2024a", build: "h0c530f3_0", sha256: specSHA256, fn: "tzdata-2024a-h0c530f3_0.conda", url: "https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda"},
+			"https://host/c/noarch/tzdata-2024a-h0c530f3_0.conda#sha256:" + specSHA256,
 		},
 		{
 			"file:///opt/pkgs/x264-1%21164.3095-h166bdaf_2.tar.bz2",
@@ -222,7 +222,7 @@ func TestParseMatchSpecErrors(t *testing.T) {
 		{"https://host/c/linux-64/numpy-1.2-*.conda", `build "*" is not a plain build string`},
 		{"https://host/c/linux-64/numpy-1.2-0.conda#abc", `hash fragment "abc"`},
 		{"https://host/c/linux-64/numpy-1.2-0.conda#", `hash fragment ""`},
-		{"https://host/c/linux-64/numpy-1.2-0.conda#sha256:" + testMD5, "want 64 hex digits"},
+		{"https://host/c/linux-64/numpy-1.2-0.conda#sha256:" + specMD5, "want 64 hex digits"},
 		{"https://host/c/linux-64/numpy-1%zz.2-0.conda", "invalid URL escape"},
 	}
 	for _, tt := range tests {
@@ -238,9 +238,9 @@ func TestParseMatchSpecErrors(t *testing.T) {
 	}
 }
 
-// record builds a record from "name-version-build"; the build number is the
+// distRecord builds a record from "name-version-build"; the build number is the
 // build's trailing digits after its last '_', as in conda's tests.
-func record(t testing.TB, dist string, edit ...func(*PackageRecord)) *PackageRecord {
+func distRecord(t testing.TB, dist string, edit ...func(*PackageRecord)) *PackageRecord {
 	t.Helper()
 	i := strings.LastIndexByte(dist, '-')
 	j := strings.LastIndexByte(dist[:i], '-')
@@ -257,7 +257,7 @@ func record(t testing.TB, dist string, edit ...func(*PackageRecord)) *PackageRec
 // TestCondaMatchTable is conda's test_match_1 table
 // (tests/models/test_match_spec.py): every spec against numpy-1.7.1-py27_0.
 func TestCondaMatchTable(t *testing.T) {
-	rec := record(t, "numpy-1.7.1-py27_0")
+	rec := distRecord(t, "numpy-1.7.1-py27_0")
 	tests := []struct {
 		spec string
 		want bool
@@ -313,7 +313,7 @@ func TestCondaDocsTable(t *testing.T) {
 		}
 		var got []string
 		for _, v := range versions {
-			if m.Matches(record(t, "numpy-"+v+"-py36_0")) {
+			if m.Matches(distRecord(t, "numpy-"+v+"-py36_0")) {
 				got = append(got, v)
 			}
 		}
@@ -325,13 +325,13 @@ func TestCondaDocsTable(t *testing.T) {
 
 func TestMatchSpecMatches(t *testing.T) {
 	base := func(r *PackageRecord) {
-		r.MD5, r.SHA256 = testMD5, testSHA256
+		r.MD5, r.SHA256 = specMD5, specSHA256
 		r.License, r.LicenseFamily = "BSD-3-Clause", "BSD"
 		r.FileName = "numpy-1.26.4-py312h8753938_0.conda"
 		r.TrackFeatures = FeatureList{"mkl", "debug"}
 		r.Features = "blas_openblas"
 	}
-	rec := record(t, "numpy-1.26.4-py312h8753938_0", base)
+	rec := distRecord(t, "numpy-1.26.4-py312h8753938_0", base)
 	tests := []struct {
 		spec string
 		want bool
@@ -358,9 +358,9 @@ func TestMatchSpecMatches(t *testing.T) {
 		{"numpy[subdir=linux-64]", true},
 		{"conda-forge/linux-64::numpy", true},
 		{"conda-forge/osx-64::numpy", false},
-		{"numpy[md5=" + strings.ToUpper(testMD5) + "]", true},
+		{"numpy[md5=" + strings.ToUpper(specMD5) + "]", true},
 		{"numpy[md5=" + strings.Repeat("0", 32) + "]", false},
-		{"numpy[sha256=" + testSHA256 + "]", true},
+		{"numpy[sha256=" + specSHA256 + "]", true},
 		{"numpy[sha256=" + strings.Repeat("0", 64) + "]", false},
 		{"numpy[license=bsd-3-clause]", true},
 		{"numpy[license='BSD*']", true},
@@ -375,7 +375,7 @@ func TestMatchSpecMatches(t *testing.T) {
 		// The channel and URL are the caller's to compare.
 		{"other-channel::numpy", true},
 		{"numpy[url=https://elsewhere/numpy-1.26.4-py312h8753938_0.conda]", true},
-		{"https://host/c/linux-64/numpy-1.26.4-py312h8753938_0.conda#" + testMD5, true},
+		{"https://host/c/linux-64/numpy-1.26.4-py312h8753938_0.conda#" + specMD5, true},
 		{"https://host/c/linux-64/numpy-1.26.4-py312h8753938_0.tar.bz2", false},
 		{"https://host/c/linux-64/numpy-1.26.4-py312h8753938_1.conda", false},
 	}
@@ -423,7 +423,7 @@ func TestBuildNumberSpec(t *testing.T) {
 				got = append(got, n)
 			}
 		}
-		if b.String() != tt.canonical || fmtUints(got) != fmtUints(tt.matches) {
+		if b.String() != tt.canonical || formatUints(got) != formatUints(tt.matches) {
 			t.Errorf("ParseBuildNumberSpec(%q) = %q matching %v, want %q matching %v", tt.in, b.String(), got, tt.canonical, tt.matches)
 		}
 	}
@@ -434,7 +434,7 @@ func TestBuildNumberSpec(t *testing.T) {
 	}
 }
 
-func fmtUints(ns []uint64) string {
+func formatUints(ns []uint64) string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
 		s[i] = strconv.FormatUint(n, 10)
@@ -462,7 +462,7 @@ func TestMatchSpecRoundTripProperty(t *testing.T) {
 				{"build=h123_0", "build='^h.*$'"},
 				{"build_number=2", "build_number='>=1'"},
 				{"subdir=win-64", "subdir=zos-z"},
-				{"md5=" + testMD5}, {"sha256=" + testSHA256},
+				{"md5=" + specMD5}, {"sha256=" + specSHA256},
 				{"license=MIT", "license='Apache 2.0'"},
 				{"track_features='b a'"}, {"features=f"},
 				{"fn=x-1-0.conda"}, {"url='https://h/c/x 1.conda'"}, {"channel=bioconda", "channel='https://h/c/linux-64'"},
@@ -478,13 +478,13 @@ func TestMatchSpecRoundTripProperty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseMatchSpec(%q): %v", in, err)
 		}
-		checkRoundTrip(t, in, m)
+		checkSpecRoundTrip(t, in, m)
 	}
 }
 
-// checkRoundTrip asserts that ParseMatchSpec(m.String()) equals m and
+// checkSpecRoundTrip asserts that ParseMatchSpec(m.String()) equals m and
 // prints the same.
-func checkRoundTrip(t *testing.T, in string, m MatchSpec) {
+func checkSpecRoundTrip(t *testing.T, in string, m MatchSpec) {
 	t.Helper()
 	s := m.String()
 	back, err := ParseMatchSpec(s)
@@ -525,7 +525,7 @@ func TestParseRealDependencies(t *testing.T) {
 						t.Errorf("%s %s: %v", f, fn, err)
 						continue
 					}
-					checkRoundTrip(t, s, m)
+					checkSpecRoundTrip(t, s, m)
 				}
 			}
 		}
@@ -564,7 +564,7 @@ func TestParseRealExplicitURLs(t *testing.T) {
 			if m.MD5 == "" && m.SHA256 == "" && strings.Contains(line, "#") {
 				t.Errorf("%s: %q lost its hash", filepath.Base(f), line)
 			}
-			checkRoundTrip(t, line, m)
+			checkSpecRoundTrip(t, line, m)
 		}
 	}
 	t.Logf("%d package URLs parsed", n)
@@ -586,7 +586,7 @@ func TestParseRealSpecLists(t *testing.T) {
 				t.Errorf("%s: %v", filepath.Base(f), err)
 				continue
 			}
-			checkRoundTrip(t, line, m)
+			checkSpecRoundTrip(t, line, m)
 		}
 	}
 	t.Logf("%d specs parsed", n)
@@ -609,7 +609,7 @@ func BenchmarkMatchSpecMatches(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := record(b, "numpy-1.26.4-py312h8753938_0")
+	r := distRecord(b, "numpy-1.26.4-py312h8753938_0")
 	for b.Loop() {
 		m.Matches(r)
 	}
