@@ -573,8 +573,8 @@ func versionText(v VersionSpec) string {
 // version `1.2.*` is written `=1.2`; `!=1.2` and `~=1.2` follow the name
 // when no build is given; every other version and build goes in brackets,
 // as do the remaining keys, quoted with ' when needed. A URL spec is written
-// as its URL (with its hash as fragment). ParseMatchSpec(m.String()) is
-// Equal to m.
+// as its URL (with its hash as fragment). For every m that ParseMatchSpec
+// returns, ParseMatchSpec(m.String()) is Equal to m.
 func (m MatchSpec) String() string {
 	if m.URL != "" {
 		if s := m.urlForm(); s != "" {
