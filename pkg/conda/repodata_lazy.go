@@ -31,10 +31,10 @@ var sectionKeys = [2]string{"packages", "packages.conda"}
 
 // rawRecord is where one record's value lies in the document.
 type rawRecord struct {
+	name    string
 	key     string // the file name
 	section int
-	offset  int
-	dead    bool // replaced by a later record of the same key
+	offset  int // also the document order: a later record replaces one of the same key
 }
 
 // repoDataFields are the top-level keys, for case-insensitive matching.
@@ -51,20 +51,54 @@ func NewLazyRepoData(data []byte) (*LazyRepoData, error) {
 	if err := s.document(); err != nil {
 		return nil, fmt.Errorf("parse repodata: %w", err)
 	}
+	// One sort makes each name's records a run, in Records' order. Real
+	// repodata is sorted by key already, which the sort handles in linear time.
+	recs := s.records
+	slices.SortFunc(recs, func(a, b rawRecord) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key),
+			cmp.Compare(a.section, b.section), cmp.Compare(a.offset, b.offset))
+	})
+	recs = dropReplaced(recs, s.irregular)
 	l := &LazyRepoData{data: data, head: s.head, has: s.has, byName: map[string][]rawRecord{}}
-	for i, rec := range s.records {
-		if !rec.dead {
-			l.byName[s.names[i]] = append(l.byName[s.names[i]], rec)
+	for len(recs) > 0 {
+		n := 1
+		for n < len(recs) && recs[n].name == recs[0].name {
+			n++
+		}
+		l.byName[recs[0].name] = recs[:n:n]
+		l.names = append(l.names, recs[0].name)
+		recs = recs[n:]
+	}
+	return l, nil
+}
+
+// dropReplaced removes each record that a later one of the same section and
+// key replaces, from recs sorted as NewLazyRepoData sorts them. When every
+// key is "name-version-build.ext" of its record (regular), records of one
+// key share a name and so sit side by side; otherwise a map finds them.
+func dropReplaced(recs []rawRecord, irregular bool) []rawRecord {
+	replaced := func(i int) bool {
+		return i+1 < len(recs) && recs[i+1].key == recs[i].key && recs[i+1].section == recs[i].section
+	}
+	if irregular {
+		type fileKey struct {
+			key     string
+			section int
+		}
+		latest := make(map[fileKey]int, len(recs))
+		for _, r := range recs {
+			k := fileKey{r.key, r.section}
+			latest[k] = max(latest[k], r.offset)
+		}
+		replaced = func(i int) bool { return recs[i].offset != latest[fileKey{recs[i].key, recs[i].section}] }
+	}
+	kept := recs[:0] // in place: kept never overtakes the index replaced reads
+	for i, r := range recs {
+		if !replaced(i) {
+			kept = append(kept, r)
 		}
 	}
-	for name, recs := range l.byName {
-		l.names = append(l.names, name)
-		slices.SortStableFunc(recs, func(a, b rawRecord) int {
-			return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.section, b.section))
-		})
-	}
-	slices.Sort(l.names)
-	return l, nil
+	return kept
 }
 
 // Info returns the document's "info" object.
@@ -128,10 +162,12 @@ type repoScan struct {
 	head    RepoData
 	has     [2]bool
 	records []rawRecord
-	names   []string // names[i] is the name of records[i]
-	// keys maps each section's file names to their latest index in records,
-	// because a repeated key replaces the earlier record.
-	keys [2]map[string]int
+	// irregular is set when a key is not "name-version-build.ext" of its
+	// record's name; see dropReplaced.
+	irregular bool
+	// lastName is the previous record's name, reused for the next record of
+	// the same package to save an allocation per record.
+	lastName string
 }
 
 // document scans the whole document: an object or null.
@@ -225,33 +261,26 @@ func (s *repoScan) section(sec int) error {
 	}
 	switch kind {
 	case kindNull:
-		for _, i := range s.keys[sec] {
-			s.records[i].dead = true
-		}
-		s.keys[sec], s.has[sec] = nil, false
+		s.records = slices.DeleteFunc(s.records, func(r rawRecord) bool { return r.section == sec })
+		s.has[sec] = false
 		return s.r.literal("null")
 	case kindObject:
 	default:
 		return s.r.typeError(sectionKeys[sec], "an object", kind)
 	}
 	s.has[sec] = true
-	if s.keys[sec] == nil {
-		s.keys[sec] = map[string]int{}
-	}
 	return s.r.eachMember(2, func(raw []byte, plain bool) error {
 		key := keyString(raw, plain)
 		s.r.skipSpace()
 		rec := rawRecord{key: key, section: sec, offset: s.r.pos}
-		name, err := s.recordName()
-		if err != nil {
+		var err error
+		if rec.name, err = s.recordName(); err != nil {
 			return fmt.Errorf("%s[%q]: %w", sectionKeys[sec], key, err)
 		}
-		if i, dup := s.keys[sec][key]; dup {
-			s.records[i].dead = true
+		if !s.irregular && !isFileNameOf(key, rec.name) {
+			s.irregular = true
 		}
-		s.keys[sec][key] = len(s.records)
 		s.records = append(s.records, rec)
-		s.names = append(s.names, name)
 		return nil
 	})
 }
@@ -272,12 +301,33 @@ func (s *repoScan) recordName() (string, error) {
 	}
 	var name string
 	err = s.r.eachMember(3, func(raw []byte, plain bool) error {
-		if isNameKey(raw, plain) {
-			return s.r.decodeString("name", &name)
+		if !isNameKey(raw, plain) {
+			return s.r.skipValue(3)
 		}
-		return s.r.skipValue(3)
+		if kind, _ := s.r.peek(); kind == kindString {
+			value, plain, err := s.r.rawString()
+			if plain && string(value) == s.lastName {
+				name = s.lastName
+			} else if err == nil {
+				name = keyString(value, plain)
+				s.lastName = name
+			}
+			return err
+		}
+		return s.r.decodeString("name", &name)
 	})
 	return name, err
+}
+
+// isFileNameOf reports whether key is "name-version-build.ext" for name;
+// versions and build strings hold no dash.
+func isFileNameOf(key, name string) bool {
+	i := strings.LastIndexByte(key, '-')
+	if i < 0 {
+		return false
+	}
+	j := strings.LastIndexByte(key[:i], '-')
+	return j >= 0 && key[:j] == name
 }
 
 // isNameKey reports whether a record key selects the "name" field. Record

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel"
 )
 
 // decodeWithEncodingJSON is the reference decoder: encoding/json plus the
@@ -62,42 +64,19 @@ func checkDecodersAgree(t testing.TB, data []byte) {
 	}
 }
 
-// findRealRepodata returns the repodata JSON files of ../shared/realdata,
-// found by walking up from the test's directory; none when it is absent.
-func findRealRepodata() ([]string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		root := filepath.Join(dir, "shared", "realdata", "repodata")
-		if _, err := os.Stat(root); err == nil {
-			var files []string
-			err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json") {
-					files = append(files, path)
-				}
-				return err
-			})
-			return files, err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil, nil
-		}
-		dir = parent
-	}
-}
-
-// realRepodataFiles is findRealRepodata for tests, which skip without it.
+// realRepodataFiles returns the repodata JSON files of shared/realdata;
+// tests skip without it.
 func realRepodataFiles(t testing.TB) []string {
 	t.Helper()
-	files, err := findRealRepodata()
-	if err != nil {
-		t.Fatalf("list shared/realdata/repodata: %v", err)
-	}
-	if len(files) == 0 {
-		t.Skip("shared/realdata/repodata not found beside the checkout; skipping real repodata tests")
+	var files []string
+	err := filepath.WalkDir(testchannel.RealData(t, "repodata"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("list shared/realdata/repodata: %v (%d files)", err, len(files))
 	}
 	return files
 }
@@ -192,6 +171,20 @@ func TestParseRepoData(t *testing.T) {
 			name: "later duplicate key replaces the record",
 			doc:  `{"packages":{"a-1-0.tar.bz2":{"name":"old","version":"1"},"a-1-0.tar.bz2":{"name":"a","version":"2"}}}`,
 			want: []PackageRecord{{Name: "a", Version: MustParseVersion("2"), FileName: "a-1-0.tar.bz2"}},
+		},
+		{
+			name: "later duplicate of a regular key replaces the record",
+			doc:  `{"packages":{"a-1-0.tar.bz2":{"name":"a","version":"1","build":"x"},"a-1-0.tar.bz2":{"name":"a","version":"1","build":"0"}}}`,
+			want: []PackageRecord{{Name: "a", Version: MustParseVersion("1"), Build: "0", FileName: "a-1-0.tar.bz2"}},
+		},
+		{
+			name: "null section drops the records read before it",
+			doc: `{"packages":{"a-1-0.tar.bz2":{"name":"a","version":"1"}},"packages.conda":{"b-1-0.conda":{"name":"b","version":"1"}},
+			       "packages":null,"packages":{"c-1-0.tar.bz2":{"name":"c","version":"1"}}}`,
+			want: []PackageRecord{
+				{Name: "b", Version: MustParseVersion("1"), FileName: "b-1-0.conda"},
+				{Name: "c", Version: MustParseVersion("1"), FileName: "c-1-0.tar.bz2"},
+			},
 		},
 		{name: "empty document object", doc: ` {} `},
 		{name: "trailing garbage", doc: `{} x`, wantErr: "offset 3: invalid character 'x' after top-level value"},

@@ -1,0 +1,165 @@
+package conda
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/synthetic"
+)
+
+// benchOptions is the default conda-forge-sized channel: ~260 MB linux-64.
+var benchOptions = synthetic.Options{Seed: 1, Names: synthetic.DefaultNames}
+
+// syntheticRepodata returns the synthetic linux-64 repodata.json for opts,
+// cached under os.TempDir because generating it takes seconds.
+func syntheticRepodata(tb testing.TB, opts synthetic.Options) []byte {
+	tb.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("condabox-synthetic-seed%d-names%d-linux-64.json", opts.Seed, opts.Names))
+	if data, err := os.ReadFile(path); err == nil {
+		return data
+	}
+	var buf bytes.Buffer
+	if err := synthetic.Generate(&buf, "linux-64", opts); err != nil {
+		tb.Fatal(err)
+	}
+	// Write then rename, so a concurrent or interrupted run never reads half a file.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err == nil {
+		_, err = tmp.Write(buf.Bytes())
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}
+	if err != nil {
+		tb.Logf("not caching synthetic repodata: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func TestDecodersAgreeOnSyntheticRepodata(t *testing.T) {
+	for _, subdir := range synthetic.Subdirs {
+		var buf bytes.Buffer
+		if err := synthetic.Generate(&buf, subdir, synthetic.Options{Seed: 2, Names: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(subdir, func(t *testing.T) { checkDecodersAgree(t, buf.Bytes()) })
+	}
+}
+
+// closure decodes the records of roots and, transitively, of every package
+// name their depends mention, as a solver exploring them would.
+func closure(lazy *LazyRepoData, roots ...string) (int, error) {
+	seen := map[string]bool{}
+	queue := roots
+	n := 0
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		recs, err := lazy.Records(name)
+		if err != nil {
+			return 0, err
+		}
+		n += len(recs)
+		for _, r := range recs {
+			for _, dep := range r.Depends {
+				dep, _, _ = strings.Cut(dep, " ")
+				queue = append(queue, dep)
+			}
+		}
+	}
+	return n, nil
+}
+
+func TestClosureOfScientificStack(t *testing.T) {
+	lazy, err := NewLazyRepoData(syntheticRepodata(t, synthetic.Options{Seed: 1, Names: 300}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := closure(lazy, "python", "numpy", "pandas", "scipy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// python, numpy, pandas and scipy alone have 14+40+30+30 records on linux-64.
+	if n < 200 {
+		t.Errorf("closure decoded %d records, want the whole runtime stack (≥ 200)", n)
+	}
+}
+
+// BenchmarkLazyRepoData measures the fast decoder on a conda-forge-sized
+// linux-64 index: the scan alone, the scan plus the records a solver needs
+// for python numpy pandas scipy, and the scan plus every record.
+func BenchmarkLazyRepoData(b *testing.B) {
+	data := syntheticRepodata(b, benchOptions)
+	b.Run("scan", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := NewLazyRepoData(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("closure", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			lazy, err := NewLazyRepoData(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := closure(lazy, "python", "numpy", "pandas", "scipy"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("all", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			lazy, err := NewLazyRepoData(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, name := range lazy.names {
+				if _, err := lazy.Records(name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkParseRepoData decodes every record into RepoData's maps.
+func BenchmarkParseRepoData(b *testing.B) {
+	data := syntheticRepodata(b, benchOptions)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseRepoData(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodingJSON is the reference: encoding/json into RepoData.
+func BenchmarkEncodingJSON(b *testing.B) {
+	data := syntheticRepodata(b, benchOptions)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var rd RepoData
+		if err := json.Unmarshal(data, &rd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
