@@ -56,9 +56,11 @@ func (k segKind) rank() int {
 // stored as offsets into Version.norm so that parsing allocates only the
 // segment slice.
 type segment struct {
-	num   uint64 // value of a kindNum run
-	off   uint32 // text of kindStr and kindBigNum runs: norm[off:off+n]
-	n     uint32
+	// num is the value of a kindNum run. For kindStr and kindBigNum runs it
+	// is the length of their text, norm[off:off+num]; sharing the field
+	// keeps a segment at 16 bytes.
+	num   uint64
+	off   uint32
 	kind  segKind
 	first bool // the run starts a new component
 }
@@ -247,7 +249,7 @@ func appendRuns(segs []segment, norm string, start, end int) []segment {
 		case run == "post":
 			seg = segment{kind: kindPost}
 		default:
-			seg = segment{kind: kindStr, off: uint32(i), n: uint32(j - i)}
+			seg = segment{kind: kindStr, off: uint32(i), num: uint64(j - i)}
 		}
 		seg.first = first
 		first = false
@@ -283,7 +285,7 @@ func numberSegment(norm string, i, j int) segment {
 		}
 		return segment{kind: kindNum, num: n}
 	}
-	return segment{kind: kindBigNum, off: uint32(i), n: uint32(j - i)}
+	return segment{kind: kindBigNum, off: uint32(i), num: uint64(j - i)}
 }
 
 // text returns the string of a kindStr or kindBigNum run.
@@ -291,7 +293,7 @@ func (v *Version) text(s segment) string {
 	if s.kind == kindDev {
 		return "DEV"
 	}
-	return v.norm[s.off : s.off+s.n]
+	return v.norm[s.off : uint64(s.off)+s.num]
 }
 
 // Compare orders v and o in conda's total order: -1, 0 or +1.
