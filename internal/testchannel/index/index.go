@@ -9,11 +9,14 @@ package index
 
 import (
 	"bufio"
+	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,8 +92,8 @@ func WriteChannel(channelDir string, records []conda.PackageRecord, opts Options
 		}
 		bySubdir[r.Subdir] = append(bySubdir[r.Subdir], r)
 	}
-	for subdir, recs := range bySubdir {
-		if err := Write(channelDir, subdir, recs, opts); err != nil {
+	for _, subdir := range slices.Sorted(maps.Keys(bySubdir)) {
+		if err := Write(channelDir, subdir, bySubdir[subdir], opts); err != nil {
 			return err
 		}
 	}
@@ -116,9 +119,13 @@ func checkRecords(subdir string, records []conda.PackageRecord) error {
 		if r.Subdir != "" && r.Subdir != subdir {
 			return fmt.Errorf("record %s: subdir %q, want %q", fn, r.Subdir, subdir)
 		}
-		for _, h := range []struct{ key, val string }{{"md5", r.MD5}, {"sha256", r.SHA256}} {
-			if _, err := hex.DecodeString(h.val); err != nil {
-				return fmt.Errorf("record %s: %s %q is not hex", fn, h.key, h.val)
+		// Shards carry the digests as raw bytes: they must decode.
+		for _, h := range []struct {
+			key, val string
+			size     int
+		}{{"md5", r.MD5, md5.Size}, {"sha256", r.SHA256, sha256.Size}} {
+			if b, err := hex.DecodeString(h.val); err != nil || (h.val != "" && len(b) != h.size) {
+				return fmt.Errorf("record %s: %s %q is not %d hex-encoded bytes", fn, h.key, h.val, h.size)
 			}
 		}
 	}

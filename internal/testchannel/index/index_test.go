@@ -133,7 +133,9 @@ func checkSubdir(t *testing.T, dir, subdir string, records []conda.PackageRecord
 	if err != nil {
 		t.Fatalf("conda.ParseRepoData: %v", err)
 	}
-	for _, part := range []struct{ got, want map[string]conda.PackageRecord }{{parsed.Packages, wantTar}, {parsed.Conda, wantConda}} {
+	for _, part := range []struct {
+		got, want map[string]conda.PackageRecord
+	}{{parsed.Packages, wantTar}, {parsed.Conda, wantConda}} {
 		for fn, w := range part.want {
 			w.FileName = fn
 			if g := part.got[fn]; !reflect.DeepEqual(g, w) {
@@ -375,8 +377,9 @@ func TestWriteRejects(t *testing.T) {
 		{"not utf-8", "linux-64", with(func(r *conda.PackageRecord) { r.Depends = []string{"\xbb"} }), "not valid UTF-8"},
 		{"duplicate", "linux-64", []conda.PackageRecord{good, good}, "duplicate"},
 		{"other subdir", "linux-64", with(func(r *conda.PackageRecord) { r.Subdir = "osx-64" }), `subdir "osx-64"`},
-		{"bad sha256", "linux-64", with(func(r *conda.PackageRecord) { r.SHA256 = "zz" }), "sha256 \"zz\" is not hex"},
-		{"bad md5", "linux-64", with(func(r *conda.PackageRecord) { r.MD5 = "abc" }), "md5 \"abc\" is not hex"},
+		{"bad sha256", "linux-64", with(func(r *conda.PackageRecord) { r.SHA256 = "zz" }), "sha256 \"zz\" is not 32 hex-encoded bytes"},
+		{"bad md5", "linux-64", with(func(r *conda.PackageRecord) { r.MD5 = "abc" }), "md5 \"abc\" is not 16 hex-encoded bytes"},
+		{"short md5", "linux-64", with(func(r *conda.PackageRecord) { r.MD5 = "abcd" }), "md5 \"abcd\" is not 16"},
 		{"empty subdir", "", nil, "not a directory name"},
 		{"subdir with slash", "a/b", nil, "not a directory name"},
 	} {
