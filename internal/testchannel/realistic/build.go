@@ -58,6 +58,14 @@ func CheckTools() error {
 // opts.CacheDir under a key of the exact Debian versions, so a warm rebuild
 // runs no download and no packaging. Only `apt-get download` uses the network.
 func Build(ctx context.Context, outDir string, opts Options) error {
+	if err := build(ctx, outDir, opts); err != nil {
+		return fmt.Errorf("build realistic channel in %s: %w", outDir, err)
+	}
+	return nil
+}
+
+// build is Build without the error context.
+func build(ctx context.Context, outDir string, opts Options) error {
 	if err := CheckTools(); err != nil {
 		return err
 	}
@@ -68,41 +76,40 @@ func Build(ctx context.Context, outDir string, opts Options) error {
 	debDir, pkgDir := filepath.Join(opts.CacheDir, "debs"), filepath.Join(opts.CacheDir, "pkgs")
 	for _, d := range []string{debDir, pkgDir, outDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("realistic channel: %w", err)
+			return err
 		}
 	}
 	start := time.Now()
 	versions, err := candidateVersions(ctx, allDebs(recipes), opts.Logf)
 	if err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+		return err
 	}
 	plans, err := plan(recipes, versions)
 	if err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+		return err
 	}
 	entries, err := buildCached(ctx, plans, versions, debDir, pkgDir, opts)
 	if err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+		return err
 	}
 	if err := checkLinkage(entries); err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+		return err
 	}
 	var records []conda.PackageRecord
 	for _, e := range entries {
 		if err := placeFile(filepath.Join(pkgDir, e.key, e.Record.FileName), filepath.Join(outDir, e.Record.Subdir, e.Record.FileName)); err != nil {
-			return fmt.Errorf("realistic channel: %w", err)
+			return err
 		}
 		records = append(records, e.Record)
 	}
-	edge, err := writeSynthetic(ctx, outDir, opts.Formats)
+	synthetic, err := writeSynthetic(ctx, outDir, opts.Formats)
 	if err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+		return err
 	}
-	records = append(records, edge...)
-	if err := index.WriteChannel(outDir, records, index.Options{}); err != nil {
-		return fmt.Errorf("realistic channel: %w", err)
+	if err := index.WriteChannel(outDir, append(records, synthetic...), index.Options{}); err != nil {
+		return err
 	}
-	opts.Logf("realistic: %d packages in %s (%s)", len(records), outDir, time.Since(start).Round(time.Millisecond))
+	opts.Logf("realistic: %d packages in %s (%s)", len(records)+len(synthetic), outDir, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -111,7 +118,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.CacheDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return o, fmt.Errorf("realistic channel: no CacheDir given and no user cache dir: %w", err)
+			return o, fmt.Errorf("no CacheDir given and no user cache dir: %w", err)
 		}
 		o.CacheDir = filepath.Join(dir, "condabox", "testchannel-realistic")
 	}
