@@ -37,7 +37,7 @@ type File struct {
 	LinkTarget        string      // symlinks
 	PrefixPlaceholder string      // non-empty: file has a prefix placeholder (has_prefix + paths.json)
 	Binary            bool        // placeholder file_mode "binary" (else "text")
-	NoLink            bool
+	NoLink            bool        // paths.json no_link: conda copies the file instead of linking it
 }
 
 // Package is everything needed to write one conda package.
