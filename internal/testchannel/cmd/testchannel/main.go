@@ -1,7 +1,7 @@
 // Command testchannel builds and serves condabox's test channels:
 //
 //	testchannel --out DIR                           the realistic channel (Debian binaries + edge cases)
-//	testchannel --synthetic N --out DIR [--seed S]  a conda-forge-scale index of N records
+//	testchannel --synthetic N --out DIR [--seed S]  a conda-forge-scale index of N package names
 //	testchannel serve DIR [--addr A] [--token T] [--user U:P]
 //
 // See docs/testing.md for what each fixture exercises.

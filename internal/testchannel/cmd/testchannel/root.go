@@ -30,7 +30,9 @@ func newRootCmd() *cobra.Command {
                                                    repackaged as conda packages, plus
                                                    edge-case packages (needs apt, dpkg-deb,
                                                    patchelf, gcc)
-  testchannel --synthetic N --out DIR [--seed S]   conda-forge-scale index of N records
+  testchannel --synthetic N --out DIR [--seed S]   conda-forge-scale index of N package
+                                                   names (~16 records each; 32000 is
+                                                   conda-forge's size)
   testchannel serve DIR                            serve a channel folder
 
 See docs/testing.md.`,
@@ -42,7 +44,7 @@ See docs/testing.md.`,
 			case f.out == "":
 				return errors.New("--out DIR is required (or use the serve command)")
 			case f.synthetic < 0:
-				return fmt.Errorf("--synthetic %d: want a positive number of records", f.synthetic)
+				return fmt.Errorf("--synthetic %d: want a positive number of package names", f.synthetic)
 			case cmd.Flags().Changed("seed") && f.synthetic == 0:
 				return errors.New("--seed applies to --synthetic only")
 			case f.synthetic > 0:
@@ -54,7 +56,7 @@ See docs/testing.md.`,
 	root.Flags().StringVar(&f.out, "out", "", "channel folder to write")
 	root.Flags().StringVar(&f.cacheDir, "cache", "", "realistic: cache of .debs and built packages (default: user cache dir)")
 	root.Flags().StringSliceVar(&f.formats, "format", []string{"conda", "tar.bz2"}, "realistic: package formats to write")
-	root.Flags().IntVar(&f.synthetic, "synthetic", 0, "write a synthetic index of N records instead")
+	root.Flags().IntVar(&f.synthetic, "synthetic", 0, "write a synthetic index of N package names instead (32000: conda-forge's size)")
 	root.Flags().Uint64Var(&f.seed, "seed", 1, "synthetic: random seed (same seed, same index)")
 	root.AddCommand(newServeCmd())
 	return root
