@@ -45,7 +45,7 @@ var requiredTools = []string{"apt-cache", "apt-get", "dpkg-deb", "patchelf", "gc
 func CheckTools() error {
 	for _, t := range requiredTools {
 		if _, err := exec.LookPath(t); err != nil {
-			return fmt.Errorf("realistic channel needs %s on PATH (Debian 12 with apt, dpkg-deb, patchelf and gcc): %w", t, err)
+			return fmt.Errorf("%s is not on PATH; the realistic channel needs Debian 12's apt and dpkg-deb, patchelf and gcc: %w", t, err)
 		}
 	}
 	return nil
