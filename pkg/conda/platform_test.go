@@ -165,3 +165,26 @@ func TestParseOCIPlatform(t *testing.T) {
 	}
 
 }
+
+func FuzzParseOCIPlatform(f *testing.F) {
+	for _, s := range []string{"linux/amd64", "linux/arm64/v8", "linux/arm/v7", "linux", "a/b/c/d", "/", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseOCIPlatform(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "parse OCI platform") {
+				t.Fatalf("error %q does not say what failed", err)
+			}
+			return
+		}
+		// Whatever parses is a concrete platform that maps back to itself.
+		oci, err := p.OCI()
+		if err != nil {
+			t.Fatalf("ParseOCIPlatform(%q) = %q without OCI platform: %v", s, p, err)
+		}
+		if back, err := ParseOCIPlatform(oci.String()); err != nil || back != p {
+			t.Fatalf("ParseOCIPlatform(%q) = %q, whose OCI form %q parses to %q, %v", s, p, oci, back, err)
+		}
+	})
+}

@@ -155,3 +155,28 @@ func TestTargetSystemInfo(t *testing.T) {
 		}
 	}
 }
+
+func FuzzVirtualPackages(f *testing.F) {
+	f.Add("6.1.0-18-amd64", "2.36", "linux", "12.2", "x86_64")
+	f.Add("", "", "osx", "", "")
+	f.Add("5.x", "2..3", "win", "*", "")
+	f.Fuzz(func(t *testing.T, release, glibc, os, cuda, archspec string) {
+		info := SystemInfo{OS: os, Arch: "x86_64", KernelRelease: release, OSVersion: release, LibcVersion: glibc}
+		overrides := vpEnv(map[string]string{"CONDA_OVERRIDE_CUDA": cuda, "CONDA_OVERRIDE_ARCHSPEC": archspec})
+		pkgs, err := VirtualPackages(info, overrides)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "virtual package __") {
+				t.Fatalf("error %q does not name the package", err)
+			}
+			return
+		}
+		for i, p := range pkgs {
+			if !strings.HasPrefix(p.Name, "__") || p.Version.String() == "" || p.Build == "" {
+				t.Fatalf("malformed virtual package %+v", p)
+			}
+			if i > 0 && pkgs[i-1].Name >= p.Name {
+				t.Fatalf("packages not sorted or repeated: %v", pkgs)
+			}
+		}
+	})
+}
