@@ -29,7 +29,9 @@
 //
 // Packages from .debs are cached under Options.CacheDir, keyed by the
 // exact Debian versions of their inputs and recipeVersion: a warm rebuild
-// runs neither a download nor packaging.
+// runs neither a download nor packaging. On the 2-core development machine
+// a cold build of both formats takes about 40 s (10 s for .conda only), a
+// warm one 2–3 s (BenchmarkBuildWarm).
 //
 // # Edge-case packages
 //
