@@ -44,7 +44,7 @@ type SystemInfo struct {
 	LibcFamily    string // "glibc"; "" when the machine has none or it is unknown
 	LibcVersion   string // e.g. "2.36"
 	CUDAVersion   string // newest CUDA the driver supports, e.g. "12.2"; "" without a driver
-	Archspec      string // CPU microarchitecture, e.g. "skylake"; "" means Arch
+	Archspec      string // CPU microarchitecture or x86-64 level: "skylake", "x86_64_v3"; "" means Arch
 }
 
 // Default facts TargetSystemInfo assumes for a platform it cannot look at.

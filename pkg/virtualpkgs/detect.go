@@ -11,6 +11,7 @@ import (
 
 // Detect returns the facts about the running machine that virtual packages
 // are made from: the OS, the machine and kernel release from uname, the
+// x86-64 level as archspec (see x86Level; the machine name elsewhere), the
 // glibc version (see glibcVersion), the CUDA version the NVIDIA driver
 // supports (see cudaVersion) and the macOS version.
 func Detect(ctx context.Context) (conda.SystemInfo, error) {
@@ -51,6 +52,11 @@ func (d detector) detect(ctx context.Context) (conda.SystemInfo, error) {
 	switch info.OS {
 	case "linux":
 		info.KernelRelease = release
+		if machine == "x86_64" {
+			if level := x86Level(d.root); level != "" {
+				info.Archspec = level
+			}
+		}
 		if info.LibcVersion, err = glibcVersion(d.root); err != nil {
 			return conda.SystemInfo{}, fmt.Errorf("detect virtual packages: %w", err)
 		}
