@@ -120,3 +120,18 @@ func (r *PackageRecord) Fields() (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// IndentJSON encodes v as conda writes its JSON files (info/*.json,
+// repodata.json): two-space indent after prefix on each new line, keys of
+// maps sorted, and <, > and & kept literal where json.Marshal would write
+// "python \u003e=3.9".
+func IndentJSON(v any, prefix string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -171,7 +171,7 @@ func writeRepodata(dir, subdir string, records []conda.PackageRecord, opts Optio
 	jsonPath := filepath.Join(dir, RepodataFile)
 	err := writeAtomic(jsonPath, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		infoJSON, err := json.MarshalIndent(info, "  ", "  ")
+		infoJSON, err := conda.IndentJSON(info, "  ")
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func writeRepodata(dir, subdir string, records []conda.PackageRecord, opts Optio
 				if err != nil {
 					return err
 				}
-				entry, err := json.MarshalIndent(fields, "    ", "  ")
+				entry, err := conda.IndentJSON(fields, "    ")
 				if err != nil {
 					return fmt.Errorf("record %s: %w", records[i].FileName, err)
 				}

@@ -128,6 +128,9 @@ func checkSubdir(t *testing.T, dir, subdir string, records []conda.PackageRecord
 		t.Errorf("repodata.json entries\n got %+v\n     %+v\nwant %+v\n     %+v", rd.Packages, rd.PackagesConda, wantTar, wantConda)
 	}
 	checkSortedKeys(t, raw)
+	if bytes.Contains(raw, []byte(`\u003e`)) {
+		t.Errorf("repodata.json escapes '>' as \\u003e, conda writes it literally")
+	}
 	// The project's own fast decoder must read it the same way.
 	parsed, err := conda.ParseRepoData(raw)
 	if err != nil {

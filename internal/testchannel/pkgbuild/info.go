@@ -3,7 +3,6 @@ package pkgbuild
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -20,7 +19,7 @@ var emptySHA256 = sha256Hex(nil)
 func infoEntries(p *Package, t *tree) ([]entry, error) {
 	files := map[string][]byte{}
 	add := func(name string, v any) error {
-		b, err := json.MarshalIndent(v, "", "  ")
+		b, err := conda.IndentJSON(v, "")
 		if err != nil {
 			return fmt.Errorf("info/%s: %w", name, err)
 		}

@@ -251,8 +251,8 @@ func checkInfo(t *testing.T, p *Package, info map[string]string) {
 	if !reflect.DeepEqual(index, wantIndex) {
 		t.Errorf("info/index.json = %+v, want %+v", index, wantIndex)
 	}
-	if strings.Contains(info["info/index.json"], `"depends": null`) {
-		t.Errorf("info/index.json has depends null")
+	if strings.Contains(info["info/index.json"], `"depends": null`) || strings.Contains(info["info/index.json"], `\u003e`) {
+		t.Errorf("info/index.json has depends null or escapes '>', unlike conda-build:\n%s", info["info/index.json"])
 	}
 
 	var paths conda.PathsJSON
