@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -393,6 +394,50 @@ func BenchmarkParseRealVersions(b *testing.B) {
 			if _, err := ParseVersion(l); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// rattlerPeer runs a script of the rattler-js peer (shared/peers/rattler-js)
+// on input lines and returns its output lines. It skips the test unless
+// RATTLER_JS names a copy of that folder where "npm install" has run: the
+// differential checks are for developers, not CI.
+func rattlerPeer(t *testing.T, script string, input []string) []string {
+	t.Helper()
+	dir := os.Getenv("RATTLER_JS")
+	if dir == "" {
+		t.Skip("set RATTLER_JS to an npm-installed copy of shared/peers/rattler-js to compare with rattler")
+	}
+	cmd := exec.CommandContext(t.Context(), "node", filepath.Join(dir, script))
+	cmd.Stdin = strings.NewReader(strings.Join(input, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v", script, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(input) {
+		t.Fatalf("node %s: %d answers for %d lines", script, len(lines), len(input))
+	}
+	return lines
+}
+
+// TestVersionOrderMatchesRattler sorts the real versions and checks that
+// rattler orders every adjacent pair the same way.
+func TestVersionOrderMatchesRattler(t *testing.T) {
+	lines := nonCommentLines(t, realdata(t, "versions/versions.txt"))
+	vs := make([]Version, len(lines))
+	for i, l := range lines {
+		vs[i] = MustParseVersion(l)
+	}
+	slices.SortStableFunc(vs, Version.Compare)
+	pairs := make([]string, len(vs)-1)
+	for i := range pairs {
+		pairs[i] = vs[i].String() + " " + vs[i+1].String()
+	}
+	got := rattlerPeer(t, "version.mjs", pairs)
+	for i, r := range got {
+		if want := strconv.Itoa(vs[i].Compare(vs[i+1])); r != want {
+			t.Errorf("Compare(%s) = %s, rattler says %s", pairs[i], want, r)
 		}
 	}
 }

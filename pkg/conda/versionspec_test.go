@@ -2,6 +2,7 @@ package conda
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -167,7 +168,7 @@ func randomSpec(rng *rand.Rand, versions []string, depth int) string {
 		return s
 	}
 	v := versions[rng.IntN(len(versions))]
-	forms := []string{"%s", "==%s", "!=%s", "<%s", "<=%s", ">%s", ">=%s", "=%s", "%s.*", "%s*", "!=%s.*", ">=%s.*", "*"}
+	forms := []string{"%s", "==%s", "!=%s", "<%s", "<=%s", ">%s", ">=%s", "=%s", "%s.*", "%s*", "!=%s.*", ">=%s.*", "~=%s", "*"}
 	return strings.ReplaceAll(forms[rng.IntN(len(forms))], "%s", v)
 }
 
@@ -204,6 +205,38 @@ func TestVersionSpecRoundTrip(t *testing.T) {
 	if parsed < 2500 {
 		t.Errorf("only %d of 3000 random specs parsed", parsed)
 	}
+}
+
+// TestVersionSpecMatchesRattler compares matches of random specs on real
+// versions with rattler's. conda, which this package follows, differs from
+// rattler on "~=": it cuts the version at its last '.' ("~=1.4_5" keeps 1,
+// rattler keeps 1.4) and fails on a one-component version, which rattler
+// accepts. Every other answer must agree.
+func TestVersionSpecMatchesRattler(t *testing.T) {
+	versions := nonCommentLines(t, realdata(t, "versions/versions.txt"))
+	rng := rand.New(rand.NewPCG(5, 6))
+	var lines, ours []string
+	for len(lines) < 5000 {
+		spec := randomSpec(rng, versions, 2)
+		v := MustParseVersion(versions[rng.IntN(len(versions))])
+		s, err := ParseVersionSpec(spec)
+		if err != nil {
+			continue
+		}
+		lines = append(lines, spec+"\t"+v.String())
+		ours = append(ours, strconv.FormatBool(s.Matches(v)))
+	}
+	theirs := rattlerPeer(t, "versionspec.mjs", lines)
+	agree := 0
+	for i := range lines {
+		switch {
+		case ours[i] == theirs[i]:
+			agree++
+		case !strings.Contains(lines[i], "~="):
+			t.Errorf("%q: we say %s, rattler says %s", lines[i], ours[i], theirs[i])
+		}
+	}
+	t.Logf("rattler agrees on %d of %d spec matches", agree, len(lines))
 }
 
 func BenchmarkParseVersionSpec(b *testing.B) {
