@@ -32,7 +32,7 @@ func redactPasswords(s string) string {
 		}
 		b.WriteString(s[:i+3])
 		s = s[i+3:]
-		authority := s[:authorityEnd(s)]
+		authority := s[:partEnd(s)]
 		at := strings.LastIndexByte(authority, '@')
 		colon := strings.IndexByte(authority, ':')
 		if at < 0 || colon < 0 || colon > at {
@@ -44,8 +44,9 @@ func redactPasswords(s string) string {
 	}
 }
 
-// authorityEnd returns the length of the authority at the start of s.
-func authorityEnd(s string) int {
+// partEnd returns the length of the URL part at the start of s, an
+// authority or a path segment: parts end at '/', '?' or '#'.
+func partEnd(s string) int {
 	if i := strings.IndexAny(s, "/?#"); i >= 0 {
 		return i
 	}
@@ -64,7 +65,7 @@ func redactTokens(s string) string {
 		}
 		b.WriteString(s[:i+len(marker)])
 		s = s[i+len(marker):]
-		end := authorityEnd(s) // a token ends where a path segment does
+		end := partEnd(s)
 		if end > 0 {
 			b.WriteString(Token)
 		}
