@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzParseMatchSpec checks that no input panics, that errors quote the
-// input, and that every accepted spec survives a String round trip.
+// input, and that every accepted spec survives a String round trip and
+// matches the same records afterwards.
 func FuzzParseMatchSpec(f *testing.F) {
 	for _, s := range []string{
 		"numpy", "numpy 1.11", "numpy=1.11", "numpy==1.11", "numpy >=1.2,<2 py39*", "numpy=1.2=py39_0",
@@ -18,7 +19,11 @@ func FuzzParseMatchSpec(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	rec := distRecord(f, "numpy-1.26.4-py312h8753938_0")
+	recs := []*PackageRecord{
+		distRecord(f, "numpy-1.26.4-py312h8753938_0"),
+		distRecord(f, "numpy-1.2-py39_0", func(r *PackageRecord) { r.MD5, r.License = specMD5, "MIT" }),
+		distRecord(f, "python-3.12.1-h_0_cpython"),
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := ParseMatchSpec(s)
 		if err != nil {
@@ -27,7 +32,12 @@ func FuzzParseMatchSpec(f *testing.F) {
 			}
 			return
 		}
-		m.Matches(rec)
 		checkSpecRoundTrip(t, s, m)
+		back, _ := ParseMatchSpec(m.String())
+		for _, r := range recs {
+			if m.Matches(r) != back.Matches(r) {
+				t.Fatalf("%q and its String %q disagree on %s", s, m.String(), r.Dist())
+			}
+		}
 	})
 }

@@ -3,8 +3,10 @@ package conda
 import (
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestStringMatcher(t *testing.T) {
@@ -137,4 +139,31 @@ func BenchmarkStringMatcherGlob(b *testing.B) {
 	for b.Loop() {
 		m.Matches("cuda112py39h1234567_cuda_py39_0")
 	}
+}
+
+// FuzzParseStringMatcher checks that patterns print back as parsed and
+// that globs agree with the regular expression conda builds for them.
+func FuzzParseStringMatcher(f *testing.F) {
+	for _, s := range []string{"py39_0", "py39*", "*cuda*", "^py3[0-9]_0$", "*", "a**b", "py3?_0"} {
+		f.Add(s, "py39_cuda_0")
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		m, err := ParseStringMatcher(pattern)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(pattern)) {
+				t.Fatalf("error for %q does not quote it: %v", pattern, err)
+			}
+			return
+		}
+		if got := m.String(); got != pattern {
+			t.Fatalf("ParseStringMatcher(%q).String() = %q", pattern, got)
+		}
+		// The regexp oracle reads UTF-8 only.
+		if m.kind == matchGlob && utf8.ValidString(pattern) && utf8.ValidString(s) {
+			re := regexp.MustCompile("(?s)^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$")
+			if got, want := m.Matches(s), re.MatchString(s); got != want {
+				t.Fatalf("glob %q on %q = %v, regexp says %v", pattern, s, got, want)
+			}
+		}
+	})
 }
