@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -110,17 +111,8 @@ type Index struct {
 // Records returns the records of name in priority order; nil if none.
 func (ix *Index) Records(name string) []conda.PackageRecord { return ix.byName[name] }
 
-// Names returns the names the index holds, sorted.
-func (ix *Index) Names() []string {
-	names := make([]string, 0, len(ix.byName))
-	for n, recs := range ix.byName {
-		if len(recs) > 0 {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
+// Names returns the names the index holds records of, sorted.
+func (ix *Index) Names() []string { return slices.Sorted(maps.Keys(ix.byName)) }
 
 // subdir is one channel × platform to load.
 type subdir struct {
@@ -190,58 +182,81 @@ func (g *Gateway) load(ctx context.Context, channels []conda.Channel, platforms 
 }
 
 // closure collects the records of roots and of every name their records
-// depend on, wave by wave, each wave's lookups running concurrently (for
-// shards, each is a fetch).
+// depend on. Each lookup starts as soon as its name is found, rather than
+// wave by wave, so a sharded load waits for its longest dependency chain of
+// fetches, not for the slowest fetch of every level.
 func (g *Gateway) closure(ctx context.Context, subdirs []*subdir, roots []string, pins map[string]conda.Channel, specs []conda.MatchSpec) (*Index, error) {
-	ix := &Index{byName: map[string][]conda.PackageRecord{}}
-	depNames := map[string]string{} // dependency string → package name
-	type lookup struct {
-		name string
-		sd   *subdir
-		recs []conda.PackageRecord
-	}
-	frontier := roots
-	for len(frontier) > 0 {
-		var jobs []*lookup
-		for _, name := range frontier {
-			if _, done := ix.byName[name]; done || strings.HasPrefix(name, "__") {
-				continue
-			}
-			ix.byName[name] = nil
-			pin, pinned := pins[name]
-			for _, sd := range subdirs {
-				if !pinned || allowed(sd, pin, specs, name) {
-					jobs = append(jobs, &lookup{name: name, sd: sd})
-				}
-			}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu       sync.Mutex
+		found    = map[string][][]conda.PackageRecord{} // name → records per subdir
+		depNames = map[string]string{}                  // dependency string → package name
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, 16)
+	)
+	var visit func(name string)
+	// lookup reads name in subdirs[i], then visits the names its records
+	// depend on.
+	lookup := func(name string, i int) {
+		sem <- struct{}{}
+		recs, err := subdirs[i].src.records(ctx, name)
+		<-sem
+		if err == nil {
+			recs, err = finish(recs, subdirs[i])
 		}
-		err := forEach(ctx, jobs, func(ctx context.Context, l *lookup) error {
-			recs, err := l.sd.src.records(ctx, l.name)
-			l.recs = recs
-			return err
-		})
 		if err != nil {
-			return nil, err
+			cancel(err)
+			return
 		}
-		frontier = nil
-		for _, l := range jobs {
-			recs, err := finish(l.recs, l.sd)
-			if err != nil {
-				return nil, err
-			}
-			ix.byName[l.name] = append(ix.byName[l.name], recs...)
-			for _, r := range recs {
-				for _, dep := range r.Depends {
-					name, ok := depNames[dep]
-					if !ok {
-						name = depName(dep)
-						depNames[dep] = name
-					}
-					if _, done := ix.byName[name]; name != "" && !done {
-						frontier = append(frontier, name)
-					}
+		var next []string
+		mu.Lock()
+		found[name][i] = recs
+		for _, r := range recs {
+			for _, dep := range r.Depends {
+				dn, ok := depNames[dep]
+				if !ok {
+					dn = depName(dep)
+					depNames[dep] = dn
+				}
+				if _, seen := found[dn]; dn != "" && !seen && !slices.Contains(next, dn) {
+					next = append(next, dn)
 				}
 			}
+		}
+		mu.Unlock()
+		for _, dn := range next {
+			visit(dn)
+		}
+	}
+	visit = func(name string) {
+		mu.Lock()
+		_, seen := found[name]
+		if !seen {
+			found[name] = make([][]conda.PackageRecord, len(subdirs))
+		}
+		mu.Unlock()
+		if seen || strings.HasPrefix(name, "__") || ctx.Err() != nil {
+			return
+		}
+		pin, pinned := pins[name]
+		for i, sd := range subdirs {
+			if !pinned || allowed(sd, pin, specs, name) {
+				wg.Go(func() { lookup(name, i) })
+			}
+		}
+	}
+	for _, name := range roots {
+		visit(name)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	ix := &Index{byName: make(map[string][]conda.PackageRecord, len(found))}
+	for name, perSubdir := range found {
+		if recs := slices.Concat(perSubdir...); len(recs) > 0 {
+			ix.byName[name] = recs
 		}
 	}
 	return ix, nil

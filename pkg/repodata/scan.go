@@ -68,7 +68,7 @@ type scanner struct {
 	keep int64 // stream offset from which refills must keep bytes, or -1
 	eof  bool
 	// Reused buffers, so that scanning allocates only for new package names.
-	nameBuf, keyBuf, fileBuf []byte
+	nameBuf, fileBuf []byte
 }
 
 // hold makes refills keep the bytes from stream offset off on and returns
@@ -199,6 +199,10 @@ func keyIs(raw []byte, want string) bool {
 	if string(raw) == want {
 		return true
 	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		// Most keys differ in length; EqualFold on bytes does not allocate.
+		return len(raw) == len(want) && bytes.EqualFold(raw, []byte(want))
+	}
 	return strings.EqualFold(unquote(raw), want)
 }
 
@@ -250,8 +254,8 @@ func (s *scanner) members(value func(key []byte) error) error {
 	}
 }
 
-// key scans `"key" :` and returns the key's raw contents, valid until the
-// next call of key.
+// key scans `"key" :` and returns the key's raw contents, which stay valid
+// until the scanner reads on.
 func (s *scanner) key() ([]byte, error) {
 	c, err := s.next("a key")
 	if err != nil {
@@ -263,14 +267,15 @@ func (s *scanner) key() ([]byte, error) {
 	start := s.offset()
 	prev := s.hold(start)
 	err = s.scanString()
+	end := s.offset() - 1
 	if err == nil {
-		s.keyBuf = append(s.keyBuf[:0], s.at(start+1, s.offset()-1)...)
+		err = s.expect(':', "':' after a key")
 	}
 	s.keep = prev
 	if err != nil {
 		return nil, err
 	}
-	return s.keyBuf, s.expect(':', "':' after a key")
+	return s.at(start+1, end), nil
 }
 
 // scanString consumes a string whose opening quote is at pos.
