@@ -585,15 +585,17 @@ func (m MatchSpec) String() string {
 	var brackets []string
 	bracket := func(key, value string) { brackets = append(brackets, key+"="+quoteBracketValue(value)) }
 
+	// Only a known platform can follow the channel: ParseMatchSpec splits
+	// no other subdir off it.
+	subdirInChannel := m.Channel != "" && Platform(m.Subdir).IsValid()
 	if m.Channel != "" {
 		b.WriteString(m.Channel)
-		if m.Subdir != "" && Platform(m.Subdir).IsValid() {
+		if subdirInChannel {
 			b.WriteString("/" + m.Subdir)
-		} else if m.Subdir != "" {
-			bracket("subdir", m.Subdir)
 		}
 		b.WriteString("::")
-	} else if m.Subdir != "" {
+	}
+	if m.Subdir != "" && !subdirInChannel {
 		bracket("subdir", m.Subdir)
 	}
 	b.WriteString(m.Name.String())
