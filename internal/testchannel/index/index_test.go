@@ -175,6 +175,9 @@ func checkSubdir(t *testing.T, dir, subdir string, records []conda.PackageRecord
 		t.Errorf("shard index version %d info %v, want 1 and %v", index.Version, index.Info, wantIndexInfo)
 	}
 
+	if files, err := os.ReadDir(filepath.Join(dir, ShardsDir)); err != nil || len(files) != len(index.Shards) {
+		t.Errorf("shards/ holds %d files (%v), the index names %d shards", len(files), err, len(index.Shards))
+	}
 	gotTar, gotConda := map[string]conda.PackageRecord{}, map[string]conda.PackageRecord{}
 	for name, hash := range index.Shards {
 		file := readFile(t, filepath.Join(dir, ShardsDir, hex.EncodeToString(hash)+".msgpack.zst"))
