@@ -69,14 +69,14 @@ type segment struct {
 var fillSegment = segment{kind: kindNum}
 
 // ParseVersion parses a conda version string. Surrounding whitespace is
-// ignored and letters are case-folded. It accepts exactly what conda's
-// VersionOrder accepts.
+// ignored and letters are case-folded. It accepts what conda's VersionOrder
+// accepts, except non-ASCII letters that Python lowers to ASCII.
 func ParseVersion(s string) (Version, error) {
 	src := strings.TrimSpace(s)
 	if src == "" {
 		return Version{}, fmt.Errorf("parse version %q: empty version", s)
 	}
-	if len(src) > math.MaxUint32 { // segments hold uint32 offsets
+	if uint64(len(src)) > math.MaxUint32 { // segments hold uint32 offsets
 		return Version{}, fmt.Errorf("parse version %.20q…: longer than 4 GiB", src)
 	}
 	// Offsets in messages count in s, which may start with whitespace.
