@@ -221,14 +221,18 @@ func (g *Gateway) download(ctx context.Context, e *entry, rawURL string, zst boo
 		err = writeAtomic(e.data, func(w io.Writer) error {
 			var r io.Reader = body
 			if zst {
-				dec, err := zstd.NewReader(body, zstd.WithDecoderConcurrency(1))
+				// The default concurrency decodes ahead in the background,
+				// overlapping the scan.
+				dec, err := zstd.NewReader(body)
 				if err != nil {
 					return err
 				}
 				defer dec.Close()
 				r = dec
 			}
-			return consume(io.TeeReader(r, w))
+			aw := newAsyncWriter(w)
+			err := consume(io.TeeReader(r, aw))
+			return errors.Join(err, aw.Close())
 		})
 		if err != nil {
 			if body.err != nil && isTransient(body.err) {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# repodata-load: cold-cache load of the closure of `python numpy pandas scipy`
+# by the repodata gateway (pkg/repodata) from the synthetic conda-forge-scale
+# index (internal/testchannel/synthetic: linux-64 + noarch, ~508,000 records,
+# 272 MB linux-64 repodata.json) served on loopback by the test channel
+# server, in three modes: full repodata.json, repodata.json.zst and CEP-16
+# shards. Every run is a fresh process with an empty cache, so peak RSS
+# (VmHWM) is the load's own. Also measured: CPU time (on a shared machine
+# it is steadier than wall time) and bytes transferred.
+#
+# Floor: fetching the files with curl (what any client must at least
+# receive) and `zstd -dc` of the .zst (decompression alone).
+# Peer: micromamba, when installed.
+#
+# Env: BENCH_WORK (work dir, reused: the index is generated once, ~2 min),
+# BENCH_RUNS (default 5).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=${BENCH_WORK:-$(mktemp -d)}
+runs=${BENCH_RUNS:-5}
+mkdir -p "$work"
+
+go build -o "$work/repodata" "$repo/bench/repodata"
+if [ ! -f "$work/chan/linux-64/repodata_shards.msgpack.zst" ]; then
+	echo "generating the synthetic index in $work/chan (once)"
+	"$work/repodata" gen -out "$work/chan"
+fi
+
+"$work/repodata" serve -dir "$work/chan" >"$work/url" &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
+url=$(head -1 "$work/url")
+
+echo "# repodata-load: closure of python numpy pandas scipy, synthetic index, loopback, cold repodata cache, warm page cache"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB," \
+	"$(. /etc/os-release && echo "$PRETTY_NAME"), commit $(git -C "$repo" rev-parse --short HEAD), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# median prints the line of median wall time among its input lines.
+median() { sort -k2 -n | sed -n "$(((runs + 1) / 2))p"; }
+
+for mode in json zst shards; do
+	cmd=("$work/repodata" load -url "$url" -mode "$mode")
+	"${cmd[@]}" >/dev/null # warm-up: page cache, server
+	for _ in $(seq "$runs"); do "${cmd[@]}"; done | median | sed "s|^|ours   |; s|\$|  median of $runs  ${cmd[*]}|"
+done
+
+if command -v micromamba >/dev/null; then
+	echo "peer   micromamba: not scripted yet"
+else
+	echo "peer   n/a  (micromamba not found)"
+fi
+
+floor() { # name, command...
+	local best="" t
+	for _ in $(seq "$runs"); do
+		t=$( { /usr/bin/time -f %e "${@:2}" >/dev/null; } 2>&1 | tail -1)
+		best="$best$t"$'\n'
+	done
+	echo "floor  $1  $(printf %s "$best" | sort -n | sed -n "$(((runs + 1) / 2))p") s  median of $runs  ${*:2}"
+}
+floor "fetch json" sh -c "curl -s -o /dev/null $url/linux-64/repodata.json && curl -s -o /dev/null $url/noarch/repodata.json"
+floor "fetch zst " sh -c "curl -s -o /dev/null $url/linux-64/repodata.json.zst && curl -s -o /dev/null $url/noarch/repodata.json.zst"
+floor "unzstd   " zstd -dc "$work/chan/linux-64/repodata.json.zst"
