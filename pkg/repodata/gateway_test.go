@@ -231,6 +231,25 @@ func cacheFiles(t *testing.T, pkgs string) []string {
 	return out
 }
 
+// checkCache fails unless every cached index is whole: no temporary file
+// is left and each <hash>.json is the file its state describes.
+func checkCache(t *testing.T, pkgs string) {
+	t.Helper()
+	for _, f := range cacheFiles(t, pkgs) {
+		if strings.HasPrefix(f, ".tmp") {
+			t.Errorf("temporary file left: %s", f)
+		}
+		stem, ok := strings.CutSuffix(f, ".info.json")
+		if !ok {
+			continue
+		}
+		base := filepath.Join(pkgs, "cache", stem)
+		if st, valid := readState(&entry{data: base + ".json", state: base + ".info.json"}); !valid {
+			t.Errorf("%s does not describe its data file: %+v", f, st)
+		}
+	}
+}
+
 func TestFaults(t *testing.T) {
 	dir := writeChannel(t, testRecords)
 	tests := []struct {
@@ -271,11 +290,7 @@ func TestFaults(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), s.URL()) {
 				t.Fatalf("err = %v, want it to name %s and say %q", err, s.URL(), tt.wantErr)
 			}
-			for _, f := range cacheFiles(t, pkgs) {
-				if strings.HasPrefix(f, ".tmp") {
-					t.Errorf("temporary file left: %s", f)
-				}
-			}
+			checkCache(t, pkgs)
 			// The failing entry has no cached copy; retry after clearing
 			// the fault succeeds.
 			s.ClearFaults()
@@ -283,6 +298,51 @@ func TestFaults(t *testing.T) {
 				t.Errorf("after the fault cleared: %v", err)
 			}
 		})
+	}
+}
+
+// TestNoZst checks that a server without .zst costs one 404 and is then
+// remembered, as conda's has_zst.
+func TestNoZst(t *testing.T) {
+	dir := writeChannel(t, testRecords)
+	for _, sub := range []string{"linux-64", "noarch"} {
+		if err := os.Remove(filepath.Join(dir, sub, index.RepodataZstFile)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := serve(t, dir, server.Options{})
+	pkgs := t.TempDir()
+	opts := Options{DisableShards: true}
+	for i, want := range [][]string{
+		{"linux-64/repodata.json 200", "linux-64/repodata.json.zst 404", "noarch/repodata.json 200", "noarch/repodata.json.zst 404"},
+		{"linux-64/repodata.json 304", "noarch/repodata.json 304"},
+	} {
+		s.ResetRequests()
+		if _, err := load(t, newGateway(t, pkgs, opts), s.URL(), "six"); err != nil {
+			t.Fatal(err)
+		}
+		if got := paths(s); !slices.Equal(got, want) {
+			t.Errorf("load %d: requests %v, want %v", i+1, got, want)
+		}
+	}
+	checkCache(t, pkgs)
+}
+
+// TestBaseURL checks that records get their URL from a CEP-15 base_url.
+func TestBaseURL(t *testing.T) {
+	dir := t.TempDir()
+	if err := index.WriteChannel(dir, testRecords, index.Options{BaseURL: "https://pkgs.example/files/"}); err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, dir, server.Options{})
+	for _, opts := range []Options{{}, {DisableShards: true}} {
+		ix, err := load(t, newGateway(t, t.TempDir(), opts), s.URL(), "six")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ix.Records("six")[0].URL, "https://pkgs.example/files/six-1.16.0-h0_0.conda"; got != want {
+			t.Errorf("shards=%v: URL = %q, want %q", !opts.DisableShards, got, want)
+		}
 	}
 }
 
