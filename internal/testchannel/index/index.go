@@ -57,7 +57,9 @@ const (
 // CEP-16 sharded index (repodata_shards.msgpack.zst + shards/<sha256>.msgpack.zst)
 // for the given records (FileName set). Files are replaced atomically and
 // the shard index after all its shards, so a server reading meanwhile never
-// sees a torn file or an index naming a missing shard.
+// sees a torn file or an index naming a missing shard. Shards of an earlier
+// write stay, as CEP-16 asks servers to keep them for clients holding the
+// old shard index.
 func Write(channelDir, subdir string, records []conda.PackageRecord, opts Options) error {
 	if subdir == "" || subdir == "." || subdir == ".." || strings.ContainsAny(subdir, `/\`) {
 		return fmt.Errorf("write index of %s: subdir %q is not a directory name", channelDir, subdir)
