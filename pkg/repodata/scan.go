@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // span is where one record lies in a repodata.json: the member
@@ -199,17 +201,18 @@ func keyIs(raw []byte, want string) bool {
 	if string(raw) == want {
 		return true
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if plain(raw) {
 		// Most keys differ in length; EqualFold on bytes does not allocate.
 		return len(raw) == len(want) && bytes.EqualFold(raw, []byte(want))
 	}
 	return strings.EqualFold(unquote(raw), want)
 }
 
-// unquote decodes the contents of a JSON string (without quotes); scanString
-// has vetted it.
+// unquote decodes the contents of a JSON string (without quotes) as
+// encoding/json does, invalid UTF-8 becoming U+FFFD; scanString has vetted
+// it.
 func unquote(raw []byte) string {
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if plain(raw) {
 		return string(raw)
 	}
 	var s string
@@ -218,6 +221,9 @@ func unquote(raw []byte) string {
 	}
 	return s
 }
+
+// plain reports whether a JSON string's contents decode to themselves.
+func plain(raw []byte) bool { return bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) }
 
 // members scans an object's members after its '{', calling value for each
 // key with the scanner at the member's value. key is valid during the call.
@@ -347,6 +353,11 @@ func (s *scanner) section(ix *nameIndex, conda bool) error {
 		return err
 	}
 	if c == 'n' {
+		// null drops the section's records read so far, as encoding/json
+		// does when a repeated key sets the map to nil.
+		for id, spans := range ix.spans {
+			ix.spans[id] = slices.DeleteFunc(spans, func(sp span) bool { return sp.conda == conda })
+		}
 		return s.literal("null")
 	}
 	if c != '{' {
@@ -377,7 +388,7 @@ func (s *scanner) section(ix *nameIndex, conda bool) error {
 		if n > 1<<31-1 {
 			return s.syntax("record too large")
 		}
-		if bytes.IndexByte(name, '\\') >= 0 {
+		if !plain(name) {
 			name = []byte(unquote(name))
 		}
 		// The lookup with string(name) does not allocate; only a new name

@@ -70,6 +70,7 @@ func TestScan(t *testing.T) {
 		{"case folded keys", `{"PACKAGES":{"a-1-0.tar.bz2":{"Name":"a"}}}`, map[string]int{"a": 1}, ""},
 		{"nested values skipped", ` {"x":[1,-2.5e3,true,false,null,{"y":[]}],"packages":{"a-1-0.tar.bz2":{"name":"a","z":{"q":[[]]}}}} `, map[string]int{"a": 1}, ""},
 		{"null section", `{"packages":null}`, map[string]int{}, ""},
+		{"null drops the section so far", `{"packages":{"x.tar.bz2":{"name":"a"}},"packages.conda":{"x.conda":{"name":"a"}},"packages":null,"packages":{"y.tar.bz2":{"name":"a"}}}`, map[string]int{"a": 2}, ""},
 		{"not an object", `[]`, nil, "document starts with '[', want an object at offset 0"},
 		{"truncated", `{"packages":{"a-1-0.tar.bz2":{"name":"a"`, nil, `record "a-1-0.tar.bz2": invalid JSON: unexpected end of input, want ',' or '}' at offset 40`},
 		{"unterminated string", `{"packages":{"a-1-0.tar.bz2":{"name":"a`, nil, "unterminated string"},
