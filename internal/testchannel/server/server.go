@@ -162,11 +162,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.opts.User != "" && !s.basicAuthOK(r):
 		rec.Header().Set("WWW-Authenticate", `Basic realm="testchannel"`)
 		http.Error(rec, "401 unauthorized: basic auth required", http.StatusUnauthorized)
-	case tokenStatus != http.StatusOK:
-		if tokenStatus == http.StatusUnauthorized {
-			rec.Header().Set("WWW-Authenticate", `Token realm="testchannel"`)
-		}
-		http.Error(rec, http.StatusText(tokenStatus)+": this channel needs a /t/<token>/ prefix", tokenStatus)
+	case tokenStatus == http.StatusUnauthorized:
+		rec.Header().Set("WWW-Authenticate", `Token realm="testchannel"`)
+		http.Error(rec, "401 unauthorized: this channel needs a /t/<token>/ prefix", tokenStatus)
+	case tokenStatus == http.StatusForbidden:
+		http.Error(rec, "403 forbidden: the token is not valid for this channel", tokenStatus)
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		rec.Header().Set("Allow", "GET, HEAD")
 		http.Error(rec, "405 method not allowed", http.StatusMethodNotAllowed)
@@ -175,9 +175,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// channelPath returns the channel-relative path of a request path (the
-// /t/<token> prefix removed, never the token itself, so it is safe to log)
-// and the HTTP status the token check calls for.
+// channelPath returns the channel-relative path of a request path, with
+// the /t/<token> prefix removed, and the HTTP status the token check calls
+// for: 200, 401 (no prefix) or 403 (another token).
 func (s *Server) channelPath(p string) (name string, status int) {
 	status = http.StatusOK
 	if rest, ok := strings.CutPrefix(p, "/t/"); ok {
