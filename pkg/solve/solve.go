@@ -2,6 +2,9 @@ package solve
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -58,7 +61,71 @@ type Request struct {
 }
 
 // Solve finds the records to install for req, dependencies first. An
-// unsatisfiable request returns an *UnsatisfiableError.
+// unsatisfiable request returns an *UnsatisfiableError; the solve stops
+// with ctx's error when ctx is done.
 func Solve(ctx context.Context, src Source, req Request) ([]conda.PackageRecord, error) {
-	panic("not implemented")
+	for _, s := range append(req.Specs, req.Pinned...) {
+		if !s.Name.IsExact() {
+			return nil, fmt.Errorf("solve %q: the package name must be exact, not a pattern", s.String())
+		}
+	}
+	p := newPool(src, &req)
+	for _, s := range req.Specs {
+		p.rootDeps = append(p.rootDeps, p.requested(s))
+	}
+	for _, n := range keptInstalled(req) {
+		spec, err := conda.ParseMatchSpec(n)
+		if err != nil {
+			return nil, fmt.Errorf("solve: installed package name %q: %w", n, err)
+		}
+		p.rootDeps = append(p.rootDeps, p.requested(spec))
+	}
+	s := &solver{ctx: ctx, p: p}
+	vars, err := s.run()
+	var unsat *errUnsat
+	if errors.As(err, &unsat) {
+		return nil, s.explain(unsat.conflict)
+	}
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]*conda.PackageRecord, 0, len(vars))
+	for _, v := range vars {
+		if r := p.solvables[v].rec; !isVirtual(r.Name) {
+			recs = append(recs, r)
+		}
+	}
+	return installOrder(recs), nil
 }
+
+// keptInstalled returns the installed names that stay: all but the removed
+// ones and those that depend on a removed one, directly or not.
+func keptInstalled(req Request) []string {
+	gone := setOf(req.Remove)
+	for changed := true; changed; {
+		changed = false
+		for i := range req.Installed {
+			r := &req.Installed[i]
+			if gone[r.Name] {
+				continue
+			}
+			for _, d := range dependencyNames(r) {
+				if gone[d] {
+					gone[r.Name] = true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	var kept []string
+	for i := range req.Installed {
+		if n := req.Installed[i].Name; !gone[n] && !isVirtual(n) {
+			kept = append(kept, n)
+		}
+	}
+	return kept
+}
+
+// isVirtual reports whether name is a virtual package such as __glibc.
+func isVirtual(name string) bool { return strings.HasPrefix(name, "__") }

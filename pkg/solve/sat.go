@@ -1,0 +1,458 @@
+package solve
+
+import (
+	"context"
+	"slices"
+)
+
+// lit is a literal: variable<<1, plus 1 when negated.
+type lit int32
+
+func posLit(v int32) lit { return lit(v << 1) }
+func negLit(v int32) lit { return lit(v<<1 | 1) }
+func (l lit) v() int32   { return int32(l >> 1) }
+func (l lit) neg() bool  { return l&1 == 1 }
+func (l lit) not() lit   { return l ^ 1 }
+
+// clauseKind says where a clause comes from, for explanations.
+type clauseKind uint8
+
+const (
+	kindRequires   clauseKind = iota // ¬parent ∨ candidates of dep
+	kindConstrains                   // ¬parent ∨ ¬record violating dep
+	kindLearned                      // derived by conflict analysis
+)
+
+// clause is a disjunction of literals with its provenance.
+type clause struct {
+	lits   []lit
+	kind   clauseKind
+	parent int32 // the record (or root) that requires or constrains
+	dep    int32 // index into pool.deps
+	from   []ref // learned: the clauses it was resolved from
+}
+
+// ref names a reason or conflict: a clause, or (when clause < 0) the
+// at-most-one-per-name rule between variables a and b.
+type ref struct {
+	clause int32
+	a, b   int32
+}
+
+// noRef is the reason of a decision.
+var noRef = ref{clause: -1, a: -1}
+
+func (r ref) isAMO() bool { return r.clause < 0 && r.a >= 0 }
+
+// none reports whether r names nothing: no reason (a decision) or no conflict.
+func (r ref) none() bool { return r.clause < 0 && r.a < 0 }
+
+// solver is the CDCL search over a pool.
+type solver struct {
+	ctx     context.Context
+	p       *pool
+	clauses []clause
+	watches [][]int32 // literal → clauses watching it
+	units   [][]int32 // variable → one-literal clauses ¬v (nothing provides a dependency)
+	reqs    []int32   // requirement clauses in creation order: the decision order
+
+	value   []int8 // per variable: 0 unassigned, 1 true, -1 false
+	level   []int32
+	reason  []ref
+	trail   []lit
+	limits  []int // trail length at the start of each decision level
+	qhead   int
+	chosen  []int32 // per name: the true variable the propagation has seen, or -1
+	seen    []bool
+	scratch []lit
+}
+
+// grow makes room for variables the pool created since the last call.
+func (s *solver) grow() {
+	for len(s.value) < len(s.p.solvables) {
+		s.value = append(s.value, 0)
+		s.level = append(s.level, -1)
+		s.reason = append(s.reason, noRef)
+		s.seen = append(s.seen, false)
+		s.units = append(s.units, nil)
+		s.watches = append(s.watches, nil, nil)
+	}
+	for len(s.chosen) < len(s.p.names) {
+		s.chosen = append(s.chosen, -1)
+	}
+}
+
+func (s *solver) litValue(l lit) int8 {
+	x := s.value[l.v()]
+	if l.neg() {
+		return -x
+	}
+	return x
+}
+
+func (s *solver) decisionLevel() int32 { return int32(len(s.limits)) }
+
+func (s *solver) assign(l lit, why ref) {
+	v := l.v()
+	s.value[v] = 1
+	if l.neg() {
+		s.value[v] = -1
+	}
+	s.level[v] = s.decisionLevel()
+	s.reason[v] = why
+	s.trail = append(s.trail, l)
+}
+
+// backtrack undoes every assignment above level lvl.
+func (s *solver) backtrack(lvl int32) {
+	if s.decisionLevel() <= lvl {
+		return
+	}
+	limit := s.limits[lvl]
+	for _, l := range s.trail[limit:] {
+		v := l.v()
+		if n := s.p.solvables[v].name; n >= 0 && s.chosen[n] == v {
+			s.chosen[n] = -1
+		}
+		s.value[v] = 0
+		s.level[v] = -1
+		s.reason[v] = noRef
+	}
+	s.trail = s.trail[:limit]
+	s.limits = s.limits[:lvl]
+	s.qhead = min(s.qhead, limit)
+}
+
+// addClause stores a clause generated during the search, watches it, and
+// reports the conflict (clause index) it causes now, or -1. A clause that
+// is unit now propagates at the current level.
+func (s *solver) addClause(c clause) int32 {
+	ci := int32(len(s.clauses))
+	if len(c.lits) == 1 {
+		// Only requirement clauses with no candidates are unit: ¬parent.
+		s.clauses = append(s.clauses, c)
+		v := c.lits[0].v()
+		s.units[v] = append(s.units[v], ci)
+		switch s.litValue(c.lits[0]) {
+		case -1:
+			return ci
+		case 0:
+			s.assign(c.lits[0], ref{clause: ci, a: -1})
+		}
+		return -1
+	}
+	// Watch the two literals that are best for the invariant: not false
+	// first, then the false ones assigned last.
+	rank := func(l lit) int32 {
+		switch s.litValue(l) {
+		case 1:
+			return 1 << 30
+		case 0:
+			return 1<<30 - 1
+		}
+		return s.level[l.v()]
+	}
+	for i := 0; i < 2; i++ {
+		best := i
+		for j := i + 1; j < len(c.lits); j++ {
+			if rank(c.lits[j]) > rank(c.lits[best]) {
+				best = j
+			}
+		}
+		c.lits[i], c.lits[best] = c.lits[best], c.lits[i]
+	}
+	s.clauses = append(s.clauses, c)
+	s.watches[c.lits[0]] = append(s.watches[c.lits[0]], ci)
+	s.watches[c.lits[1]] = append(s.watches[c.lits[1]], ci)
+	switch {
+	case s.litValue(c.lits[0]) == -1:
+		return ci
+	case s.litValue(c.lits[0]) == 0 && s.litValue(c.lits[1]) == -1:
+		s.assign(c.lits[0], ref{clause: ci, a: -1})
+	}
+	return -1
+}
+
+// materialize generates the clauses of a record set true for the first
+// time: one per dependency and one per record its constraints exclude.
+func (s *solver) materialize(v int32) int32 {
+	sv := &s.p.solvables[v]
+	if sv.materialized {
+		if u := s.units[v]; len(u) > 0 {
+			return u[0]
+		}
+		return -1
+	}
+	sv.materialized = true
+	conflict := int32(-1)
+	keep := func(ci int32) {
+		if conflict < 0 {
+			conflict = ci
+		}
+	}
+	if v == rootVar {
+		for _, d := range s.p.rootDeps {
+			keep(s.require(v, d))
+		}
+		return conflict
+	}
+	rec := sv.rec
+	for _, text := range rec.Depends {
+		keep(s.require(v, s.p.requirement(text)))
+	}
+	for _, text := range rec.Constrains {
+		d := s.p.constraint(text)
+		s.grow()
+		for _, c := range s.p.deps[d].cands {
+			keep(s.addClause(clause{lits: []lit{negLit(v), negLit(c)}, kind: kindConstrains, parent: v, dep: d}))
+		}
+	}
+	return conflict
+}
+
+// require adds the clause ¬parent ∨ candidates of dep d.
+func (s *solver) require(parent, d int32) int32 {
+	s.grow()
+	cands := s.p.deps[d].cands
+	lits := make([]lit, 0, 1+len(cands))
+	lits = append(lits, negLit(parent))
+	for _, c := range cands {
+		lits = append(lits, posLit(c))
+	}
+	ci := s.addClause(clause{lits: lits, kind: kindRequires, parent: parent, dep: d})
+	s.reqs = append(s.reqs, int32(len(s.clauses)-1))
+	return ci
+}
+
+// propagate runs unit propagation to a fixpoint; it returns the conflict,
+// or a ref with clause -1 and a -1 when there is none.
+func (s *solver) propagate() ref {
+	for s.qhead < len(s.trail) {
+		p := s.trail[s.qhead]
+		s.qhead++
+		if !p.neg() {
+			if ci := s.materialize(p.v()); ci >= 0 {
+				return ref{clause: ci, a: -1}
+			}
+			if c := s.atMostOne(p.v()); !c.none() {
+				return c
+			}
+		}
+		falseLit := p.not()
+		ws := s.watches[falseLit]
+		i, j := 0, 0
+		for i < len(ws) {
+			ci := ws[i]
+			i++
+			c := &s.clauses[ci]
+			if c.lits[0] == falseLit {
+				c.lits[0], c.lits[1] = c.lits[1], c.lits[0]
+			}
+			if s.litValue(c.lits[0]) == 1 {
+				ws[j] = ci
+				j++
+				continue
+			}
+			moved := false
+			for k := 2; k < len(c.lits); k++ {
+				if s.litValue(c.lits[k]) != -1 {
+					c.lits[1], c.lits[k] = c.lits[k], c.lits[1]
+					s.watches[c.lits[1]] = append(s.watches[c.lits[1]], ci)
+					moved = true
+					break
+				}
+			}
+			if moved {
+				continue
+			}
+			ws[j] = ci
+			j++
+			if s.litValue(c.lits[0]) == -1 {
+				j += copy(ws[j:], ws[i:])
+				s.watches[falseLit] = ws[:j]
+				return ref{clause: ci, a: -1}
+			}
+			s.assign(c.lits[0], ref{clause: ci, a: -1})
+		}
+		s.watches[falseLit] = ws[:j]
+	}
+	return noRef
+}
+
+// atMostOne applies "one record per name" for a variable just set true:
+// every other candidate of its name becomes false.
+func (s *solver) atMostOne(v int32) ref {
+	n := s.p.solvables[v].name
+	if n < 0 {
+		return noRef
+	}
+	if o := s.chosen[n]; o >= 0 && o != v {
+		return ref{clause: -1, a: v, b: o}
+	}
+	s.chosen[n] = v
+	for _, c := range s.p.names[n].cands {
+		if c == v {
+			continue
+		}
+		switch s.value[c] {
+		case 1:
+			return ref{clause: -1, a: v, b: c}
+		case 0:
+			s.assign(negLit(c), ref{clause: -1, a: v, b: c})
+		}
+	}
+	return noRef
+}
+
+// lits returns the literals of a reason or conflict.
+func (s *solver) lits(r ref) []lit {
+	if r.isAMO() {
+		s.scratch = append(s.scratch[:0], negLit(r.b), negLit(r.a))
+		return s.scratch
+	}
+	return s.clauses[r.clause].lits
+}
+
+// analyze derives the first-UIP clause of a conflict at the current level
+// and the level to jump back to.
+func (s *solver) analyze(conflict ref) (learnt []lit, from []ref, back int32) {
+	learnt = []lit{0}
+	from = []ref{conflict}
+	var marked []int32
+	pending := 0
+	idx := len(s.trail) - 1
+	r := conflict
+	var p lit = -1
+	for {
+		for _, q := range s.lits(r) {
+			if q == p {
+				continue // the literal this reason implied
+			}
+			v := q.v()
+			if s.seen[v] || s.level[v] == 0 {
+				continue
+			}
+			s.seen[v] = true
+			marked = append(marked, v)
+			if s.level[v] == s.decisionLevel() {
+				pending++
+			} else {
+				learnt = append(learnt, q)
+			}
+		}
+		for !s.seen[s.trail[idx].v()] {
+			idx--
+		}
+		p = s.trail[idx]
+		idx--
+		pending--
+		if pending == 0 {
+			break
+		}
+		r = s.reason[p.v()]
+		from = append(from, r)
+	}
+	learnt[0] = p.not()
+	for _, v := range marked {
+		s.seen[v] = false
+	}
+	back = 0
+	for i := 1; i < len(learnt); i++ {
+		if lv := s.level[learnt[i].v()]; lv > back {
+			back = lv
+			learnt[1], learnt[i] = learnt[i], learnt[1]
+		}
+	}
+	return learnt, from, back
+}
+
+// conflictLevel is the highest level among a conflict's literals.
+func (s *solver) conflictLevel(r ref) int32 {
+	lv := int32(0)
+	for _, q := range s.lits(r) {
+		lv = max(lv, s.level[q.v()])
+	}
+	return lv
+}
+
+// decide picks the next decision: the first requirement, in the order
+// requirements were generated, whose parent is installed and that no
+// candidate satisfies yet; it takes that requirement's best candidate
+// still open. false means every requirement is met.
+func (s *solver) decide() (lit, bool) {
+	for _, ci := range s.reqs {
+		c := &s.clauses[ci]
+		if s.value[c.parent] != 1 {
+			continue
+		}
+		open := int32(-1)
+		met := false
+		for _, v := range s.p.deps[c.dep].cands {
+			if s.value[v] == 1 {
+				met = true
+				break
+			}
+			if open < 0 && s.value[v] == 0 {
+				open = v
+			}
+		}
+		if !met && open >= 0 {
+			return posLit(open), true
+		}
+	}
+	return 0, false
+}
+
+// errUnsat carries the conflict that was found at level 0.
+type errUnsat struct{ conflict ref }
+
+func (e *errUnsat) Error() string { return "unsatisfiable" }
+
+// run searches for a model; it returns the true records or *errUnsat.
+func (s *solver) run() ([]int32, error) {
+	s.grow()
+	s.assign(posLit(rootVar), noRef)
+	for n := 0; ; n++ {
+		if n%256 == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		conflict := s.propagate()
+		s.grow()
+		if conflict.none() {
+			l, ok := s.decide()
+			if !ok {
+				break
+			}
+			s.limits = append(s.limits, len(s.trail))
+			s.assign(l, noRef)
+			continue
+		}
+		// A clause generated mid-search can be false below the current
+		// level; analysis needs the level where it became false.
+		lv := s.conflictLevel(conflict)
+		if lv == 0 {
+			return nil, &errUnsat{conflict: conflict}
+		}
+		s.backtrack(lv)
+		learnt, from, back := s.analyze(conflict)
+		s.backtrack(back)
+		ci := int32(len(s.clauses))
+		c := clause{lits: learnt, kind: kindLearned, parent: -1, dep: -1, from: from}
+		s.clauses = append(s.clauses, c)
+		if len(learnt) > 1 {
+			s.watches[learnt[0]] = append(s.watches[learnt[0]], ci)
+			s.watches[learnt[1]] = append(s.watches[learnt[1]], ci)
+		}
+		s.assign(learnt[0], ref{clause: ci, a: -1})
+	}
+	var out []int32
+	for v := int32(1); v < int32(len(s.value)); v++ {
+		if s.value[v] == 1 {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
