@@ -201,6 +201,9 @@ func keyIs(raw []byte, want string) bool {
 	if string(raw) == want {
 		return true
 	}
+	if len(raw) < len(want) {
+		return false // escapes and non-ASCII folds only lengthen a key
+	}
 	if plain(raw) {
 		// Most keys differ in length; EqualFold on bytes does not allocate.
 		return len(raw) == len(want) && bytes.EqualFold(raw, []byte(want))
@@ -223,7 +226,18 @@ func unquote(raw []byte) string {
 }
 
 // plain reports whether a JSON string's contents decode to themselves.
-func plain(raw []byte) bool { return bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) }
+func plain(raw []byte) bool {
+	// Keys and names are short and ASCII: one loop settles most.
+	for i, c := range raw {
+		if c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return bytes.IndexByte(raw[i:], '\\') < 0 && utf8.Valid(raw[i:])
+		}
+	}
+	return true
+}
 
 // members scans an object's members after its '{', calling value for each
 // key with the scanner at the member's value. key is valid during the call.
