@@ -3,6 +3,8 @@ package solve
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/condabox/condabox/pkg/conda"
 	"slices"
 	"strings"
 )
@@ -344,4 +346,26 @@ func sortedKeys[V any](m map[int32]V) []int32 {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// specText writes a requested spec as people write it ("python 3.11.*",
+// "conda-forge::numpy >=1.26 py312*"); conda's bracket form only when it
+// has other fields.
+func specText(m conda.MatchSpec) string {
+	rest := m
+	rest.Name, rest.Version, rest.Build, rest.Channel = conda.StringMatcher{}, conda.VersionSpec{}, conda.StringMatcher{}, ""
+	if !rest.Equal(conda.MatchSpec{}) {
+		return m.String()
+	}
+	out := m.Name.String()
+	if m.Channel != "" {
+		out = m.Channel + "::" + out
+	}
+	if !m.Version.IsAny() || !m.Build.IsAny() {
+		out += " " + m.Version.String()
+	}
+	if !m.Build.IsAny() {
+		out += " " + m.Build.String()
+	}
+	return out
 }

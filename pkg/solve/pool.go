@@ -171,7 +171,7 @@ func (p *pool) filter(n int32, recs []*conda.PackageRecord) []*conda.PackageReco
 		default:
 			for _, pin := range p.pins[nm.text] {
 				if !pin.Matches(r) {
-					why = "it violates the pin " + pin.String()
+					why = "it violates the pin " + specText(pin)
 					break
 				}
 			}
@@ -294,7 +294,7 @@ func (p *pool) constraint(text string) int32 {
 // requested returns a new dep for a requested spec.
 func (p *pool) requested(s conda.MatchSpec) int32 {
 	id := int32(len(p.deps))
-	d := dep{text: s.String(), spec: s, name: p.nameID(s.Name.String())}
+	d := dep{text: specText(s), spec: s, name: p.nameID(s.Name.String())}
 	for _, v := range p.candidates(d.name) {
 		if p.matches(&d.spec, p.solvables[v].rec) {
 			d.cands = append(d.cands, v)
