@@ -63,21 +63,24 @@ func (r *RepoData) Records() []PackageRecord {
 
 // preferConda drops each .tar.bz2 record whose file has a .conda sibling of
 // the same name-version-build, as conda does: both hold the same package and
-// .conda extracts faster. It keeps the order of recs.
+// .conda extracts faster. It filters recs in place, keeping their order.
 func preferConda(recs []PackageRecord) []PackageRecord {
-	conda := map[string]bool{}
+	var condaStems []string
 	for _, rec := range recs {
 		if stem, ok := strings.CutSuffix(rec.FileName, ".conda"); ok {
-			conda[stem] = true
+			condaStems = append(condaStems, stem)
 		}
 	}
-	if len(conda) == 0 {
+	if len(condaStems) == 0 {
 		return recs
 	}
-	kept := recs[:0:0]
+	slices.Sort(condaStems)
+	kept := recs[:0]
 	for _, rec := range recs {
-		if stem, ok := strings.CutSuffix(rec.FileName, ".tar.bz2"); ok && conda[stem] {
-			continue
+		if stem, ok := strings.CutSuffix(rec.FileName, ".tar.bz2"); ok {
+			if _, found := slices.BinarySearch(condaStems, stem); found {
+				continue
+			}
 		}
 		kept = append(kept, rec)
 	}

@@ -9,7 +9,9 @@ package conda
 // matching, and null leaving strings and numbers untouched.
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -35,6 +37,13 @@ const (
 type jsonReader struct {
 	data []byte
 	pos  int
+	// scratch collects list elements; see decodeStringList.
+	scratch []string
+	// text, when set, is a copy of data[textOffset:textOffset+len(text)]:
+	// strings read inside it are cut from it instead of each being
+	// allocated, so decoding a record allocates its text once.
+	text       string
+	textOffset int
 }
 
 // syntaxError reports a malformed document at the reader's position.
@@ -47,14 +56,15 @@ func (r *jsonReader) syntaxError(what string) error {
 
 // skipSpace advances past JSON whitespace.
 func (r *jsonReader) skipSpace() {
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case ' ', '\t', '\n', '\r':
-			r.pos++
-		default:
-			return
+	// A local index stays in a register; hot loops here use one.
+	data, pos := r.data, r.pos
+	for pos < len(data) && data[pos] <= ' ' {
+		if c := data[pos]; c != ' ' && c != '\n' && c != '\t' && c != '\r' {
+			break
 		}
+		pos++
 	}
+	r.pos = pos
 }
 
 // peek returns the kind of the value at the reader's position (after
@@ -81,6 +91,21 @@ func (r *jsonReader) peek() (jsonKind, error) {
 	return "", r.syntaxError("looking for beginning of value")
 }
 
+// Eight-byte (SWAR) constants for scanning a word of input at once.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// plainWord reports whether none of the eight bytes of w ends a string's
+// fast path (see stringByteClass). (x - lowBits*n) & ^x & highBits is
+// non-zero exactly when some byte of x is below n (for n ≤ 0x80).
+func plainWord(w uint64) bool {
+	const quote, backslash = lowBits * '"', lowBits * '\\'
+	below := func(x, n uint64) uint64 { return (x - lowBits*n) & ^x & highBits }
+	return below(w, 0x20)|below(w^quote, 1)|below(w^backslash, 1)|w&highBits == 0
+}
+
 // stringByteClass marks the bytes that end the fast path of a string scan:
 // the closing quote, a backslash, control characters and non-ASCII bytes.
 var stringByteClass = func() (t [256]bool) {
@@ -104,9 +129,14 @@ func (r *jsonReader) rawString() (raw []byte, plain bool, err error) {
 	start := r.pos
 	plain = true
 	for {
-		for r.pos < len(r.data) && !stringByteClass[r.data[r.pos]] {
-			r.pos++
+		data, pos := r.data, r.pos
+		for pos+8 <= len(data) && plainWord(binary.LittleEndian.Uint64(data[pos:])) {
+			pos += 8
 		}
+		for pos < len(data) && !stringByteClass[data[pos]] {
+			pos++
+		}
+		r.pos = pos
 		if r.pos >= len(r.data) {
 			return nil, false, r.syntaxError("in string literal")
 		}
@@ -175,10 +205,13 @@ func (r *jsonReader) readString() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if plain {
-		return string(raw), nil
+	if !plain {
+		return unescape(raw), nil
 	}
-	return unescape(raw), nil
+	if start := r.pos - 1 - len(raw) - r.textOffset; start >= 0 && start+len(raw) <= len(r.text) {
+		return r.text[start : start+len(raw)], nil
+	}
+	return string(raw), nil
 }
 
 // unescape decodes the (already validated) inside of a string literal the way
@@ -499,8 +532,10 @@ func (r *jsonReader) decodeInt(field string, dst *int64, unsigned bool) error {
 }
 
 // decodeStringList reads a list of strings into *dst; null sets it to nil.
-// Like encoding/json it reuses *dst's backing array, so that a repeated key
-// (where a null element keeps the earlier value) decodes identically.
+// A first decoding collects the strings in the reader's scratch list and
+// allocates the result once. Decoding over an earlier list (a repeated key)
+// reuses its backing array as encoding/json does, because there a null
+// element keeps the earlier list's value at that index.
 func (r *jsonReader) decodeStringList(field string, dst *[]string, depth int) error {
 	kind, err := r.peek()
 	if err != nil {
@@ -514,10 +549,14 @@ func (r *jsonReader) decodeStringList(field string, dst *[]string, depth int) er
 	default:
 		return r.typeError(field, "a list of strings", kind)
 	}
+	reuse := cap(*dst) > 0
 	list := (*dst)[:0]
+	if !reuse {
+		list = r.scratch[:0]
+	}
 	err = r.eachElement(depth+1, func() error {
 		i := len(list)
-		if i < cap(list) {
+		if i < cap(list) && reuse {
 			list = list[:i+1]
 		} else {
 			list = append(list, "")
@@ -527,9 +566,14 @@ func (r *jsonReader) decodeStringList(field string, dst *[]string, depth int) er
 	if err != nil {
 		return err
 	}
-	if len(list) == 0 {
-		list = []string{}
+	switch {
+	case len(list) == 0:
+		*dst = []string{}
+	case reuse:
+		*dst = list
+	default:
+		r.scratch = list
+		*dst = slices.Clone(list)
 	}
-	*dst = list
 	return nil
 }

@@ -35,6 +35,7 @@ type rawRecord struct {
 	key     string // the file name
 	section int
 	offset  int // also the document order: a later record replaces one of the same key
+	end     int // offset just after the record
 }
 
 // repoDataFields are the top-level keys, for case-insensitive matching.
@@ -47,49 +48,91 @@ var infoFields = []string{"subdir", "base_url"}
 // encoding/json would reject except errors inside a record's fields other
 // than "name", which Records reports.
 func NewLazyRepoData(data []byte) (*LazyRepoData, error) {
-	s := repoScan{r: jsonReader{data: data}}
+	// conda-forge records take 500-700 bytes: reserve room for the records
+	// up front instead of growing the slice a dozen times.
+	s := repoScan{r: jsonReader{data: data}, records: make([]rawRecord, 0, len(data)/512)}
 	if err := s.document(); err != nil {
 		return nil, fmt.Errorf("parse repodata: %w", err)
 	}
-	// One sort makes each name's records a run, in Records' order. Real
-	// repodata is sorted by key already, which the sort handles in linear time.
-	recs := s.records
-	slices.SortFunc(recs, func(a, b rawRecord) int {
-		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key),
-			cmp.Compare(a.section, b.section), cmp.Compare(a.offset, b.offset))
-	})
-	recs = dropReplaced(recs, s.irregular)
-	l := &LazyRepoData{data: data, head: s.head, has: s.has, byName: map[string][]rawRecord{}}
-	for len(recs) > 0 {
-		n := 1
-		for n < len(recs) && recs[n].name == recs[0].name {
-			n++
-		}
-		l.byName[recs[0].name] = recs[:n:n]
-		l.names = append(l.names, recs[0].name)
-		recs = recs[n:]
+	var latest map[fileKey]int
+	if s.irregular {
+		latest = latestOffsets(s.records)
 	}
+	l := &LazyRepoData{data: data, head: s.head, has: s.has, byName: map[string][]rawRecord{}}
+	for _, recs := range groupByName(s.records) {
+		slices.SortFunc(recs, func(a, b rawRecord) int {
+			return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.section, b.section), cmp.Compare(a.offset, b.offset))
+		})
+		if recs = dropReplaced(recs, latest); len(recs) > 0 {
+			l.byName[recs[0].name] = recs
+			l.names = append(l.names, recs[0].name)
+		}
+	}
+	slices.Sort(l.names)
 	return l, nil
 }
 
-// dropReplaced removes each record that a later one of the same section and
-// key replaces, from recs sorted as NewLazyRepoData sorts them. When every
-// key is "name-version-build.ext" of its record (regular), records of one
-// key share a name and so sit side by side; otherwise a map finds them.
-func dropReplaced(recs []rawRecord, irregular bool) []rawRecord {
+// groupByName returns recs grouped by name, in one new backing array, each
+// group in document order. A counting sort keeps this linear; real
+// repodata lists a package's records together, so the name map is consulted
+// once per run of one name rather than once per record.
+func groupByName(recs []rawRecord) [][]rawRecord {
+	groupOf := map[string]int{}
+	var sizes []int
+	runGroup := make([]int, 0, len(recs)) // group of each record
+	for i, r := range recs {
+		if i == 0 || r.name != recs[i-1].name {
+			g, ok := groupOf[r.name]
+			if !ok {
+				g = len(sizes)
+				groupOf[r.name] = g
+				sizes = append(sizes, 0)
+			}
+			runGroup = append(runGroup, g)
+		} else {
+			runGroup = append(runGroup, runGroup[i-1])
+		}
+		sizes[runGroup[i]]++
+	}
+	backing := make([]rawRecord, len(recs))
+	groups := make([][]rawRecord, len(sizes))
+	start := 0
+	for g, n := range sizes {
+		groups[g] = backing[start : start : start+n]
+		start += n
+	}
+	for i, r := range recs {
+		groups[runGroup[i]] = append(groups[runGroup[i]], r)
+	}
+	return groups
+}
+
+// fileKey identifies a record slot: a repeated key replaces the record.
+type fileKey struct {
+	key     string
+	section int
+}
+
+// latestOffsets maps each slot to the offset of its last record.
+func latestOffsets(recs []rawRecord) map[fileKey]int {
+	latest := make(map[fileKey]int, len(recs))
+	for _, r := range recs {
+		k := fileKey{r.key, r.section}
+		latest[k] = max(latest[k], r.offset)
+	}
+	return latest
+}
+
+// dropReplaced removes from one name's records, sorted by key, section and
+// offset, each record that a later one of the same slot replaces. When every
+// key is "name-version-build.ext" of its record's name, records of one slot
+// share a name and sit side by side; otherwise latest (from latestOffsets)
+// tells, since the slot's other records may have other names.
+func dropReplaced(recs []rawRecord, latest map[fileKey]int) []rawRecord {
 	replaced := func(i int) bool {
 		return i+1 < len(recs) && recs[i+1].key == recs[i].key && recs[i+1].section == recs[i].section
 	}
-	if irregular {
-		type fileKey struct {
-			key     string
-			section int
-		}
-		latest := make(map[fileKey]int, len(recs))
-		for _, r := range recs {
-			k := fileKey{r.key, r.section}
-			latest[k] = max(latest[k], r.offset)
-		}
+	if latest != nil {
 		replaced = func(i int) bool { return recs[i].offset != latest[fileKey{recs[i].key, recs[i].section}] }
 	}
 	kept := recs[:0] // in place: kept never overtakes the index replaced reads
@@ -113,8 +156,9 @@ func (l *LazyRepoData) Names() []string { return slices.Clone(l.names) }
 func (l *LazyRepoData) Records(name string) ([]PackageRecord, error) {
 	raw := l.byName[name]
 	recs := make([]PackageRecord, len(raw))
+	r := jsonReader{data: l.data}
 	for i, rr := range raw {
-		if err := l.decode(rr, &recs[i]); err != nil {
+		if err := l.decode(&r, rr, &recs[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -124,9 +168,9 @@ func (l *LazyRepoData) Records(name string) ([]PackageRecord, error) {
 	return preferConda(recs), nil
 }
 
-// decode decodes one record and names it after its key.
-func (l *LazyRepoData) decode(rr rawRecord, rec *PackageRecord) error {
-	r := jsonReader{data: l.data, pos: rr.offset}
+// decode decodes one record with r and names it after its key.
+func (l *LazyRepoData) decode(r *jsonReader, rr rawRecord, rec *PackageRecord) error {
+	r.pos, r.text, r.textOffset = rr.offset, string(l.data[rr.offset:rr.end]), rr.offset
 	if err := r.decodeRecord(rec, 2); err != nil {
 		return fmt.Errorf("parse repodata: %s[%q]: %w", sectionKeys[rr.section], rr.key, err)
 	}
@@ -137,16 +181,23 @@ func (l *LazyRepoData) decode(rr rawRecord, rec *PackageRecord) error {
 // decodeAll decodes every record into a RepoData.
 func (l *LazyRepoData) decodeAll() (*RepoData, error) {
 	rd := l.head
+	var counts [2]int
+	for _, recs := range l.byName {
+		for _, rr := range recs {
+			counts[rr.section]++
+		}
+	}
 	var sections [2]map[string]PackageRecord
 	for i, has := range l.has {
 		if has {
-			sections[i] = map[string]PackageRecord{}
+			sections[i] = make(map[string]PackageRecord, counts[i])
 		}
 	}
+	r := jsonReader{data: l.data}
 	for _, name := range l.names {
 		for _, rr := range l.byName[name] {
 			var rec PackageRecord
-			if err := l.decode(rr, &rec); err != nil {
+			if err := l.decode(&r, rr, &rec); err != nil {
 				return nil, err
 			}
 			sections[rr.section][rr.key] = rec
@@ -277,6 +328,7 @@ func (s *repoScan) section(sec int) error {
 		if rec.name, err = s.recordName(); err != nil {
 			return fmt.Errorf("%s[%q]: %w", sectionKeys[sec], key, err)
 		}
+		rec.end = s.r.pos
 		if !s.irregular && !isFileNameOf(key, rec.name) {
 			s.irregular = true
 		}

@@ -28,72 +28,73 @@ func (r *jsonReader) decodeRecord(rec *PackageRecord, depth int) error {
 	default:
 		return r.typeError("record", "an object", kind)
 	}
-	return r.eachMember(depth+1, func(rawKey []byte, plain bool) error {
-		key := string(rawKey) // no allocation: only compared and used in errors
+	return r.eachMember(depth+1, func(key []byte, plain bool) error {
 		if !plain {
-			key = unescape(rawKey)
+			key = []byte(unescape(key))
 		}
 		return r.decodeRecordField(rec, key, depth+1)
 	})
 }
 
-// decodeRecordField decodes the value of one record key into rec.
-func (r *jsonReader) decodeRecordField(rec *PackageRecord, key string, depth int) error {
-	switch key {
+// decodeRecordField decodes the value of one record key into rec. It takes
+// the key as bytes, and errors name fields by constants, so that matching a
+// key allocates nothing.
+func (r *jsonReader) decodeRecordField(rec *PackageRecord, key []byte, depth int) error {
+	switch string(key) {
 	case "name":
-		return r.decodeString(key, &rec.Name)
+		return r.decodeString("name", &rec.Name)
 	case "version":
 		return r.decodeVersion(&rec.Version)
 	case "build":
-		return r.decodeString(key, &rec.Build)
+		return r.decodeString("build", &rec.Build)
 	case "build_number":
 		n := int64(rec.BuildNumber)
-		err := r.decodeInt(key, &n, true)
+		err := r.decodeInt("build_number", &n, true)
 		rec.BuildNumber = uint64(n)
 		return err
 	case "depends":
-		return r.decodeStringList(key, &rec.Depends, depth)
+		return r.decodeStringList("depends", &rec.Depends, depth)
 	case "constrains":
-		return r.decodeStringList(key, &rec.Constrains, depth)
+		return r.decodeStringList("constrains", &rec.Constrains, depth)
 	case "track_features":
 		return r.decodeFeatures(&rec.TrackFeatures, depth)
 	case "features":
-		return r.decodeString(key, &rec.Features)
+		return r.decodeString("features", &rec.Features)
 	case "noarch":
 		return r.decodeNoarch(&rec.Noarch)
 	case "subdir":
-		return r.decodeString(key, &rec.Subdir)
+		return r.decodeString("subdir", &rec.Subdir)
 	case "platform":
-		return r.decodeString(key, &rec.Platform)
+		return r.decodeString("platform", &rec.Platform)
 	case "arch":
-		return r.decodeString(key, &rec.Arch)
+		return r.decodeString("arch", &rec.Arch)
 	case "timestamp":
-		return r.decodeInt(key, &rec.Timestamp, false)
+		return r.decodeInt("timestamp", &rec.Timestamp, false)
 	case "size":
-		return r.decodeInt(key, &rec.Size, false)
+		return r.decodeInt("size", &rec.Size, false)
 	case "md5":
-		return r.decodeString(key, &rec.MD5)
+		return r.decodeString("md5", &rec.MD5)
 	case "sha256":
-		return r.decodeString(key, &rec.SHA256)
+		return r.decodeString("sha256", &rec.SHA256)
 	case "legacy_bz2_md5":
-		return r.decodeString(key, &rec.LegacyBZ2MD5)
+		return r.decodeString("legacy_bz2_md5", &rec.LegacyBZ2MD5)
 	case "legacy_bz2_size":
-		return r.decodeInt(key, &rec.LegacyBZ2Size, false)
+		return r.decodeInt("legacy_bz2_size", &rec.LegacyBZ2Size, false)
 	case "license":
-		return r.decodeString(key, &rec.License)
+		return r.decodeString("license", &rec.License)
 	case "license_family":
-		return r.decodeString(key, &rec.LicenseFamily)
+		return r.decodeString("license_family", &rec.LicenseFamily)
 	case "python_site_packages_path":
-		return r.decodeString(key, &rec.PythonSitePackagesPath)
+		return r.decodeString("python_site_packages_path", &rec.PythonSitePackagesPath)
 	case "fn":
-		return r.decodeString(key, &rec.FileName)
+		return r.decodeString("fn", &rec.FileName)
 	case "url":
-		return r.decodeString(key, &rec.URL)
+		return r.decodeString("url", &rec.URL)
 	case "channel":
-		return r.decodeString(key, &rec.Channel)
+		return r.decodeString("channel", &rec.Channel)
 	}
-	if i := foldedField(key, recordFields); i >= 0 {
-		return r.decodeRecordField(rec, recordFields[i], depth)
+	if i := foldedField(string(key), recordFields); i >= 0 {
+		return r.decodeRecordField(rec, []byte(recordFields[i]), depth)
 	}
 	return r.skipValue(depth)
 }

@@ -48,10 +48,12 @@ func Generate(w io.Writer, subdir string, opts Options) error {
 		}
 		out.printf("  %q: {", section)
 		first := true
-		u.each(subdir, func(r *record) {
-			if (ext == ".conda" && r.inConda) || (ext == ".tar.bz2" && r.inTarBz2) {
-				out.record(r, ext, first)
-				first = false
+		u.packages(subdir, func(recs []record) {
+			for i := range recs {
+				if r := &recs[i]; (ext == ".conda" && r.inConda) || (ext == ".tar.bz2" && r.inTarBz2) {
+					out.record(r, ext, first)
+					first = false
+				}
 			}
 		})
 		out.printf("\n  },\n")
@@ -68,6 +70,7 @@ func Generate(w io.Writer, subdir string, opts Options) error {
 
 // record is one repodata record being written.
 type record struct {
+	stem                 string // name-version-build, the file name without extension
 	name, version, build string
 	buildNumber          int
 	depends, constrains  []string
@@ -256,22 +259,44 @@ var (
 	condaSince  = time.Date(2022, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 )
 
-// each calls emit with every record of subdir, curated core first. The
-// record is reused between calls.
-func (u *universe) each(subdir string, emit func(*record)) {
-	var r record
-	for _, c := range core {
-		if subdirOf(c.noarch) == subdir {
-			h := fnv.New64a()
-			h.Write([]byte(c.name))
-			u.curatedRecords(&c, rand.New(rand.NewPCG(u.seed, h.Sum64())), &r, emit)
+// packages calls emit with the records of each package of subdir, packages
+// by name and records by file name, the order of conda-index's sorted keys.
+func (u *universe) packages(subdir string, emit func([]record)) {
+	type pkg struct {
+		name string
+		c    *curated
+		g    *generated
+	}
+	var pkgs []pkg
+	for i := range core {
+		if subdirOf(core[i].noarch) == subdir {
+			pkgs = append(pkgs, pkg{name: core[i].name, c: &core[i]})
 		}
 	}
 	for i := range u.gen {
-		g := &u.gen[i]
-		if subdirOf(families[g.fam].noarch) == subdir {
-			u.generatedRecords(g, rand.New(rand.NewPCG(u.seed, g.stream)), &r, emit)
+		if g := &u.gen[i]; subdirOf(families[g.fam].noarch) == subdir {
+			pkgs = append(pkgs, pkg{name: g.name, g: g})
 		}
+	}
+	slices.SortFunc(pkgs, func(a, b pkg) int { return strings.Compare(a.name, b.name) })
+	var r record
+	var recs []record
+	collect := func(r *record) {
+		c := *r
+		c.depends = slices.Clone(r.depends) // r's slices are reused
+		recs = append(recs, c)
+	}
+	for _, p := range pkgs {
+		recs = recs[:0]
+		if p.c != nil {
+			h := fnv.New64a()
+			h.Write([]byte(p.name))
+			u.curatedRecords(p.c, rand.New(rand.NewPCG(u.seed, h.Sum64())), &r, collect)
+		} else {
+			u.generatedRecords(p.g, rand.New(rand.NewPCG(u.seed, p.g.stream)), &r, collect)
+		}
+		slices.SortFunc(recs, func(a, b record) int { return strings.Compare(a.stem, b.stem) })
+		emit(recs)
 	}
 }
 
@@ -435,6 +460,7 @@ func (u *universe) depSpecs(g *generated, rng *rand.Rand) []string {
 // finish fills the fields every record has: checksums, size, time, subdir
 // and the archive formats it is published in.
 func (u *universe) finish(r *record, rng *rand.Rand, ts int64) {
+	r.stem = r.name + "-" + r.version + "-" + r.build
 	r.subdir = subdirOf(r.noarch)
 	r.md5 = hexString(rng, 32)
 	r.sha256 = hexString(rng, 64)
@@ -497,11 +523,7 @@ func (o *writer) record(r *record, ext string, first bool) {
 		b = append(b, ',')
 	}
 	b = append(b, "\n    \""...)
-	b = append(b, r.name...)
-	b = append(b, '-')
-	b = append(b, r.version...)
-	b = append(b, '-')
-	b = append(b, r.build...)
+	b = append(b, r.stem...)
 	b = append(b, ext...)
 	b = append(b, "\": {"...)
 	b = appendField(b, "build", r.build, true)
