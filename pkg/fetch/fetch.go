@@ -1,0 +1,300 @@
+package fetch
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// Options configure a Client. Zero fields take the defaults in brackets.
+type Options struct {
+	// HTTP is the client for every request [a keep-alive client with
+	// Concurrency idle connections per host and file:// support].
+	HTTP *http.Client
+	// Concurrency bounds the downloads DownloadAll runs at once [5, as
+	// micromamba's default download threads].
+	Concurrency int
+	// Attempts bounds the tries of one download, the first included [4].
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles after each
+	// [250ms].
+	Backoff time.Duration
+	// Progress, when set, is called as bytes arrive, from the goroutines
+	// that download: it must be safe for concurrent use and quick.
+	Progress func(Progress)
+}
+
+// Request is one file to download and what it must be.
+type Request struct {
+	URL  string
+	Dest string // the file to create; its directory must exist
+	// Size, SHA256 (hex) and MD5 (hex) are the expected values; zero ones
+	// are not checked, and MD5 only when SHA256 is empty.
+	Size   int64
+	SHA256 string
+	MD5    string
+}
+
+// Progress reports the bytes of one download so far.
+type Progress struct {
+	URL   string // redacted
+	Done  int64  // bytes received, counting those of a resumed transfer
+	Total int64  // expected size; 0 when unknown
+}
+
+// Client downloads files. It is safe for concurrent use.
+type Client struct {
+	opts Options
+}
+
+// New returns a Client with opts, defaults filled in.
+func New(opts Options) *Client {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 5
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 4
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 250 * time.Millisecond
+	}
+	if opts.HTTP == nil {
+		opts.HTTP = newHTTPClient(opts.Concurrency)
+	}
+	return &Client{opts: opts}
+}
+
+// newHTTPClient keeps a connection per concurrent download alive and reads
+// file:// URLs (local channels) from the file system.
+func newHTTPClient(conns int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conns
+	t.ResponseHeaderTimeout = time.Minute
+	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
+	return &http.Client{Transport: t}
+}
+
+// DownloadAll runs the downloads, Options.Concurrency at a time. The first
+// failure cancels the others and is returned.
+func (c *Client) DownloadAll(ctx context.Context, reqs []Request) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, c.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, r := range reqs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.Download(ctx, r); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// Download fetches req.URL to req.Dest, resuming and retrying as needed,
+// and renames it into place only when size and checksum match. On error
+// Dest is untouched and no partial file remains.
+func (c *Client) Download(ctx context.Context, req Request) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("download %s: %w", redact.URL(req.URL), redact.Error(err))
+		}
+	}()
+	f, err := os.CreateTemp(filepath.Dir(req.Dest), "."+filepath.Base(req.Dest)+".*.part")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		f.Close()
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	d := &download{c: c, req: req, url: redact.URL(req.URL), f: f, sha: sha256.New(), md5: md5.New()}
+	for attempt := 1; ; attempt++ {
+		err = d.attempt(ctx)
+		var p permanent
+		if err == nil || errors.As(err, &p) || attempt == c.opts.Attempts || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(c.opts.Backoff << (attempt - 1)):
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.verify(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), req.Dest)
+}
+
+// permanent marks an error another attempt cannot fix: a 4xx answer, a
+// file too large, a local write failure.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// download is the state of one Download across its attempts.
+type download struct {
+	c        *Client
+	req      Request
+	url      string // redacted, for progress events
+	f        *os.File
+	n        int64 // bytes in f
+	sha, md5 hash.Hash
+	validator string // ETag or Last-Modified of the first answer, for If-Range
+}
+
+// restart empties the partial file for a transfer from the first byte.
+func (d *download) restart() error {
+	d.n = 0
+	d.sha.Reset()
+	d.md5.Reset()
+	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
+		return permanent{err}
+	}
+	if err := d.f.Truncate(0); err != nil {
+		return permanent{err}
+	}
+	return nil
+}
+
+// attempt makes one request, continuing the partial file with a Range
+// request when it holds bytes already.
+func (d *download) attempt(ctx context.Context) error {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, d.req.URL, nil)
+	if err != nil {
+		return permanent{err}
+	}
+	if d.n > 0 {
+		hreq.Header.Set("Range", fmt.Sprintf("bytes=%d-", d.n))
+		if d.validator != "" {
+			// The server sends the whole file if it changed meanwhile.
+			hreq.Header.Set("If-Range", d.validator)
+		}
+	}
+	resp, err := d.c.opts.HTTP.Do(hreq)
+	if err != nil {
+		return err // connection refused, reset, timeout: all worth a retry
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		if d.n > 0 {
+			if err := d.restart(); err != nil {
+				return err
+			}
+		}
+		d.validator = resp.Header.Get("ETag")
+		if d.validator == "" {
+			d.validator = resp.Header.Get("Last-Modified")
+		}
+	case resp.StatusCode == http.StatusPartialContent && d.n > 0:
+		if start, ok := rangeStart(resp.Header.Get("Content-Range")); !ok || start != d.n {
+			if err := d.restart(); err != nil {
+				return err
+			}
+			return fmt.Errorf("server resumed at the wrong offset (Content-Range %q, have %d bytes)", resp.Header.Get("Content-Range"), d.n)
+		}
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("server answered %s", resp.Status)
+	default:
+		return permanent{fmt.Errorf("server answered %s", resp.Status)}
+	}
+	return d.copy(resp.Body)
+}
+
+// rangeStart parses the first byte offset of "bytes START-END/TOTAL".
+func rangeStart(contentRange string) (int64, bool) {
+	rest, ok := strings.CutPrefix(contentRange, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	start, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(start, 10, 64)
+	return n, err == nil
+}
+
+// copy appends the body to the partial file, hashing as it goes. A read
+// error is worth a retry (it resumes from here); a write error is not.
+func (d *download) copy(body io.Reader) error {
+	buf := make([]byte, 256<<10)
+	for {
+		k, rerr := body.Read(buf)
+		if k > 0 {
+			if _, err := d.f.Write(buf[:k]); err != nil {
+				return permanent{err}
+			}
+			d.sha.Write(buf[:k])
+			d.md5.Write(buf[:k])
+			d.n += int64(k)
+			if d.req.Size > 0 && d.n > d.req.Size {
+				return permanent{fmt.Errorf("size mismatch: expected %d bytes, got more", d.req.Size)}
+			}
+			if d.c.opts.Progress != nil {
+				d.c.opts.Progress(Progress{URL: d.url, Done: d.n, Total: d.req.Size})
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// verify compares the complete file with the request's size and sha256,
+// else md5.
+func (d *download) verify() error {
+	if d.req.Size > 0 && d.n != d.req.Size {
+		return fmt.Errorf("size mismatch: expected %d bytes, got %d", d.req.Size, d.n)
+	}
+	check := func(algo, want string, h hash.Hash) error {
+		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, want) {
+			return fmt.Errorf("%s mismatch: expected %s, got %s", algo, want, got)
+		}
+		return nil
+	}
+	switch {
+	case d.req.SHA256 != "":
+		return check("sha256", d.req.SHA256, d.sha)
+	case d.req.MD5 != "":
+		return check("md5", d.req.MD5, d.md5)
+	}
+	return nil
+}

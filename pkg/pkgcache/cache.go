@@ -1,0 +1,276 @@
+package pkgcache
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/condabox/condabox/pkg/archive"
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/fetch"
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// Fetcher downloads one verified file; *fetch.Client is one.
+type Fetcher interface {
+	Download(ctx context.Context, req fetch.Request) error
+}
+
+// Cache is a package cache over one or more pkgs directories.
+type Cache struct {
+	dirs     []string // in order of preference
+	writable string   // the first writable of dirs
+}
+
+// lockPoll is how often a waiting Get retries an entry's lock.
+const lockPoll = 20 * time.Millisecond
+
+// Open returns the cache over dirs. The first directory that is writable
+// (created when missing) receives new packages; it is an error when none is.
+func Open(dirs ...string) (*Cache, error) {
+	var errs []error
+	for _, d := range dirs {
+		if err := checkWritable(d); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return &Cache{dirs: dirs, writable: d}, nil
+	}
+	return nil, fmt.Errorf("package cache: no writable directory among %q: %w", dirs, errors.Join(errs...))
+}
+
+// checkWritable creates dir if needed and proves a file can be made in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// Dir returns the directory new packages go to.
+func (c *Cache) Dir() string { return c.writable }
+
+// FileName returns the archive file name of rec: its fn, else the last
+// element of its URL.
+func FileName(rec *conda.PackageRecord) string {
+	if rec.FileName != "" {
+		return rec.FileName
+	}
+	u := rec.URL
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return path.Base(u)
+}
+
+// Get returns the extracted folder of rec, downloading the archive with f
+// and extracting it first when the cache holds no valid entry. rec needs a
+// URL and should carry size and sha256 (else md5), which the archive is
+// verified against.
+func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (dir string, err error) {
+	fn := FileName(&rec)
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("package cache: %s: %w", fn, redact.Error(err))
+		}
+	}()
+	if _, err := archive.FormatOf(fn); err != nil {
+		return "", err
+	}
+	dist := archive.Dist(fn)
+	for _, d := range c.dirs {
+		if d != c.writable && validEntry(filepath.Join(d, dist), &rec) == nil {
+			return filepath.Join(d, dist), nil
+		}
+	}
+
+	lock := flock.New(filepath.Join(c.writable, dist+".lock"))
+	if _, err := lock.TryLockContext(ctx, lockPoll); err != nil {
+		return "", fmt.Errorf("lock %s: %w", lock.Path(), err)
+	}
+	defer lock.Unlock()
+
+	dir = filepath.Join(c.writable, dist)
+	if validEntry(dir, &rec) == nil {
+		return dir, nil
+	}
+	removeLeftovers(c.writable, fn, dist)
+	file := filepath.Join(c.writable, fn)
+	got, err := checkArchive(file, &rec)
+	if err != nil {
+		if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		if rec.URL == "" {
+			return "", errors.New("no URL to download it from")
+		}
+		req := fetch.Request{URL: rec.URL, Dest: file, Size: rec.Size, SHA256: rec.SHA256, MD5: rec.MD5}
+		if err := f.Download(ctx, req); err != nil {
+			return "", err
+		}
+		if err := appendURL(c.writable, rec.URL); err != nil {
+			return "", err
+		}
+		if got, err = downloaded(file, &rec); err != nil {
+			return "", err
+		}
+	}
+	if err := archive.Extract(ctx, file, dir); err != nil {
+		// A verified archive that does not extract is bad for good: drop
+		// it rather than keep failing on it.
+		os.Remove(file)
+		return "", err
+	}
+	if err := writeRecord(dir, &rec, fn, got); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// removeLeftovers deletes what a process killed while holding this entry's
+// lock may have left: partial downloads and extractions.
+func removeLeftovers(dir, fn, dist string) {
+	for _, pattern := range []string{"." + fn + ".*.part", "." + dist + ".extract-*"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
+	}
+}
+
+// digest is what the cache knows of an archive file on disk.
+type digest struct {
+	size        int64
+	sha256, md5 string
+}
+
+// checkArchive hashes the archive file and compares it with rec's size and
+// sha256 (else md5).
+func checkArchive(file string, rec *conda.PackageRecord) (digest, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return digest{}, err
+	}
+	defer f.Close()
+	sh, m := sha256.New(), md5.New()
+	n, err := io.Copy(io.MultiWriter(sh, m), f)
+	if err != nil {
+		return digest{}, fmt.Errorf("read %s: %w", file, err)
+	}
+	got := digest{n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(m.Sum(nil))}
+	switch {
+	case rec.Size > 0 && got.size != rec.Size:
+		return got, fmt.Errorf("%s: size %d, expected %d", file, got.size, rec.Size)
+	case rec.SHA256 != "" && !strings.EqualFold(got.sha256, rec.SHA256):
+		return got, fmt.Errorf("%s: sha256 %s, expected %s", file, got.sha256, rec.SHA256)
+	case rec.SHA256 == "" && rec.MD5 != "" && !strings.EqualFold(got.md5, rec.MD5):
+		return got, fmt.Errorf("%s: md5 %s, expected %s", file, got.md5, rec.MD5)
+	}
+	return got, nil
+}
+
+// downloaded returns the digest of an archive Download just verified: rec's
+// own values when it has them all (fetch checked size and sha256), else
+// the file's.
+func downloaded(file string, rec *conda.PackageRecord) (digest, error) {
+	if rec.Size > 0 && rec.SHA256 != "" && rec.MD5 != "" {
+		return digest{rec.Size, strings.ToLower(rec.SHA256), strings.ToLower(rec.MD5)}, nil
+	}
+	return checkArchive(file, rec)
+}
+
+// recordPath is the file whose presence marks a complete extraction.
+func recordPath(dir string) string { return filepath.Join(dir, "info", "repodata_record.json") }
+
+// validEntry checks that dir is a complete extraction of the package rec
+// describes: its repodata_record.json exists and agrees on the checksums
+// and size both know, or on the file name when neither has a checksum.
+func validEntry(dir string, rec *conda.PackageRecord) error {
+	b, err := os.ReadFile(recordPath(dir))
+	if err != nil {
+		return err
+	}
+	var have conda.PackageRecord
+	if err := json.Unmarshal(b, &have); err != nil {
+		return fmt.Errorf("%s: %w", recordPath(dir), err)
+	}
+	differ := func(a, b string) bool { return a != "" && b != "" && !strings.EqualFold(a, b) }
+	switch {
+	case differ(have.SHA256, rec.SHA256), differ(have.MD5, rec.MD5):
+		return fmt.Errorf("%s: checksum differs from the wanted package", recordPath(dir))
+	case have.Size > 0 && rec.Size > 0 && have.Size != rec.Size:
+		return fmt.Errorf("%s: size differs from the wanted package", recordPath(dir))
+	case have.SHA256 == "" && have.MD5 == "" && have.FileName != FileName(rec):
+		return fmt.Errorf("%s: no checksum and another file name", recordPath(dir))
+	}
+	return nil
+}
+
+// writeRecord writes info/repodata_record.json, last and atomically: rec
+// completed with the archive's file name, size and checksums. A sparse
+// record (an explicit lock file gives only a URL and md5) is completed
+// from the package's own info/index.json.
+func writeRecord(dir string, rec *conda.PackageRecord, fn string, got digest) error {
+	r := *rec
+	if r.Name == "" {
+		b, err := os.ReadFile(filepath.Join(dir, "info", "index.json"))
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, "info", "index.json"), err)
+		}
+		r.URL, r.Channel = rec.URL, rec.Channel
+	}
+	r.FileName, r.Size, r.SHA256, r.MD5 = fn, got.size, got.sha256, got.md5
+	b, err := conda.IndentJSON(&r, "")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(dir, "info"), ".repodata_record-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), recordPath(dir))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// appendURL adds url to urls.txt as conda does. One small O_APPEND write
+// keeps lines whole when processes append at once.
+func appendURL(dir, url string) error {
+	f, err := os.OpenFile(filepath.Join(dir, "urls.txt"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(url + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
