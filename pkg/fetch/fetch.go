@@ -167,12 +167,12 @@ func (p permanent) Unwrap() error { return p.err }
 
 // download is the state of one Download across its attempts.
 type download struct {
-	c        *Client
-	req      Request
-	url      string // redacted, for progress events
-	f        *os.File
-	n        int64 // bytes in f
-	sha, md5 hash.Hash
+	c         *Client
+	req       Request
+	url       string // redacted, for progress events
+	f         *os.File
+	n         int64 // bytes in f
+	sha, md5  hash.Hash
 	validator string // ETag or Last-Modified of the first answer, for If-Range
 }
 
