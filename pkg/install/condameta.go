@@ -1,0 +1,289 @@
+package install
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// Path types conda-meta records beside paths.json's hardlink, softlink and
+// directory: files the installer generates.
+const (
+	PathPycFile              conda.PathType = "pyc_file"
+	PathUnixPythonEntryPoint conda.PathType = "unix_python_entry_point"
+)
+
+// Link types of a record's "link" object, as conda numbers them.
+const (
+	LinkHard = 1
+	LinkSoft = 2
+	LinkCopy = 3
+)
+
+// PrefixPath is one entry of a conda-meta record's paths_data: a file as it
+// is in the prefix. SHA256 is the package's bytes, SHA256InPrefix the bytes
+// after prefix replacement.
+type PrefixPath struct {
+	Path              string         `json:"_path"`
+	PathType          conda.PathType `json:"path_type"`
+	SHA256            string         `json:"sha256,omitempty"`
+	SHA256InPrefix    string         `json:"sha256_in_prefix,omitempty"`
+	SizeInBytes       int64          `json:"size_in_bytes,omitempty"`
+	FileMode          conda.FileMode `json:"file_mode,omitempty"`
+	PrefixPlaceholder string         `json:"prefix_placeholder,omitempty"`
+	NoLink            bool           `json:"no_link,omitempty"`
+}
+
+// PathsData is a conda-meta record's paths_data.
+type PathsData struct {
+	PathsVersion int          `json:"paths_version"`
+	Paths        []PrefixPath `json:"paths"`
+}
+
+// RecordLink is a conda-meta record's "link": where the files came from
+// and how they were placed.
+type RecordLink struct {
+	Source string `json:"source"`
+	Type   int    `json:"type"`
+}
+
+// PrefixRecord is conda-meta/<name>-<version>-<build>.json: the package's
+// repodata record plus what installing it did.
+type PrefixRecord struct {
+	conda.PackageRecord
+	Files                  []string    `json:"files"`
+	PathsData              PathsData   `json:"paths_data"`
+	Link                   *RecordLink `json:"link,omitempty"`
+	RequestedSpec          string      `json:"requested_spec,omitempty"`
+	ExtractedPackageDir    string      `json:"extracted_package_dir,omitempty"`
+	PackageTarballFullPath string      `json:"package_tarball_full_path,omitempty"`
+
+	// extra holds keys of repodata_record.json that PackageRecord does not
+	// model (purls, run_exports …): conda keeps them, so do we.
+	extra map[string]json.RawMessage
+}
+
+// metaName is the record's file name inside conda-meta.
+func metaName(r *conda.PackageRecord) string { return r.Dist() + ".json" }
+
+// MarshalJSON writes the record as conda does: every key, sorted, with
+// depends and constrains as lists (never null).
+func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
+	type plain PrefixRecord // without methods: no recursion
+	q := plain(*p)
+	if q.Depends == nil {
+		q.Depends = []string{}
+	}
+	if q.Files == nil {
+		q.Files = []string{}
+	}
+	if q.PathsData.Paths == nil {
+		q.PathsData.Paths = []PrefixPath{}
+	}
+	b, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if _, ok := m["constrains"]; !ok {
+		m["constrains"] = json.RawMessage("[]")
+	}
+	for k, v := range p.extra {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return conda.IndentJSON(m, "")
+}
+
+// UnmarshalJSON reads a record, keeping unmodelled keys.
+func (p *PrefixRecord) UnmarshalJSON(b []byte) error {
+	type plain PrefixRecord
+	var q plain
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = PrefixRecord(q)
+	p.extra = unknownKeys(m)
+	return nil
+}
+
+// knownKeys are the JSON keys PrefixRecord models, from its struct tags.
+var knownKeys = jsonKeys(reflect.TypeFor[PrefixRecord]())
+
+// jsonKeys lists the JSON keys of a struct type, including those of
+// embedded structs.
+func jsonKeys(t reflect.Type) map[string]bool {
+	keys := map[string]bool{}
+	for f := range t.Fields() {
+		if f.Anonymous {
+			maps.Copy(keys, jsonKeys(f.Type))
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}
+
+// unknownKeys returns the members of m that PrefixRecord does not model.
+func unknownKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
+	extra := map[string]json.RawMessage{}
+	for k, v := range m {
+		if !knownKeys[k] {
+			extra[k] = v
+		}
+	}
+	return extra
+}
+
+// ReadPrefix reads every conda-meta/*.json record of prefix, sorted by
+// name. A prefix without conda-meta has no records.
+func ReadPrefix(prefix string) ([]*PrefixRecord, error) {
+	dir := filepath.Join(prefix, "conda-meta")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read installed packages: %w", err)
+	}
+	var out []*PrefixRecord
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		var r PrefixRecord
+		if err := readJSON(filepath.Join(dir, e.Name()), &r); err != nil {
+			return nil, fmt.Errorf("read installed packages: %w", err)
+		}
+		out = append(out, &r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// readJSON decodes the JSON file name into v; errors name the file.
+func readJSON(name string, v any) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeFileSync writes data to name through a temporary file, fsynced and
+// renamed into place, so that readers (and a crash) see the old or the new
+// content, never a part.
+func writeFileSync(name string, data []byte, perm fs.FileMode) error {
+	tmp := name + ".condabox-tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeRecord writes r to prefix/conda-meta.
+func writeRecord(prefix string, r *PrefixRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode conda-meta record of %s: %w", r.Dist(), err)
+	}
+	return writeFileSync(filepath.Join(prefix, "conda-meta", metaName(&r.PackageRecord)), append(b, '\n'), 0o644)
+}
+
+// HistoryEntry is what one transaction appends to conda-meta/history.
+type HistoryEntry struct {
+	Time time.Time
+	// Cmd is the command line, written as "# cmd: ...".
+	Cmd string
+	// UpdateSpecs and RemoveSpecs are the user's requested specs.
+	UpdateSpecs, RemoveSpecs []string
+}
+
+// historyText formats one history block as conda does: a dated header,
+// the command, "-" lines for removed and "+" lines for added packages
+// (channel::dist), then the requested specs as a python list.
+func historyText(e HistoryEntry, removed []*PrefixRecord, added []*conda.PackageRecord) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> %s <==\n", e.Time.UTC().Format(time.DateTime))
+	fmt.Fprintf(&b, "# cmd: %s\n", e.Cmd)
+	var minus, plus []string
+	for _, r := range removed {
+		minus = append(minus, "-"+historyDist(&r.PackageRecord))
+	}
+	for _, r := range added {
+		plus = append(plus, "+"+historyDist(r))
+	}
+	sort.Strings(minus)
+	sort.Strings(plus)
+	for _, l := range append(minus, plus...) {
+		b.WriteString(l + "\n")
+	}
+	if len(e.UpdateSpecs) > 0 {
+		fmt.Fprintf(&b, "# update specs: %s\n", pythonList(e.UpdateSpecs))
+	}
+	if len(e.RemoveSpecs) > 0 {
+		fmt.Fprintf(&b, "# remove specs: %s\n", pythonList(e.RemoveSpecs))
+	}
+	return b.String()
+}
+
+// historyDist is "conda-forge/linux-64::python-3.11.9-h_0": the channel's
+// canonical name (the path of an anaconda.org URL) with subdir, then the dist.
+func historyDist(r *conda.PackageRecord) string {
+	ch := strings.TrimSuffix(r.Channel, "/")
+	if u, err := url.Parse(ch); err == nil && u.Host == "conda.anaconda.org" {
+		ch = strings.TrimPrefix(u.Path, "/")
+	}
+	if r.Subdir != "" && !strings.HasSuffix(ch, "/"+r.Subdir) {
+		ch += "/" + r.Subdir
+	}
+	return ch + "::" + r.Dist()
+}
+
+// pythonList writes specs as python's repr of a list of str does.
+func pythonList(specs []string) string {
+	q := make([]string, len(specs))
+	for i, s := range specs {
+		q[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}

@@ -1,0 +1,57 @@
+package install
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// entryPoint is one "command = module:function" line of link.json's
+// noarch.entry_points.
+type entryPoint struct {
+	Command, Module, Func string
+}
+
+// identifier matches a dotted python name; entry points are generated into
+// scripts, so anything else is refused rather than written into code.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// parseEntryPoint parses "jlpm = jupyterlab.jlpmapp:main".
+func parseEntryPoint(s string) (entryPoint, error) {
+	cmd, target, ok := strings.Cut(s, "=")
+	if !ok {
+		return entryPoint{}, fmt.Errorf("parse entry point %q: no '='", s)
+	}
+	mod, fn, ok := strings.Cut(target, ":")
+	if !ok {
+		return entryPoint{}, fmt.Errorf("parse entry point %q: no ':' between module and function", s)
+	}
+	ep := entryPoint{Command: strings.TrimSpace(cmd), Module: strings.TrimSpace(mod), Func: strings.TrimSpace(fn)}
+	switch {
+	case ep.Command == "" || strings.ContainsAny(ep.Command, "/\\ \t") || ep.Command == "." || ep.Command == "..":
+		return entryPoint{}, fmt.Errorf("parse entry point %q: command %q is not a file name", s, ep.Command)
+	case !identifier.MatchString(ep.Module):
+		return entryPoint{}, fmt.Errorf("parse entry point %q: module %q is not a python name", s, ep.Module)
+	case !identifier.MatchString(ep.Func):
+		return entryPoint{}, fmt.Errorf("parse entry point %q: function %q is not a python name", s, ep.Func)
+	}
+	return ep, nil
+}
+
+// script returns the entry point script as conda writes it, with a shebang
+// to the environment's python (shortened to /usr/bin/env when too long).
+func (ep entryPoint) script(prefix, pythonExe string) []byte {
+	importName, _, _ := strings.Cut(ep.Func, ".")
+	s := fmt.Sprintf(`#!%s/%s
+# -*- coding: utf-8 -*-
+import re
+import sys
+
+from %s import %s
+
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\.pyw?|\.exe)?$', '', sys.argv[0])
+    sys.exit(%s())
+`, prefix, pythonExe, ep.Module, importName, ep.Func)
+	return shortenShebang([]byte(s), prefix)
+}

@@ -1,0 +1,341 @@
+package install
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// textPlaceholder is the prefix placeholder of packages whose has_prefix
+// lines name only a path (conda-build before 3).
+const textPlaceholder = "/opt/anaconda1anaconda2anaconda3"
+
+// Package is one package to link: an extracted folder of the package cache
+// (info/ and the payload) and its repodata record.
+type Package struct {
+	// Dir is the extracted package folder.
+	Dir string
+	// Record is info/repodata_record.json (or info/index.json).
+	Record conda.PackageRecord
+	// RequestedSpec is the user's spec that asked for this package, if any;
+	// conda-meta records it.
+	RequestedSpec string
+	// TarballPath is the archive the folder came from, if known.
+	TarballPath string
+
+	// extra keeps the record's keys PackageRecord does not model.
+	extra map[string]json.RawMessage
+}
+
+// ReadPackage reads an extracted package folder. Its record comes from
+// info/repodata_record.json, which the package cache writes; a folder
+// without one (extracted by hand) falls back to info/index.json.
+func ReadPackage(dir string) (*Package, error) {
+	p := &Package{Dir: dir}
+	name := filepath.Join(dir, "info", "repodata_record.json")
+	b, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		name = filepath.Join(dir, "info", "index.json")
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read package %s: %w", dir, err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &p.Record); err != nil {
+		return nil, fmt.Errorf("read package %s: decode %s: %w", dir, name, err)
+	}
+	_ = json.Unmarshal(b, &m) // cannot fail where the typed decode succeeded
+	p.extra = unknownKeys(m)
+	if p.Record.Name == "" {
+		return nil, fmt.Errorf("read package %s: %s has no name", dir, name)
+	}
+	return p, nil
+}
+
+// pkgInfo is what linking needs from a package's info/ folder.
+type pkgInfo struct {
+	Paths []conda.PathEntry
+	Link  conda.LinkJSON
+}
+
+// readPkgInfo reads info/paths.json and info/link.json. Packages older than
+// paths.json list their files in info/files, their placeholders in
+// info/has_prefix and their never-hardlink files in info/no_link.
+func readPkgInfo(dir string) (*pkgInfo, error) {
+	info := &pkgInfo{}
+	var pj conda.PathsJSON
+	err := readJSON(filepath.Join(dir, "info", "paths.json"), &pj)
+	switch {
+	case err == nil:
+		info.Paths = pj.Paths
+	case errors.Is(err, fs.ErrNotExist):
+		if info.Paths, err = readLegacyPaths(dir); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	for _, e := range info.Paths {
+		if err := checkRelPath(e.Path); err != nil {
+			return nil, fmt.Errorf("package %s: %w", dir, err)
+		}
+	}
+	err = readJSON(filepath.Join(dir, "info", "link.json"), &info.Link)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return info, nil
+}
+
+// checkRelPath refuses a package path that would land outside the prefix.
+func checkRelPath(p string) error {
+	if p == "" || path.IsAbs(p) || strings.Contains(p, `\`) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("path %q is not a clean relative path inside the prefix", p)
+	}
+	return nil
+}
+
+// readLegacyPaths builds paths.json entries from info/files, info/has_prefix
+// and info/no_link. Path types come from the payload itself.
+func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
+	files, err := readLines(filepath.Join(dir, "info", "files"))
+	if err != nil {
+		return nil, fmt.Errorf("package %s has neither info/paths.json nor info/files: %w", dir, err)
+	}
+	prefixLines, err := readLines(filepath.Join(dir, "info", "has_prefix"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	type placeholder struct {
+		text string
+		mode conda.FileMode
+	}
+	hasPrefix := map[string]placeholder{}
+	for _, l := range prefixLines {
+		// "<placeholder> <text|binary> <path>" or just "<path>".
+		f := strings.Fields(l)
+		switch len(f) {
+		case 1:
+			hasPrefix[f[0]] = placeholder{textPlaceholder, conda.FileModeText}
+		case 3:
+			hasPrefix[strings.Trim(f[2], `"'`)] = placeholder{strings.Trim(f[0], `"'`), conda.FileMode(f[1])}
+		default:
+			return nil, fmt.Errorf("package %s: info/has_prefix line %q: want \"<placeholder> <mode> <path>\" or \"<path>\"", dir, l)
+		}
+	}
+	noLinkLines, err := readLines(filepath.Join(dir, "info", "no_link"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	noLink := map[string]bool{}
+	for _, l := range noLinkLines {
+		noLink[l] = true
+	}
+	var out []conda.PathEntry
+	for _, f := range files {
+		e := conda.PathEntry{Path: f, PathType: conda.PathHardlink, NoLink: noLink[f]}
+		if err := checkRelPath(f); err != nil {
+			return nil, fmt.Errorf("package %s: info/files: %w", dir, err)
+		}
+		st, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			return nil, fmt.Errorf("package %s: info/files lists %s: %w", dir, f, err)
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			e.PathType = conda.PathSoftlink
+		}
+		if p, ok := hasPrefix[f]; ok {
+			e.PrefixPlaceholder, e.FileMode = p.text, p.mode
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// readLines returns the non-empty lines of a text file.
+func readLines(name string) ([]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if l := strings.TrimSpace(s.Text()); l != "" {
+			out = append(out, l)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// placement is one paths.json entry of a package and where it goes.
+type placement struct {
+	Entry  conda.PathEntry
+	Target string // relative to the prefix, slash-separated
+}
+
+// placements maps a package's paths to prefix paths (noarch python paths
+// move into the environment's site-packages and bin/).
+func placements(info *pkgInfo, py *pythonEnv, name string) ([]placement, error) {
+	noarchPython := info.Link.Noarch.Type == conda.NoarchPython
+	if noarchPython && py == nil {
+		return nil, fmt.Errorf("package %s is noarch: python, but the environment has no python", name)
+	}
+	out := make([]placement, len(info.Paths))
+	for i, e := range info.Paths {
+		out[i] = placement{Entry: e, Target: e.Path}
+		if noarchPython {
+			out[i].Target = py.targetPath(e.Path)
+		}
+	}
+	return out, nil
+}
+
+// linker places files from one package folder into a prefix.
+type linker struct {
+	prefix string
+	// hardlinks is false once a hardlink failed (another filesystem):
+	// every later file is copied without trying again.
+	hardlinks bool
+	// copied is true when at least one plain file was copied.
+	copied bool
+}
+
+// link places one entry at pl.Target, which must not exist, and returns
+// its conda-meta description.
+func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
+	e := pl.Entry
+	src := filepath.Join(pkgDir, filepath.FromSlash(e.Path))
+	dst := filepath.Join(l.prefix, filepath.FromSlash(pl.Target))
+	out := PrefixPath{Path: pl.Target, PathType: e.PathType, SHA256: e.SHA256, SHA256InPrefix: e.SHA256,
+		SizeInBytes: e.SizeInBytes, FileMode: e.FileMode, PrefixPlaceholder: e.PrefixPlaceholder, NoLink: e.NoLink}
+	if e.PathType == conda.PathDirectory {
+		return out, os.MkdirAll(dst, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return out, err
+	}
+	if e.PathType == conda.PathSoftlink {
+		target, err := os.Readlink(src)
+		if err != nil {
+			return out, err
+		}
+		return out, os.Symlink(target, dst)
+	}
+	if e.PathType != conda.PathHardlink {
+		return out, fmt.Errorf("unknown path_type %q", e.PathType)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return out, err
+	}
+	if e.PrefixPlaceholder != "" {
+		return l.writeReplaced(src, dst, st.Mode().Perm(), out)
+	}
+	if out.SHA256 == "" { // packages without paths.json carry no hashes
+		if out.SHA256, err = fileSHA256(src); err != nil {
+			return out, err
+		}
+		out.SHA256InPrefix, out.SizeInBytes = out.SHA256, st.Size()
+	}
+	if l.hardlinks && !e.NoLink {
+		if os.Link(src, dst) == nil {
+			return out, nil
+		}
+		l.hardlinks = false
+	}
+	l.copied = true
+	return out, copyFile(src, dst, st.Mode().Perm())
+}
+
+// writeReplaced writes src to dst with the prefix placeholder replaced.
+// Such files are always new files: a hardlink would change the cache.
+func (l *linker) writeReplaced(src, dst string, perm fs.FileMode, out PrefixPath) (PrefixPath, error) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return out, err
+	}
+	if out.SHA256 == "" {
+		out.SHA256 = sha256Hex(data)
+	}
+	if out.FileMode == conda.FileModeBinary {
+		data, err = replaceBinary(data, out.PrefixPlaceholder, l.prefix, out.Path)
+		if err != nil {
+			return out, err
+		}
+	} else {
+		out.FileMode = conda.FileModeText
+		data = replaceText(data, out.PrefixPlaceholder, l.prefix)
+	}
+	out.SHA256InPrefix, out.SizeInBytes = sha256Hex(data), int64(len(data))
+	return out, os.WriteFile(dst, data, perm)
+}
+
+// copyFile copies src to a new file dst with mode perm.
+func copyFile(src, dst string, perm fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in) // copy_file_range on Linux
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(dst, perm) // the umask may have narrowed perm
+	}
+	return err
+}
+
+// writeGenerated writes a file the installer makes (an entry point) and
+// returns its conda-meta description.
+func writeGenerated(prefix, rel string, data []byte, t conda.PathType) (PrefixPath, error) {
+	dst := filepath.Join(prefix, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return PrefixPath{}, err
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		return PrefixPath{}, err
+	}
+	return PrefixPath{Path: rel, PathType: t, SHA256InPrefix: sha256Hex(data), SizeInBytes: int64(len(data))}, nil
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// fileSHA256 hashes a file's content.
+func fileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

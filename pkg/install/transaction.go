@@ -1,0 +1,421 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// Options tunes a transaction. The zero value is valid.
+type Options struct {
+	// RootPrefix is ROOT_PREFIX for link scripts; empty means the prefix.
+	RootPrefix string
+	// SkipPyc leaves noarch python packages without compiled .pyc files.
+	SkipPyc bool
+	// History describes the command for conda-meta/history; a zero Time
+	// means now.
+	History HistoryEntry
+	// Warnf receives warnings (clobbered files); nil discards them.
+	Warnf func(format string, args ...any)
+}
+
+// Result says what a transaction did.
+type Result struct {
+	// Unlinked and Linked are the dists (name-version-build) removed and
+	// added, in the order the transaction processed them.
+	Unlinked, Linked []string
+	// Clobbers are the paths two packages wrote.
+	Clobbers []Clobber
+	// Messages are what link scripts left in .messages.txt; conda prints
+	// them after the transaction and deletes the file, and so do we.
+	Messages string
+}
+
+// Transaction is the difference between an installed prefix and a target
+// set of packages.
+type Transaction struct {
+	// Unlink are installed packages to remove, in removal order
+	// (dependants first).
+	Unlink []*PrefixRecord
+	// Link are packages to add, in link order (dependencies first).
+	Link []*Package
+	// Keep are installed packages that stay.
+	Keep []*PrefixRecord
+}
+
+// Diff computes the transaction that turns installed into target: target
+// packages not installed (or installed in another build) are linked,
+// installed packages that target lacks are unlinked. An update is an
+// unlink of the old record and a link of the new one.
+func Diff(installed []*PrefixRecord, target []*Package) *Transaction {
+	t := &Transaction{}
+	inTarget := map[string]bool{}
+	for _, p := range target {
+		inTarget[identity(&p.Record)] = true
+	}
+	have := map[string]bool{}
+	for _, r := range installed {
+		if inTarget[identity(&r.PackageRecord)] {
+			t.Keep = append(t.Keep, r)
+			have[identity(&r.PackageRecord)] = true
+		} else {
+			t.Unlink = append(t.Unlink, r)
+		}
+	}
+	for _, p := range target {
+		if !have[identity(&p.Record)] {
+			t.Link = append(t.Link, p)
+		}
+	}
+	t.Unlink = sortByDeps(t.Unlink, func(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord })
+	slices.Reverse(t.Unlink)
+	t.Link = sortByDeps(t.Link, func(p *Package) *conda.PackageRecord { return &p.Record })
+	return t
+}
+
+// identity tells installed builds apart: the same dist from another
+// channel or with other content is another package.
+func identity(r *conda.PackageRecord) string {
+	digest := r.SHA256
+	if digest == "" {
+		digest = r.MD5
+	}
+	return r.Dist() + "|" + digest
+}
+
+// sortByDeps orders records so that each comes after the records it
+// depends on (by name); cycles are broken in name order. Ties keep name
+// order so that the result is deterministic.
+func sortByDeps[T any](items []T, rec func(T) *conda.PackageRecord) []T {
+	sorted := append([]T(nil), items...)
+	sort.SliceStable(sorted, func(i, j int) bool { return rec(sorted[i]).Name < rec(sorted[j]).Name })
+	byName := map[string]T{}
+	for _, it := range sorted {
+		byName[rec(it).Name] = it
+	}
+	out := make([]T, 0, len(items))
+	state := map[string]int{} // 1: visiting, 2: done
+	var visit func(T)
+	visit = func(it T) {
+		name := rec(it).Name
+		if state[name] != 0 {
+			return
+		}
+		state[name] = 1
+		for _, d := range rec(it).Depends {
+			dep, _, _ := strings.Cut(strings.TrimSpace(d), " ")
+			if next, ok := byName[dep]; ok {
+				visit(next)
+			}
+		}
+		state[name] = 2
+		out = append(out, it)
+	}
+	for _, it := range sorted {
+		visit(it)
+	}
+	return out
+}
+
+// Sync makes prefix hold exactly the target packages: an install, update
+// and removal in one. It first recovers an interrupted transaction.
+func Sync(ctx context.Context, prefix string, target []*Package, opts Options) (*Result, error) {
+	return run(ctx, prefix, opts, func(installed []*PrefixRecord) (*Transaction, error) {
+		return Diff(installed, target), nil
+	})
+}
+
+// Remove unlinks the named packages from prefix, keeping the others. It is
+// an error to name a package that is not installed.
+func Remove(ctx context.Context, prefix string, names []string, opts Options) (*Result, error) {
+	return run(ctx, prefix, opts, func(installed []*PrefixRecord) (*Transaction, error) {
+		drop := map[string]bool{}
+		for _, n := range names {
+			drop[n] = true
+		}
+		t := &Transaction{}
+		for _, r := range installed {
+			if drop[r.Name] {
+				t.Unlink = append(t.Unlink, r)
+				delete(drop, r.Name)
+			} else {
+				t.Keep = append(t.Keep, r)
+			}
+		}
+		for n := range drop {
+			return nil, fmt.Errorf("remove %s from %s: not installed", n, prefix)
+		}
+		t.Unlink = sortByDeps(t.Unlink, func(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord })
+		slices.Reverse(t.Unlink)
+		return t, nil
+	})
+}
+
+// run locks prefix, recovers it, plans a transaction on its records and
+// applies it.
+func run(ctx context.Context, prefix string, opts Options, plan func([]*PrefixRecord) (*Transaction, error)) (*Result, error) {
+	prefix, err := filepath.Abs(prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
+		return nil, fmt.Errorf("create prefix: %w", err)
+	}
+	lock := flock.New(filepath.Join(prefix, lockName))
+	if err := lock.Lock(); err != nil {
+		return nil, fmt.Errorf("lock prefix %s: %w", prefix, err)
+	}
+	defer lock.Unlock()
+	if _, err := Recover(prefix); err != nil {
+		return nil, fmt.Errorf("recover interrupted transaction in %s: %w", prefix, err)
+	}
+	installed, err := ReadPrefix(prefix)
+	if err != nil {
+		return nil, err
+	}
+	t, err := plan(installed)
+	if err != nil {
+		return nil, err
+	}
+	return t.apply(ctx, prefix, opts)
+}
+
+// applier carries the state of a running transaction.
+type applier struct {
+	prefix string
+	opts   Options
+	j      *journal
+	py     *pythonEnv
+	owners owners
+	result Result
+}
+
+func (a *applier) warnf(format string, args ...any) {
+	if a.opts.Warnf != nil {
+		a.opts.Warnf(format, args...)
+	}
+}
+
+// apply runs the transaction under a journal; any error rolls it back.
+func (t *Transaction) apply(ctx context.Context, prefix string, opts Options) (*Result, error) {
+	if opts.RootPrefix == "" {
+		opts.RootPrefix = prefix
+	}
+	a := &applier{prefix: prefix, opts: opts, owners: owners{}}
+	// Read every package before touching the prefix: a broken cache entry
+	// fails here with nothing to undo.
+	infos := make([]*pkgInfo, len(t.Link))
+	for i, p := range t.Link {
+		info, err := readPkgInfo(p.Dir)
+		if err != nil {
+			return nil, err
+		}
+		infos[i] = info
+	}
+	py, err := t.python()
+	if err != nil {
+		return nil, err
+	}
+	a.py = py
+	for _, r := range t.Keep {
+		a.owners.add(r)
+	}
+	for _, r := range t.Unlink {
+		a.owners.add(r)
+	}
+	begin := journalEntry{HistorySize: -1}
+	for _, r := range t.Unlink {
+		begin.Unlink = append(begin.Unlink, r.Dist())
+	}
+	for _, p := range t.Link {
+		begin.Link = append(begin.Link, p.Record.Dist())
+	}
+	if st, err := os.Stat(filepath.Join(prefix, "conda-meta", "history")); err == nil {
+		begin.HistorySize = st.Size()
+	}
+	if a.j, err = beginJournal(prefix, begin); err != nil {
+		return nil, err
+	}
+	if err := a.run(ctx, t, infos); err != nil {
+		if rerr := a.j.rollback(); rerr != nil {
+			return nil, fmt.Errorf("%w (and the rollback failed: %v; the next transaction retries it)", err, rerr)
+		}
+		return nil, err
+	}
+	if err := a.j.commit(); err != nil {
+		return nil, err
+	}
+	msg, err := takeMessages(prefix)
+	a.result.Messages = msg
+	return &a.result, err
+}
+
+// python finds the environment's python after the transaction.
+func (t *Transaction) python() (*pythonEnv, error) {
+	for _, p := range t.Link {
+		if p.Record.Name == "python" {
+			return newPythonEnv(&p.Record)
+		}
+	}
+	for _, r := range t.Keep {
+		if r.Name == "python" {
+			return newPythonEnv(&r.PackageRecord)
+		}
+	}
+	return nil, nil
+}
+
+// run does the transaction's steps: unlink, link, history.
+func (a *applier) run(ctx context.Context, t *Transaction, infos []*pkgInfo) error {
+	for _, r := range t.Unlink {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := a.unlink(ctx, r); err != nil {
+			return err
+		}
+		a.result.Unlinked = append(a.result.Unlinked, r.Dist())
+	}
+	var added []*conda.PackageRecord
+	for i, p := range t.Link {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := a.link(ctx, p, infos[i]); err != nil {
+			return err
+		}
+		a.result.Linked = append(a.result.Linked, p.Record.Dist())
+		added = append(added, &p.Record)
+	}
+	h := a.opts.History
+	if h.Time.IsZero() {
+		h.Time = time.Now()
+	}
+	return appendFile(filepath.Join(a.prefix, "conda-meta", "history"), []byte(historyText(h, t.Unlink, added)))
+}
+
+// link places one package, compiles its .pyc files, runs its post-link
+// script and writes its conda-meta record.
+func (a *applier) link(ctx context.Context, p *Package, info *pkgInfo) error {
+	dist := p.Record.Dist()
+	pls, err := placements(info, a.py, dist)
+	if err != nil {
+		return err
+	}
+	noarchPython := info.Link.Noarch.Type == conda.NoarchPython
+	var eps []entryPoint
+	if noarchPython {
+		for _, s := range info.Link.Noarch.EntryPoints {
+			ep, err := parseEntryPoint(s)
+			if err != nil {
+				return fmt.Errorf("package %s: %w", dist, err)
+			}
+			eps = append(eps, ep)
+		}
+	}
+	var files, pyFiles []string
+	for _, pl := range pls {
+		if pl.Entry.PathType != conda.PathDirectory {
+			files = append(files, pl.Target)
+		}
+		if noarchPython && pl.Entry.PathType == conda.PathHardlink && strings.HasSuffix(pl.Target, ".py") {
+			pyFiles = append(pyFiles, pl.Target)
+		}
+	}
+	for _, ep := range eps {
+		files = append(files, "bin/"+ep.Command)
+	}
+	var pycs []string
+	if noarchPython && !a.opts.SkipPyc {
+		pycs = a.py.pycCandidates(pyFiles)
+	}
+	meta := path.Join("conda-meta", metaName(&p.Record))
+	a.noteClobbers(dist, files)
+	if err := a.j.willCreate(append(append(append([]string(nil), files...), pycs...), meta)...); err != nil {
+		return err
+	}
+
+	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec, ExtractedPackageDir: p.Dir,
+		PackageTarballFullPath: p.TarballPath, PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
+	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
+		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
+	}
+	l := linker{prefix: a.prefix, hardlinks: true}
+	for _, pl := range pls {
+		pp, err := l.link(p.Dir, pl)
+		if err != nil {
+			return fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
+		}
+		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
+	}
+	for _, ep := range eps {
+		pp, err := writeGenerated(a.prefix, "bin/"+ep.Command, ep.script(a.prefix, a.py.Exe), PathUnixPythonEntryPoint)
+		if err != nil {
+			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
+		}
+		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
+	}
+	if len(pycs) > 0 {
+		if err := a.py.compile(ctx, a.prefix, pyFiles); err != nil {
+			return err
+		}
+		for _, pyc := range pycs {
+			if _, err := os.Lstat(filepath.Join(a.prefix, filepath.FromSlash(pyc))); err == nil {
+				rec.PathsData.Paths = append(rec.PathsData.Paths, PrefixPath{Path: pyc, PathType: PathPycFile})
+			}
+		}
+	}
+	for _, pp := range rec.PathsData.Paths {
+		if pp.PathType != conda.PathDirectory {
+			rec.Files = append(rec.Files, pp.Path)
+		}
+	}
+	rec.Link = &RecordLink{Source: p.Dir, Type: LinkHard}
+	if l.copied {
+		rec.Link.Type = LinkCopy
+	}
+	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &p.Record, "post-link"); err != nil {
+		return err
+	}
+	if err := writeRecord(a.prefix, rec); err != nil {
+		return err
+	}
+	a.owners.add(rec)
+	return nil
+}
+
+// noteClobbers warns about and records the files of dist that replace
+// another package's.
+func (a *applier) noteClobbers(dist string, files []string) {
+	for _, f := range files {
+		if r := a.owners.current(f); r != nil && r.Dist() != dist {
+			a.warnf("clobber: %s of %s replaces the file of %s", f, dist, r.Dist())
+			a.result.Clobbers = append(a.result.Clobbers, Clobber{Path: f, Winner: dist, Loser: r.Dist()})
+		}
+	}
+}
+
+// takeMessages returns and deletes .messages.txt.
+func takeMessages(prefix string) (string, error) {
+	name := filepath.Join(prefix, messagesFile)
+	b, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(b), os.Remove(name)
+}
