@@ -256,6 +256,6 @@ func jsonError(data []byte, err error) error {
 	}
 	before := data[:min(syn.Offset, int64(len(data)))]
 	line := bytes.Count(before, []byte("\n")) + 1
-	col := len(before) - bytes.LastIndexByte(before, '\n')
+	col := len(before) - bytes.LastIndexByte(before, '\n') - 1
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }

@@ -150,7 +150,7 @@ type rawRecord struct {
 }
 
 // record builds the record of the package at url: what the URL says,
-// overridden by the fields the file gives.
+// overridden by the fields the file gives (but for subdir, see below).
 func (rr *rawRecord) record(url string, depends []string, md5, sha256 string) (conda.PackageRecord, error) {
 	r, urlErr := recordFromURL(url)
 	if urlErr != nil && (rr.Name == "" || rr.Version == "" || rr.Build == "") {
@@ -172,7 +172,10 @@ func (rr *rawRecord) record(url string, depends []string, md5, sha256 string) (c
 	if rr.Build != "" {
 		r.Build = rr.Build
 	}
-	if rr.Subdir != "" {
+	// The URL's platform folder is the package's subdir; conda-lock and
+	// pixi 4–5 files repeat a noarch package per platform with subdir:
+	// naming the platform instead.
+	if r.Subdir == "" {
 		r.Subdir = rr.Subdir
 	}
 	features, err := featureList(&rr.TrackFeatures)

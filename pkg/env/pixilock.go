@@ -62,10 +62,12 @@ type rawPixiPackage struct {
 	Platform string `yaml:"platform"`
 }
 
-// pixiKey identifies a package of the packages list: its kind and location.
+// pixiKey identifies a package of the packages list: its kind and location
+// and, in versions 4 and 5, the platform it is listed for.
 type pixiKey struct {
 	manager  Manager
 	location string
+	platform string
 }
 
 // ParsePixiLock parses a pixi lock file (format versions 4–7). Source
@@ -98,14 +100,18 @@ func ParsePixiLock(name string, data []byte) (*Lock, error) {
 		}
 		for _, platform := range sortedKeys(rawEnv.Packages) {
 			for _, ref := range rawEnv.Packages[platform] {
-				key := pixiKey{ManagerConda, ref.Conda}
+				key := pixiKey{manager: ManagerConda, location: ref.Conda, platform: platform}
 				switch {
 				case ref.CondaSource != "":
 					return nil, fmt.Errorf("parse pixi lock %q: environment %q, %s: %q is a source package; condabox installs package archives only", name, envName, platform, ref.CondaSource)
 				case ref.Pypi != "":
-					key = pixiKey{ManagerPip, ref.Pypi}
+					key = pixiKey{manager: ManagerPip, location: ref.Pypi}
 				}
 				pkg, ok := packages[key]
+				if !ok {
+					key.platform = ""
+					pkg, ok = packages[key]
+				}
 				if !ok {
 					return nil, fmt.Errorf("parse pixi lock %q: environment %q, %s: %s package %q is not in the packages list", name, envName, platform, key.manager, key.location)
 				}
@@ -139,6 +145,11 @@ func pixiPackage(n *yaml.Node) (pixiKey, LockedPackage, error) {
 	if err != nil {
 		return key, pkg, err
 	}
+	if raw.Kind != "" && raw.Subdir != r.Subdir {
+		// Versions 4 and 5 may repeat a noarch package for each platform,
+		// with subdir: naming that platform.
+		key.platform = raw.Subdir
+	}
 	r.Platform = raw.Platform
 	pkg.Conda = r
 	return key, pkg, nil
@@ -150,13 +161,13 @@ func (raw *rawPixiPackage) key() (pixiKey, error) {
 	case raw.CondaSource != "":
 		return pixiKey{}, fmt.Errorf("%q is a source package; condabox installs package archives only", raw.CondaSource)
 	case raw.Conda != "":
-		return pixiKey{ManagerConda, raw.Conda}, nil
+		return pixiKey{manager: ManagerConda, location: raw.Conda}, nil
 	case raw.Pypi != "":
-		return pixiKey{ManagerPip, raw.Pypi}, nil
+		return pixiKey{manager: ManagerPip, location: raw.Pypi}, nil
 	case raw.Kind == string(ManagerConda) && raw.URL != "":
-		return pixiKey{ManagerConda, raw.URL}, nil
+		return pixiKey{manager: ManagerConda, location: raw.URL}, nil
 	case raw.Kind == "pypi" && (raw.URL != "" || raw.Path != ""):
-		return pixiKey{ManagerPip, raw.URL + raw.Path}, nil
+		return pixiKey{manager: ManagerPip, location: raw.URL + raw.Path}, nil
 	}
 	return pixiKey{}, fmt.Errorf("want a conda: or pypi: location, or kind: with url: or path:")
 }
