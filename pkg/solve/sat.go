@@ -345,6 +345,7 @@ func (s *solver) analyze(conflict ref) (learnt []lit, from []ref, back int32) {
 		}
 		p = s.trail[idx]
 		idx--
+		s.seen[p.v()] = false // resolved away: not part of the clause
 		pending--
 		if pending == 0 {
 			break
@@ -353,6 +354,7 @@ func (s *solver) analyze(conflict ref) (learnt []lit, from []ref, back int32) {
 		from = append(from, r)
 	}
 	learnt[0] = p.not()
+	learnt, from = s.minimize(learnt, from)
 	for _, v := range marked {
 		s.seen[v] = false
 	}
@@ -366,6 +368,32 @@ func (s *solver) analyze(conflict ref) (learnt []lit, from []ref, back int32) {
 	return learnt, from, back
 }
 
+// minimize drops the literals of a learned clause that its other literals
+// already imply: those whose reason clause has only literals that are in
+// the clause (marked seen) or fixed at level 0.
+// The reasons used are added to from, for explanations.
+func (s *solver) minimize(learnt []lit, from []ref) ([]lit, []ref) {
+	out := learnt[:1]
+	for _, q := range learnt[1:] {
+		r := s.reason[q.v()]
+		redundant := !r.none()
+		if redundant {
+			for _, x := range s.lits(r) {
+				if x != q.not() && !s.seen[x.v()] && s.level[x.v()] > 0 {
+					redundant = false
+					break
+				}
+			}
+		}
+		if redundant {
+			from = append(from, r)
+		} else {
+			out = append(out, q)
+		}
+	}
+	return out, from
+}
+
 // conflictLevel is the highest level among a conflict's literals.
 func (s *solver) conflictLevel(r ref) int32 {
 	lv := int32(0)
@@ -375,32 +403,46 @@ func (s *solver) conflictLevel(r ref) int32 {
 	return lv
 }
 
-// decide picks the next decision: the first requirement, in the order
-// requirements were generated, whose parent is installed and that no
-// candidate satisfies yet; it takes that requirement's best candidate
-// still open. false means every requirement is met.
+// decide picks the next decision: an open requirement (its parent is
+// installed, no candidate of it is yet) and that requirement's best
+// candidate still possible. Requested specs come first, the one with the
+// fewest candidates left first (it constrains the others most, as in
+// resolvo); then dependencies in the order they were generated, which is
+// breadth first from the request. false means every requirement is met.
 func (s *solver) decide() (lit, bool) {
+	best, bestOpen := lit(-1), 0
 	for _, ci := range s.reqs {
 		c := &s.clauses[ci]
 		if s.value[c.parent] != 1 {
 			continue
 		}
-		open := int32(-1)
-		met := false
+		if c.parent != rootVar && best >= 0 {
+			break // a requested spec is open: it goes first
+		}
+		first, open := int32(-1), 0
 		for _, v := range s.p.deps[c.dep].cands {
 			if s.value[v] == 1 {
-				met = true
+				open = -1
 				break
 			}
-			if open < 0 && s.value[v] == 0 {
-				open = v
+			if s.value[v] == 0 {
+				if first < 0 {
+					first = v
+				}
+				open++
 			}
 		}
-		if !met && open >= 0 {
-			return posLit(open), true
+		if open <= 0 {
+			continue
+		}
+		if c.parent != rootVar {
+			return posLit(first), true
+		}
+		if best < 0 || open < bestOpen {
+			best, bestOpen = posLit(first), open
 		}
 	}
-	return 0, false
+	return best, best >= 0
 }
 
 // errUnsat carries the conflict that was found at level 0.
