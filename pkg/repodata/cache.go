@@ -50,14 +50,16 @@ type checked struct {
 // zstRecheck is how long a missing .zst is believed missing, as in conda.
 const zstRecheck = 7 * 24 * time.Hour
 
-// entry is one cached remote file: <cache>/<hash>.json, its state file and
-// the lock that serialises processes refreshing it.
+// entry is one cached remote file: <cache>/<hash>.json, its state file,
+// the lock that serialises processes refreshing it and, for a
+// repodata.json, its saved name index.
 type entry struct {
 	url   string // with secrets, for requests only
 	local bool   // file:// — always revalidated, a stat is cheap
 	data  string
 	state string
 	lock  string
+	names string // the saved name index of a repodata.json (nameindex.go)
 }
 
 // cacheKey is conda's cache file stem for a file of a subdir: the first 8
@@ -82,6 +84,7 @@ func (g *Gateway) entry(subdirURL, file string) *entry {
 		data:  key + ".json",
 		state: key + ".info.json",
 		lock:  key + ".lock",
+		names: key + ".names",
 	}
 }
 
@@ -165,7 +168,11 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	err = write(f)
+	// CreateTemp makes the file private; the cache is shared like conda's.
+	err = f.Chmod(0o644)
+	if err == nil {
+		err = write(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

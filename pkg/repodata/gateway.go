@@ -385,13 +385,37 @@ func (g *Gateway) openJSON(ctx context.Context, subdirURL string) (source, error
 	if err != nil {
 		return nil, err
 	}
+	if ix, err = g.nameIndex(e, f, ix); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &jsonSource{url: redact.URL(e.url), file: f, ix: ix}, nil
+}
+
+// nameIndex returns the name index of the cached repodata.json open as f:
+// scanned (the one given, from the download), saved beside it, or scanned
+// now. A freshly scanned index is saved for the next load.
+func (g *Gateway) nameIndex(e *entry, f *os.File, scanned *nameIndex) (*nameIndex, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size, mtime := fi.Size(), fi.ModTime().UnixNano()
+	ix := scanned
 	if ix == nil {
+		if ix, err = readNameIndex(e.names, size, mtime); err == nil {
+			return ix, nil
+		}
+		g.log.Debug("scanning cached repodata", "file", e.data, "reason", err)
 		if ix, err = scanIndex(f); err != nil {
-			f.Close()
 			return nil, fmt.Errorf("cached copy %s: %w", e.data, err)
 		}
 	}
-	return &jsonSource{url: redact.URL(e.url), file: f, ix: ix}, nil
+	if err := writeNameIndex(e.names, size, mtime, ix); err != nil {
+		// Only a cost: the next load scans again.
+		g.log.Debug("cannot save name index", "file", e.names, "error", err)
+	}
+	return ix, nil
 }
 
 // openShards refreshes the cached shard index.
