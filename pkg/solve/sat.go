@@ -47,12 +47,20 @@ func (r ref) isAMO() bool { return r.clause < 0 && r.a >= 0 }
 // none reports whether r names nothing: no reason (a decision) or no conflict.
 func (r ref) none() bool { return r.clause < 0 && r.a < 0 }
 
+// watcher is a clause watching a literal, with another literal of the
+// clause: when that one is true the clause is satisfied and need not be
+// read, which saves most memory traffic of propagation.
+type watcher struct {
+	clause  int32
+	blocker lit
+}
+
 // solver is the CDCL search over a pool.
 type solver struct {
 	ctx     context.Context
 	p       *pool
 	clauses []clause
-	watches [][]int32 // literal → clauses watching it
+	watches [][]watcher // literal → clauses watching it
 	units   [][]int32 // variable → one-literal clauses ¬v (nothing provides a dependency)
 	reqs    []int32   // requirement clauses in creation order: the decision order
 
@@ -162,8 +170,7 @@ func (s *solver) addClause(c clause) int32 {
 		c.lits[i], c.lits[best] = c.lits[best], c.lits[i]
 	}
 	s.clauses = append(s.clauses, c)
-	s.watches[c.lits[0]] = append(s.watches[c.lits[0]], ci)
-	s.watches[c.lits[1]] = append(s.watches[c.lits[1]], ci)
+	s.watch(ci)
 	switch {
 	case s.litValue(c.lits[0]) == -1:
 		return ci
@@ -171,6 +178,13 @@ func (s *solver) addClause(c clause) int32 {
 		s.assign(c.lits[0], ref{clause: ci, a: -1})
 	}
 	return -1
+}
+
+// watch adds a clause to the watch lists of its first two literals.
+func (s *solver) watch(ci int32) {
+	l := s.clauses[ci].lits
+	s.watches[l[0]] = append(s.watches[l[0]], watcher{ci, l[1]})
+	s.watches[l[1]] = append(s.watches[l[1]], watcher{ci, l[0]})
 }
 
 // materialize generates the clauses of a record set true for the first
@@ -242,14 +256,20 @@ func (s *solver) propagate() ref {
 		ws := s.watches[falseLit]
 		i, j := 0, 0
 		for i < len(ws) {
-			ci := ws[i]
+			w := ws[i]
 			i++
-			c := &s.clauses[ci]
+			if s.litValue(w.blocker) == 1 {
+				ws[j] = w
+				j++
+				continue
+			}
+			c := &s.clauses[w.clause]
 			if c.lits[0] == falseLit {
 				c.lits[0], c.lits[1] = c.lits[1], c.lits[0]
 			}
+			w.blocker = c.lits[0]
 			if s.litValue(c.lits[0]) == 1 {
-				ws[j] = ci
+				ws[j] = w
 				j++
 				continue
 			}
@@ -257,7 +277,7 @@ func (s *solver) propagate() ref {
 			for k := 2; k < len(c.lits); k++ {
 				if s.litValue(c.lits[k]) != -1 {
 					c.lits[1], c.lits[k] = c.lits[k], c.lits[1]
-					s.watches[c.lits[1]] = append(s.watches[c.lits[1]], ci)
+					s.watches[c.lits[1]] = append(s.watches[c.lits[1]], watcher{w.clause, c.lits[0]})
 					moved = true
 					break
 				}
@@ -265,14 +285,14 @@ func (s *solver) propagate() ref {
 			if moved {
 				continue
 			}
-			ws[j] = ci
+			ws[j] = w
 			j++
 			if s.litValue(c.lits[0]) == -1 {
 				j += copy(ws[j:], ws[i:])
 				s.watches[falseLit] = ws[:j]
-				return ref{clause: ci, a: -1}
+				return ref{clause: w.clause, a: -1}
 			}
-			s.assign(c.lits[0], ref{clause: ci, a: -1})
+			s.assign(c.lits[0], ref{clause: w.clause, a: -1})
 		}
 		s.watches[falseLit] = ws[:j]
 	}
@@ -484,8 +504,7 @@ func (s *solver) run() ([]int32, error) {
 		c := clause{lits: learnt, kind: kindLearned, parent: -1, dep: -1, from: from}
 		s.clauses = append(s.clauses, c)
 		if len(learnt) > 1 {
-			s.watches[learnt[0]] = append(s.watches[learnt[0]], ci)
-			s.watches[learnt[1]] = append(s.watches[learnt[1]], ci)
+			s.watch(ci)
 		}
 		s.assign(learnt[0], ref{clause: ci, a: -1})
 	}
