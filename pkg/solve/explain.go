@@ -202,6 +202,9 @@ func (s *solver) explain(conflict ref) *UnsatisfiableError {
 // "numpy 1.26.4 py312h_0 requires python >=3.12,<3.13".
 func (s *solver) who(d int32, parents []int32) string {
 	text := s.p.deps[d].text
+	if s.p.deps[d].system {
+		return "the system provides " + s.labels(s.p.deps[d].cands)
+	}
 	if slices.Contains(parents, rootVar) {
 		return text + " was requested"
 	}
@@ -226,7 +229,7 @@ func (s *solver) labels(vars []int32) string {
 func (s *solver) nothingProvides(d int32, parents []int32) string {
 	dp := &s.p.deps[d]
 	if dp.err != nil {
-		return fmt.Sprintf("%s has a dependency %q that cannot be used: %v", s.labels(parents), dp.text, dp.err)
+		return fmt.Sprintf("%s cannot be installed: %v", s.labels(parents), dp.err)
 	}
 	msg := "nothing provides " + dp.text + " needed by " + s.labels(parents)
 	if slices.Contains(parents, rootVar) {
@@ -314,7 +317,7 @@ func (s *solver) tree(pr *proof, parents map[int32][]int32) []*Problem {
 	}
 	var out []*Problem
 	for _, d := range reqsOf[rootVar] {
-		out = append(out, requirement(d, s.p.deps[d].text+" was requested"))
+		out = append(out, requirement(d, s.who(d, []int32{rootVar})))
 	}
 	return out
 }

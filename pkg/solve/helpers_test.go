@@ -151,6 +151,7 @@ func loadRepodata(t testing.TB, path, channelName string) index {
 	ix := index{}
 	for _, r := range rd.Records() {
 		r.Channel = channelName
+		r.URL = channelName + "/" + r.FileName
 		ix.add(r)
 	}
 	return ix

@@ -3,6 +3,7 @@ package solve
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -38,11 +39,14 @@ type excluded struct {
 
 // dep is a parsed dependency or constraint with its matching candidates.
 type dep struct {
-	text  string
-	spec  conda.MatchSpec
-	name  int32
-	err   error   // the text does not parse
-	cands []int32 // candidates of name that match spec; for constraints, the ones violating it
+	text string
+	spec conda.MatchSpec
+	name int32
+	err  error // the text does not parse
+	// system marks the root requirement of a virtual package the target
+	// has: conda counts those as installed.
+	system bool
+	cands  []int32 // candidates of name that match spec; for constraints, the ones violating it
 }
 
 // pool owns the variables and the candidate lists of a solve.
@@ -126,9 +130,15 @@ func (p *pool) candidates(n int32) []int32 {
 	}
 	nm.loaded = true
 	var recs []*conda.PackageRecord
-	if isVirtual(nm.text) {
+	switch {
+	case isVirtual(nm.text):
 		recs = p.virtual[nm.text]
-	} else {
+	case isFeature(nm.text):
+		// conda's feature pseudo-package: it only carries the track
+		// feature, so that a record with `features` pays for it.
+		f := strings.TrimSuffix(nm.text, "@")
+		recs = []*conda.PackageRecord{{Name: nm.text, Version: conda.MustParseVersion("0"), TrackFeatures: conda.FeatureList{f}, Channel: "@"}}
+	default:
 		src := p.src.Records(nm.text)
 		for i := range src {
 			recs = append(recs, &src[i])
@@ -139,7 +149,7 @@ func (p *pool) candidates(n int32) []int32 {
 			}
 		}
 	}
-	recs = p.filter(n, recs)
+	recs = p.filter(n, preferConda(recs))
 	p.rank(nm.text, recs)
 	for _, r := range recs {
 		v := int32(len(p.solvables))
@@ -201,7 +211,7 @@ func (p *pool) rank(n string, recs []*conda.PackageRecord) {
 		}
 		// A record with track_features ranks below every record without:
 		// conda minimises them before anything else.
-		if c := len(a.TrackFeatures) - len(b.TrackFeatures); c != 0 {
+		if c := featureCount(a) - featureCount(b); c != 0 {
 			return c
 		}
 		if c := b.Version.Compare(a.Version); c != 0 {
@@ -221,6 +231,34 @@ func (p *pool) rank(n string, recs []*conda.PackageRecord) {
 		}
 		return 0
 	})
+}
+
+// featureCount is what a record adds to conda's track_features count: its
+// own track features and the pseudo-packages its features pull in.
+func featureCount(r *conda.PackageRecord) int {
+	return len(r.TrackFeatures) + len(conda.ParseFeatureList(r.Features))
+}
+
+// preferConda drops a .tar.bz2 record when the same package is also there
+// as .conda, as conda does.
+func preferConda(recs []*conda.PackageRecord) []*conda.PackageRecord {
+	hasConda := map[string]bool{}
+	for _, r := range recs {
+		if base, ok := strings.CutSuffix(r.FileName, ".conda"); ok {
+			hasConda[r.Channel+"/"+r.Subdir+"/"+base] = true
+		}
+	}
+	if len(hasConda) == 0 {
+		return recs
+	}
+	kept := recs[:0:0]
+	for _, r := range recs {
+		if base, ok := strings.CutSuffix(r.FileName, ".tar.bz2"); ok && hasConda[r.Channel+"/"+r.Subdir+"/"+base] {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept
 }
 
 // boolOrder puts true before false.
@@ -289,6 +327,19 @@ func (p *pool) constraint(text string) int32 {
 			}
 		}
 	})
+}
+
+// feature returns the dep on the pseudo-package of feature f.
+func (p *pool) feature(f string) int32 {
+	key := "f" + f
+	if id, ok := p.depIDs[key]; ok {
+		return id
+	}
+	id := int32(len(p.deps))
+	p.depIDs[key] = id
+	n := p.nameID(f + "@")
+	p.deps = append(p.deps, dep{text: f + "@", name: n, cands: p.candidates(n)})
+	return id
 }
 
 // requested returns a new dep for a requested spec.

@@ -3,6 +3,8 @@ package solve
 import (
 	"context"
 	"slices"
+
+	"github.com/condabox/condabox/pkg/conda"
 )
 
 // lit is a literal: variable<<1, plus 1 when negated.
@@ -61,8 +63,8 @@ type solver struct {
 	p       *pool
 	clauses []clause
 	watches [][]watcher // literal → clauses watching it
-	units   [][]int32 // variable → one-literal clauses ¬v (nothing provides a dependency)
-	reqs    []int32   // requirement clauses in creation order: the decision order
+	units   [][]int32   // variable → one-literal clauses ¬v (nothing provides a dependency)
+	reqs    []int32     // requirement clauses in creation order: the decision order
 
 	value   []int8 // per variable: 0 unassigned, 1 true, -1 false
 	level   []int32
@@ -214,8 +216,17 @@ func (s *solver) materialize(v int32) int32 {
 	for _, text := range rec.Depends {
 		keep(s.require(v, s.p.requirement(text)))
 	}
+	for _, f := range conda.ParseFeatureList(rec.Features) {
+		keep(s.require(v, s.p.feature(f)))
+	}
 	for _, text := range rec.Constrains {
 		d := s.p.constraint(text)
+		if s.p.deps[d].err != nil {
+			// Like rattler, a record whose constraint does not parse is
+			// not installable: ignoring it could break the environment.
+			keep(s.require(v, d))
+			continue
+		}
 		s.grow()
 		for _, c := range s.p.deps[d].cands {
 			keep(s.addClause(clause{lits: []lit{negLit(v), negLit(c)}, kind: kindConstrains, parent: v, dep: d}))

@@ -73,6 +73,17 @@ func Solve(ctx context.Context, src Source, req Request) ([]conda.PackageRecord,
 	for _, s := range req.Specs {
 		p.rootDeps = append(p.rootDeps, p.requested(s))
 	}
+	// The target's virtual packages count as installed, so constraints on
+	// them hold even when nothing depends on them.
+	for _, r := range req.Virtual {
+		spec, err := conda.ParseMatchSpec(r.Name)
+		if err != nil {
+			return nil, fmt.Errorf("solve: virtual package name %q: %w", r.Name, err)
+		}
+		d := p.requested(spec)
+		p.deps[d].system = true
+		p.rootDeps = append(p.rootDeps, d)
+	}
 	for _, n := range keptInstalled(req) {
 		spec, err := conda.ParseMatchSpec(n)
 		if err != nil {
@@ -91,7 +102,7 @@ func Solve(ctx context.Context, src Source, req Request) ([]conda.PackageRecord,
 	}
 	recs := make([]*conda.PackageRecord, 0, len(vars))
 	for _, v := range vars {
-		if r := p.solvables[v].rec; !isVirtual(r.Name) {
+		if r := p.solvables[v].rec; !isVirtual(r.Name) && !isFeature(r.Name) {
 			recs = append(recs, r)
 		}
 	}
@@ -126,6 +137,10 @@ func keptInstalled(req Request) []string {
 	}
 	return kept
 }
+
+// isFeature reports whether name is the pseudo-package of a feature
+// ("cpuonly@"), which records with `features` depend on.
+func isFeature(name string) bool { return strings.HasSuffix(name, "@") }
 
 // isVirtual reports whether name is a virtual package such as __glibc.
 func isVirtual(name string) bool { return strings.HasPrefix(name, "__") }

@@ -115,6 +115,24 @@ func TestRules(t *testing.T) {
 		req:     request{specs: []string{"blas * mkl"}},
 		want:    []string{"blas=1"},
 	}, {
+		name: "a record with features pulls in its feature and ranks below",
+		records: []conda.PackageRecord{
+			rec(t, "torch 2 cpu", buildNum(5), func(r *conda.PackageRecord) { r.Features = "cpuonly" }),
+			rec(t, "torch 2 cuda"), rec(t, "torch 1 cpu", func(r *conda.PackageRecord) { r.Features = "cpuonly" }),
+		},
+		req:  request{specs: []string{"torch"}},
+		want: []string{"torch=2"},
+	}, {
+		name:    "features are honoured when requested",
+		records: []conda.PackageRecord{rec(t, "torch 2 cuda"), rec(t, "torch 1 cpu", func(r *conda.PackageRecord) { r.Features = "cpuonly" })},
+		req:     request{specs: []string{"torch * cpu"}},
+		want:    []string{"torch=1"},
+	}, {
+		name:    "constrains on a virtual package the system has",
+		records: []conda.PackageRecord{rec(t, "cuda-version 12.5", cons("__cuda >=12.1")), rec(t, "cuda-version 11.8", cons("__cuda >=11.2"))},
+		req:     request{specs: []string{"cuda-version"}, virtual: []conda.PackageRecord{rec(t, "__cuda 11.4 0", channel("@"))}},
+		want:    []string{"cuda-version=11.8"},
+	}, {
 		name:    "virtual package supplied by the caller",
 		records: []conda.PackageRecord{rec(t, "a 2", deps("__glibc >=2.34")), rec(t, "a 1", deps("__glibc >=2.17"))},
 		req:     request{specs: []string{"a"}, virtual: []conda.PackageRecord{glibc}},
