@@ -4,13 +4,31 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+
+	"github.com/condabox/condabox/pkg/redact"
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "condabox: error:", err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	var exit exitError
+	switch {
+	case errors.As(err, &exit):
+		os.Exit(exit.code)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "condabox: error:", redact.Error(err))
 		os.Exit(1)
 	}
 }
+
+// exitError ends the command with code after it has reported why itself,
+// as an unsatisfiable create does on stdout and stderr.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }

@@ -23,5 +23,6 @@ reproducible OCI images from environment files without Docker.`,
 		},
 	}
 	root.SetVersionTemplate("condabox {{.Version}}\n")
+	root.AddCommand(newCreateCmd())
 	return root
 }

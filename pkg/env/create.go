@@ -1,0 +1,279 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/config"
+	"github.com/condabox/condabox/pkg/repodata"
+	"github.com/condabox/condabox/pkg/solve"
+	"github.com/condabox/condabox/pkg/virtualpkgs"
+)
+
+// CreateRequest is what `condabox create` is asked, as micromamba's flags
+// say it.
+type CreateRequest struct {
+	// Prefix is the environment's folder; Name, when Prefix is empty, puts
+	// it at <root prefix>/envs/<Name>.
+	Prefix, Name string
+	// RootPrefix overrides MAMBA_ROOT_PREFIX.
+	RootPrefix string
+	// Specs are the match specs given as arguments.
+	Specs []string
+	// Files are -f files: environment.yml, spec lists, lock or @EXPLICIT
+	// files (see ReadFile).
+	Files []string
+	// Channels are the -c channels, highest priority first. Unless
+	// OverrideChannels, the environment files' and the configuration's
+	// channels follow them.
+	Channels         []string
+	OverrideChannels bool
+	// Platform is the target subdir; "" means CONDA_SUBDIR or the machine's.
+	Platform string
+	// ChannelPriority is "strict", "flexible" or "disabled"; "" means the
+	// configuration's, else strict.
+	ChannelPriority string
+	// Offline uses cached indexes only.
+	Offline bool
+	// LookupEnv reads the environment (os.LookupEnv in production): config
+	// files, CONDA_OVERRIDE_*, CONDA_SUBDIR and credentials.
+	LookupEnv func(string) (string, bool)
+	// WorkDir resolves relative channel paths and prefixes.
+	WorkDir string
+}
+
+// Plan is the result of planning a create: the records to install, in
+// install order (dependencies first).
+type Plan struct {
+	Prefix   string
+	Platform conda.Platform
+	Records  []conda.PackageRecord
+}
+
+// PlanCreate resolves a create request: it reads the files, loads the
+// channels' indexes and solves, or, for a lock or @EXPLICIT file, takes its
+// records as they are. An unsatisfiable request returns the solver's
+// *solve.UnsatisfiableError.
+func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
+	lookup := req.LookupEnv
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	if req.RootPrefix != "" {
+		// -r/--root-prefix is MAMBA_ROOT_PREFIX for everything that reads it.
+		parent := lookup
+		lookup = func(k string) (string, bool) {
+			if k == "MAMBA_ROOT_PREFIX" {
+				return req.RootPrefix, true
+			}
+			return parent(k)
+		}
+	}
+	cfg, err := config.Load(lookup)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{}
+	if plan.Prefix, err = targetPrefix(req, lookup); err != nil {
+		return nil, err
+	}
+	if plan.Platform, err = targetPlatform(req.Platform, lookup); err != nil {
+		return nil, err
+	}
+
+	specs, channels := req.Specs, req.Channels
+	var matchSpecs []conda.MatchSpec
+	for _, path := range req.Files {
+		f, err := ReadFile(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if f.Environment == nil {
+			if len(req.Files) > 1 || len(specs) > 0 {
+				return nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
+			}
+			plan.Records, err = lockedRecords(path, f, plan.Platform)
+			return plan, err
+		}
+		matchSpecs = append(matchSpecs, f.Environment.Specs(plan.Platform)...)
+		channels = append(channels, f.Environment.Channels...)
+	}
+	for _, s := range specs {
+		m, err := conda.ParseMatchSpec(s)
+		if err != nil {
+			return nil, err
+		}
+		matchSpecs = append(matchSpecs, m)
+	}
+	if len(matchSpecs) == 0 {
+		return nil, errors.New("nothing to install: give specs or -f files")
+	}
+	if !req.OverrideChannels {
+		channels = append(channels, cfg.Channels...)
+	}
+	if len(channels) == 0 {
+		return nil, errors.New("no channels: give -c CHANNEL or set channels in .condarc")
+	}
+	chanCfg := cfg.ChannelConfig(req.WorkDir)
+	parsed, err := parseChannels(channels, chanCfg)
+	if err != nil {
+		return nil, err
+	}
+	priority, err := channelPriority(req.ChannelPriority, cfg.ChannelPriority)
+	if err != nil {
+		return nil, err
+	}
+	virtual, err := virtualPackages(ctx, plan.Platform, lookup)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := repodata.New(repodata.Options{
+		PkgsDir:       cfg.PkgsDirs[0],
+		TTL:           cfg.LocalRepodataTTL,
+		Offline:       req.Offline || cfg.Offline,
+		ChannelConfig: chanCfg,
+		Credentials:   repodata.EnvCredentials(lookup),
+	})
+	if err != nil {
+		return nil, err
+	}
+	index, err := gw.Load(ctx, parsed, []conda.Platform{plan.Platform}, matchSpecs)
+	if err != nil {
+		return nil, err
+	}
+	plan.Records, err = solve.Solve(ctx, index, solve.Request{
+		Specs:           matchSpecs,
+		Virtual:         virtual,
+		Channels:        parsed,
+		ChannelPriority: priority,
+		ChannelConfig:   chanCfg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// targetPrefix returns -p, or <root prefix>/envs/<name> for -n.
+func targetPrefix(req CreateRequest, lookup func(string) (string, bool)) (string, error) {
+	switch {
+	case req.Prefix != "" && req.Name != "":
+		return "", errors.New("give either -p PREFIX or -n NAME, not both")
+	case req.Prefix != "":
+		if filepath.IsAbs(req.Prefix) {
+			return filepath.Clean(req.Prefix), nil
+		}
+		return filepath.Join(req.WorkDir, req.Prefix), nil
+	case req.Name == "":
+		return "", errors.New("no target environment: give -p PREFIX or -n NAME")
+	case req.Name != filepath.Base(req.Name) || req.Name == "." || req.Name == "..":
+		return "", fmt.Errorf("environment name %q: must not hold a path separator", req.Name)
+	}
+	root, ok := lookup("MAMBA_ROOT_PREFIX")
+	if !ok || root == "" {
+		home, ok := lookup("HOME")
+		if !ok || home == "" {
+			return "", errors.New("-n NAME needs a root prefix: set -r, MAMBA_ROOT_PREFIX or HOME")
+		}
+		root = filepath.Join(home, ".condabox")
+	}
+	return filepath.Join(root, "envs", req.Name), nil
+}
+
+// targetPlatform returns --platform, CONDA_SUBDIR or the machine's platform.
+func targetPlatform(flag string, lookup func(string) (string, bool)) (conda.Platform, error) {
+	if flag == "" {
+		flag, _ = lookup("CONDA_SUBDIR")
+	}
+	if flag == "" {
+		return conda.CurrentPlatform()
+	}
+	return conda.ParsePlatform(flag)
+}
+
+func parseChannels(names []string, cfg conda.ChannelConfig) ([]conda.Channel, error) {
+	var out []conda.Channel
+	for _, name := range names {
+		c, err := conda.ParseChannel(name, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// channelPriority picks the flag's value, else the configuration's.
+func channelPriority(flag, configured string) (solve.ChannelPriority, error) {
+	s := flag
+	if s == "" {
+		s = configured
+	}
+	switch s {
+	case "", "strict":
+		return solve.Strict, nil
+	case "flexible":
+		return solve.Flexible, nil
+	case "disabled":
+		return solve.Disabled, nil
+	}
+	return 0, fmt.Errorf("channel priority %q: want strict, flexible or disabled", s)
+}
+
+// virtualPackages returns the machine's virtual packages when solving for
+// it, else the defaults of the target platform, CONDA_OVERRIDE_* applied
+// either way.
+func virtualPackages(ctx context.Context, p conda.Platform, lookup func(string) (string, bool)) ([]conda.PackageRecord, error) {
+	var (
+		vps []conda.VirtualPackage
+		err error
+	)
+	if host, hostErr := conda.CurrentPlatform(); hostErr == nil && host == p {
+		vps, err = virtualpkgs.VirtualPackages(ctx, lookup)
+	} else {
+		var info conda.SystemInfo
+		if info, err = conda.TargetSystemInfo(p); err == nil {
+			vps, err = conda.VirtualPackages(info, lookup)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]conda.PackageRecord, len(vps))
+	for i, v := range vps {
+		out[i] = v.Record()
+	}
+	return out, nil
+}
+
+// lockedRecords returns the records a lock or @EXPLICIT file fixes for
+// platform p; pip packages are an error, since condabox cannot install them.
+func lockedRecords(path string, f *File, p conda.Platform) ([]conda.PackageRecord, error) {
+	if f.Explicit != nil {
+		if f.Explicit.Platform != "" && f.Explicit.Platform != p {
+			return nil, fmt.Errorf("%s: an explicit file for %s, not %s", path, f.Explicit.Platform, p)
+		}
+		return f.Explicit.Records, nil
+	}
+	env, ok := f.Lock.Environments[DefaultEnvironment]
+	if !ok {
+		return nil, fmt.Errorf("%s: no %q environment", path, DefaultEnvironment)
+	}
+	pkgs, ok := env.Packages[p]
+	if !ok {
+		return nil, fmt.Errorf("%s: nothing locked for %s", path, p)
+	}
+	for _, pkg := range pkgs {
+		if pkg.Manager == ManagerPip {
+			return nil, fmt.Errorf("%s: pip package %s %s: condabox does not install pip packages", path, pkg.Pypi.Name, pkg.Pypi.Version)
+		}
+	}
+	// Categories other than main are optional (conda-lock's dev, …).
+	return env.CondaRecords(p, "main"), nil
+}
