@@ -16,8 +16,8 @@ type Request struct {
 	Path string
 	// Range is the request's Range header, if any.
 	Range string
-	// Status is the HTTP status sent; 0 when the connection was reset before
-	// any response.
+	// Status is the HTTP status sent; 0 when no response was sent (a Reset
+	// fault, or the client left during a Delay).
 	Status int
 	// BodyBytes counts the response body bytes handed to the connection
 	// (headers excluded).
@@ -55,7 +55,7 @@ type Counter struct {
 type Stats struct {
 	Counter
 	Faults   int             // requests an injected fault applied to
-	ByStatus map[int]Counter // per HTTP status; 0 counts resets
+	ByStatus map[int]Counter // per HTTP status; 0 counts requests without a response
 }
 
 // requestLog holds the finished requests. It also counts requests in flight
