@@ -12,7 +12,8 @@ import (
 // records are decoded only when asked for, so a solver pays for the packages
 // it reaches rather than for the whole channel.
 //
-// It keeps data: the caller must not modify it afterwards.
+// It keeps data: the caller must not modify it afterwards. The records it
+// returns do not share data's memory. Its methods are safe for concurrent use.
 type LazyRepoData struct {
 	data   []byte
 	head   RepoData // Info, Version and Removed; the record maps stay nil

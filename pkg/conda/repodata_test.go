@@ -1,6 +1,7 @@
 package conda
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -314,6 +315,20 @@ func TestLazyRepoDataRecords(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(files, tt.wantFiles) {
 			t.Errorf("Records(%q) = %v, %v; want %v", tt.name, files, err, tt.wantFiles)
+		}
+	}
+}
+
+// TestPlainWord checks the eight-bytes-at-once string scan against the
+// byte table it stands for, for every byte value at every position.
+func TestPlainWord(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			word := []byte("abcdefgh")
+			word[pos] = byte(c)
+			if got, want := plainWord(binary.LittleEndian.Uint64(word)), !stringByteClass[c]; got != want {
+				t.Errorf("plainWord(%q) = %v, want %v", word, got, want)
+			}
 		}
 	}
 }
