@@ -222,3 +222,21 @@ func TestCorruptConda(t *testing.T) {
 		})
 	}
 }
+
+func TestCorruptTarBz2(t *testing.T) {
+	payload := []te{file("lib/a", strings.Repeat("abcdefgh", 50_000)), file("lib/b", "tail")}
+	path := craft(t, FormatTarBz2, validInfo, payload)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = Extract(context.Background(), path, filepath.Join(filepath.Dir(path), "x-1-0"))
+	assertRejected(t, err, ErrCorrupt, path, "")
+	if es, _ := os.ReadDir(filepath.Dir(path)); len(es) != 1 {
+		t.Errorf("left behind: %v", es)
+	}
+}

@@ -65,11 +65,11 @@ func (x Extractor) ReadInfo(ctx context.Context, path string) (map[string][]byte
 	return files, nil
 }
 
-// walk opens the archive at path and streams its entries to fn: only info/
-// ones when infoOnly, the two tarballs of a .conda at once when concurrent
-// (fn must then be safe for concurrent use). fs.SkipAll from fn ends the
-// walk without error.
-func (x Extractor) walk(ctx context.Context, path string, infoOnly, concurrent bool, fn WalkFunc) error {
+// walk opens the archive at path and streams its entries to fn, only info/
+// ones when infoOnly. With parallel, the two tarballs of a .conda are
+// decoded at once (fn must then be safe for concurrent use) and a .tar.bz2
+// with the parallel decoder. fs.SkipAll from fn ends the walk without error.
+func (x Extractor) walk(ctx context.Context, path string, infoOnly, parallel bool, fn WalkFunc) error {
 	format, err := FormatOf(path)
 	if err != nil {
 		return err
@@ -85,9 +85,9 @@ func (x Extractor) walk(ctx context.Context, path string, infoOnly, concurrent b
 	}
 	c := newChecker(path, st.Size(), x.Limits)
 	if format == FormatConda {
-		err = walkConda(ctx, c, f, st.Size(), infoOnly, concurrent, fn)
+		err = walkConda(ctx, c, f, st.Size(), infoOnly, parallel, fn)
 	} else {
-		err = walkTarBz2(ctx, c, f, infoOnly, fn)
+		err = walkTarBz2(ctx, c, f, infoOnly, parallel, fn)
 	}
 	if errors.Is(err, fs.SkipAll) {
 		return nil
@@ -122,7 +122,7 @@ func walkTar(ctx context.Context, c *checker, stream int, r io.Reader, infoOnly 
 		if h == nil || infoOnly && !isInfo(h.Name) {
 			continue
 		}
-		var body io.Reader = tr
+		var body io.Reader = corruptOnError{tr}
 		if h.Type != TypeRegular {
 			body = emptyReader
 		}
@@ -132,9 +132,21 @@ func walkTar(ctx context.Context, c *checker, stream int, r io.Reader, infoOnly 
 	}
 }
 
+// corruptOnError marks failures to read an entry's bytes (a damaged
+// compressed stream, a truncated archive) as ErrCorrupt.
+type corruptOnError struct{ r io.Reader }
+
+func (c corruptOnError) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return n, err
+}
+
 // walkTarBz2 walks the single tarball of a .tar.bz2.
-func walkTarBz2(ctx context.Context, c *checker, f *os.File, infoOnly bool, fn WalkFunc) error {
-	br, err := newBzip2Reader(bufio.NewReaderSize(f, 1<<20))
+func walkTarBz2(ctx context.Context, c *checker, f *os.File, infoOnly, parallel bool, fn WalkFunc) error {
+	br, err := newBzip2Reader(ctx, bufio.NewReaderSize(f, 1<<20), parallel)
 	if err != nil {
 		return &Error{Archive: c.archive, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
 	}
@@ -172,8 +184,8 @@ func condaMembers(c *checker, zr *zip.Reader) (info, pkg *zip.File, err error) {
 }
 
 // walkConda walks the info tarball, then (unless infoOnly) the pkg one; both
-// at once when concurrent.
-func walkConda(ctx context.Context, c *checker, f *os.File, size int64, infoOnly, concurrent bool, fn WalkFunc) error {
+// at once when parallel.
+func walkConda(ctx context.Context, c *checker, f *os.File, size int64, infoOnly, parallel bool, fn WalkFunc) error {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return &Error{Archive: c.archive, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
@@ -186,7 +198,7 @@ func walkConda(ctx context.Context, c *checker, f *os.File, size int64, infoOnly
 	if pkg != nil && !infoOnly {
 		members = append(members, pkg)
 	}
-	if !concurrent || len(members) == 1 {
+	if !parallel || len(members) == 1 {
 		for i, m := range members {
 			if err := walkMember(ctx, c, i, m, fn); err != nil {
 				return err

@@ -1,0 +1,65 @@
+package archive
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzExtract feeds arbitrary bytes to the extractor as the payload tarball
+// of a .conda. Whatever they hold, extraction must not panic, must write
+// nothing outside its destination, and must leave nothing behind on error.
+func FuzzExtract(f *testing.F) {
+	for _, seed := range [][]te{
+		{file("bin/a", "x"), symlink("bin/b", "a"), hardlink("bin/c", "bin/a"), dir("share/")},
+		{file("./lib/x", "1"), symlink("lib/up", ".."), symlink("lib/y", "up/lib/x")},
+		{symlink("d/up", ".."), symlink("d/x", "up/..")},
+		{dir("real"), symlink("lib", "real"), file("lib/evil", "x")},
+		{file("../evil", "x")},
+		{hardlink("x", "../y")},
+	} {
+		f.Add(tarBytes(f, seed))
+	}
+	info := tarBytes(f, validInfo)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		root := t.TempDir()
+		box := filepath.Join(root, "box") // everything must stay in here
+		if err := os.Mkdir(box, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(box, "x-1-0.conda")
+		writeConda(t, path,
+			zipMember{"info-x-1-0.tar.zst", zstdEnc.EncodeAll(info, nil)},
+			zipMember{"pkg-x-1-0.tar.zst", zstdEnc.EncodeAll(payload, nil)})
+		dest := filepath.Join(box, "x-1-0")
+		x := Extractor{Limits: Limits{MaxTotalSize: 1 << 20, MaxEntries: 1000}}
+		err := x.Extract(context.Background(), path, dest)
+
+		if es, _ := os.ReadDir(root); len(es) != 1 {
+			t.Fatalf("wrote beside the box: %v", es)
+		}
+		es, _ := os.ReadDir(box)
+		if err != nil {
+			if len(es) != 1 {
+				t.Fatalf("failed with %v but left %v", err, es)
+			}
+			return
+		}
+		if len(es) != 2 {
+			t.Fatalf("box holds %v, want the archive and the package", es)
+		}
+		filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.Type() != fs.ModeSymlink {
+				return err
+			}
+			// A symlink that resolves must resolve inside the package.
+			if real, err := filepath.EvalSymlinks(p); err == nil && real != dest && !strings.HasPrefix(real, dest+string(filepath.Separator)) {
+				t.Errorf("symlink %s resolves to %s, outside %s", p, real, dest)
+			}
+			return nil
+		})
+	})
+}
