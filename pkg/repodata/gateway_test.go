@@ -258,17 +258,22 @@ func TestFaults(t *testing.T) {
 		fault   server.Fault
 		opts    Options
 		wantErr string // "" = recovers
+		// wantFaults, when set, is how many requests met the fault: the
+		// retries made, or none for a 4xx.
+		wantFaults int
 	}{
-		{"500 twice then ok", "linux-64/repodata.json.zst", server.Fault{Status: 500, Times: 2}, Options{DisableShards: true}, ""},
-		{"503 forever", "linux-64/repodata.json.zst", server.Fault{Status: 503}, Options{DisableShards: true}, "linux-64/repodata.json: giving up after 4 attempts: HTTP 503"},
-		{"truncated once then ok", "linux-64/repodata.json", server.Fault{Truncate: true, TruncateAfter: 100, Times: 1}, Options{DisableShards: true, DisableZst: true}, ""},
-		{"truncated zst once", "linux-64/repodata.json.zst", server.Fault{Truncate: true, TruncateAfter: 50, Times: 1}, Options{DisableShards: true}, ""},
-		{"truncated forever", "linux-64/repodata.json", server.Fault{Truncate: true, TruncateAfter: 100}, Options{DisableShards: true, DisableZst: true}, "body cut short"},
-		{"reset once", "noarch/repodata.json", server.Fault{Reset: true, Times: 1}, Options{DisableShards: true, DisableZst: true}, ""},
-		{"bad json", "linux-64/repodata.json", server.Fault{FlipAt: []int64{0}}, Options{DisableShards: true, DisableZst: true}, "linux-64/repodata.json: invalid JSON: document starts with"},
-		{"403 not retried", "noarch/repodata.json", server.Fault{Status: 403}, Options{DisableShards: true, DisableZst: true}, "HTTP 403 Forbidden: authentication failed"},
-		{"corrupt shard retried", "linux-64/shards/*", server.Fault{FlipAt: []int64{10}, Times: 1}, Options{}, ""},
-		{"shard 500 forever", "linux-64/shards/*", server.Fault{Status: 500}, Options{}, "HTTP 500"},
+		{"500 twice then ok", "linux-64/repodata.json.zst", server.Fault{Status: 500, Times: 2}, Options{DisableShards: true}, "", 2},
+		{"503 forever", "linux-64/repodata.json.zst", server.Fault{Status: 503}, Options{DisableShards: true}, "linux-64/repodata.json: giving up after 4 attempts: HTTP 503", 4},
+		{"truncated once then ok", "linux-64/repodata.json", server.Fault{Truncate: true, TruncateAfter: 100, Times: 1}, Options{DisableShards: true, DisableZst: true}, "", 0},
+		{"truncated zst once", "linux-64/repodata.json.zst", server.Fault{Truncate: true, TruncateAfter: 50, Times: 1}, Options{DisableShards: true}, "", 0},
+		{"truncated forever", "linux-64/repodata.json", server.Fault{Truncate: true, TruncateAfter: 100}, Options{DisableShards: true, DisableZst: true}, "body cut short", 0},
+		{"reset once", "noarch/repodata.json", server.Fault{Reset: true, Times: 1}, Options{DisableShards: true, DisableZst: true}, "", 0},
+		{"bad json", "linux-64/repodata.json", server.Fault{FlipAt: []int64{0}}, Options{DisableShards: true, DisableZst: true}, "linux-64/repodata.json: invalid JSON: document starts with", 0},
+		{"403 not retried", "noarch/repodata.json", server.Fault{Status: 403}, Options{DisableShards: true, DisableZst: true}, "HTTP 403 Forbidden: authentication failed", 1},
+		{"slow headers once: timeout, retry", "noarch/repodata.json", server.Fault{Delay: time.Second, Times: 1}, Options{DisableShards: true, DisableZst: true, HeaderTimeout: 100 * time.Millisecond}, "", 0},
+		{"slow headers forever", "noarch/repodata.json", server.Fault{Delay: time.Second}, Options{DisableShards: true, DisableZst: true, HeaderTimeout: 100 * time.Millisecond, Attempts: 2}, "timeout awaiting response headers", 0},
+		{"corrupt shard retried", "linux-64/shards/*", server.Fault{FlipAt: []int64{10}, Times: 1}, Options{}, "", 0},
+		{"shard 500 forever", "linux-64/shards/*", server.Fault{Status: 500}, Options{}, "HTTP 500", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,6 +283,9 @@ func TestFaults(t *testing.T) {
 			}
 			pkgs := t.TempDir()
 			ix, err := load(t, newGateway(t, pkgs, tt.opts), s.URL(), "python", "pandas")
+			if n := s.Stats().Faults; tt.wantFaults != 0 && n != tt.wantFaults {
+				t.Errorf("%d requests met the fault, want %d", n, tt.wantFaults)
+			}
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("want recovery, got %v", err)
