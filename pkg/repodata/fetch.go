@@ -177,8 +177,9 @@ func (g *Gateway) refresh(ctx context.Context, e *entry, tryZst bool, consume fu
 			return err
 		}
 		g.log.Debug("no zst variant", "url", redact.URL(e.url))
-		// The validators, if any, were those of the .zst file.
-		st.HasZst, valid = &checked{Value: false, LastChecked: now}, false
+		// Validators that were the .zst file's do not fit repodata.json.
+		valid = valid && (st.HasZst == nil || !st.HasZst.Value)
+		st.HasZst = &checked{Value: false, LastChecked: now}
 	}
 	err := g.download(ctx, e, e.url, false, st, valid, consume)
 	if errors.Is(err, ErrNotFound) {

@@ -263,7 +263,7 @@ func (g *Gateway) closure(ctx context.Context, subdirs []*subdir, roots []string
 }
 
 // allowed reports whether name, pinned by a spec to a channel (and perhaps
-// a subdir), may come from sd.
+// a subdir: `conda-forge/noarch::six`), may come from sd.
 func allowed(sd *subdir, pin conda.Channel, specs []conda.MatchSpec, name string) bool {
 	if pin.Name() != sd.channel.Name() {
 		return false
@@ -273,7 +273,7 @@ func allowed(sd *subdir, pin conda.Channel, specs []conda.MatchSpec, name string
 			return false
 		}
 	}
-	return pin.Platform() == "" || pin.Platform() == sd.platform || sd.platform == conda.PlatformNoArch
+	return true
 }
 
 // depName returns the package name of a dependency such as
