@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
@@ -15,16 +16,27 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := newRootCmd().ExecuteContext(ctx)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	err := cmd.ExecuteContext(ctx)
 	var exit exitError
 	switch {
 	case errors.As(err, &exit):
-		os.Exit(exit.code)
+		return exit.code
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "condabox: error:", redact.Error(err))
-		os.Exit(1)
+		fmt.Fprintln(stderr, "condabox: error:", redact.Error(err))
+		return 1
 	}
+	return 0
 }
 
 // exitError ends the command with code after it has reported why itself,

@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/index"
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
+	"github.com/condabox/condabox/internal/testchannel/realistic"
+	"github.com/condabox/condabox/internal/testchannel/server"
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// record makes a channel record with digests derived from its file name.
+func record(subdir, name, version, build string, depends ...string) conda.PackageRecord {
+	fn := name + "-" + version + "-" + build + ".conda"
+	m, s := md5.Sum([]byte(fn)), sha256.Sum256([]byte(fn))
+	return conda.PackageRecord{
+		Name: name, Version: conda.MustParseVersion(version), Build: build, Subdir: subdir,
+		Depends: depends, FileName: fn, MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(s[:]),
+		License: "MIT", Size: int64(len(fn)),
+	}
+}
+
+// testChannel writes a small channel: python for two platforms with
+// different glibc floors, and noarch packages depending on it.
+func testChannel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	recs := []conda.PackageRecord{
+		record("linux-64", "python", "3.11.9", "h_0", "__glibc >=2.17"),
+		record("linux-64", "python", "3.12.1", "h_0", "__glibc >=2.28"),
+		record("linux-aarch64", "python", "3.12.1", "h_0", "__glibc >=2.17"),
+		record("noarch", "urllib3", "2.0.7", "pyh_0", "python >=3.8"),
+		record("noarch", "requests", "2.31.0", "pyh_0", "python >=3.8", "urllib3 >=1.21,<3"),
+	}
+	if err := index.WriteChannel(dir, recs, index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// isolate keeps the user's configuration and caches out of a test.
+func isolate(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("MAMBA_ROOT_PREFIX", filepath.Join(home, "root"))
+	for _, k := range []string{"CONDARC", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	return home
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), args, &out, &errOut)
+	return result{out.String(), errOut.String(), code}
+}
+
+// dryRunJSON is the part of micromamba's output the tests read.
+type dryRunJSON struct {
+	Success        bool     `json:"success"`
+	DryRun         bool     `json:"dry_run"`
+	Prefix         string   `json:"prefix"`
+	SolverProblems []string `json:"solver_problems"`
+	Actions        struct {
+		Prefix string                       `json:"PREFIX"`
+		Link   []map[string]json.RawMessage `json:"LINK"`
+		Fetch  []map[string]json.RawMessage `json:"FETCH"`
+	} `json:"actions"`
+}
+
+func decode(t *testing.T, r result) dryRunJSON {
+	t.Helper()
+	var d dryRunJSON
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("stdout is not JSON: %v\nstdout: %s\nstderr: %s", err, r.stdout, r.stderr)
+	}
+	return d
+}
+
+// linked returns "name version build subdir" of each LINK entry, in order.
+func linked(t *testing.T, d dryRunJSON) []string {
+	t.Helper()
+	var out []string
+	for _, e := range d.Actions.Link {
+		var name, version, build, subdir string
+		for k, dst := range map[string]*string{"name": &name, "version": &version, "build_string": &build, "subdir": &subdir} {
+			if err := json.Unmarshal(e[k], dst); err != nil {
+				t.Fatalf("LINK entry key %q: %v", k, err)
+			}
+		}
+		out = append(out, strings.Join([]string{name, version, build, subdir}, " "))
+	}
+	return out
+}
+
+func TestCreateDryRunJSON(t *testing.T) {
+	ch := "file://" + testChannel(t)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		want  []string // LINK in order; nil means unsatisfiable
+		probs string   // a word every unsatisfiable answer's problems name
+	}{
+		{"newest python", []string{"requests"}, map[string]string{"CONDA_OVERRIDE_GLIBC": "2.36"},
+			[]string{"python 3.12.1 h_0 linux-64", "urllib3 2.0.7 pyh_0 noarch", "requests 2.31.0 pyh_0 noarch"}, ""},
+		{"old glibc keeps python 3.11", []string{"requests"}, map[string]string{"CONDA_OVERRIDE_GLIBC": "2.20"},
+			[]string{"python 3.11.9 h_0 linux-64", "urllib3 2.0.7 pyh_0 noarch", "requests 2.31.0 pyh_0 noarch"}, ""},
+		{"target platform defaults", []string{"--platform", "linux-aarch64", "python"}, nil,
+			[]string{"python 3.12.1 h_0 linux-aarch64"}, ""},
+		{"no glibc", []string{"python"}, map[string]string{"CONDA_OVERRIDE_GLIBC": "2.5"}, nil, "__glibc"},
+		{"missing version", []string{"requests", "python=3.13"}, map[string]string{"CONDA_OVERRIDE_GLIBC": "2.36"}, nil, "python"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			prefix := filepath.Join(t.TempDir(), "env")
+			args := append([]string{"create", "--dry-run", "--json", "-y", "-p", prefix, "--override-channels", "-c", ch}, tc.args...)
+			if !slices.Contains(tc.args, "--platform") {
+				args = append(args, "--platform", "linux-64")
+			}
+			r := runCLI(t, args...)
+			d := decode(t, r)
+			if tc.want == nil {
+				if r.code != 1 || d.Success || len(d.SolverProblems) == 0 || !strings.Contains(strings.Join(d.SolverProblems, "\n"), tc.probs) {
+					t.Fatalf("exit %d, JSON %+v, want exit 1 and problems naming %s", r.code, d, tc.probs)
+				}
+				if !strings.Contains(r.stderr, tc.probs) {
+					t.Errorf("stderr does not explain: %s", r.stderr)
+				}
+				return
+			}
+			if r.code != 0 || !d.Success || !d.DryRun || d.Prefix != prefix || d.Actions.Prefix != prefix {
+				t.Fatalf("exit %d, JSON %+v\nstderr: %s", r.code, d, r.stderr)
+			}
+			if got := linked(t, d); !slices.Equal(got, tc.want) {
+				t.Errorf("LINK %q, want %q", got, tc.want)
+			}
+			if len(d.Actions.Fetch) != len(d.Actions.Link) {
+				t.Errorf("%d FETCH, %d LINK: nothing is cached, all must be fetched", len(d.Actions.Fetch), len(d.Actions.Link))
+			}
+			for _, e := range d.Actions.Link {
+				var fn, url, md5sum, channel string
+				json.Unmarshal(e["fn"], &fn)
+				json.Unmarshal(e["url"], &url)
+				json.Unmarshal(e["md5"], &md5sum)
+				json.Unmarshal(e["channel"], &channel)
+				sum := md5.Sum([]byte(fn))
+				if !strings.HasSuffix(url, "/"+fn) || !strings.HasPrefix(url, ch+"/") || md5sum != hex.EncodeToString(sum[:]) || channel != ch {
+					t.Errorf("entry fn %q url %q md5 %q channel %q", fn, url, md5sum, channel)
+				}
+				for _, key := range []string{"build", "build_number", "sha256", "depends", "constrains", "size", "timestamp", "license", "track_features"} {
+					if _, ok := e[key]; !ok {
+						t.Errorf("entry %s has no %q key", fn, key)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCreateFromFiles(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	ch := "file://" + testChannel(t)
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	envFile := write("env.yml", "name: ignored\nchannels: ["+ch+"]\ndependencies:\n  - requests\n  - pip:\n    - six\n")
+	explicit := write("explicit.txt", "# platform: linux-64\n@EXPLICIT\n"+ch+"/linux-64/python-3.11.9-h_0.conda#"+strings.Repeat("a", 32)+"\n")
+
+	// An environment file brings specs and channels; -n puts the prefix
+	// under the root prefix given with -r.
+	root := filepath.Join(home, "myroot")
+	r := runCLI(t, "create", "--dry-run", "--json", "-n", "web", "-r", root, "--platform", "linux-64", "--override-channels", "-f", envFile)
+	d := decode(t, r)
+	if want := filepath.Join(root, "envs", "web"); r.code != 0 || d.Prefix != want {
+		t.Fatalf("exit %d prefix %q, want %q\nstderr: %s", r.code, d.Prefix, want, r.stderr)
+	}
+	if got := linked(t, d); len(got) != 3 || got[2] != "requests 2.31.0 pyh_0 noarch" {
+		t.Errorf("LINK %q", got)
+	}
+
+	// An @EXPLICIT file is the environment: no channel, no solve.
+	r = runCLI(t, "create", "--dry-run", "--json", "-p", filepath.Join(dir, "e"), "--platform", "linux-64", "-f", explicit)
+	d = decode(t, r)
+	if got := linked(t, d); r.code != 0 || !slices.Equal(got, []string{"python 3.11.9 h_0 linux-64"}) {
+		t.Errorf("exit %d, LINK %q\nstderr: %s", r.code, got, r.stderr)
+	}
+}
+
+// TestCreateBadInput checks that bad input gives one clear error on stderr,
+// a non-zero exit and nothing on stdout.
+func TestCreateBadInput(t *testing.T) {
+	ch := "file://" + testChannel(t)
+	dir := t.TempDir()
+	badEnv := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(badEnv, []byte("dependencies:\n  - sel(beos): x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	explicit := filepath.Join(dir, "x.txt")
+	if err := os.WriteFile(explicit, []byte("@EXPLICIT\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"create", "--dry-run", "--json", "-p", filepath.Join(dir, "env"), "--platform", "linux-64", "--override-channels"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"malformed spec", []string{"-c", ch, "numpy >=1..2"}, `parse match spec "numpy >=1..2"`},
+		{"bad env file", []string{"-c", ch, "-f", badEnv}, `parse environment file "` + badEnv + `": dependencies, line 2: selector "sel(beos)": unknown`},
+		{"missing file", []string{"-c", ch, "-f", filepath.Join(dir, "nope.yml")}, "no such file"},
+		{"unreachable channel", []string{"-c", "http://127.0.0.1:1/chan", "python"}, "http://127.0.0.1:1/chan"},
+		{"no channel", []string{"python"}, "no channels"},
+		{"no specs", []string{"-c", ch}, "nothing to install"},
+		{"bad platform", []string{"-c", ch, "--platform", "beos-64", "python"}, `parse platform "beos-64"`},
+		{"bad priority", []string{"-c", ch, "--channel-priority", "loose", "python"}, `channel priority "loose"`},
+		{"explicit with specs", []string{"-f", explicit, "python"}, "give it alone"},
+		{"prefix and name", []string{"-c", ch, "-n", "x", "python"}, "not both"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			r := runCLI(t, append(slices.Clone(base), tc.args...)...)
+			if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, tc.wantErr) || strings.Count(r.stderr, "error:") != 1 {
+				t.Fatalf("exit %d\nstdout: %q\nstderr: %q\nwant one error containing %q", r.code, r.stdout, r.stderr, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCreateWithoutDryRunRefuses(t *testing.T) {
+	isolate(t)
+	prefix := filepath.Join(t.TempDir(), "env")
+	r := runCLI(t, "create", "-y", "-p", prefix, "-c", "file://"+testChannel(t), "python")
+	if r.code == 0 || !strings.Contains(r.stderr, "install engine not available yet (issue 6)") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(prefix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("prefix %s was created: %v", prefix, err)
+	}
+}
+
+// TestCreateOverHTTPHidesToken solves against the loopback channel server
+// with an anaconda.org-style token and checks that no output shows it.
+func TestCreateOverHTTPHidesToken(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	const token = "tk-5ecret-0123456789"
+	srv, err := server.Start(t.Context(), testChannel(t), server.Options{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") || !strings.Contains(srv.URL(), token) {
+		t.Fatalf("server URL %q", srv.URL())
+	}
+	base := []string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64", "--override-channels", "-c", srv.URL()}
+	for _, tc := range []struct {
+		specs []string
+		code  int
+	}{{[]string{"requests"}, 0}, {[]string{"python=3.13"}, 1}, {[]string{"nosuchpkg"}, 1}} {
+		r := runCLI(t, append(slices.Clone(base), tc.specs...)...)
+		if r.code != tc.code {
+			t.Errorf("%v: exit %d, want %d\nstderr: %s", tc.specs, r.code, tc.code, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, token) {
+			t.Errorf("%v: the token shows in the output:\n%s\n%s", tc.specs, r.stdout, r.stderr)
+		}
+		if tc.code == 0 {
+			if got := linked(t, decode(t, r)); len(got) != 3 {
+				t.Errorf("LINK %q", got)
+			}
+		}
+	}
+	// A wrong token is refused by the server; the error names the channel
+	// without the token.
+	wrong := strings.Replace(srv.URL(), token, "tk-wrong-token-999", 1)
+	r := runCLI(t, append(slices.Clone(base[:len(base)-1]), wrong, "python")...)
+	if r.code == 0 || strings.Contains(r.stderr, "tk-wrong-token-999") || !strings.Contains(r.stderr, "127.0.0.1") {
+		t.Errorf("wrong token: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestBinaryCreate runs the built binary as a real subprocess.
+func TestBinaryCreate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	home := isolate(t)
+	bin := filepath.Join(t.TempDir(), "condabox")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ch := "file://" + testChannel(t)
+	for _, tc := range []struct {
+		spec string
+		code int
+	}{{"requests", 0}, {"python=3.13", 1}} {
+		cmd := exec.Command(bin, "create", "--dry-run", "--json", "-y", "-p", filepath.Join(home, "env"),
+			"--platform", "linux-64", "--override-channels", "-c", ch, tc.spec)
+		cmd.Env = append(os.Environ(), "CONDA_OVERRIDE_GLIBC=2.36")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		d := decode(t, result{stdout.String(), stderr.String(), code})
+		if code != tc.code || d.Success != (tc.code == 0) {
+			t.Errorf("%s: exit %d success %v, want exit %d\nstderr: %s", tc.spec, code, d.Success, tc.code, stderr.String())
+		}
+	}
+}
+
+// TestCreateRealisticChannel solves `python requests jq` on the realistic
+// channel (real Debian binaries as conda packages), served over loopback.
+func TestCreateRealisticChannel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the realistic channel")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("realistic channel: apt-get download needs root")
+	}
+	if err := realistic.CheckTools(); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	opts := realistic.Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Formats: []pkgbuild.Format{pkgbuild.FormatConda}}
+	if err := realistic.Build(context.Background(), dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	isolate(t)
+	srv, err := server.Start(t.Context(), dir, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	r := runCLI(t, "create", "--dry-run", "--json", "-y", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64",
+		"--override-channels", "-c", srv.URL(), "python", "requests", "jq")
+	d := decode(t, r)
+	if r.code != 0 || !d.Success {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	pos := map[string]int{}
+	for i, e := range linked(t, d) {
+		pos[strings.Fields(e)[0]] = i
+	}
+	for _, name := range []string{"python", "requests", "jq", "libjq", "urllib3", "openssl"} {
+		if _, ok := pos[name]; !ok {
+			t.Errorf("%s not linked: %v", name, linked(t, d))
+		}
+	}
+	// Dependencies come first.
+	if pos["python"] > pos["requests"] || pos["libjq"] > pos["jq"] {
+		t.Errorf("install order %v", linked(t, d))
+	}
+}
