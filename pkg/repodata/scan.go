@@ -87,11 +87,12 @@ func (s *scanner) hold(off int64) int64 {
 // must have kept.
 func (s *scanner) at(from, to int64) []byte { return s.buf[from-s.base : to-s.base] }
 
+// offset is the stream offset of the next unread byte.
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 
 // fill reads more input, dropping the consumed bytes before the hold (or
-// pos).
-// It reports false at the end of input; a read error is returned.
+// before pos when nothing is held). It reports false at the end of input;
+// a read error is returned.
 func (s *scanner) fill() (bool, error) {
 	if s.eof {
 		return false, nil
