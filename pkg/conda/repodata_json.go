@@ -11,6 +11,7 @@ package conda
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf16"
@@ -58,7 +59,18 @@ func (r *jsonReader) syntaxError(what string) error {
 func (r *jsonReader) skipSpace() {
 	// A local index stays in a register; hot loops here use one.
 	data, pos := r.data, r.pos
-	for pos < len(data) && data[pos] <= ' ' {
+	for pos < len(data) {
+		// Indented repodata has runs of spaces: skip a run within the next
+		// eight bytes at once. The first non-space byte is the lowest
+		// non-zero byte of the word XOR eight spaces.
+		if pos+8 <= len(data) {
+			if w := binary.LittleEndian.Uint64(data[pos:]) ^ eightSpaces; w == 0 {
+				pos += 8
+				continue
+			} else {
+				pos += bits.TrailingZeros64(w) / 8
+			}
+		}
 		if c := data[pos]; c != ' ' && c != '\n' && c != '\t' && c != '\r' {
 			break
 		}
@@ -93,8 +105,9 @@ func (r *jsonReader) peek() (jsonKind, error) {
 
 // Eight-byte (SWAR) constants for scanning a word of input at once.
 const (
-	lowBits  = 0x0101010101010101
-	highBits = 0x8080808080808080
+	eightSpaces = 0x2020202020202020
+	lowBits     = 0x0101010101010101
+	highBits    = 0x8080808080808080
 )
 
 // plainWord reports whether none of the eight bytes of w ends a string's

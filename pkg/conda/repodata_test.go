@@ -332,3 +332,27 @@ func TestPlainWord(t *testing.T) {
 		}
 	}
 }
+
+func TestSkipSpace(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int // offset of the first non-whitespace byte
+	}{
+		{"", 0},
+		{"x", 0},
+		{"   x", 3},
+		{" \t\r\n x", 5},
+		{strings.Repeat(" ", 8), 8},
+		{strings.Repeat(" ", 8) + "x", 8},
+		{"\n      \"key\"", 7},
+		{"\n" + strings.Repeat(" ", 17) + "\n        ]", 27},
+		{"  \x0b", 2}, // vertical tab is not JSON whitespace
+		{"       \x00", 7},
+	}
+	for _, tt := range tests {
+		r := jsonReader{data: []byte(tt.in)}
+		if r.skipSpace(); r.pos != tt.want {
+			t.Errorf("skipSpace(%q) stopped at %d, want %d", tt.in, r.pos, tt.want)
+		}
+	}
+}

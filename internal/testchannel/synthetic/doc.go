@@ -1,6 +1,7 @@
 // Package synthetic writes a conda-forge-sized channel index that exists
-// only as repodata.json: about 32,000 package names and 520,000 records over
-// linux-64 and noarch, ~250 MB for linux-64, shaped like conda-forge.
+// only as repodata.json, shaped like conda-forge. By default (seed 1) it has
+// 36,000 package names and 517,205 records: linux-64 397,190 records in
+// 262 MB, noarch 120,015 records in 69 MB.
 //
 // The shape copied from conda-forge:
 //   - compiled Python packages built once per Python 3.9–3.13 (build strings

@@ -25,7 +25,7 @@ type Options struct {
 	Seed uint64
 	// Names is the number of package names over all Subdirs, at least the
 	// curated core (about 50); 0 means DefaultNames. The record count grows
-	// in proportion, about 16 per name.
+	// in proportion, about 14 per name.
 	Names int
 }
 
@@ -172,12 +172,12 @@ func newUniverse(opts Options) (*universe, error) {
 			n = 25 + rng.IntN(36)
 		}
 		for range n {
-			pool := pool
+			from := pool
 			if (g.fam == pyCompiled || g.fam == rCompiled) && rng.IntN(3) == 0 {
-				pool = byEco[ecoC]
+				from = byEco[ecoC] // compiled extensions link C libraries
 			}
-			if len(pool) > 0 {
-				g.deps = append(g.deps, pool[rng.IntN(len(pool))])
+			if len(from) > 0 {
+				g.deps = append(g.deps, from[rng.IntN(len(from))])
 			}
 		}
 		g.deps = slices.Compact(slices.Sorted(slices.Values(g.deps)))
@@ -342,7 +342,6 @@ func (u *universe) curatedRecords(c *curated, rng *rand.Rand, r *record, emit fu
 				).Replace
 				*r = record{name: c.name, version: ver, build: expand(c.build), buildNumber: bn,
 					noarch: c.noarch, license: c.license, trackFeatures: v.blas.trackFeatures}
-				r.depends = r.depends[:0]
 				for _, d := range c.depends {
 					switch d {
 					case "{PY}":
@@ -353,7 +352,6 @@ func (u *universe) curatedRecords(c *curated, rng *rand.Rand, r *record, emit fu
 						r.depends = append(r.depends, expand(d))
 					}
 				}
-				r.constrains = nil
 				for _, d := range c.constrains {
 					r.constrains = append(r.constrains, expand(d))
 				}
