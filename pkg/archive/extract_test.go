@@ -8,9 +8,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/condabox/condabox/internal/testchannel"
@@ -273,5 +276,41 @@ func TestExtractReplacesAStaleDir(t *testing.T) {
 	wantFile(t, dest, "bin/hello.txt")
 	if es, _ := os.ReadDir(filepath.Dir(dest)); len(es) != 1 {
 		t.Errorf("left beside dest: %v", es)
+	}
+}
+
+// TestExtractDiskFull extracts onto a 1 MiB tmpfs (needs root): a clear
+// error naming the archive and the entry, and nothing half-written.
+func TestExtractDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	data := make([]byte, 3<<20)
+	rand.NewChaCha8([32]byte{7}).Read(data) // incompressible, so the archive is small only on disk
+	pkg := &pkgbuild.Package{
+		Record: conda.PackageRecord{Name: "big", Version: conda.MustParseVersion("1"), Build: "0", Subdir: "linux-64"},
+		Files:  []pkgbuild.File{{Path: "lib/big.bin", Mode: 0o644, Data: data}},
+	}
+	for _, format := range []pkgbuild.Format{pkgbuild.FormatConda, pkgbuild.FormatTarBz2} {
+		t.Run(format.Extension(), func(t *testing.T) {
+			src := t.TempDir()
+			rec, err := pkgbuild.WriteFile(src, pkg, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(src, rec.FileName)
+			full := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full).CombinedOutput(); err != nil {
+				t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("umount", full).Run() })
+			err = archive.Extract(context.Background(), path, filepath.Join(full, "big-1-0"))
+			if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "lib/big.bin") {
+				t.Fatalf("error %v, want ENOSPC naming the archive and lib/big.bin", err)
+			}
+			if es, _ := os.ReadDir(full); len(es) != 0 {
+				t.Errorf("left on the full disk: %v", es)
+			}
+		})
 	}
 }
