@@ -89,10 +89,15 @@ func (p *pythonEnv) compile(ctx context.Context, prefix string, pyFiles []string
 	cmd := exec.CommandContext(ctx, exe, "-Wi", "-m", "compileall", "-q", "-l", "-i", "-")
 	cmd.Dir = prefix
 	cmd.Stdin = &list
+	// Byte code for the stdlib modules compileall imports would be files
+	// that no record lists.
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	// compileall exits 1 when one file has a syntax error; conda ignores
 	// that too and records only the .pyc files that exist.
-	if out, err := cmd.CombinedOutput(); err != nil && ctx.Err() != nil {
-		return fmt.Errorf("compile .pyc files with %s: %w: %s", exe, err, out)
+	if err := runChild(cmd); err != nil && ctx.Err() != nil {
+		return fmt.Errorf("compile .pyc files with %s: %w: %s", exe, err, out.Bytes())
 	}
 	return nil
 }

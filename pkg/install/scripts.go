@@ -48,7 +48,7 @@ func runLinkScript(ctx context.Context, prefix, rootPrefix string, r *conda.Pack
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := runChild(cmd)
 	if stdout.Len() > 0 {
 		if err := appendFile(filepath.Join(prefix, messagesFile), stdout.Bytes()); err != nil {
 			return err
