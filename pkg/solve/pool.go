@@ -64,7 +64,7 @@ type pool struct {
 	removed   map[string]bool
 	pins      map[string][]conda.MatchSpec
 	virtual   map[string][]*conda.PackageRecord
-	rootDeps  []int32 // the requested specs, then the installed names kept
+	rootDeps  []int32 // the requested specs, the virtual packages, the installed names kept
 }
 
 func newPool(src Source, req *Request) *pool {
@@ -301,8 +301,8 @@ func sameRecord(a, b *conda.PackageRecord) bool {
 	if a.URL != "" && b.URL != "" {
 		return a.URL == b.URL
 	}
-	return a.Name == b.Name && a.Version.Equal(b.Version) && a.Build == b.Build &&
-		a.Version.String() == b.Version.String() && (a.Subdir == b.Subdir || a.Subdir == "" || b.Subdir == "")
+	return a.Name == b.Name && a.Version.String() == b.Version.String() && a.Build == b.Build &&
+		(a.Subdir == b.Subdir || a.Subdir == "" || b.Subdir == "")
 }
 
 // requirement returns the dep for a dependency string, parsed once per

@@ -75,7 +75,12 @@ func Solve(ctx context.Context, src Source, req Request) ([]conda.PackageRecord,
 	}
 	// The target's virtual packages count as installed, so constraints on
 	// them hold even when nothing depends on them.
+	virtualNames := map[string]bool{}
 	for _, r := range req.Virtual {
+		if virtualNames[r.Name] {
+			continue
+		}
+		virtualNames[r.Name] = true
 		spec, err := conda.ParseMatchSpec(r.Name)
 		if err != nil {
 			return nil, fmt.Errorf("solve: virtual package name %q: %w", r.Name, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/condabox/condabox/internal/testchannel/synthetic"
 	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/repodata"
 )
 
 // syntheticFile returns the path of the synthetic conda-forge-sized
@@ -129,5 +130,41 @@ func BenchmarkSyntheticSolveOnly(b *testing.B) {
 		if _, err := Solve(context.Background(), src, Request{Specs: want, Virtual: virtual}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSyntheticGateway is the production path, cold: a repodata
+// gateway with an empty cache loads the synthetic channel written by
+// `testchannel --synthetic 36000 --out DIR` (CEP-16 shards, so only the
+// names the request reaches are read) and the solver solves the data
+// science stack. Set CONDABOX_SYNTHETIC_CHANNEL=DIR to run it.
+func BenchmarkSyntheticGateway(b *testing.B) {
+	dir := os.Getenv("CONDABOX_SYNTHETIC_CHANNEL")
+	if dir == "" {
+		b.Skip("set CONDABOX_SYNTHETIC_CHANNEL to a directory written by testchannel --synthetic 36000 --out DIR")
+	}
+	ch, err := conda.ParseChannel("file://"+dir, conda.ChannelConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := specs(b, "python=3.12", "numpy", "pandas", "scipy", "scikit-learn")
+	virtual := []conda.PackageRecord{rec(b, "__glibc 2.28 0", channel("@")), rec(b, "__unix 0 0", channel("@"))}
+	for b.Loop() {
+		g, err := repodata.New(repodata.Options{PkgsDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := g.Load(context.Background(), []conda.Channel{ch}, []conda.Platform{conda.PlatformLinux64}, want)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := Solve(context.Background(), ix, Request{Specs: want, Virtual: virtual, Channels: []conda.Channel{ch}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Validate(append(got, virtual...), want); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(got)), "records")
 	}
 }
