@@ -1,0 +1,358 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/install"
+)
+
+// Result is a built image and what went into it.
+type Result struct {
+	Image v1.Image
+	// Layers are the layers Build added, in image order (the metadata
+	// layer last).
+	Layers []LayerReport
+	// Packages are the environment's packages, biggest first.
+	Packages []PackageReport
+	// Records are the packages' repodata records, in the order given.
+	Records []conda.PackageRecord
+	// Warnings are activation lines that could not be baked.
+	Warnings []string
+}
+
+// LayerReport describes one added layer.
+type LayerReport struct {
+	Digest string `json:"digest"`
+	// Size is the compressed size.
+	Size int64 `json:"size"`
+	// Packages are the dists the layer holds; empty for the metadata layer.
+	Packages []string `json:"packages"`
+}
+
+// PackageReport is the size one package adds to the image.
+type PackageReport struct {
+	Dist string `json:"dist"`
+	// Size is the uncompressed size of its files in the image (after
+	// pruning and clobbers).
+	Size int64 `json:"size"`
+}
+
+// packageFiles is one package's part of the image.
+type packageFiles struct {
+	dist    string
+	record  *install.PrefixRecord
+	entries []entry
+	size    int64
+}
+
+// Build adds the environment of pkgs (extracted package folders, in install
+// order: dependencies first) to base as new layers and returns the image.
+// Use empty.Image as base for scratch. Layer files are written to
+// opts.WorkDir and read again when the image is written.
+func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	if !path.IsAbs(opts.Prefix) || path.Clean(opts.Prefix) != opts.Prefix || opts.Prefix == "/" {
+		return nil, fmt.Errorf("build image: prefix %q is not a clean absolute path below /", opts.Prefix)
+	}
+	files, act, err := collect(pkgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	env, warnings, err := activationEnv(act, opts.Prefix)
+	if err != nil {
+		return nil, fmt.Errorf("build image: %w", err)
+	}
+	layers, reports, err := writePackageLayers(ctx, files, opts)
+	if err != nil {
+		return nil, err
+	}
+	baseFS, err := readBase(base)
+	if err != nil {
+		return nil, err
+	}
+	metaLayer, metaReport, err := writeMetaLayer(ctx, files, baseFS, opts)
+	if err != nil {
+		return nil, err
+	}
+	layers, reports = append(layers, metaLayer), append(reports, metaReport)
+
+	img, err := assemble(base, layers, reports, env, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Image: img, Layers: reports, Warnings: warnings}
+	for _, p := range pkgs {
+		res.Records = append(res.Records, p.Record)
+	}
+	for _, f := range files {
+		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size})
+	}
+	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
+	return res, nil
+}
+
+// collect lists each package's entries at the prefix, pruned, with clobbered
+// paths left to the package linked last (as linking in order would), and
+// the activation files of the environment.
+func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activationFile, error) {
+	var python *conda.PackageRecord
+	for _, p := range pkgs {
+		if p.Record.Name == "python" {
+			python = &p.Record
+		}
+	}
+	root := strings.TrimPrefix(opts.Prefix, "/")
+	owner := map[string]int{} // prefix-relative path → index of the last package writing it
+	all := make([]*packageFiles, len(pkgs))
+	var act []activationFile
+	for i, p := range pkgs {
+		imgFiles, rec, err := install.ImageFiles(p, python, opts.Prefix)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build image: %w", err)
+		}
+		pf := &packageFiles{dist: p.Record.Dist(), record: rec}
+		for _, f := range imgFiles {
+			if opts.Prune.drops(f.Path) {
+				continue
+			}
+			if f.Type != conda.PathDirectory {
+				owner[f.Path] = i
+			}
+			if isActivationFile(f.Path) && f.Type != conda.PathSoftlink && f.Type != conda.PathDirectory {
+				data, err := readImageFile(f)
+				if err != nil {
+					return nil, nil, fmt.Errorf("build image: package %s: %w", pf.dist, err)
+				}
+				act = append(act, activationFile{Path: f.Path, Data: data})
+			}
+			pf.entries = append(pf.entries, imageEntry(root, f))
+		}
+		all[i] = pf
+	}
+	for i, pf := range all {
+		kept := pf.entries[:0]
+		for _, e := range pf.entries {
+			rel := strings.TrimPrefix(e.Name, root+"/")
+			if e.Type == tar.TypeDir || owner[rel] == i {
+				kept = append(kept, e)
+				pf.size += e.Size
+			}
+		}
+		pf.entries = kept
+		pruneRecord(pf.record, func(rel string) bool {
+			o, ok := owner[rel]
+			return !opts.Prune.drops(rel) && (!ok || o == i)
+		})
+	}
+	return all, act, nil
+}
+
+// pruneRecord keeps in a conda-meta record only the paths the image has.
+func pruneRecord(rec *install.PrefixRecord, keep func(rel string) bool) {
+	rec.Files = slices.DeleteFunc(rec.Files, func(p string) bool { return !keep(p) })
+	rec.PathsData.Paths = slices.DeleteFunc(rec.PathsData.Paths, func(p install.PrefixPath) bool { return !keep(p.Path) })
+}
+
+// imageEntry turns a file of pkg/install into a layer entry under root.
+func imageEntry(root string, f install.ImageFile) entry {
+	e := entry{Name: root + "/" + f.Path, Mode: int64(f.Mode), Source: f.Source, Data: f.Data, Size: f.Size}
+	switch f.Type {
+	case conda.PathDirectory:
+		e.Type, e.Mode, e.Size = tar.TypeDir, 0, 0
+	case conda.PathSoftlink:
+		e.Type, e.Linkname, e.Size = tar.TypeSymlink, f.Linkname, 0
+	default:
+		e.Type = tar.TypeReg
+	}
+	return e
+}
+
+// readImageFile returns a regular image file's content.
+func readImageFile(f install.ImageFile) ([]byte, error) {
+	if f.Source == "" {
+		return f.Data, nil
+	}
+	fh, err := os.Open(f.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, 1<<20)) // activation files are small
+}
+
+// writePackageLayers writes the package layers as planned by planLayers.
+func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options) ([]*fileLayer, []LayerReport, error) {
+	names := make([]string, len(files))
+	sizes := make([]int64, len(files))
+	for i, f := range files {
+		names[i], sizes[i] = f.dist, f.size
+	}
+	var layers []*fileLayer
+	var reports []LayerReport
+	for _, group := range planLayers(names, sizes, opts.MaxLayers) {
+		var entries []entry
+		var dists []string
+		// Entries of a group are added in install order so that sortEntries
+		// keeps the file of the package linked last.
+		slices.Sort(group)
+		for _, i := range group {
+			entries = append(entries, files[i].entries...)
+			dists = append(dists, files[i].dist)
+		}
+		sort.Strings(dists)
+		l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), opts.Epoch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
+		}
+		layers = append(layers, l)
+		reports = append(reports, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists})
+	}
+	return layers, reports, nil
+}
+
+// writeMetaLayer writes the last layer: conda-meta, users, home.
+func writeMetaLayer(ctx context.Context, files []*packageFiles, base *baseFiles, opts Options) (*fileLayer, LayerReport, error) {
+	entries := userEntries(base, opts.User)
+	if opts.Prune.keepsCondaMeta() {
+		recs := make([]*install.PrefixRecord, len(files))
+		for i, f := range files {
+			recs[i] = f.record
+		}
+		meta, err := condaMetaEntries(opts.Prefix, recs)
+		if err != nil {
+			return nil, LayerReport{}, fmt.Errorf("build image: %w", err)
+		}
+		entries = append(entries, meta...)
+	}
+	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), opts.Epoch)
+	if err != nil {
+		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
+	}
+	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}}, nil
+}
+
+// defaultPath is PATH when the base sets none (Debian's default).
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// assemble appends the layers to base and writes the config: the baked
+// activation, user, working directory, entrypoint, labels; and the manifest
+// annotations.
+func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activation map[string]string, opts Options) (v1.Image, error) {
+	created := v1.Time{Time: opts.Epoch}
+	adds := make([]mutate.Addendum, len(layers))
+	for i, l := range layers {
+		layer, err := l.layer()
+		if err != nil {
+			return nil, err
+		}
+		what := "conda-meta, users"
+		if len(reports[i].Packages) > 0 {
+			what = strings.Join(reports[i].Packages, " ")
+		}
+		adds[i] = mutate.Addendum{Layer: layer, History: v1.History{Created: created, CreatedBy: "condabox build: " + what}}
+	}
+	img, err := mutate.Append(base, adds...)
+	if err != nil {
+		return nil, fmt.Errorf("build image: append layers: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("build image: read base config: %w", err)
+	}
+	cf = cf.DeepCopy()
+	if cf.OS == "" { // scratch
+		cf.OS, cf.Architecture = "linux", "amd64"
+	}
+	cf.Created = created
+	cf.Config.Env = imageEnv(cf.Config.Env, activation, opts)
+	cf.Config.User = opts.User.Name
+	cf.Config.WorkingDir = opts.WorkingDir
+	if opts.Entrypoint != nil {
+		cf.Config.Entrypoint = opts.Entrypoint
+		cf.Config.Cmd = nil // as docker does: a new entrypoint resets the base's cmd
+	}
+	if opts.Cmd != nil {
+		cf.Config.Cmd = opts.Cmd
+	}
+	if len(opts.Labels) > 0 {
+		if cf.Config.Labels == nil {
+			cf.Config.Labels = map[string]string{}
+		}
+		maps.Copy(cf.Config.Labels, opts.Labels)
+	}
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, fmt.Errorf("build image: write config: %w", err)
+	}
+	return annotate(img, base, opts)
+}
+
+// imageEnv returns the config's environment: the base's, then the
+// activation (PATH first to the prefix's bin), then opts.Env, each later
+// value replacing an earlier one of the same name; sorted for a stable
+// config.
+func imageEnv(baseEnv []string, activation map[string]string, opts Options) []string {
+	env := map[string]string{}
+	for _, kv := range baseEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	basePath := env["PATH"]
+	if basePath == "" {
+		basePath = defaultPath
+	}
+	maps.Copy(env, activation)
+	maps.Copy(env, map[string]string{
+		"PATH":              opts.Prefix + "/bin:" + basePath,
+		"CONDA_PREFIX":      opts.Prefix,
+		"CONDA_DEFAULT_ENV": opts.EnvName,
+		"CONDA_SHLVL":       "1",
+		"MAMBA_ROOT_PREFIX": opts.Prefix,
+		"LANG":              "C.UTF-8",
+		"LC_ALL":            "C.UTF-8",
+		"HOME":              opts.User.Home(),
+	})
+	for _, kv := range opts.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
+	}
+	return out
+}
+
+// annotate fills the manifest's org.opencontainers.image annotations.
+func annotate(img, base v1.Image, opts Options) (v1.Image, error) {
+	ann := map[string]string{
+		"org.opencontainers.image.created": opts.Epoch.Format("2006-01-02T15:04:05Z"),
+		"org.opencontainers.image.vendor":  "condabox",
+	}
+	if layers, err := base.Layers(); err == nil && len(layers) > 0 {
+		d, err := base.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("build image: base digest: %w", err)
+		}
+		ann["org.opencontainers.image.base.digest"] = d.String()
+	}
+	maps.Copy(ann, opts.Annotations)
+	out, ok := mutate.Annotations(img, ann).(v1.Image)
+	if !ok {
+		return nil, fmt.Errorf("build image: annotations dropped the image") // mutate returns an Image for an Image
+	}
+	return out, nil
+}

@@ -1,0 +1,195 @@
+package image
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/condabox/condabox/pkg/install"
+)
+
+func TestBuildFileSystem(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	full := flatten(t, build(t, pkgs, Options{}).Image)
+	safe := flatten(t, build(t, pkgs, Options{Prune: PruneSafe}).Image)
+	aggressive := flatten(t, build(t, pkgs, Options{Prune: PruneAggressive}).Image)
+	site := "opt/conda/lib/python3.11/site-packages/"
+	tests := []struct {
+		name string
+		fs   map[string]fsEntry
+		path string
+		// want is the content ("" for no check), or "-" for absent.
+		want     string
+		wantType byte
+		wantMode int64
+	}{
+		{"text placeholder replaced", full, "opt/conda/bin/tool", "#!/bin/sh\necho /opt/conda/share\n", tar.TypeReg, 0o755},
+		{"binary placeholder NUL-padded", full, "opt/conda/lib/libtool.so",
+			"ELF\x00/opt/conda/lib" + strings.Repeat("\x00", len(binPH)-len("/opt/conda")) + "\x00tail", tar.TypeReg, 0o755},
+		{"owner-only file readable by all", full, "opt/conda/lib/python3.11/os.py", "# os\n", tar.TypeReg, 0o644},
+		{"symlink kept", full, "opt/conda/bin/python3", "", tar.TypeSymlink, 0o777},
+		{"noarch python mapped", full, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644},
+		{"entry point generated", full, "opt/conda/bin/greet", "", tar.TypeReg, 0o755},
+		{"clobber: the package linked last wins", full, "opt/conda/etc/clobbered", "from tool", tar.TypeReg, 0o644},
+		{"conda-meta record", full, "opt/conda/conda-meta/tool-1.0-0.json", "", tar.TypeReg, 0o644},
+		{"conda-meta history", full, "opt/conda/conda-meta/history", "", tar.TypeReg, 0o644},
+		{"scratch gets /tmp", full, "tmp", "", tar.TypeDir, 0o1777},
+		{"home owned by the user", full, "home/mambauser", "", tar.TypeDir, 0o755},
+		{"passwd created", full, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nmambauser:x:57439:57439::/home/mambauser:/bin/sh\n", tar.TypeReg, 0o644},
+		{"group created", full, "etc/group", "root:x:0:\nmambauser:x:57439:\n", tar.TypeReg, 0o644},
+		{"static lib kept without prune", full, "opt/conda/lib/libpython3.11.a", "static", tar.TypeReg, 0o644},
+		{"safe prune drops static libs", safe, "opt/conda/lib/libpython3.11.a", "-", 0, 0},
+		{"safe prune drops man pages", safe, "opt/conda/share/man/man1/python.1", "-", 0, 0},
+		{"safe prune keeps headers", safe, "opt/conda/include/python3.11/Python.h", "/* h */", tar.TypeReg, 0o644},
+		{"aggressive prune drops headers", aggressive, "opt/conda/include/python3.11/Python.h", "-", 0, 0},
+		{"aggressive prune drops tests", aggressive, site + "greet/tests/test_greet.py", "-", 0, 0},
+		{"aggressive prune drops conda-meta", aggressive, "opt/conda/conda-meta/history", "-", 0, 0},
+		{"aggressive prune keeps code", aggressive, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ok := tt.fs[tt.path]
+			if tt.want == "-" {
+				if ok {
+					t.Fatalf("%s is in the image", tt.path)
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("%s is not in the image", tt.path)
+			}
+			if tt.want != "" && e.data != tt.want {
+				t.Errorf("content %q, want %q", e.data, tt.want)
+			}
+			if e.hdr.Typeflag != tt.wantType || e.hdr.Mode != tt.wantMode {
+				t.Errorf("type %c mode %o, want %c %o", e.hdr.Typeflag, e.hdr.Mode, tt.wantType, tt.wantMode)
+			}
+			wantUID := 0
+			if tt.path == "home/mambauser" {
+				wantUID = 57439
+			}
+			if e.hdr.Uid != wantUID || e.hdr.Gid != wantUID {
+				t.Errorf("owner %d:%d, want %d", e.hdr.Uid, e.hdr.Gid, wantUID)
+			}
+			if !e.hdr.ModTime.Equal(time.Unix(0, 0)) {
+				t.Errorf("mtime %s, want the epoch", e.hdr.ModTime)
+			}
+		})
+	}
+	if ep := full["opt/conda/bin/greet"].data; !strings.HasPrefix(ep, "#!/opt/conda/bin/python3.11\n") || !strings.Contains(ep, "from greet import main") {
+		t.Errorf("entry point script:\n%s", ep)
+	}
+}
+
+func TestBuildCondaMetaMatchesImage(t *testing.T) {
+	fsys := flatten(t, build(t, extractPackages(t, testEnv("v1")), Options{Prune: PruneSafe}).Image)
+	for _, dist := range []string{"python-3.11.9-h_0", "tool-1.0-0", "greet-2.0-pyh_0"} {
+		var r install.PrefixRecord
+		if err := json.Unmarshal([]byte(fsys["opt/conda/conda-meta/"+dist+".json"].data), &r); err != nil {
+			t.Fatalf("%s: %v", dist, err)
+		}
+		if len(r.Files) == 0 {
+			t.Errorf("%s: record lists no files", dist)
+		}
+		for _, f := range r.Files {
+			if _, ok := fsys["opt/conda/"+f]; !ok {
+				t.Errorf("%s: record lists %s, which the image lacks", dist, f)
+			}
+		}
+		if dist == "python-3.11.9-h_0" && slices.Contains(r.Files, "etc/clobbered") {
+			t.Errorf("python's record lists etc/clobbered, which tool replaced")
+		}
+	}
+}
+
+func TestBuildConfig(t *testing.T) {
+	res := build(t, extractPackages(t, testEnv("v1")), Options{
+		Entrypoint: []string{"python3"}, Cmd: []string{"-V"}, Env: []string{"EXTRA=1", "LANG=de_DE.UTF-8"},
+		Labels: map[string]string{"team": "data"}, Epoch: time.Unix(1700000000, 0),
+	})
+	cf, err := res.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEnv := []string{
+		"CONDA_DEFAULT_ENV=base", "CONDA_PREFIX=/opt/conda", "CONDA_SHLVL=1", "EXTRA=1", "HOME=/home/mambauser",
+		"LANG=de_DE.UTF-8", "LC_ALL=C.UTF-8", "MAMBA_ROOT_PREFIX=/opt/conda",
+		"PATH=/opt/conda/bin:" + defaultPath, "TOOL_HOME=/opt/conda/share/tool",
+	}
+	if !slices.Equal(cf.Config.Env, wantEnv) {
+		t.Errorf("env\n got %q\nwant %q", cf.Config.Env, wantEnv)
+	}
+	if cf.Config.User != "mambauser" || cf.Config.WorkingDir != "/home/mambauser" {
+		t.Errorf("user %q workdir %q", cf.Config.User, cf.Config.WorkingDir)
+	}
+	if !slices.Equal(cf.Config.Entrypoint, []string{"python3"}) || !slices.Equal(cf.Config.Cmd, []string{"-V"}) {
+		t.Errorf("entrypoint %q cmd %q", cf.Config.Entrypoint, cf.Config.Cmd)
+	}
+	if cf.Config.Labels["team"] != "data" || cf.OS != "linux" || cf.Architecture != "amd64" {
+		t.Errorf("labels %v platform %s/%s", cf.Config.Labels, cf.OS, cf.Architecture)
+	}
+	if !cf.Created.Time.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("created %s", cf.Created)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "activate.d/tool.sh line 2") {
+		t.Errorf("warnings %q, want one for the if line", res.Warnings)
+	}
+	m, err := res.Image.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Annotations["org.opencontainers.image.created"] != "2023-11-14T22:13:20Z" {
+		t.Errorf("annotations %v", m.Annotations)
+	}
+}
+
+func TestBuildReproducible(t *testing.T) {
+	first := digest(t, build(t, extractPackages(t, testEnv("v1")), Options{}).Image)
+	// Other package folders, other work dir, same content: same digest.
+	if again := digest(t, build(t, extractPackages(t, testEnv("v1")), Options{}).Image); again != first {
+		t.Errorf("same inputs, digests %s and %s", first, again)
+	}
+	if other := digest(t, build(t, extractPackages(t, testEnv("v1")), Options{Epoch: time.Unix(1, 0)}).Image); other == first {
+		t.Errorf("another epoch gave the same digest %s", first)
+	}
+}
+
+func TestBuildChangedPackageChangesOnlyItsLayer(t *testing.T) {
+	before := build(t, extractPackages(t, testEnv("v1")), Options{})
+	after := build(t, extractPackages(t, testEnv("v2")), Options{}) // python's binary changed
+	old := map[string]bool{}
+	for _, l := range before.Layers {
+		old[l.Digest] = true
+	}
+	var changed []string
+	for _, l := range after.Layers {
+		if !old[l.Digest] {
+			changed = append(changed, strings.Join(l.Packages, ","))
+		}
+	}
+	// python's layer, and the metadata layer (its conda-meta record).
+	if want := []string{"python-3.11.9-h_0", ""}; !slices.Equal(changed, want) {
+		t.Errorf("new layers hold %q, want %q", changed, want)
+	}
+}
+
+func TestBuildLayersBounded(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	tests := []struct {
+		max        int
+		wantLayers int
+	}{{1, 2}, {2, 3}, {3, 4}, {10, 4}}
+	for _, tt := range tests {
+		res := build(t, pkgs, Options{MaxLayers: tt.max})
+		if len(res.Layers) != tt.wantLayers {
+			t.Errorf("max %d: %d layers, want %d", tt.max, len(res.Layers), tt.wantLayers)
+		}
+		fsys := flatten(t, res.Image)
+		if fsys["opt/conda/etc/clobbered"].data != "from tool" {
+			t.Errorf("max %d: clobbered file holds %q", tt.max, fsys["opt/conda/etc/clobbered"].data)
+		}
+	}
+}

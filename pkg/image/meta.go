@@ -1,0 +1,118 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/condabox/condabox/pkg/install"
+)
+
+// baseFiles are the files of the base image the metadata layer extends.
+type baseFiles struct {
+	passwd, group []byte
+	hasTmp        bool
+}
+
+// readBase reads /etc/passwd, /etc/group and whether /tmp exists from the
+// base's flattened file system.
+func readBase(base v1.Image) (*baseFiles, error) {
+	rc := mutate.Extract(base)
+	defer rc.Close()
+	out := &baseFiles{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read base image file system: %w", err)
+		}
+		switch strings.TrimPrefix(path.Clean("/"+hdr.Name), "/") {
+		case "etc/passwd":
+			out.passwd, err = io.ReadAll(tr)
+		case "etc/group":
+			out.group, err = io.ReadAll(tr)
+		case "tmp":
+			out.hasTmp = true
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read base image %s: %w", hdr.Name, err)
+		}
+	}
+}
+
+// hasName reports whether a passwd or group file has an entry named name.
+func hasName(file []byte, name string) bool {
+	s := bufio.NewScanner(bytes.NewReader(file))
+	for s.Scan() {
+		if n, _, ok := strings.Cut(s.Text(), ":"); ok && n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLine appends line to a file's text, ending the last line first.
+func appendLine(file []byte, line string) []byte {
+	out := bytes.Clone(file)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, line+"\n"...)
+}
+
+// userEntries returns /etc/passwd and /etc/group with the user added (only
+// when the base has no entry by that name; a base without the files gets
+// root and the user), the user's home, owned by the user, and /tmp when the
+// base has none (python and many tools need one).
+func userEntries(base *baseFiles, u User) []entry {
+	var out []entry
+	passwd, group := base.passwd, base.group
+	if passwd == nil {
+		passwd = []byte("root:x:0:0:root:/root:/bin/sh\n")
+	}
+	if group == nil {
+		group = []byte("root:x:0:\n")
+	}
+	if !hasName(passwd, u.Name) {
+		passwd = appendLine(passwd, fmt.Sprintf("%s:x:%d:%d::%s:/bin/sh", u.Name, u.UID, u.GID, u.Home()))
+	}
+	if !hasName(group, u.Name) {
+		group = appendLine(group, fmt.Sprintf("%s:x:%d:", u.Name, u.GID))
+	}
+	out = append(out,
+		entry{Name: "etc/passwd", Type: tar.TypeReg, Mode: 0o644, Data: passwd, Size: int64(len(passwd))},
+		entry{Name: "etc/group", Type: tar.TypeReg, Mode: 0o644, Data: group, Size: int64(len(group))},
+		entry{Name: strings.TrimPrefix(u.Home(), "/"), Type: tar.TypeDir, Mode: 0o755, UID: u.UID, GID: u.GID})
+	if !base.hasTmp {
+		out = append(out, entry{Name: "tmp", Type: tar.TypeDir, Mode: 0o1777})
+	}
+	return out
+}
+
+// condaMetaEntries returns conda-meta: one record per package and an empty
+// history, which conda takes as the mark of an environment.
+func condaMetaEntries(prefix string, recs []*install.PrefixRecord) ([]entry, error) {
+	dir := strings.TrimPrefix(prefix, "/") + "/conda-meta/"
+	out := []entry{{Name: dir + "history", Type: tar.TypeReg, Mode: 0o644}}
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode conda-meta record of %s: %w", r.Dist(), err)
+		}
+		b = append(b, '\n')
+		out = append(out, entry{Name: dir + r.Dist() + ".json", Type: tar.TypeReg, Mode: 0o644, Data: b, Size: int64(len(b))})
+	}
+	return out, nil
+}

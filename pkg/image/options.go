@@ -1,0 +1,102 @@
+package image
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of Options, as micromamba-docker's images have them.
+const (
+	DefaultPrefix    = "/opt/conda"
+	DefaultEnvName   = "base"
+	DefaultMaxLayers = 32
+)
+
+// DefaultUser is micromamba-docker's user.
+var DefaultUser = User{Name: "mambauser", UID: 57439, GID: 57439}
+
+// User is the image's user: passwd and group entries are added for it (when
+// the base has none by that name) and the config runs as it.
+type User struct {
+	Name     string
+	UID, GID int
+}
+
+// ParseUser parses "NAME:UID:GID" (--user).
+func ParseUser(s string) (User, error) {
+	f := strings.Split(s, ":")
+	if len(f) != 3 || f[0] == "" || strings.ContainsAny(f[0], " \t\n/") {
+		return User{}, fmt.Errorf("parse user %q: want NAME:UID:GID", s)
+	}
+	uid, err := strconv.ParseUint(f[1], 10, 31)
+	if err != nil {
+		return User{}, fmt.Errorf("parse user %q: uid %q is not a number below 2^31", s, f[1])
+	}
+	gid, err := strconv.ParseUint(f[2], 10, 31)
+	if err != nil {
+		return User{}, fmt.Errorf("parse user %q: gid %q is not a number below 2^31", s, f[2])
+	}
+	return User{Name: f[0], UID: int(uid), GID: int(gid)}, nil
+}
+
+// Home is the user's home directory.
+func (u User) Home() string { return "/home/" + u.Name }
+
+// Options tunes Build. The zero value builds with the defaults.
+type Options struct {
+	// Prefix is where the environment lives in the image; default
+	// DefaultPrefix.
+	Prefix string
+	// EnvName is CONDA_DEFAULT_ENV; default DefaultEnvName.
+	EnvName string
+	// MaxLayers bounds the number of package layers (the metadata layer
+	// comes on top); default DefaultMaxLayers.
+	MaxLayers int
+	// Epoch is every file's mtime and the image's creation time: set it
+	// from SOURCE_DATE_EPOCH or the lock file for reproducible builds. The
+	// zero value means the Unix epoch.
+	Epoch time.Time
+	// User runs the image; the zero value means DefaultUser.
+	User User
+	// Prune drops files from the environment (PruneNone keeps all).
+	Prune Prune
+	// Entrypoint, Cmd and WorkingDir go into the image config; WorkingDir
+	// defaults to the user's home.
+	Entrypoint, Cmd []string
+	WorkingDir      string
+	// Env holds extra KEY=VALUE variables; they win over baked activation.
+	Env []string
+	// Labels go into the image config.
+	Labels map[string]string
+	// Annotations go into the manifest, beside the org.opencontainers.image.*
+	// ones Build fills.
+	Annotations map[string]string
+	// WorkDir receives the layer files; they must stay until the image is
+	// written. Empty means os.TempDir().
+	WorkDir string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.EnvName == "" {
+		o.EnvName = DefaultEnvName
+	}
+	if o.MaxLayers <= 0 {
+		o.MaxLayers = DefaultMaxLayers
+	}
+	if o.Epoch.IsZero() {
+		o.Epoch = time.Unix(0, 0)
+	}
+	o.Epoch = o.Epoch.UTC()
+	if o.User == (User{}) {
+		o.User = DefaultUser
+	}
+	if o.WorkingDir == "" {
+		o.WorkingDir = o.User.Home()
+	}
+	return o
+}

@@ -1,0 +1,190 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+)
+
+// entry is one file, directory or symlink of a layer. Name is the path in the
+// image without the leading slash ("opt/conda/bin/jq").
+type entry struct {
+	Name     string
+	Type     byte // tar.TypeReg, tar.TypeDir or tar.TypeSymlink
+	Mode     int64
+	UID, GID int
+	Linkname string
+	Size     int64
+	// Source is the file holding a regular entry's bytes, or "" when Data
+	// holds them.
+	Source string
+	Data   []byte
+}
+
+// content opens a regular entry's bytes.
+func (e *entry) content() (io.ReadCloser, error) {
+	if e.Source == "" {
+		return io.NopCloser(bytes.NewReader(e.Data)), nil
+	}
+	return os.Open(e.Source)
+}
+
+// normalMode makes a mode readable by any uid: files owned by root must stay
+// usable by whatever --user runs the image, and nobody but root may write.
+// Only directories the builder makes itself (a home, /tmp) keep their own.
+func normalMode(e *entry) int64 {
+	switch e.Type {
+	case tar.TypeDir:
+		if e.Mode != 0 {
+			return e.Mode
+		}
+		return 0o755
+	case tar.TypeSymlink:
+		return 0o777
+	}
+	m := e.Mode&0o755 | 0o444
+	if m&0o111 != 0 {
+		m |= 0o111
+	}
+	return m
+}
+
+// sortEntries sorts entries by name, keeps the last of equal names (a later
+// package's file replaces an earlier one's, as when linking) and adds the
+// missing parent directories, so that a layer is the same whatever order its
+// entries were found in.
+func sortEntries(entries []entry) []entry {
+	byName := make(map[string]entry, len(entries))
+	for _, e := range entries {
+		byName[e.Name] = e
+		for dir := path.Dir(e.Name); dir != "." && dir != "/"; dir = path.Dir(dir) {
+			if _, ok := byName[dir]; !ok {
+				byName[dir] = entry{Name: dir, Type: tar.TypeDir}
+			}
+		}
+	}
+	out := make([]entry, 0, len(byName))
+	for _, e := range byName {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// gzipLevel is fixed: another level would give other bytes, another digest.
+const gzipLevel = gzip.DefaultCompression
+
+// writeLayer writes entries (sorted with sortEntries) as a gzip-compressed
+// tar to a new file in dir and returns it as a layer. Every mtime is epoch,
+// owners are numeric only (no user names), and the gzip header carries no
+// name or time, so the same entries give the same digest.
+func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time) (*fileLayer, error) {
+	f, err := os.CreateTemp(dir, "layer-*.tar.gz")
+	if err != nil {
+		return nil, fmt.Errorf("create layer file: %w", err)
+	}
+	l := &fileLayer{path: f.Name()}
+	err = l.write(ctx, f, entries, epoch)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write layer %s: %w", f.Name(), err)
+	}
+	return l, nil
+}
+
+func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoch time.Time) error {
+	compressed := sha256.New()
+	counted := &countWriter{w: io.MultiWriter(f, compressed)}
+	zw, err := gzip.NewWriterLevel(counted, gzipLevel)
+	if err != nil {
+		return err
+	}
+	uncompressed := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(zw, uncompressed))
+	for i := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := writeEntry(tw, &entries[i], epoch); err != nil {
+			return fmt.Errorf("%s: %w", entries[i].Name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	l.digest = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(compressed.Sum(nil))}
+	l.diffID = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(uncompressed.Sum(nil))}
+	l.size = counted.n
+	return nil
+}
+
+// writeEntry writes one entry in PAX format (long names, exact times).
+func writeEntry(tw *tar.Writer, e *entry, epoch time.Time) error {
+	hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: normalMode(e), Uid: e.UID, Gid: e.GID,
+		Linkname: e.Linkname, ModTime: epoch, Format: tar.FormatPAX}
+	if e.Type == tar.TypeDir {
+		hdr.Name += "/"
+	}
+	if e.Type != tar.TypeReg {
+		return tw.WriteHeader(hdr)
+	}
+	hdr.Size = e.Size
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	r, err := e.content()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	n, err := io.Copy(tw, r)
+	if err == nil && n != e.Size {
+		err = fmt.Errorf("size changed while reading: %d bytes, expected %d", n, e.Size)
+	}
+	return err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// fileLayer is a compressed layer blob in a file, with its hashes computed
+// while it was written (go-containerregistry would otherwise read it twice).
+type fileLayer struct {
+	path           string
+	digest, diffID v1.Hash
+	size           int64
+}
+
+func (l *fileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
+func (l *fileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l *fileLayer) Size() (int64, error)                { return l.size, nil }
+func (l *fileLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
+func (l *fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
+func (l *fileLayer) layer() (v1.Layer, error)            { return partial.CompressedToLayer(l) }
