@@ -153,11 +153,15 @@ type rawRecord struct {
 // overridden by the fields the file gives (but for subdir, see below).
 func (rr *rawRecord) record(url string, depends []string, md5, sha256 string) (conda.PackageRecord, error) {
 	r, urlErr := recordFromURL(url)
-	if urlErr != nil && (rr.Name == "" || rr.Version == "" || rr.Build == "") {
-		return r, urlErr
-	}
 	if urlErr != nil {
-		r = conda.PackageRecord{URL: url}
+		// A file name that does not say name, version and build is fine
+		// when the file does; one that is not a package archive is not.
+		slash := strings.LastIndexByte(url, '/')
+		fn := url[slash+1:]
+		if slash < 0 || rr.Name == "" || rr.Version == "" || rr.Build == "" || !isPackageArchive(fn) {
+			return r, urlErr
+		}
+		r = conda.PackageRecord{URL: url, FileName: fn}
 	}
 	if rr.Name != "" {
 		r.Name = rr.Name
