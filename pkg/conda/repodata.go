@@ -2,6 +2,7 @@ package conda
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -28,15 +29,16 @@ type RepoDataInfo struct {
 	BaseURL string `json:"base_url,omitempty"`
 }
 
-// ParseRepoData decodes a repodata.json document with the fast decoder and
-// sets every record's FileName from its key. It decodes exactly what
-// encoding/json would; errors give the byte offset and the package key.
+// ParseRepoData decodes a repodata.json document in one pass with the fast
+// decoder and sets every record's FileName from its key. It decodes exactly
+// what encoding/json would; errors give the byte offset and the package key.
+// The records' strings share one copy of data, so data may be reused.
 func ParseRepoData(data []byte) (*RepoData, error) {
-	lazy, err := NewLazyRepoData(data)
-	if err != nil {
-		return nil, err
+	s := repoScan{r: jsonReader{data: data, text: string(data)}, decodeAll: true}
+	if err := s.document(); err != nil {
+		return nil, fmt.Errorf("parse repodata: %w", err)
 	}
-	return lazy.decodeAll()
+	return &s.head, nil
 }
 
 // Records returns every record, grouped by name in sorted order, with the

@@ -16,13 +16,12 @@ import (
 // returns do not share data's memory. Its methods are safe for concurrent use.
 type LazyRepoData struct {
 	data   []byte
-	head   RepoData // Info, Version and Removed; the record maps stay nil
-	has    [2]bool  // whether "packages" / "packages.conda" is an object
+	info   RepoDataInfo
 	byName map[string][]rawRecord
 	names  []string
 }
 
-// Section indexes of LazyRepoData.has and rawRecord.section.
+// Section indexes of rawRecord.section.
 const (
 	sectionTarBz2 = 0 // "packages"
 	sectionConda  = 1 // "packages.conda"
@@ -59,7 +58,7 @@ func NewLazyRepoData(data []byte) (*LazyRepoData, error) {
 	if s.irregular {
 		latest = latestOffsets(s.records)
 	}
-	l := &LazyRepoData{data: data, head: s.head, has: s.has, byName: map[string][]rawRecord{}}
+	l := &LazyRepoData{data: data, info: s.head.Info, byName: map[string][]rawRecord{}}
 	for _, recs := range groupByName(s.records) {
 		slices.SortFunc(recs, func(a, b rawRecord) int {
 			return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.section, b.section), cmp.Compare(a.offset, b.offset))
@@ -146,7 +145,7 @@ func dropReplaced(recs []rawRecord, latest map[fileKey]int) []rawRecord {
 }
 
 // Info returns the document's "info" object.
-func (l *LazyRepoData) Info() RepoDataInfo { return l.head.Info }
+func (l *LazyRepoData) Info() RepoDataInfo { return l.info }
 
 // Names returns the package names in the document, sorted.
 func (l *LazyRepoData) Names() []string { return slices.Clone(l.names) }
@@ -179,40 +178,10 @@ func (l *LazyRepoData) decode(r *jsonReader, rr rawRecord, rec *PackageRecord) e
 	return nil
 }
 
-// decodeAll decodes every record into a RepoData.
-func (l *LazyRepoData) decodeAll() (*RepoData, error) {
-	rd := l.head
-	var counts [2]int
-	for _, recs := range l.byName {
-		for _, rr := range recs {
-			counts[rr.section]++
-		}
-	}
-	var sections [2]map[string]PackageRecord
-	for i, has := range l.has {
-		if has {
-			sections[i] = make(map[string]PackageRecord, counts[i])
-		}
-	}
-	r := jsonReader{data: l.data}
-	for _, name := range l.names {
-		for _, rr := range l.byName[name] {
-			var rec PackageRecord
-			if err := l.decode(&r, rr, &rec); err != nil {
-				return nil, err
-			}
-			sections[rr.section][rr.key] = rec
-		}
-	}
-	rd.Packages, rd.Conda = sections[sectionTarBz2], sections[sectionConda]
-	return &rd, nil
-}
-
 // repoScan is the state of NewLazyRepoData's single pass.
 type repoScan struct {
 	r       jsonReader
-	head    RepoData
-	has     [2]bool
+	head    RepoData // the document; its record maps only with decodeAll
 	records []rawRecord
 	// irregular is set when a key is not "name-version-build.ext" of its
 	// record's name; see dropReplaced.
@@ -220,6 +189,9 @@ type repoScan struct {
 	// lastName is the previous record's name, reused for the next record of
 	// the same package to save an allocation per record.
 	lastName string
+	// decodeAll makes the scan decode every record into head's maps
+	// (ParseRepoData) instead of indexing records (LazyRepoData).
+	decodeAll bool
 }
 
 // document scans the whole document: an object or null.
@@ -314,15 +286,26 @@ func (s *repoScan) section(sec int) error {
 	switch kind {
 	case kindNull:
 		s.records = slices.DeleteFunc(s.records, func(r rawRecord) bool { return r.section == sec })
-		s.has[sec] = false
+		*s.recordMap(sec) = nil
 		return s.r.literal("null")
 	case kindObject:
 	default:
 		return s.r.typeError(sectionKeys[sec], "an object", kind)
 	}
-	s.has[sec] = true
+	if m := s.recordMap(sec); s.decodeAll && *m == nil {
+		*m = map[string]PackageRecord{}
+	}
 	return s.r.eachMember(2, func(raw []byte, plain bool) error {
 		key := keyString(raw, plain)
+		if s.decodeAll {
+			var rec PackageRecord
+			if err := s.r.decodeRecord(&rec, 2); err != nil {
+				return fmt.Errorf("%s[%q]: %w", sectionKeys[sec], key, err)
+			}
+			rec.FileName = key
+			(*s.recordMap(sec))[key] = rec
+			return nil
+		}
 		s.r.skipSpace()
 		rec := rawRecord{key: key, section: sec, offset: s.r.pos}
 		var err error
@@ -336,6 +319,14 @@ func (s *repoScan) section(sec int) error {
 		s.records = append(s.records, rec)
 		return nil
 	})
+}
+
+// recordMap returns the map of head that holds section sec.
+func (s *repoScan) recordMap(sec int) *map[string]PackageRecord {
+	if sec == sectionConda {
+		return &s.head.Conda
+	}
+	return &s.head.Packages
 }
 
 // recordName validates a record and returns its name, decoded as
