@@ -11,10 +11,10 @@
 #
 # Floor: fetching the files with curl (what any client must at least
 # receive) and `zstd -dc` of the .zst (decompression alone).
-# Peer: micromamba, when installed.
+# Peer: rattler-js (see below); micromamba is not scripted.
 #
 # Env: BENCH_WORK (work dir, reused: the index is generated once, ~2 min),
-# BENCH_RUNS (default 5).
+# BENCH_RUNS (default 5), BENCH_RATTLER_JS (peer, optional).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,9 +58,21 @@ for mode in json shards; do
 	for _ in $(seq "$runs"); do "${cmd[@]}"; done | median | sed "s|^|ours   warm |; s|\$|  median of $runs  ${cmd[*]}|"
 done
 
-if command -v micromamba >/dev/null; then
-	echo "peer   micromamba: not scripted yet"
+# Peer: rattler (pixi's library) compiled to WebAssembly, ../shared/peers/rattler-js
+# after `npm install` in a writable copy given as BENCH_RATTLER_JS. It reads
+# the channel from disk (no HTTP, no cache) and also solves, so it does more
+# than a load: an upper bound for its loader.
+peer_dir=${BENCH_RATTLER_JS:-}
+if [ -n "$peer_dir" ] && [ -d "$peer_dir/node_modules" ] && command -v node >/dev/null; then
+	cmd=(node "$peer_dir/solve.mjs" -c "$work/chan" -p linux-64 -V __glibc=2.36,__unix,__linux=6.1,__archspec=1=x86_64 python numpy pandas scipy)
+	for _ in $(seq "$runs"); do
+		/usr/bin/time -f "%e %M" "${cmd[@]}" 2>&1 >/dev/null | tail -1
+	done | sort -n | sed -n "$(((runs + 1) / 2))p" |
+		awk -v c="${cmd[*]}" -v r="$runs" '{printf "peer   rattler-js load+solve from disk  %.2f s  rss %d MB  median of %d  %s\n", $1, $2/1024, r, c}'
 else
+	echo "peer   n/a  (set BENCH_RATTLER_JS to a copy of ../shared/peers/rattler-js after npm install)"
+fi
+if ! command -v micromamba >/dev/null; then
 	echo "peer   n/a  (micromamba not found)"
 fi
 
