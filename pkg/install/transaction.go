@@ -288,16 +288,29 @@ func (a *applier) run(ctx context.Context, t *Transaction, infos []*pkgInfo) err
 		}
 		a.result.Unlinked = append(a.result.Unlinked, r.Dist())
 	}
+	// As conda: place every package's files, compile all .pyc files in
+	// one python run, then run post-link scripts and write the records.
 	var added []*conda.PackageRecord
+	linked := make([]*linkedPackage, len(t.Link))
 	for i, p := range t.Link {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := a.link(ctx, p, infos[i]); err != nil {
+		lp, err := a.link(p, infos[i])
+		if err != nil {
 			return err
 		}
-		a.result.Linked = append(a.result.Linked, p.Record.Dist())
-		added = append(added, &p.Record)
+		linked[i] = lp
+	}
+	if err := a.compilePyc(ctx, linked); err != nil {
+		return err
+	}
+	for _, lp := range linked {
+		if err := a.finishLink(ctx, lp); err != nil {
+			return err
+		}
+		a.result.Linked = append(a.result.Linked, lp.pkg.Record.Dist())
+		added = append(added, &lp.pkg.Record)
 	}
 	h := a.opts.History
 	if h.Time.IsZero() {
@@ -306,13 +319,21 @@ func (a *applier) run(ctx context.Context, t *Transaction, infos []*pkgInfo) err
 	return appendFile(filepath.Join(a.prefix, "conda-meta", "history"), []byte(historyText(h, t.Unlink, added)))
 }
 
-// link places one package, compiles its .pyc files, runs its post-link
-// script and writes its conda-meta record.
-func (a *applier) link(ctx context.Context, p *Package, info *pkgInfo) error {
+// linkedPackage is a package whose files are in the prefix and whose
+// record is not written yet.
+type linkedPackage struct {
+	pkg *Package
+	rec *PrefixRecord
+	// pyFiles are the .py files to compile, pycs where their byte code goes.
+	pyFiles, pycs []string
+}
+
+// link places one package's files and entry points.
+func (a *applier) link(p *Package, info *pkgInfo) (*linkedPackage, error) {
 	dist := p.Record.Dist()
 	pls, err := placements(info, a.py, dist)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	noarchPython := info.Link.Noarch.Type == conda.NoarchPython
 	var eps []entryPoint
@@ -320,31 +341,31 @@ func (a *applier) link(ctx context.Context, p *Package, info *pkgInfo) error {
 		for _, s := range info.Link.Noarch.EntryPoints {
 			ep, err := parseEntryPoint(s)
 			if err != nil {
-				return fmt.Errorf("package %s: %w", dist, err)
+				return nil, fmt.Errorf("package %s: %w", dist, err)
 			}
 			eps = append(eps, ep)
 		}
 	}
-	var files, pyFiles []string
+	lp := &linkedPackage{pkg: p}
+	var files []string
 	for _, pl := range pls {
 		if pl.Entry.PathType != conda.PathDirectory {
 			files = append(files, pl.Target)
 		}
 		if noarchPython && pl.Entry.PathType == conda.PathHardlink && strings.HasSuffix(pl.Target, ".py") {
-			pyFiles = append(pyFiles, pl.Target)
+			lp.pyFiles = append(lp.pyFiles, pl.Target)
 		}
 	}
 	for _, ep := range eps {
 		files = append(files, "bin/"+ep.Command)
 	}
-	var pycs []string
 	if noarchPython && !a.opts.SkipPyc {
-		pycs = a.py.pycCandidates(pyFiles)
+		lp.pycs = a.py.pycCandidates(lp.pyFiles)
 	}
 	meta := path.Join("conda-meta", metaName(&p.Record))
 	a.noteClobbers(dist, files)
-	if err := a.j.willCreate(append(append(append([]string(nil), files...), pycs...), meta)...); err != nil {
-		return err
+	if err := a.j.willCreate(slices.Concat(files, lp.pycs, []string{meta})...); err != nil {
+		return nil, err
 	}
 
 	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec, ExtractedPackageDir: p.Dir,
@@ -356,44 +377,62 @@ func (a *applier) link(ctx context.Context, p *Package, info *pkgInfo) error {
 	for _, pl := range pls {
 		pp, err := l.link(p.Dir, pl)
 		if err != nil {
-			return fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
+			return nil, fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
 		}
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
 	for _, ep := range eps {
 		pp, err := writeGenerated(a.prefix, "bin/"+ep.Command, ep.script(a.prefix, a.py.Exe), PathUnixPythonEntryPoint)
 		if err != nil {
-			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
+			return nil, fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
 		}
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
-	}
-	if len(pycs) > 0 {
-		if err := a.py.compile(ctx, a.prefix, pyFiles); err != nil {
-			return err
-		}
-		for _, pyc := range pycs {
-			if _, err := os.Lstat(filepath.Join(a.prefix, filepath.FromSlash(pyc))); err == nil {
-				rec.PathsData.Paths = append(rec.PathsData.Paths, PrefixPath{Path: pyc, PathType: PathPycFile})
-			}
-		}
-	}
-	for _, pp := range rec.PathsData.Paths {
-		if pp.PathType != conda.PathDirectory {
-			rec.Files = append(rec.Files, pp.Path)
-		}
 	}
 	rec.Link = &RecordLink{Source: p.Dir, Type: LinkHard}
 	if l.copied {
 		rec.Link.Type = LinkCopy
 	}
-	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &p.Record, "post-link"); err != nil {
-		return err
-	}
-	if err := writeRecord(a.prefix, rec); err != nil {
-		return err
-	}
+	lp.rec = rec
 	a.owners.add(rec)
+	return lp, nil
+}
+
+// compilePyc byte-compiles the .py files of all linked noarch python
+// packages in one python run and adds the .pyc files to their records.
+func (a *applier) compilePyc(ctx context.Context, linked []*linkedPackage) error {
+	var pyFiles []string
+	for _, lp := range linked {
+		if len(lp.pycs) > 0 {
+			pyFiles = append(pyFiles, lp.pyFiles...)
+		}
+	}
+	if len(pyFiles) == 0 {
+		return nil
+	}
+	if err := a.py.compile(ctx, a.prefix, pyFiles); err != nil {
+		return err
+	}
+	for _, lp := range linked {
+		for _, pyc := range lp.pycs {
+			if _, err := os.Lstat(filepath.Join(a.prefix, filepath.FromSlash(pyc))); err == nil {
+				lp.rec.PathsData.Paths = append(lp.rec.PathsData.Paths, PrefixPath{Path: pyc, PathType: PathPycFile})
+			}
+		}
+	}
 	return nil
+}
+
+// finishLink runs the package's post-link script and writes its record.
+func (a *applier) finishLink(ctx context.Context, lp *linkedPackage) error {
+	for _, pp := range lp.rec.PathsData.Paths {
+		if pp.PathType != conda.PathDirectory {
+			lp.rec.Files = append(lp.rec.Files, pp.Path)
+		}
+	}
+	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &lp.pkg.Record, "post-link"); err != nil {
+		return err
+	}
+	return writeRecord(a.prefix, lp.rec)
 }
 
 // noteClobbers warns about and records the files of dist that replace
