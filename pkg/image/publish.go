@@ -1,0 +1,122 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/match"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/condabox/condabox/pkg/image/sbom"
+)
+
+// refNameAnnotation names an image inside an OCI layout.
+const refNameAnnotation = "org.opencontainers.image.ref.name"
+
+// WriteLayout writes img into the OCI layout dir (created when missing)
+// under the name tag, replacing an image of that name.
+func WriteLayout(dir string, img v1.Image, tag string) error {
+	p, err := layout.FromPath(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		p, err = layout.Write(dir, empty.Index)
+	}
+	if err != nil {
+		return fmt.Errorf("write OCI layout %s: %w", dir, err)
+	}
+	err = p.ReplaceImage(img, match.Annotation(refNameAnnotation, tag),
+		layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
+	if err != nil {
+		return fmt.Errorf("write OCI layout %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteDockerArchive writes img as a `docker load` tarball to file, tagged
+// tag.
+func WriteDockerArchive(file string, img v1.Image, tag string) error {
+	t, err := name.NewTag(tag)
+	if err != nil {
+		return fmt.Errorf("write docker archive %s: tag: %w", file, err)
+	}
+	if err := tarball.WriteToFile(file, t, img); err != nil {
+		os.Remove(file)
+		return fmt.Errorf("write docker archive %s: %w", file, err)
+	}
+	return nil
+}
+
+// Push pushes img to ref and, when sbomDoc is not nil, the SBOM as an OCI
+// referrer artifact whose subject is the image (registries without the
+// referrers API get the fallback tag sha256-<digest>). Blobs the registry
+// has are not uploaded again. It returns the SBOM manifest's digest.
+func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte, opts ...remote.Option) (v1.Hash, error) {
+	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	if err := remote.Write(ref, img, opts...); err != nil {
+		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+	}
+	if sbomDoc == nil {
+		return v1.Hash{}, nil
+	}
+	subject, err := partial.Descriptor(img)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	d, err := pushReferrer(ref.Context(), *subject, sbomDoc, opts)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("push SBOM of %s: %w", ref, err)
+	}
+	return d, nil
+}
+
+// emptyConfig is the OCI 1.1 empty descriptor's content: artifacts that
+// have no config point at it.
+var emptyConfig = static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
+
+// pushReferrer uploads doc as the single layer of an artifact manifest of
+// type sbom.MediaType with subject, and pushes the manifest by digest.
+func pushReferrer(repo name.Repository, subject v1.Descriptor, doc []byte, opts []remote.Option) (v1.Hash, error) {
+	layer := static.NewLayer(doc, sbom.MediaType)
+	var descs []v1.Descriptor
+	for _, l := range []v1.Layer{emptyConfig, layer} {
+		if err := remote.WriteLayer(repo, l, opts...); err != nil {
+			return v1.Hash{}, err
+		}
+		d, err := partial.Descriptor(l)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		descs = append(descs, *d)
+	}
+	descs[1].Annotations = map[string]string{"org.opencontainers.image.title": "sbom.spdx.json"}
+	subject.Platform, subject.Annotations = nil, nil
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: sbom.MediaType,
+		Config: descs[0], Layers: descs[1:], Subject: &subject}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return h, remote.Put(repo.Digest(h.String()), rawManifest{raw}, opts...)
+}
+
+// rawManifest is a manifest to push as is.
+type rawManifest struct{ raw []byte }
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
