@@ -24,5 +24,6 @@ reproducible OCI images from environment files without Docker.`,
 	}
 	root.SetVersionTemplate("condabox {{.Version}}\n")
 	root.AddCommand(newCreateCmd())
+	root.AddCommand(newBuildCmd())
 	return root
 }
