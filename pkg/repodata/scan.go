@@ -174,7 +174,7 @@ func (s *scanner) document(ix *nameIndex) error {
 		return s.syntax(fmt.Sprintf("document starts with %q, want an object", c))
 	}
 	s.pos++
-	err = s.members(func(key []byte) error {
+	err = s.members(func(key []byte, _ int64) error {
 		switch {
 		case keyIs(key, "info"):
 			return s.capture(&ix.info)
@@ -241,8 +241,9 @@ func plain(raw []byte) bool {
 }
 
 // members scans an object's members after its '{', calling value for each
-// key with the scanner at the member's value. key is valid during the call.
-func (s *scanner) members(value func(key []byte) error) error {
+// with the member's key and the stream offset of the key's opening quote,
+// and with the scanner at the member's value. key is valid during the call.
+func (s *scanner) members(value func(key []byte, start int64) error) error {
 	c, err := s.next("a key or '}'")
 	if err != nil {
 		return err
@@ -252,27 +253,32 @@ func (s *scanner) members(value func(key []byte) error) error {
 		return nil
 	}
 	for {
+		start := s.offset()
 		key, err := s.key()
 		if err != nil {
 			return err
 		}
-		if err := value(key); err != nil {
+		if err := value(key, start); err != nil {
 			return err
 		}
-		c, err := s.next("',' or '}'")
-		if err != nil {
+		if done, err := s.separator('}', "',' or '}'", "after an object member"); done || err != nil {
 			return err
-		}
-		s.pos++
-		switch c {
-		case '}':
-			return nil
-		case ',':
-		default:
-			s.pos--
-			return s.syntax(fmt.Sprintf("unexpected %q after an object member, want ',' or '}'", c))
 		}
 	}
+}
+
+// separator consumes the ',' between two values (done false) or the
+// closing bracket (done true).
+func (s *scanner) separator(closing byte, want, where string) (done bool, err error) {
+	c, err := s.next(want)
+	if err != nil {
+		return false, err
+	}
+	if c != ',' && c != closing {
+		return false, s.syntax(fmt.Sprintf("unexpected %q %s, want %s", c, where, want))
+	}
+	s.pos++
+	return c == closing, nil
 }
 
 // key scans `"key" :` and returns the key's raw contents, which stay valid
@@ -379,21 +385,7 @@ func (s *scanner) section(ix *nameIndex, conda bool) error {
 		return s.syntax(fmt.Sprintf("package section starts with %q, want an object", c))
 	}
 	s.pos++
-	var start int64
-	c, err = s.next("a key or '}'")
-	if err != nil {
-		return err
-	}
-	if c == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		start = s.offset()
-		key, err := s.key()
-		if err != nil {
-			return err
-		}
+	return s.members(func(key []byte, start int64) error {
 		s.fileBuf = append(s.fileBuf[:0], key...)
 		name, err := s.record()
 		if err != nil {
@@ -415,19 +407,8 @@ func (s *scanner) section(ix *nameIndex, conda bool) error {
 			ix.spans = append(ix.spans, nil)
 		}
 		ix.spans[id] = append(ix.spans[id], span{off: start, n: int32(n), conda: conda})
-		c, err := s.next("',' or '}'")
-		if err != nil {
-			return err
-		}
-		s.pos++
-		if c == '}' {
-			return nil
-		}
-		if c != ',' {
-			s.pos--
-			return s.syntax(fmt.Sprintf("unexpected %q after a record, want ',' or '}'", c))
-		}
-	}
+		return nil
+	})
 }
 
 // record scans one record object and returns its raw name, valid until
@@ -437,7 +418,7 @@ func (s *scanner) record() ([]byte, error) {
 		return nil, err
 	}
 	var name []byte
-	err := s.members(func(key []byte) error {
+	err := s.members(func(key []byte, _ int64) error {
 		if !keyIs(key, "name") {
 			return s.skipValue(3)
 		}
@@ -480,7 +461,7 @@ func (s *scanner) skipValue(depth int) error {
 		return s.scanString()
 	case c == '{':
 		s.pos++
-		return s.members(func([]byte) error { return s.skipValue(depth + 1) })
+		return s.members(func([]byte, int64) error { return s.skipValue(depth + 1) })
 	case c == '[':
 		s.pos++
 		return s.array(depth)
@@ -509,18 +490,8 @@ func (s *scanner) array(depth int) error {
 		if err := s.skipValue(depth + 1); err != nil {
 			return err
 		}
-		c, err := s.next("',' or ']'")
-		if err != nil {
+		if done, err := s.separator(']', "',' or ']'", "in an array"); done || err != nil {
 			return err
-		}
-		s.pos++
-		switch c {
-		case ']':
-			return nil
-		case ',':
-		default:
-			s.pos--
-			return s.syntax(fmt.Sprintf("unexpected %q in an array, want ',' or ']'", c))
 		}
 	}
 }
