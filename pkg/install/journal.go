@@ -170,10 +170,20 @@ func Recover(prefix string) (bool, error) {
 // readJournal reads the journal's entries. A torn last line (a crash while
 // appending it) is ignored: its step had not started.
 func readJournal(prefix string) ([]journalEntry, error) {
-	b, err := os.ReadFile(filepath.Join(prefix, journalName))
+	name := filepath.Join(prefix, journalName)
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
+	entries, err := parseJournal(b)
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", name, err)
+	}
+	return entries, nil
+}
+
+// parseJournal decodes the journal's JSON lines.
+func parseJournal(b []byte) ([]journalEntry, error) {
 	lines := bytes.Split(b, []byte("\n"))
 	var out []journalEntry
 	for n, l := range lines {
@@ -185,7 +195,7 @@ func readJournal(prefix string) ([]journalEntry, error) {
 			if n == len(lines)-1 {
 				break // torn last line: no newline yet
 			}
-			return nil, fmt.Errorf("read journal %s: line %d: %w", filepath.Join(prefix, journalName), n+1, err)
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
 		out = append(out, e)
 	}

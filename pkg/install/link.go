@@ -118,22 +118,9 @@ func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	type placeholder struct {
-		text string
-		mode conda.FileMode
-	}
-	hasPrefix := map[string]placeholder{}
-	for _, l := range prefixLines {
-		// "<placeholder> <text|binary> <path>" or just "<path>".
-		f := strings.Fields(l)
-		switch len(f) {
-		case 1:
-			hasPrefix[f[0]] = placeholder{textPlaceholder, conda.FileModeText}
-		case 3:
-			hasPrefix[strings.Trim(f[2], `"'`)] = placeholder{strings.Trim(f[0], `"'`), conda.FileMode(f[1])}
-		default:
-			return nil, fmt.Errorf("package %s: info/has_prefix line %q: want \"<placeholder> <mode> <path>\" or \"<path>\"", dir, l)
-		}
+	hasPrefix, err := parseHasPrefix(prefixLines)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: info/has_prefix: %w", dir, err)
 	}
 	noLinkLines, err := readLines(filepath.Join(dir, "info", "no_link"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -160,6 +147,39 @@ func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
 			e.PrefixPlaceholder, e.FileMode = p.text, p.mode
 		}
 		out = append(out, e)
+	}
+	return out, nil
+}
+
+// placeholder is a file's prefix placeholder and how to replace it.
+type placeholder struct {
+	text string
+	mode conda.FileMode
+}
+
+// parseHasPrefix parses info/has_prefix lines: "<placeholder> <mode>
+// <path>" (each part possibly quoted) or just "<path>", which means the
+// old default placeholder in text mode.
+func parseHasPrefix(lines []string) (map[string]placeholder, error) {
+	out := map[string]placeholder{}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		switch len(f) {
+		case 1:
+			out[f[0]] = placeholder{textPlaceholder, conda.FileModeText}
+		case 3:
+			mode := conda.FileMode(f[1])
+			if mode != conda.FileModeText && mode != conda.FileModeBinary {
+				return nil, fmt.Errorf("line %q: mode %q is neither text nor binary", l, f[1])
+			}
+			ph := strings.Trim(f[0], `"'`)
+			if ph == "" {
+				return nil, fmt.Errorf("line %q: empty placeholder", l)
+			}
+			out[strings.Trim(f[2], `"'`)] = placeholder{ph, mode}
+		default:
+			return nil, fmt.Errorf("line %q: want \"<placeholder> <mode> <path>\" or \"<path>\"", l)
+		}
 	}
 	return out, nil
 }
