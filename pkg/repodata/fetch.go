@@ -56,12 +56,15 @@ type retryable struct{ err error }
 func (r retryable) Error() string { return r.err.Error() }
 func (r retryable) Unwrap() error { return r.err }
 
-// isTransient reports whether a transport error is worth a retry.
+// isTransient reports whether a transport error is worth a retry: a
+// network operation that failed (refused, reset, DNS), a timeout, or a
+// connection closed early. Not, say, an unsupported URL scheme.
 func isTransient(err error) bool {
+	var op *net.OpError
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, io.EOF)
+	return errors.As(err, &op) || errors.As(err, &ne) && ne.Timeout() ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET)
 }
 
 // withRetries runs attempt until it succeeds, fails with a non-retryable
