@@ -19,10 +19,12 @@
 // temporary name and renamed, so no reader sees a partial file and a failed
 // download leaves the previous copy.
 //
-// A repodata.json is never decoded whole: one streaming scan notes where each
-// package name's records lie in the cached file, and only the names reachable
-// from the specs are read back and decoded, keeping memory small for a
-// conda-forge-sized index.
+// A repodata.json is never decoded whole: one streaming scan, made while it
+// downloads, notes where each package name's records lie in the cached file
+// (saved as <hash>.names, so a later load skips the scan), and only the names
+// reachable from the specs are read back and decoded, keeping memory small
+// for a conda-forge-sized index. Shards are cached as
+// <pkgs_dir>/cache/shards/<sha256>.msgpack.zst.
 //
 // Secrets in channel URLs (/t/<token>/, user:password@) are sent to the
 // server and nowhere else: errors, logs and the cache's state files carry
