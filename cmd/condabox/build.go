@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -110,6 +111,10 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if b.push {
 		// Fails fast on an unreachable registry or wrong credentials.
 		if err := remote.CheckPushPermission(ref, authn.DefaultKeychain, http.DefaultTransport); err != nil {
+			var terr *transport.Error
+			if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
+				return fmt.Errorf("push to %s: credentials (docker config.json or its credential helper) refused: %w", ref.Context(), err)
+			}
 			return fmt.Errorf("push to %s: %w", ref.Context(), err)
 		}
 	}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/condabox/condabox/internal/testchannel/index"
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
+	"github.com/condabox/condabox/internal/testchannel/realistic"
+	"github.com/condabox/condabox/internal/testchannel/server"
+	"github.com/condabox/condabox/internal/testimage"
+	"github.com/condabox/condabox/internal/testregistry"
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/image"
+	"github.com/condabox/condabox/pkg/image/sbom"
+)
+
+// imageChannel writes a channel of two real small packages: hello (a script
+// with a text prefix placeholder) and greeting (noarch data with an
+// env_vars.d file).
+func imageChannel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	pkgs := []*pkgbuild.Package{
+		{Record: conda.PackageRecord{Name: "hello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "linux-64",
+			Depends: []string{"greeting"}, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "bin/hello", Mode: 0o755, PrefixPlaceholder: "/opt/anaconda1anaconda2anaconda3",
+				Data: []byte("#!/bin/sh\ncat /opt/anaconda1anaconda2anaconda3/share/greeting.txt\n")}}},
+		{Record: conda.PackageRecord{Name: "greeting", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "noarch",
+			Noarch: conda.NoarchGeneric, License: "Apache 2.0", Timestamp: 1690000000000},
+			Files: []pkgbuild.File{
+				{Path: "share/greeting.txt", Mode: 0o644, Data: []byte("hello\n")},
+				{Path: "etc/conda/env_vars.d/greeting.json", Mode: 0o644, Data: []byte(`{"GREETING": "hello"}`)},
+			}},
+	}
+	var recs []conda.PackageRecord
+	for _, p := range pkgs {
+		sub := filepath.Join(dir, p.Record.Subdir)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r, err := pkgbuild.WriteFile(sub, p, pkgbuild.FormatConda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if err := index.WriteChannel(dir, recs, index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeFile writes a test input file and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func decodeBuild(t *testing.T, r result) buildResult {
+	t.Helper()
+	var out buildResult
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("exit %d, stdout is not JSON: %v\nstdout: %s\nstderr: %s", r.code, err, r.stdout, r.stderr)
+	}
+	return out
+}
+
+func TestBuildOutputs(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	ch := "file://" + imageChannel(t)
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\n")
+	layoutDir := filepath.Join(dir, "layout")
+	args := []string{"build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1"}
+
+	first := decodeBuild(t, runCLI(t, append(args, "--output", "oci:"+layoutDir)...))
+	second := decodeBuild(t, runCLI(t, append(args, "--output", "oci:"+layoutDir)...))
+	if first.Digest == "" || first.Digest != second.Digest {
+		t.Errorf("two builds: digests %q and %q", first.Digest, second.Digest)
+	}
+	archive := filepath.Join(dir, "hello.tar")
+	third := decodeBuild(t, runCLI(t, append(args, "--output", "docker-archive:"+archive)...))
+	if third.SBOM != archive+".spdx.json" {
+		t.Errorf("SBOM at %q", third.SBOM)
+	}
+	if got := len(first.Layers); got != 3 { // hello, greeting, metadata
+		t.Errorf("%d layers, want 3: %+v", got, first.Layers)
+	}
+
+	img, err := image.LoadBase(t.Context(), "oci:"+layoutDir, image.LinuxAMD64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cf.Config.Env, "GREETING=hello") || cf.Config.User != "mambauser" {
+		t.Errorf("config env %q user %q", cf.Config.Env, cf.Config.User)
+	}
+	// Files come from the newest package's timestamp when SOURCE_DATE_EPOCH
+	// is unset.
+	if cf.Created.Unix() != 1700000000 {
+		t.Errorf("created %s", cf.Created)
+	}
+
+	var doc sbom.Document
+	b, err := os.ReadFile(first.SBOM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range doc.Packages {
+		names = append(names, p.Name+" "+p.LicenseDeclared)
+	}
+	if want := []string{"greeting NOASSERTION", "hello MIT"}; !slices.Equal(names, want) {
+		t.Errorf("SBOM packages %q, want %q", names, want)
+	}
+}
+
+// TestBuildBadInput checks that bad input fails with one clear error before
+// anything is written or pushed.
+func TestBuildBadInput(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	ch := "file://" + imageChannel(t)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\n")
+	badEnv := writeFile(t, dir, "bad.yml", "dependencies:\n  - sel(beos): x\n")
+	unsat := writeFile(t, dir, "unsat.yml", "channels: ["+ch+"]\ndependencies:\n  - hello >=2\n")
+
+	reg := testregistry.Start(t, testregistry.Options{User: "ci", Password: "right"})
+	t.Setenv("DOCKER_CONFIG", dir)
+	writeFile(t, dir, "config.json", `{"auths": {"`+reg.Host+`": {"username": "ci", "password": "wrong"}}}`)
+
+	arm, err := random.Image(10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := arm.ConfigFile()
+	cf.OS, cf.Architecture = "linux", "arm64"
+	if arm, err = mutate.ConfigFile(arm, cf); err != nil {
+		t.Fatal(err)
+	}
+	armDir := filepath.Join(dir, "arm")
+	if err := image.WriteLayout(armDir, arm, "arm"); err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(dir, "out")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no file", []string{"--tag", "x", "--output", "oci:" + out}, "exactly one -f FILE"},
+		{"no tag", []string{"-f", good, "--output", "oci:" + out}, "--tag"},
+		{"no output", []string{"-f", good, "--tag", "x"}, "either --push or --output"},
+		{"bad output", []string{"-f", good, "--tag", "x", "--output", "dir:" + out}, `--output "dir:`},
+		{"arm64 platform", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--platform", "linux/arm64"}, "only linux/amd64"},
+		{"bad prune", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--prune", "all"}, `parse prune "all"`},
+		{"bad user", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--user", "bob"}, `parse user "bob"`},
+		{"bad cmd", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--cmd", "[1]"}, "--cmd"},
+		{"bad env file", []string{"-f", badEnv, "--tag", "x", "--output", "oci:" + out}, `parse environment file "` + badEnv},
+		{"unsatisfiable", []string{"-f", unsat, "--tag", "x", "--output", "oci:" + out}, "hello >=2"},
+		{"arm64 base", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "oci:" + armDir}, "it is for linux/arm64, not linux/amd64"},
+		{"unreachable registry", []string{"-f", good, "--tag", "127.0.0.1:1/x:1", "--push"}, "127.0.0.1:1"},
+		{"wrong credentials", []string{"-f", good, "--tag", reg.Host + "/x:1", "--push"}, "credentials (docker config.json or its credential helper) refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, append([]string{"build", "--override-channels"}, tt.args...)...)
+			if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Fatalf("exit %d\nstdout: %q\nstderr: %q\nwant an error containing %q", r.code, r.stdout, r.stderr, tt.wantErr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("failed build wrote %s", out)
+			}
+			if n := len(reg.Uploads()); n != 0 {
+				t.Errorf("failed build uploaded %d blobs", n)
+			}
+		})
+	}
+}
+
+// TestBuildRealisticPodman is the proof of issue 7: python, requests and jq
+// from the realistic channel (Debian binaries as conda packages) built onto
+// a Debian 12 base from mmdebstrap, pushed to a real registry, pulled and
+// run by podman.
+func TestBuildRealisticPodman(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the realistic channel and a Debian base")
+	}
+	podman := testimage.Podman(t)
+	if err := realistic.CheckTools(); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	chDir := t.TempDir()
+	opts := realistic.Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Formats: []pkgbuild.Format{pkgbuild.FormatConda}}
+	if err := realistic.Build(ctx, chDir, opts); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Start(t.Context(), chDir, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	reg := testregistry.Start(t, testregistry.Options{})
+	baseRef, err := name.ParseReference(reg.Host + "/debian:12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(baseRef, testimage.DebianBase(t, ctx)); err != nil {
+		t.Fatal(err)
+	}
+
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	dir := t.TempDir()
+	build := func(edgeVersion string) buildResult {
+		env := writeFile(t, dir, "env.yml", "channels: ["+srv.URL()+"]\ndependencies:\n  - python\n  - requests\n  - jq\n  - edge-versions ="+edgeVersion+"\n")
+		reg.ResetUploads()
+		r := runCLI(t, "build", "--json", "-f", env, "--override-channels", "--base", baseRef.String(), "--tag", reg.Host+"/env:v1", "--push")
+		if r.code != 0 {
+			t.Fatalf("build: exit %d\n%s", r.code, r.stderr)
+		}
+		return decodeBuild(t, r)
+	}
+	first := build("1.0.0")
+	img := reg.Host + "/env:v1"
+	if out, err := podman("pull", "--tls-verify=false", img); err != nil {
+		t.Fatalf("podman pull: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { podman("rmi", "-f", img) })
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"requests imports", []string{"python3", "-c", "import requests, sys; print(sys.prefix)"}, "/opt/conda"},
+		{"jq runs", []string{"jq", "--version"}, "jq-1."},
+		{"default user", []string{"whoami"}, "mambauser"},
+		{"any uid runs the env", []string{"--user", "1001", "python3", "-c", "import requests; print('ok')"}, "ok"},
+		{"baked env var", []string{"sh", "-c", "echo $CONDA_PREFIX $CONDA_DEFAULT_ENV"}, "/opt/conda base"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"run", "--rm"}
+			cmd := tt.args
+			if cmd[0] == "--user" {
+				args, cmd = append(args, cmd[:2]...), cmd[2:]
+			}
+			out, err := podman(append(append(args, img), cmd...)...)
+			if err != nil || !strings.Contains(out, tt.want) {
+				t.Errorf("podman %v: %v\n%s\nwant %q", cmd, err, out, tt.want)
+			}
+		})
+	}
+	cid, err := podman("run", "-d", "--rm", img, "sleep", "60")
+	if err != nil {
+		t.Fatalf("podman run -d: %v\n%s", err, cid)
+	}
+	cid = strings.TrimSpace(cid)
+	defer podman("rm", "-f", cid)
+	if out, err := podman("exec", cid, "python3", "-c", "import requests, sys; print(sys.executable)"); err != nil || !strings.Contains(out, "/opt/conda/bin/python3") {
+		t.Errorf("podman exec: %v\n%s", err, out)
+	}
+
+	// Same lock, same digest, nothing uploaded again.
+	again := build("1.0.0")
+	if again.Digest != first.Digest {
+		t.Errorf("rebuild: digest %s, first %s", again.Digest, first.Digest)
+	}
+	if n := len(reg.Uploads()); n != 0 {
+		t.Errorf("rebuild uploaded %d blobs: %v", n, reg.Uploads())
+	}
+	// One package changed: its layer, the metadata layer and the config
+	// are uploaded (the manifest is not a blob), plus the SBOM blob.
+	changed := build("2.0.0")
+	old := map[string]bool{}
+	for _, l := range first.Layers {
+		old[l.Digest] = true
+	}
+	var newLayers []string
+	for _, l := range changed.Layers {
+		if !old[l.Digest] {
+			newLayers = append(newLayers, strings.Join(l.Packages, ","))
+		}
+	}
+	if len(newLayers) != 2 || !strings.HasPrefix(newLayers[0], "edge-versions-2.0.0") {
+		t.Errorf("new layers %q, want edge-versions' and the metadata layer", newLayers)
+	}
+	if n := len(reg.Uploads()); n != 4 {
+		t.Errorf("one-package rebuild uploaded %d blobs, want 4 (2 layers, config, SBOM): %v", n, reg.Uploads())
+	}
+	t.Logf("first build: %d layers, %d bytes; one-package rebuild uploaded %d blobs", len(first.Layers), first.Size, len(reg.Uploads()))
+}
