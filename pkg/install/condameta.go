@@ -222,7 +222,7 @@ func writeFileSync(name string, data []byte, perm fs.FileMode) error {
 
 // writeRecord writes r to prefix/conda-meta.
 func writeRecord(prefix string, r *PrefixRecord) error {
-	b, err := json.Marshal(r)
+	b, err := r.MarshalJSON() // not json.Marshal, which would compact it
 	if err != nil {
 		return fmt.Errorf("encode conda-meta record of %s: %w", r.Dist(), err)
 	}

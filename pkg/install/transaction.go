@@ -79,11 +79,14 @@ func Diff(installed []*PrefixRecord, target []*Package) *Transaction {
 			t.Link = append(t.Link, p)
 		}
 	}
-	t.Unlink = sortByDeps(t.Unlink, func(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord })
+	t.Unlink = sortByDeps(t.Unlink, installedRecord)
 	slices.Reverse(t.Unlink)
-	t.Link = sortByDeps(t.Link, func(p *Package) *conda.PackageRecord { return &p.Record })
+	t.Link = sortByDeps(t.Link, packageRecord)
 	return t
 }
+
+func installedRecord(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord }
+func packageRecord(p *Package) *conda.PackageRecord        { return &p.Record }
 
 // identity tells installed builds apart: the same dist from another
 // channel or with other content is another package.
@@ -157,7 +160,7 @@ func Remove(ctx context.Context, prefix string, names []string, opts Options) (*
 		for n := range drop {
 			return nil, fmt.Errorf("remove %s from %s: not installed", n, prefix)
 		}
-		t.Unlink = sortByDeps(t.Unlink, func(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord })
+		t.Unlink = sortByDeps(t.Unlink, installedRecord)
 		slices.Reverse(t.Unlink)
 		return t, nil
 	})
@@ -229,10 +232,9 @@ func (t *Transaction) apply(ctx context.Context, prefix string, opts Options) (*
 		return nil, err
 	}
 	a.py = py
-	for _, r := range t.Keep {
-		a.owners.add(r)
-	}
-	for _, r := range t.Unlink {
+	// Installed files belong to the last package in dependency order that
+	// lists them, as when they were linked.
+	for _, r := range sortByDeps(slices.Concat(t.Keep, t.Unlink), installedRecord) {
 		a.owners.add(r)
 	}
 	begin := journalEntry{HistorySize: -1}
