@@ -21,6 +21,10 @@ import (
 // ErrNotFound is wrapped by errors for a file the server does not have (404).
 var ErrNotFound = errors.New("not found")
 
+// errForbidden is wrapped by errors for a 403, which conda takes, like a
+// 404, to mean that a platform subdir is missing.
+var errForbidden = errors.New("forbidden")
+
 // ErrOffline is wrapped by errors for a file needed offline but not cached.
 var ErrOffline = errors.New("not in the cache and offline")
 
@@ -129,7 +133,9 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotFound:
 		return nil, fmt.Errorf("%w (%w)", ErrNotFound, status)
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+	case code == http.StatusForbidden:
+		return nil, fmt.Errorf("%w (%w): authentication failed; check the channel's token or credentials", errForbidden, status)
+	case code == http.StatusUnauthorized:
 		return nil, fmt.Errorf("%w: authentication failed; check the channel's token or credentials", status)
 	case code >= 500 || code == http.StatusTooManyRequests:
 		return nil, retryable{status}

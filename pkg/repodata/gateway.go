@@ -345,14 +345,17 @@ func (g *Gateway) open(ctx context.Context, ch conda.Channel, p conda.Platform) 
 		if err == nil {
 			return src, nil
 		}
-		if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrOffline) {
+		// Without (reachable) shards, repodata.json decides.
+		if !errors.Is(err, ErrNotFound) && !errors.Is(err, errForbidden) && !errors.Is(err, ErrOffline) {
 			return nil, fmt.Errorf("load %s%s: %w", shown, shardIndexFile, err)
 		}
 	}
 	src, err := g.openJSON(ctx, subdirURL)
 	switch {
-	case errors.Is(err, ErrNotFound) && p != conda.PlatformNoArch:
-		g.log.Info("channel has no such subdir; using no packages from it", "channel", ch.String(), "subdir", p)
+	case (errors.Is(err, ErrNotFound) || errors.Is(err, errForbidden)) && p != conda.PlatformNoArch:
+		// As conda: a platform subdir answering 404 or 403 is empty; only
+		// noarch must exist.
+		g.log.Info("channel has no such subdir; using no packages from it", "channel", ch.String(), "subdir", p, "error", redact.Text(err.Error()))
 		return emptySource{}, nil
 	case errors.Is(err, ErrNotFound):
 		return nil, fmt.Errorf("channel %s has no subdir %s (%s%s): %w", ch.String(), p, shown, repodataFile, err)

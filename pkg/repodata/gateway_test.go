@@ -376,6 +376,17 @@ func TestMissingSubdir(t *testing.T) {
 		t.Errorf("second load made %d requests: %v", n, paths(s))
 	}
 
+	// A platform subdir answering 403 is empty too, as in conda.
+	s.Fault("linux-64/*", server.Fault{Status: 403})
+	ix, err = load(t, newGateway(t, t.TempDir(), Options{}), s.URL(), "pandas", "numpy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.Names(); !slices.Equal(got, []string{"pandas", "python-dateutil", "six"}) {
+		t.Errorf("with linux-64 forbidden: Names = %v", got)
+	}
+	s.ClearFaults()
+
 	// No noarch: an error naming the channel and subdir.
 	if err := os.RemoveAll(filepath.Join(dir, "noarch")); err != nil {
 		t.Fatal(err)
