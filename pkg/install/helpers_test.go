@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/internal/testchannel/realistic"
+	"github.com/condabox/condabox/pkg/archive"
 	"github.com/condabox/condabox/pkg/conda"
 )
 
@@ -48,9 +48,9 @@ var extractDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp(""
 var extractMu sync.Mutex
 
 // extractPackage extracts a package archive into the test package cache
-// (with cph, until pkg/archive exists) and writes info/repodata_record.json
+// with pkg/archive and writes info/repodata_record.json
 // as the package cache does. channel is the record's channel URL.
-func extractPackage(t testing.TB, archive, channel string) *Package {
+func extractPackage(t testing.TB, archivePath, channel string) *Package {
 	t.Helper()
 	extractMu.Lock()
 	defer extractMu.Unlock()
@@ -58,16 +58,13 @@ func extractPackage(t testing.TB, archive, channel string) *Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn := filepath.Base(archive)
+	fn := filepath.Base(archivePath)
 	dir := filepath.Join(root, strings.TrimSuffix(strings.TrimSuffix(fn, ".conda"), ".tar.bz2"))
 	if _, err := os.Stat(filepath.Join(dir, "info", "repodata_record.json")); err != nil {
-		if _, err := exec.LookPath("cph"); err != nil {
-			t.Skip("cph (conda-package-handling) is needed to extract test packages")
+		if err := archive.Extract(context.Background(), archivePath, dir); err != nil {
+			t.Fatal(err)
 		}
-		if out, err := exec.Command("cph", "x", archive, "--dest", dir).CombinedOutput(); err != nil {
-			t.Fatalf("cph x %s: %v\n%s", archive, err, out)
-		}
-		writeRepodataRecord(t, archive, dir, channel)
+		writeRepodataRecord(t, archivePath, dir, channel)
 	}
 	p, err := ReadPackage(dir)
 	if err != nil {
