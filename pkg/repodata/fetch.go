@@ -21,10 +21,6 @@ import (
 // ErrNotFound is wrapped by errors for a file the server does not have (404).
 var ErrNotFound = errors.New("not found")
 
-// errForbidden is wrapped by errors for a 403, which conda takes, like a
-// 404, to mean that a platform subdir is missing.
-var errForbidden = errors.New("forbidden")
-
 // ErrOffline is wrapped by errors for a file needed offline but not cached.
 var ErrOffline = errors.New("not in the cache and offline")
 
@@ -129,18 +125,30 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	// Drain a little so that the connection can be reused.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
-	status := fmt.Errorf("HTTP %s", resp.Status)
+	status := httpStatus{code: resp.StatusCode, text: resp.Status}
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotFound:
 		return nil, fmt.Errorf("%w (%w)", ErrNotFound, status)
-	case code == http.StatusForbidden:
-		return nil, fmt.Errorf("%w (%w): authentication failed; check the channel's token or credentials", errForbidden, status)
-	case code == http.StatusUnauthorized:
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return nil, fmt.Errorf("%w: authentication failed; check the channel's token or credentials", status)
 	case code >= 500 || code == http.StatusTooManyRequests:
 		return nil, retryable{status}
 	}
 	return nil, status
+}
+
+// httpStatus is the error of an answer other than 200 and 304.
+type httpStatus struct {
+	code int
+	text string // "404 Not Found"
+}
+
+func (h httpStatus) Error() string { return "HTTP " + h.text }
+
+// hasStatus reports whether err comes from an answer with the given code.
+func hasStatus(err error, code int) bool {
+	var h httpStatus
+	return errors.As(err, &h) && h.code == code
 }
 
 // countingReader counts a response body's bytes and remembers its error,

@@ -346,13 +346,13 @@ func (g *Gateway) open(ctx context.Context, ch conda.Channel, p conda.Platform) 
 			return src, nil
 		}
 		// Without (reachable) shards, repodata.json decides.
-		if !errors.Is(err, ErrNotFound) && !errors.Is(err, errForbidden) && !errors.Is(err, ErrOffline) {
+		if !errors.Is(err, ErrNotFound) && !hasStatus(err, http.StatusForbidden) && !errors.Is(err, ErrOffline) {
 			return nil, fmt.Errorf("load %s%s: %w", shown, shardIndexFile, err)
 		}
 	}
 	src, err := g.openJSON(ctx, subdirURL)
 	switch {
-	case (errors.Is(err, ErrNotFound) || errors.Is(err, errForbidden)) && p != conda.PlatformNoArch:
+	case (errors.Is(err, ErrNotFound) || hasStatus(err, http.StatusForbidden)) && p != conda.PlatformNoArch:
 		// As conda: a platform subdir answering 404 or 403 is empty; only
 		// noarch must exist.
 		g.log.Info("channel has no such subdir; using no packages from it", "channel", ch.String(), "subdir", p, "error", redact.Text(err.Error()))
