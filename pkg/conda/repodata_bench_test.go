@@ -2,6 +2,7 @@ package conda
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,10 +17,16 @@ import (
 var benchOptions = synthetic.Options{Seed: 1, Names: synthetic.DefaultNames}
 
 // syntheticRepodata returns the synthetic linux-64 repodata.json for opts,
-// cached under os.TempDir because generating it takes seconds.
+// cached under os.TempDir because generating it takes seconds. The cache key
+// includes a digest of a small channel from the same generator, so a changed
+// generator never reuses a stale file.
 func syntheticRepodata(tb testing.TB, opts synthetic.Options) []byte {
 	tb.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("condabox-synthetic-seed%d-names%d-linux-64.json", opts.Seed, opts.Names))
+	probe := sha256.New()
+	if err := synthetic.Generate(probe, "linux-64", synthetic.Options{Seed: opts.Seed, Names: 100}); err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("condabox-synthetic-seed%d-names%d-%x-linux-64.json", opts.Seed, opts.Names, probe.Sum(nil)[:6]))
 	if data, err := os.ReadFile(path); err == nil {
 		return data
 	}
