@@ -55,8 +55,16 @@ type rawCondaLockPackage struct {
 // manager, platform, url and hash; category defaults to "main". name is the
 // file's name for error messages.
 func ParseCondaLock(name string, data []byte) (*Lock, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse conda-lock %q: %w", name, err)
+	}
+	return condaLockFromNode(name, &doc)
+}
+
+func condaLockFromNode(name string, doc *yaml.Node) (*Lock, error) {
 	var raw rawCondaLock
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := doc.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("parse conda-lock %q: %w", name, err)
 	}
 	version := minCondaLockVersion

@@ -102,26 +102,43 @@ func ParseLock(name string, data []byte) (*Lock, error) {
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		return ParseMambaJSLock(name, data)
 	}
-	var head struct {
-		Version yaml.Node `yaml:"version"`
-	}
-	if err := yaml.Unmarshal(data, &head); err != nil {
+	// Parse once; the formats decode the same tree.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("parse lock file %q: %w", name, err)
 	}
-	if head.Version.Kind == 0 {
-		return ParseCondaLock(name, data)
+	version := mappingValue(&doc, "version")
+	if version == nil {
+		return condaLockFromNode(name, &doc)
 	}
-	v, err := strconv.Atoi(head.Version.Value)
-	if err != nil {
-		return nil, fmt.Errorf("parse lock file %q: line %d: version %q is not a number", name, head.Version.Line, head.Version.Value)
+	v, err := strconv.Atoi(version.Value)
+	if err != nil || version.Kind != yaml.ScalarNode {
+		return nil, fmt.Errorf("parse lock file %q: line %d: version %q is not a number", name, version.Line, version.Value)
 	}
 	switch {
 	case v >= minCondaLockVersion && v <= maxCondaLockVersion:
-		return ParseCondaLock(name, data)
+		return condaLockFromNode(name, &doc)
 	case v >= minPixiVersion && v <= maxPixiVersion:
-		return ParsePixiLock(name, data)
+		return pixiLockFromNode(name, &doc)
 	}
 	return nil, unsupportedVersion(name, strconv.Itoa(v))
+}
+
+// mappingValue returns the value of key in the document's top-level
+// mapping, or nil.
+func mappingValue(doc *yaml.Node, key string) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == key {
+			return doc.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func unsupportedVersion(name, version string) error {

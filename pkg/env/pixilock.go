@@ -75,8 +75,16 @@ type pixiKey struct {
 // condabox installs package archives only. pip packages are kept aside as
 // PypiPackage. name is the file's name for error messages.
 func ParsePixiLock(name string, data []byte) (*Lock, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse pixi lock %q: %w", name, err)
+	}
+	return pixiLockFromNode(name, &doc)
+}
+
+func pixiLockFromNode(name string, doc *yaml.Node) (*Lock, error) {
 	var raw rawPixiLock
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := doc.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("parse pixi lock %q: %w", name, err)
 	}
 	if raw.Version < minPixiVersion || raw.Version > maxPixiVersion {
