@@ -209,6 +209,16 @@ func TestCreateFromFiles(t *testing.T) {
 		t.Errorf("LINK %q", got)
 	}
 
+	// A channel given as a plain path, relative to the working directory.
+	chanDir := strings.TrimPrefix(ch, "file://")
+	t.Chdir(filepath.Dir(chanDir))
+	r = runCLI(t, "create", "--dry-run", "--json", "-p", filepath.Join(dir, "p"), "--platform", "linux-64",
+		"--override-channels", "-c", "./"+filepath.Base(chanDir), "python")
+	d = decode(t, r)
+	if got := linked(t, d); r.code != 0 || !slices.Equal(got, []string{"python 3.12.1 h_0 linux-64"}) {
+		t.Errorf("plain path channel: exit %d, LINK %q\nstderr: %s", r.code, got, r.stderr)
+	}
+
 	// An @EXPLICIT file is the environment: no channel, no solve.
 	r = runCLI(t, "create", "--dry-run", "--json", "-p", filepath.Join(dir, "e"), "--platform", "linux-64", "-f", explicit)
 	d = decode(t, r)
