@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/install"
@@ -252,8 +253,13 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // annotations.
 func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activation map[string]string, opts Options) (v1.Image, error) {
 	created := v1.Time{Time: opts.Epoch}
+	base, layerType, err := manifestKind(base)
+	if err != nil {
+		return nil, err
+	}
 	adds := make([]mutate.Addendum, len(layers))
 	for i, l := range layers {
+		l.mediaType = layerType
 		layer, err := l.layer()
 		if err != nil {
 			return nil, err
@@ -298,6 +304,28 @@ func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activat
 		return nil, fmt.Errorf("build image: write config: %w", err)
 	}
 	return annotate(img, base, opts)
+}
+
+// manifestKind returns the base to build on and the media type of the
+// layers to add: scratch becomes an OCI image, a base keeps its manifest
+// format (Docker or OCI) and the layers follow it.
+func manifestKind(base v1.Image) (v1.Image, types.MediaType, error) {
+	layers, err := base.Layers()
+	if err != nil {
+		return nil, "", fmt.Errorf("build image: base layers: %w", err)
+	}
+	if len(layers) == 0 {
+		base = mutate.ConfigMediaType(mutate.MediaType(base, types.OCIManifestSchema1), types.OCIConfigJSON)
+		return base, types.OCILayer, nil
+	}
+	mt, err := base.MediaType()
+	if err != nil {
+		return nil, "", fmt.Errorf("build image: base manifest: %w", err)
+	}
+	if mt == types.DockerManifestSchema2 {
+		return base, types.DockerLayer, nil
+	}
+	return base, types.OCILayer, nil
 }
 
 // imageEnv returns the config's environment: the base's, then the

@@ -2,11 +2,17 @@ package image
 
 import (
 	"archive/tar"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/condabox/condabox/pkg/install"
 )
@@ -191,5 +197,41 @@ func TestBuildLayersBounded(t *testing.T) {
 		if fsys["opt/conda/etc/clobbered"].data != "from tool" {
 			t.Errorf("max %d: clobbered file holds %q", tt.max, fsys["opt/conda/etc/clobbered"].data)
 		}
+	}
+}
+
+func TestBuildFollowsBaseManifestFormat(t *testing.T) {
+	dockerBase, err := random.Image(100, 1) // a Docker schema 2 image
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                  string
+		base                  v1.Image
+		wantManifest, wantLyr types.MediaType
+	}{
+		{"scratch becomes OCI", empty.Image, types.OCIManifestSchema1, types.OCILayer},
+		{"docker base keeps docker layers", dockerBase, types.DockerManifestSchema2, types.DockerLayer},
+	}
+	pkgs := extractPackages(t, testEnv("v1"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Build(context.Background(), tt.base, pkgs, Options{WorkDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := res.Image.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.MediaType != tt.wantManifest {
+				t.Errorf("manifest %s, want %s", m.MediaType, tt.wantManifest)
+			}
+			for _, l := range m.Layers {
+				if l.MediaType != tt.wantLyr {
+					t.Errorf("layer %s is %s, want %s", l.Digest, l.MediaType, tt.wantLyr)
+				}
+			}
+		})
 	}
 }

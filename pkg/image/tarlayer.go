@@ -96,7 +96,7 @@ func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("create layer file: %w", err)
 	}
-	l := &fileLayer{path: f.Name()}
+	l := &fileLayer{path: f.Name(), mediaType: types.OCILayer}
 	err = l.write(ctx, f, entries, epoch)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -180,11 +180,14 @@ type fileLayer struct {
 	path           string
 	digest, diffID v1.Hash
 	size           int64
+	// mediaType follows the base's manifest: an OCI layer in a Docker
+	// manifest is refused by podman and Docker.
+	mediaType types.MediaType
 }
 
 func (l *fileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
 func (l *fileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
 func (l *fileLayer) Size() (int64, error)                { return l.size, nil }
-func (l *fileLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
+func (l *fileLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
 func (l *fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
 func (l *fileLayer) layer() (v1.Layer, error)            { return partial.CompressedToLayer(l) }
