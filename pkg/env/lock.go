@@ -78,16 +78,19 @@ type PypiPackage struct {
 }
 
 // CondaRecords returns the conda records of platform p in file order,
-// limited to the given categories when any are given.
+// limited to the given categories when any are given. A package listed in
+// several categories (conda-lock repeats it) is returned once.
 func (e *LockedEnvironment) CondaRecords(p conda.Platform, categories ...string) []conda.PackageRecord {
 	var out []conda.PackageRecord
+	seen := map[string]bool{}
 	for _, pkg := range e.Packages[p] {
-		if pkg.Manager != ManagerConda {
+		if pkg.Manager != ManagerConda || seen[pkg.Conda.URL] {
 			continue
 		}
 		if len(categories) > 0 && !slices.Contains(categories, pkg.Category) {
 			continue
 		}
+		seen[pkg.Conda.URL] = true
 		out = append(out, pkg.Conda)
 	}
 	return out

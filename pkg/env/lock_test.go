@@ -237,3 +237,25 @@ func TestSplitFileName(t *testing.T) {
 		}
 	}
 }
+
+func TestCondaRecordsOnceAcrossCategories(t *testing.T) {
+	pkg := strings.SplitN(condaLockDoc(), "  - name: requests", 2)[0]
+	pkg = pkg[strings.Index(pkg, "  - name: openssl"):]
+	doc := "version: 1\npackage:\n" + pkg + strings.Replace(pkg, "category: dev", "category: test", 1)
+	l, err := ParseLock("lock.yml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := l.Environments[DefaultEnvironment]
+	if n := len(env.Packages[conda.PlatformLinux64]); n != 2 {
+		t.Fatalf("%d packages, want the two entries", n)
+	}
+	for _, tc := range []struct {
+		categories []string
+		want       int
+	}{{nil, 1}, {[]string{"dev"}, 1}, {[]string{"test", "dev"}, 1}, {[]string{"main"}, 0}} {
+		if got := len(env.CondaRecords(conda.PlatformLinux64, tc.categories...)); got != tc.want {
+			t.Errorf("categories %q: %d records, want %d", tc.categories, got, tc.want)
+		}
+	}
+}

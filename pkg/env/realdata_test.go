@@ -156,11 +156,16 @@ func TestRealLockFiles(t *testing.T) {
 	}
 }
 
+// countConda counts the conda entries read, repeats included.
 func countConda(l *Lock) int {
 	n := 0
 	for _, env := range l.Environments {
-		for p := range env.Packages {
-			n += len(env.CondaRecords(p))
+		for _, pkgs := range env.Packages {
+			for _, pkg := range pkgs {
+				if pkg.Manager == ManagerConda {
+					n++
+				}
+			}
 		}
 	}
 	return n

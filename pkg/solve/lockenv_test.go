@@ -117,7 +117,7 @@ func TestLockedEnvironments(t *testing.T) {
 		}
 		for envName, e := range lock.Environments {
 			for platform := range e.Packages {
-				recs := uniqueByURL(e.CondaRecords(platform))
+				recs := e.CondaRecords(platform)
 				if len(recs) == 0 {
 					continue
 				}
@@ -169,18 +169,6 @@ func checkLockSolves(t *testing.T, recs, virtual []conda.PackageRecord) {
 			t.Errorf("solution differs from the lock:\nlock: %s\ngot:  %s", strings.Join(want, " "), strings.Join(have, " "))
 		}
 	}
-}
-
-func uniqueByURL(recs []conda.PackageRecord) []conda.PackageRecord {
-	seen := map[string]bool{}
-	var out []conda.PackageRecord
-	for _, r := range recs {
-		if !seen[r.URL] {
-			seen[r.URL] = true
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func urls(recs []conda.PackageRecord) []string {
