@@ -16,6 +16,10 @@ type entryPoint struct {
 // scripts, so anything else is refused rather than written into code.
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
+// commandName matches the file names entry point commands may have
+// ("jupyter-lab", "pip3.11"): no separators, spaces or control bytes.
+var commandName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*$`)
+
 // parseEntryPoint parses "jlpm = jupyterlab.jlpmapp:main".
 func parseEntryPoint(s string) (entryPoint, error) {
 	cmd, target, ok := strings.Cut(s, "=")
@@ -28,7 +32,7 @@ func parseEntryPoint(s string) (entryPoint, error) {
 	}
 	ep := entryPoint{Command: strings.TrimSpace(cmd), Module: strings.TrimSpace(mod), Func: strings.TrimSpace(fn)}
 	switch {
-	case ep.Command == "" || strings.ContainsAny(ep.Command, "/\\ \t") || ep.Command == "." || ep.Command == "..":
+	case !commandName.MatchString(ep.Command):
 		return entryPoint{}, fmt.Errorf("parse entry point %q: command %q is not a file name", s, ep.Command)
 	case !identifier.MatchString(ep.Module):
 		return entryPoint{}, fmt.Errorf("parse entry point %q: module %q is not a python name", s, ep.Module)

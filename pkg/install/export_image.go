@@ -29,6 +29,9 @@ type ImageFile struct {
 	Data []byte
 	// Size is the content's length.
 	Size int64
+	// SHA256 is the content's hash (hex), as paths.json or conda-meta's
+	// sha256_in_prefix give it; "" for directories and softlinks.
+	SHA256 string
 }
 
 // ImageFiles returns what linking p into a prefix at prefix would create —
@@ -71,10 +74,10 @@ func ImageFiles(p *Package, python *conda.PackageRecord, prefix string) ([]Image
 				return nil, nil, fmt.Errorf("package %s: %w", dist, err)
 			}
 			data := ep.script(prefix, py.Exe)
-			f := ImageFile{Path: "bin/" + ep.Command, Type: PathUnixPythonEntryPoint, Mode: 0o755, Data: data, Size: int64(len(data))}
+			f := ImageFile{Path: "bin/" + ep.Command, Type: PathUnixPythonEntryPoint, Mode: 0o755, Data: data, Size: int64(len(data)), SHA256: sha256Hex(data)}
 			files = append(files, f)
 			rec.PathsData.Paths = append(rec.PathsData.Paths,
-				PrefixPath{Path: f.Path, PathType: f.Type, SHA256InPrefix: sha256Hex(data), SizeInBytes: f.Size})
+				PrefixPath{Path: f.Path, PathType: f.Type, SHA256InPrefix: f.SHA256, SizeInBytes: f.Size})
 		}
 	}
 	for _, pp := range rec.PathsData.Paths {
@@ -117,6 +120,7 @@ func imageFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPat
 			}
 			pp.SHA256InPrefix, pp.SizeInBytes = pp.SHA256, st.Size()
 		}
+		f.SHA256 = pp.SHA256InPrefix
 		return f, pp, nil
 	}
 	data, err := os.ReadFile(src)
@@ -134,7 +138,7 @@ func imageFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPat
 		pp.FileMode = conda.FileModeText
 		data = replaceText(data, pp.PrefixPlaceholder, prefix)
 	}
-	f.Data, f.Size = data, int64(len(data))
-	pp.SHA256InPrefix, pp.SizeInBytes = sha256Hex(data), f.Size
+	f.Data, f.Size, f.SHA256 = data, int64(len(data)), sha256Hex(data)
+	pp.SHA256InPrefix, pp.SizeInBytes = f.SHA256, f.Size
 	return f, pp, nil
 }

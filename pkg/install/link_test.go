@@ -286,3 +286,49 @@ func snapshot(t *testing.T, prefix string) map[string]string {
 	}))
 	return out
 }
+
+func TestParseHasPrefix(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		want  map[string]placeholder
+		err   string
+	}{
+		{"path only: the old default placeholder", []string{"bin/x"}, map[string]placeholder{"bin/x": {textPlaceholder, conda.FileModeText}}, ""},
+		{"three parts, quoted", []string{`"/build/_h_env" binary "lib/libx.so"`}, map[string]placeholder{"lib/libx.so": {"/build/_h_env", conda.FileModeBinary}}, ""},
+		{"bad mode", []string{"/p octal bin/x"}, nil, `mode "octal"`},
+		{"two parts", []string{"/p bin/x"}, nil, `line "/p bin/x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseHasPrefix(tc.lines)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tc.want) {
+				t.Errorf("got %v, %v, want %v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParseHasPrefix checks that every accepted line gives a non-empty
+// placeholder with a valid mode, and that nothing panics.
+func FuzzParseHasPrefix(f *testing.F) {
+	f.Add("/opt/anaconda1anaconda2anaconda3 text bin/x\nlib/y")
+	f.Add(`"/a b" binary "c"`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseHasPrefix(strings.Split(s, "\n"))
+		if err != nil {
+			return
+		}
+		for path, p := range got {
+			if p.text == "" || (p.mode != conda.FileModeText && p.mode != conda.FileModeBinary) {
+				t.Fatalf("%q: path %q got placeholder %+v", s, path, p)
+			}
+		}
+	})
+}
