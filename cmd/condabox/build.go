@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,6 +151,9 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	}
 	defer os.RemoveAll(work)
 	b.opts.WorkDir = work
+	if dir, err := os.UserCacheDir(); err == nil {
+		b.opts.LayerCache = filepath.Join(dir, "condabox", "image-layers")
+	}
 	res, err := image.Build(ctx, base, pkgs, b.opts)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/install"
@@ -169,7 +171,7 @@ func pruneRecord(rec *install.PrefixRecord, keep func(rel string) bool) {
 
 // imageEntry turns a file of pkg/install into a layer entry under root.
 func imageEntry(root string, f install.ImageFile) entry {
-	e := entry{Name: root + "/" + f.Path, Mode: int64(f.Mode), Source: f.Source, Data: f.Data, Size: f.Size}
+	e := entry{Name: root + "/" + f.Path, Mode: int64(f.Mode), Source: f.Source, Data: f.Data, Size: f.Size, SHA256: f.SHA256}
 	switch f.Type {
 	case conda.PathDirectory:
 		e.Type, e.Mode, e.Size = tar.TypeDir, 0, 0
@@ -194,32 +196,42 @@ func readImageFile(f install.ImageFile) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(fh, 1<<20)) // activation files are small
 }
 
-// writePackageLayers writes the package layers as planned by planLayers.
+// writePackageLayers writes the package layers as planned by planLayers,
+// one per CPU at a time (compression is the cost).
 func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options) ([]*fileLayer, []LayerReport, error) {
 	names := make([]string, len(files))
 	sizes := make([]int64, len(files))
 	for i, f := range files {
 		names[i], sizes[i] = f.dist, f.size
 	}
-	var layers []*fileLayer
-	var reports []LayerReport
-	for _, group := range planLayers(names, sizes, opts.MaxLayers) {
-		var entries []entry
-		var dists []string
-		// Entries of a group are added in install order so that sortEntries
-		// keeps the file of the package linked last.
-		slices.Sort(group)
-		for _, i := range group {
-			entries = append(entries, files[i].entries...)
-			dists = append(dists, files[i].dist)
-		}
-		sort.Strings(dists)
-		l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), opts.Epoch)
-		if err != nil {
-			return nil, nil, fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
-		}
-		layers = append(layers, l)
-		reports = append(reports, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists})
+	groups := planLayers(names, sizes, opts.MaxLayers)
+	layers := make([]*fileLayer, len(groups))
+	reports := make([]LayerReport, len(groups))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for gi, group := range groups {
+		g.Go(func() error {
+			var entries []entry
+			var dists []string
+			// Entries of a group are added in install order so that
+			// sortEntries keeps the file of the package linked last.
+			slices.Sort(group)
+			for _, i := range group {
+				entries = append(entries, files[i].entries...)
+				dists = append(dists, files[i].dist)
+			}
+			sort.Strings(dists)
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), opts.Epoch)
+			if err != nil {
+				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
+			}
+			layers[gi] = l
+			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return layers, reports, nil
 }

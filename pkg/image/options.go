@@ -73,6 +73,9 @@ type Options struct {
 	// Annotations go into the manifest, beside the org.opencontainers.image.*
 	// ones Build fills.
 	Annotations map[string]string
+	// LayerCache keeps package layers between builds, keyed by their
+	// entries (paths, modes, content hashes) and the epoch; "" disables it.
+	LayerCache string
 	// WorkDir receives the layer files; they must stay until the image is
 	// written. Empty means os.TempDir().
 	WorkDir string

@@ -32,6 +32,8 @@ type entry struct {
 	// holds them.
 	Source string
 	Data   []byte
+	// SHA256 is the content's hash when known; the layer cache keys on it.
+	SHA256 string
 }
 
 // content opens a regular entry's bytes.

@@ -1,0 +1,97 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// layerCacheVersion changes whenever the bytes writeLayer produces for the
+// same entries change (tar or gzip settings), so old entries are not reused.
+const layerCacheVersion = "condabox-layer-1"
+
+// layerKey returns the cache key of the layer holding entries: a hash of
+// every entry's header fields and content hash, and of the epoch. It is ""
+// when an entry's content hash is unknown (then the layer is not cached).
+func layerKey(entries []entry, epoch time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n", layerCacheVersion, epoch.Unix())
+	for i := range entries {
+		e := &entries[i]
+		if e.Type == tar.TypeReg && e.SHA256 == "" {
+			return ""
+		}
+		fmt.Fprintf(h, "%q %c %o %d %d %q %d %s\n", e.Name, e.Type, normalMode(e), e.UID, e.GID, e.Linkname, e.Size, e.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cachedLayer is the metadata stored beside a cached layer blob.
+type cachedLayer struct {
+	Digest, DiffID v1.Hash
+	Size           int64
+}
+
+// cachedWriteLayer is writeLayer with a cache in dir: a layer built before
+// from the same entries is reused without reading or compressing anything,
+// which makes a rebuild after one package changed cost only that package's
+// layer. dir "" disables the cache.
+func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time) (*fileLayer, error) {
+	key := ""
+	if dir != "" {
+		key = layerKey(entries, epoch)
+	}
+	if key == "" {
+		return writeLayer(ctx, workDir, entries, epoch)
+	}
+	blob, meta := filepath.Join(dir, key+".tar.gz"), filepath.Join(dir, key+".json")
+	if l := readCached(blob, meta); l != nil {
+		return l, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("layer cache: %w", err)
+	}
+	l, err := writeLayer(ctx, dir, entries, epoch)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(cachedLayer{Digest: l.digest, DiffID: l.diffID, Size: l.size})
+	if err == nil {
+		err = os.Rename(l.path, blob)
+	}
+	if err == nil {
+		l.path = blob
+		err = os.WriteFile(meta, b, 0o644) // written last: its presence marks a complete entry
+	}
+	if err != nil {
+		return nil, fmt.Errorf("layer cache: %w", err)
+	}
+	return l, nil
+}
+
+// readCached returns the cached layer, or nil when it is absent or
+// incomplete.
+func readCached(blob, meta string) *fileLayer {
+	b, err := os.ReadFile(meta)
+	if err != nil {
+		return nil
+	}
+	var c cachedLayer
+	if json.Unmarshal(b, &c) != nil {
+		return nil
+	}
+	st, err := os.Stat(blob)
+	if err != nil || st.Size() != c.Size {
+		return nil
+	}
+	return &fileLayer{path: blob, digest: c.Digest, diffID: c.DiffID, size: c.Size, mediaType: types.OCILayer}
+}
