@@ -24,10 +24,10 @@ const (
 	PathUnixPythonEntryPoint conda.PathType = "unix_python_entry_point"
 )
 
-// Link types of a record's "link" object, as conda numbers them.
+// Link types of a record's "link" object, as conda numbers them (2,
+// softlink, is never used for a whole package).
 const (
 	LinkHard = 1
-	LinkSoft = 2
 	LinkCopy = 3
 )
 
@@ -194,11 +194,14 @@ func readJSON(name string, v any) error {
 	return nil
 }
 
+// tmpSuffix marks the temporary file writeFileSync renames into place.
+const tmpSuffix = ".condabox-tmp"
+
 // writeFileSync writes data to name through a temporary file, fsynced and
 // renamed into place, so that readers (and a crash) see the old or the new
 // content, never a part.
 func writeFileSync(name string, data []byte, perm fs.FileMode) error {
-	tmp := name + ".condabox-tmp"
+	tmp := name + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err

@@ -97,7 +97,7 @@ func TestKillDuringTransaction(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	const iterations = 24
-	killed := 0
+	killed, interrupted := 0, 0 // interrupted: killed inside a transaction
 	for i := range iterations {
 		before := installedDists(t, prefix)
 		target := targets[i%2]
@@ -111,6 +111,9 @@ func TestKillDuringTransaction(t *testing.T) {
 		recovered, err := Recover(prefix)
 		if err != nil {
 			t.Fatalf("iteration %d: recover: %v", i, err)
+		}
+		if recovered {
+			interrupted++
 		}
 		after := installedDists(t, prefix)
 		switch {
@@ -133,7 +136,7 @@ func TestKillDuringTransaction(t *testing.T) {
 			}
 		}
 	}
-	if killed < 20 {
-		t.Errorf("only %d of %d children were killed before finishing, want at least 20", killed, iterations)
+	if killed < 20 || interrupted < 5 {
+		t.Errorf("%d of %d children killed, %d inside a transaction; want at least 20 and 5", killed, iterations, interrupted)
 	}
 }

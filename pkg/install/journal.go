@@ -211,7 +211,7 @@ func undo(prefix string, entries []journalEntry) error {
 			historySize = e.HistorySize
 		}
 		for k := len(e.Paths) - 1; k >= 0; k-- {
-			if err := removeFile(prefix, e.Paths[k]); err != nil {
+			if err := removeCreated(prefix, e.Paths[k]); err != nil {
 				return fmt.Errorf("roll back: %w", err)
 			}
 		}
@@ -223,6 +223,24 @@ func undo(prefix string, entries []journalEntry) error {
 		return fmt.Errorf("roll back: %w", err)
 	}
 	return finish(prefix)
+}
+
+// removeCreated deletes a path the transaction created. For a .pyc file it
+// also deletes the temporary "<name>.pyc.<number>" files python writes
+// before renaming: a compileall killed with us leaves them behind.
+func removeCreated(prefix, rel string) error {
+	if strings.HasSuffix(rel, ".pyc") {
+		dir, base := filepath.Split(filepath.Join(prefix, filepath.FromSlash(rel)))
+		entries, _ := os.ReadDir(dir) // a missing dir has no leftovers
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), base+".") {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+		}
+	}
+	return removeFile(prefix, rel)
 }
 
 // removeFile deletes a prefix path if it exists, and the directories it

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -331,4 +332,35 @@ func FuzzParseHasPrefix(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCopyAcrossFilesystems installs from a cache on another filesystem
+// (/dev/shm, a tmpfs): files are copied and the record says so.
+func TestCopyAcrossFilesystems(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "condabox-install-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm to put a prefix on another filesystem: %v", err)
+	}
+	defer os.RemoveAll(shm)
+	root := t.TempDir()
+	var a, b syscall.Stat_t
+	must(t, syscall.Stat(root, &a))
+	must(t, syscall.Stat(shm, &b))
+	if a.Dev == b.Dev {
+		t.Skip("/dev/shm is on the same filesystem as the temporary directory")
+	}
+	pkg := testPkg{name: "cp", files: []testFile{{path: "bin/x", content: "#!/bin/sh\n", mode: 0o755}}}.write(t, root)
+	prefix := filepath.Join(shm, "env")
+	if _, err := Sync(context.Background(), prefix, []*Package{pkg}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadPrefix(prefix)
+	must(t, err)
+	if len(recs) != 1 || recs[0].Link == nil || recs[0].Link.Type != LinkCopy {
+		t.Fatalf("records %+v, want one with link type %d (copy)", recs, LinkCopy)
+	}
+	if st, err := os.Stat(filepath.Join(prefix, "bin/x")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("copied file: %v, mode %v, want 0755", err, st.Mode())
+	}
+	checkConsistent(t, prefix)
 }

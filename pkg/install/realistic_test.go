@@ -124,3 +124,45 @@ func benchmarkLink(b *testing.B, skipPyc bool) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkLinkFloor is the floor for BenchmarkLinkPythonEnv: a hardlink
+// (or symlink, or directory) per payload path of the same packages, with
+// no placeholders, records, journal or fsync.
+func BenchmarkLinkFloor(b *testing.B) {
+	pkgs := realisticPackages(b, []string{"python", "requests", "jq", "curl"}, nil)
+	base := b.TempDir()
+	files := 0
+	for i := 0; b.Loop(); i++ {
+		prefix := filepath.Join(base, "env")
+		files = 0
+		for _, p := range pkgs {
+			info, err := readPkgInfo(p.Dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, e := range info.Paths {
+				src, dst := filepath.Join(p.Dir, e.Path), filepath.Join(prefix, e.Path)
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					b.Fatal(err)
+				}
+				switch e.PathType {
+				case "softlink":
+					target, _ := os.Readlink(src)
+					err = os.Symlink(target, dst)
+				case "directory":
+					err = os.MkdirAll(dst, 0o755)
+				default:
+					err = os.Link(src, dst)
+				}
+				if err != nil && !os.IsExist(err) {
+					b.Fatal(err)
+				}
+				files++
+			}
+		}
+		b.StopTimer()
+		os.RemoveAll(prefix)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(files), "paths")
+}

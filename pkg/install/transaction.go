@@ -366,7 +366,8 @@ func (a *applier) link(p *Package, info *pkgInfo) (*linkedPackage, error) {
 	}
 	meta := path.Join("conda-meta", metaName(&p.Record))
 	a.noteClobbers(dist, files)
-	if err := a.j.willCreate(slices.Concat(files, lp.pycs, []string{meta})...); err != nil {
+	// The record's temporary file too: a crash may leave it behind.
+	if err := a.j.willCreate(slices.Concat(files, lp.pycs, []string{meta, meta + tmpSuffix})...); err != nil {
 		return nil, err
 	}
 
