@@ -25,8 +25,8 @@ type Options struct {
 	// HTTP is the client for every request [a keep-alive client with
 	// Concurrency idle connections per host and file:// support].
 	HTTP *http.Client
-	// Concurrency bounds the downloads DownloadAll runs at once [5, as
-	// micromamba's default download threads].
+	// Concurrency bounds the downloads in flight at once, over all calls
+	// of Download and DownloadAll [5, as micromamba's download threads].
 	Concurrency int
 	// Attempts bounds the tries of one download, the first included [4].
 	Attempts int
@@ -58,7 +58,8 @@ type Progress struct {
 
 // Client downloads files. It is safe for concurrent use.
 type Client struct {
-	opts Options
+	opts  Options
+	slots chan struct{} // one token per download in flight
 }
 
 // New returns a Client with opts, defaults filled in.
@@ -75,7 +76,7 @@ func New(opts Options) *Client {
 	if opts.HTTP == nil {
 		opts.HTTP = newHTTPClient(opts.Concurrency)
 	}
-	return &Client{opts: opts}
+	return &Client{opts: opts, slots: make(chan struct{}, opts.Concurrency)}
 }
 
 // newHTTPClient keeps a connection per concurrent download alive and reads
@@ -93,18 +94,9 @@ func newHTTPClient(conns int) *http.Client {
 func (c *Client) DownloadAll(ctx context.Context, reqs []Request) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, c.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, r := range reqs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
 		wg.Go(func() {
-			defer func() { <-sem }()
 			if err := c.Download(ctx, r); err != nil {
 				cancel(err)
 			}
@@ -116,13 +108,20 @@ func (c *Client) DownloadAll(ctx context.Context, reqs []Request) error {
 
 // Download fetches req.URL to req.Dest, resuming and retrying as needed,
 // and renames it into place only when size and checksum match. On error
-// Dest is untouched and no partial file remains.
+// Dest is untouched and no partial file remains. It waits while
+// Options.Concurrency downloads are in flight.
 func (c *Client) Download(ctx context.Context, req Request) (err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("download %s: %w", redact.URL(req.URL), redact.Error(err))
 		}
 	}()
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	f, err := os.CreateTemp(filepath.Dir(req.Dest), "."+filepath.Base(req.Dest)+".*.part")
 	if err != nil {
 		return err

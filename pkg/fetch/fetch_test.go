@@ -1,12 +1,16 @@
 package fetch_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/condabox/condabox/internal/testchannel/server"
@@ -242,4 +247,61 @@ func mountSmallTmpfs(t *testing.T, dir string) {
 		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+}
+
+// countingTransport records the most requests it had in flight at once.
+type countingTransport struct {
+	mu            sync.Mutex
+	inFlight, max int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.inFlight++
+	c.max = max(c.max, c.inFlight)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+	}()
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		// Hold the slot until the body is read, as the download does.
+		resp.Body = readAll(resp.Body)
+	}
+	return resp, err
+}
+
+// readAll reads a body to the end before handing it on.
+func readAll(rc io.ReadCloser) io.ReadCloser {
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return io.NopCloser(iotest.ErrReader(err))
+	}
+	return io.NopCloser(bytes.NewReader(b))
+}
+
+// TestConcurrencyBound checks Options.Concurrency holds over separate
+// Download calls, as when a package cache is filled from many goroutines.
+func TestConcurrencyBound(t *testing.T) {
+	fx := newFixture(t, 1000)
+	fx.srv.Fault("*.conda", server.Fault{Delay: 50 * time.Millisecond})
+	ct := &countingTransport{}
+	c := fetch.New(fetch.Options{Concurrency: 2, HTTP: &http.Client{Transport: ct}})
+	var wg sync.WaitGroup
+	for i := range 6 {
+		r := fx.req
+		r.Dest = filepath.Join(fx.dir, fmt.Sprint(i))
+		wg.Go(func() {
+			if err := c.Download(context.Background(), r); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ct.max != 2 {
+		t.Errorf("at most %d requests in flight, want 2", ct.max)
+	}
 }
