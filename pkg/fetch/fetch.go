@@ -241,7 +241,7 @@ func rangeStart(contentRange string) (int64, bool) {
 		return 0, false
 	}
 	start, _, ok := strings.Cut(rest, "-")
-	if !ok {
+	if !ok || start == "" || start[0] < '0' || start[0] > '9' { // no sign
 		return 0, false
 	}
 	n, err := strconv.ParseInt(start, 10, 64)
