@@ -42,6 +42,7 @@ func Dist(name string) string {
 // EntryType is the kind of an archive entry. Other tar types are rejected.
 type EntryType uint8
 
+// The entry types of a conda package.
 const (
 	TypeRegular EntryType = iota + 1
 	TypeDir
@@ -50,6 +51,7 @@ const (
 	TypeHardlink
 )
 
+// String names the type as error messages do: "file", "symlink" ...
 func (t EntryType) String() string {
 	switch t {
 	case TypeRegular:
@@ -77,7 +79,7 @@ type Header struct {
 	// Linkname is a symlink's target as stored (relative, inside the
 	// package), or the package-relative Name of a hardlink's file.
 	Linkname string
-	ModTime  time.Time
+	ModTime  time.Time // as stored; Extract gives regular files this time
 }
 
 // WalkFunc receives each entry of a package. r yields the Size bytes of a
@@ -162,6 +164,7 @@ type Error struct {
 	Err     error
 }
 
+// Error formats as `archive <path>: entry "<name>": <what is wrong>`.
 func (e *Error) Error() string {
 	if e.Entry == "" {
 		return fmt.Sprintf("archive %s: %v", e.Archive, e.Err)
@@ -169,4 +172,5 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("archive %s: entry %q: %v", e.Archive, e.Entry, e.Err)
 }
 
+// Unwrap returns the cause, one of the Err* kinds for a rejection.
 func (e *Error) Unwrap() error { return e.Err }
