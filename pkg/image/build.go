@@ -82,7 +82,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	baseFS, err := readBase(base)
+	baseFS, err := cachedReadBase(base, opts.LayerCache)
 	if err != nil {
 		return nil, err
 	}

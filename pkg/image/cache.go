@@ -70,7 +70,7 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 	}
 	if err == nil {
 		l.path = blob
-		err = os.WriteFile(meta, b, 0o644) // written last: its presence marks a complete entry
+		err = writeFileAtomic(meta, b) // written last: its presence marks a complete entry
 	}
 	if err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
@@ -94,4 +94,57 @@ func readCached(blob, meta string) *fileLayer {
 		return nil
 	}
 	return &fileLayer{path: blob, digest: c.Digest, diffID: c.DiffID, size: c.Size, mediaType: types.OCILayer}
+}
+
+// cachedReadBase is readBase with a cache in dir keyed by the base's
+// digest: reading a base means decompressing all its layers, the biggest
+// cost of a rebuild on a base. dir "" disables the cache.
+func cachedReadBase(base v1.Image, dir string) (*baseFiles, error) {
+	if dir == "" {
+		return readBase(base)
+	}
+	d, err := base.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("base digest: %w", err)
+	}
+	name := filepath.Join(dir, "base-"+d.Hex+".json")
+	var bf baseFiles
+	if b, err := os.ReadFile(name); err == nil && json.Unmarshal(b, &bf) == nil {
+		return &bf, nil
+	}
+	out, err := readBase(base)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(out)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = writeFileAtomic(name, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("layer cache: %w", err)
+	}
+	return out, nil
+}
+
+// writeFileAtomic writes name through a temporary file renamed into place,
+// so that a concurrent build reads the whole file or none.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

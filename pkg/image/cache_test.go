@@ -2,8 +2,10 @@ package image
 
 import (
 	"archive/tar"
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +77,28 @@ func TestLayerKey(t *testing.T) {
 	noHash.SHA256 = ""
 	if k := layerKey([]entry{noHash}, time.Unix(0, 0)); k != "" {
 		t.Errorf("file without a hash got key %q", k)
+	}
+}
+
+func TestBaseFilesCache(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	base := build(t, pkgs, Options{User: User{"app", 1000, 1000}}).Image
+	cache := t.TempDir()
+	var digests []string
+	for range 2 {
+		res, err := Build(context.Background(), base, pkgs, Options{WorkDir: t.TempDir(), LayerCache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, digest(t, res.Image))
+		if !strings.Contains(flatten(t, res.Image)["etc/passwd"].data, "app:x:1000") {
+			t.Error("the base's user is missing from passwd")
+		}
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("digests %q", digests)
+	}
+	if m, _ := filepath.Glob(filepath.Join(cache, "base-*.json")); len(m) != 1 {
+		t.Errorf("base cache files %q, want 1", m)
 	}
 }

@@ -19,8 +19,8 @@ import (
 
 // baseFiles are the files of the base image the metadata layer extends.
 type baseFiles struct {
-	passwd, group []byte
-	hasTmp        bool
+	Passwd, Group []byte
+	HasTmp        bool
 }
 
 // readBase reads /etc/passwd, /etc/group and whether /tmp exists from the
@@ -40,11 +40,11 @@ func readBase(base v1.Image) (*baseFiles, error) {
 		}
 		switch strings.TrimPrefix(path.Clean("/"+hdr.Name), "/") {
 		case "etc/passwd":
-			out.passwd, err = io.ReadAll(tr)
+			out.Passwd, err = io.ReadAll(tr)
 		case "etc/group":
-			out.group, err = io.ReadAll(tr)
+			out.Group, err = io.ReadAll(tr)
 		case "tmp":
-			out.hasTmp = true
+			out.HasTmp = true
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read base image %s: %w", hdr.Name, err)
@@ -78,7 +78,7 @@ func appendLine(file []byte, line string) []byte {
 // base has none (python and many tools need one).
 func userEntries(base *baseFiles, u User) []entry {
 	var out []entry
-	passwd, group := base.passwd, base.group
+	passwd, group := base.Passwd, base.Group
 	if passwd == nil {
 		passwd = []byte("root:x:0:0:root:/root:/bin/sh\n")
 	}
@@ -95,7 +95,7 @@ func userEntries(base *baseFiles, u User) []entry {
 		entry{Name: "etc/passwd", Type: tar.TypeReg, Mode: 0o644, Data: passwd, Size: int64(len(passwd))},
 		entry{Name: "etc/group", Type: tar.TypeReg, Mode: 0o644, Data: group, Size: int64(len(group))},
 		entry{Name: strings.TrimPrefix(u.Home(), "/"), Type: tar.TypeDir, Mode: 0o755, UID: u.UID, GID: u.GID})
-	if !base.hasTmp {
+	if !base.HasTmp {
 		out = append(out, entry{Name: "tmp", Type: tar.TypeDir, Mode: 0o1777})
 	}
 	return out
