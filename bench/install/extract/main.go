@@ -20,7 +20,7 @@ import (
 
 func main() {
 	out := flag.String("out", "", "directory to extract into (one folder per package)")
-	jobs := flag.Int("j", 0, "packages extracted at once (default: GOMAXPROCS)")
+	jobs := flag.Int("j", 0, "packages extracted at once (default: all; GOMAXPROCS bounds the CPU work)")
 	flag.Parse()
 	if *out == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: extract -out DIR [-j N] ARCHIVE...")
@@ -37,7 +37,7 @@ func run(out string, jobs int, files []string) error {
 		return err
 	}
 	if jobs <= 0 {
-		jobs = 2 * len(files) // effectively all at once; GOMAXPROCS bounds the work
+		jobs = len(files)
 	}
 	start, cpu0 := time.Now(), cpuTime()
 	sem := make(chan struct{}, jobs)
