@@ -320,24 +320,31 @@ func TestCreateOverHTTPHidesToken(t *testing.T) {
 	}
 }
 
-// TestBinaryCreate runs the built binary as a real subprocess.
-func TestBinaryCreate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
+// TestMain makes the test binary act as condabox when CONDABOX_AS_MAIN is
+// set, so that tests run main() as a real subprocess without a go build.
+func TestMain(m *testing.M) {
+	if os.Getenv("CONDABOX_AS_MAIN") != "" {
+		main()
 	}
+	os.Exit(m.Run())
+}
+
+// TestBinaryCreate runs condabox as a subprocess: exit codes, stdout and
+// stderr as a shell sees them.
+func TestBinaryCreate(t *testing.T) {
 	home := isolate(t)
-	bin := filepath.Join(t.TempDir(), "condabox")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	ch := "file://" + testChannel(t)
 	for _, tc := range []struct {
 		spec string
 		code int
-	}{{"requests", 0}, {"python=3.13", 1}} {
+	}{{"requests", 0}, {"python=3.13", 1}, {"numpy >=1..2", 1}} {
 		cmd := exec.Command(bin, "create", "--dry-run", "--json", "-y", "-p", filepath.Join(home, "env"),
 			"--platform", "linux-64", "--override-channels", "-c", ch, tc.spec)
-		cmd.Env = append(os.Environ(), "CONDA_OVERRIDE_GLIBC=2.36")
+		cmd.Env = append(os.Environ(), "CONDA_OVERRIDE_GLIBC=2.36", "CONDABOX_AS_MAIN=1")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -347,6 +354,12 @@ func TestBinaryCreate(t *testing.T) {
 			code = exit.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(tc.spec, "..") { // bad input: an error, no JSON
+			if code != tc.code || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), "condabox: error: parse match spec") {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.spec, code, stdout.String(), stderr.String())
+			}
+			continue
 		}
 		d := decode(t, result{stdout.String(), stderr.String(), code})
 		if code != tc.code || d.Success != (tc.code == 0) {
