@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/tar"
 	"context"
 	"io/fs"
 	"os"
@@ -23,43 +24,83 @@ func FuzzExtract(f *testing.F) {
 	} {
 		f.Add(tarBytes(f, seed))
 	}
-	info := tarBytes(f, validInfo)
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		root := t.TempDir()
-		box := filepath.Join(root, "box") // everything must stay in here
-		if err := os.Mkdir(box, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(box, "x-1-0.conda")
-		writeConda(t, path,
-			zipMember{"info-x-1-0.tar.zst", zstdEnc.EncodeAll(info, nil)},
-			zipMember{"pkg-x-1-0.tar.zst", zstdEnc.EncodeAll(payload, nil)})
-		dest := filepath.Join(box, "x-1-0")
-		x := Extractor{Limits: Limits{MaxTotalSize: 1 << 20, MaxEntries: 1000}}
-		err := x.Extract(context.Background(), path, dest)
+	f.Fuzz(func(t *testing.T, payload []byte) { extractConfined(t, payload) })
+}
 
-		if es, _ := os.ReadDir(root); len(es) != 1 {
-			t.Fatalf("wrote beside the box: %v", es)
+// FuzzExtractEntries builds the payload tarball from lines "TYPE NAME
+// [LINK]" (TYPE: f file, d directory, l symlink, h hardlink, c device), so
+// the fuzzer explores names and link targets rather than tar checksums.
+func FuzzExtractEntries(f *testing.F) {
+	for _, seed := range []string{
+		"f bin/a\nl bin/b a\nh bin/c bin/a\nd share",
+		"l d/up ..\nl d/x up/..",
+		"l a b\nl b a/c",
+		"d real\nl lib real\nf lib/evil",
+		"f ./lib/x\nl lib/y ../lib/./x\nf lib//z",
+		"c dev/null",
+	} {
+		f.Add(seed)
+	}
+	types := map[string]byte{"f": tar.TypeReg, "d": tar.TypeDir, "l": tar.TypeSymlink, "h": tar.TypeLink, "c": tar.TypeChar}
+	f.Fuzz(func(t *testing.T, spec string) {
+		var entries []te
+		for line := range strings.Lines(spec) {
+			fields := strings.Fields(line)
+			if len(fields) < 2 || types[fields[0]] == 0 {
+				continue
+			}
+			e := te{typ: types[fields[0]], name: fields[1], body: "data"}
+			if len(fields) > 2 {
+				e.link = fields[2]
+			}
+			entries = append(entries, e)
 		}
-		es, _ := os.ReadDir(box)
+		payload, err := tryTarBytes(entries)
 		if err != nil {
-			if len(es) != 1 {
-				t.Fatalf("failed with %v but left %v", err, es)
-			}
-			return
+			return // archive/tar refuses to write it, so no reader sees it either
 		}
-		if len(es) != 2 {
-			t.Fatalf("box holds %v, want the archive and the package", es)
+		extractConfined(t, payload)
+	})
+}
+
+// extractConfined extracts a .conda whose payload tarball is payload and
+// checks nothing is written outside the destination, nothing is left on
+// error, and every symlink that resolves stays inside the package.
+func extractConfined(t *testing.T, payload []byte) {
+	root := t.TempDir()
+	box := filepath.Join(root, "box") // everything must stay in here
+	if err := os.Mkdir(box, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(box, "x-1-0.conda")
+	writeConda(t, path,
+		zipMember{"info-x-1-0.tar.zst", zstdEnc.EncodeAll(tarBytes(t, validInfo), nil)},
+		zipMember{"pkg-x-1-0.tar.zst", zstdEnc.EncodeAll(payload, nil)})
+	dest := filepath.Join(box, "x-1-0")
+	x := Extractor{Limits: Limits{MaxTotalSize: 1 << 20, MaxEntries: 1000}}
+	err := x.Extract(context.Background(), path, dest)
+
+	if es, _ := os.ReadDir(root); len(es) != 1 {
+		t.Fatalf("wrote beside the box: %v", es)
+	}
+	es, _ := os.ReadDir(box)
+	if err != nil {
+		if len(es) != 1 {
+			t.Fatalf("failed with %v but left %v", err, es)
 		}
-		filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.Type() != fs.ModeSymlink {
-				return err
-			}
-			// A symlink that resolves must resolve inside the package.
-			if real, err := filepath.EvalSymlinks(p); err == nil && real != dest && !strings.HasPrefix(real, dest+string(filepath.Separator)) {
-				t.Errorf("symlink %s resolves to %s, outside %s", p, real, dest)
-			}
-			return nil
-		})
+		return
+	}
+	if len(es) != 2 {
+		t.Fatalf("box holds %v, want the archive and the package", es)
+	}
+	filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type() != fs.ModeSymlink {
+			return err
+		}
+		// A symlink that resolves must resolve inside the package.
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != dest && !strings.HasPrefix(real, dest+string(filepath.Separator)) {
+			t.Errorf("symlink %s resolves to %s, outside %s", p, real, dest)
+		}
+		return nil
 	})
 }

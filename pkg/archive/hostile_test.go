@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -35,25 +36,34 @@ func hardlink(name, target string) te {
 // tarBytes writes entries as a tarball, trusting them blindly.
 func tarBytes(t testing.TB, entries []te) []byte {
 	t.Helper()
+	b, err := tryTarBytes(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tryTarBytes is tarBytes returning archive/tar's refusals.
+func tryTarBytes(entries []te) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		size := int64(len(e.body))
+		body := []byte(e.body)
 		if e.typ != tar.TypeReg {
-			size = 0
+			body = nil
 		}
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, Size: size, Format: tar.FormatPAX}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, Size: int64(len(body)), Format: tar.FormatPAX}
 		if err := tw.WriteHeader(h); err != nil {
-			t.Fatalf("craft %q: %v", e.name, err)
+			return nil, fmt.Errorf("craft %q: %w", e.name, err)
 		}
-		if _, err := tw.Write([]byte(e.body)); err != nil {
-			t.Fatal(err)
+		if _, err := tw.Write(body); err != nil {
+			return nil, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 var zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
