@@ -1,16 +1,23 @@
-// Package env reads the files that describe a conda environment:
+// Package env reads the files that describe a conda environment and plans
+// environments from them:
 //
-//   - environment.yml files (ParseEnvironmentFile): the specs to solve, with
-//     channels, variables and a pip: list kept aside;
+//   - environment.yml files (ParseEnvironmentFile) and plain spec lists
+//     (ParseSpecList): the specs to solve, with channels, variables and a
+//     pip: list kept aside;
 //   - lock files (ParseLock): conda-lock (versions 1–3, YAML), pixi
-//     (versions 4–7, YAML) and mambajs (lockVersion 1.0.x, JSON), which list
-//     the exact packages of an environment per platform;
+//     (versions 4–7, YAML; source packages are rejected) and mambajs
+//     (lockVersion 1.0.x, JSON), which list the exact packages of an
+//     environment per platform;
 //   - @EXPLICIT files (ParseExplicit): one package URL per line, as written
 //     by `conda list --explicit` and `conda-lock render`.
 //
 // Every parser takes the file's name (for error messages) and its bytes;
-// ReadFile reads a file from disk and picks the parser. Records come back
-// as conda.PackageRecord with URL, FileName, Channel, Subdir and the
-// checksums set, so that they can be installed or solved without the
-// channel's index.
+// ReadFile reads a file from disk and picks the parser as micromamba's -f
+// does. Records come back as conda.PackageRecord with URL, FileName,
+// Channel, Subdir and the checksums set, so that they can be installed or
+// solved without the channel's index.
+//
+// PlanCreate turns what `condabox create` is asked into the records to
+// install (config, channels, virtual packages, repodata, solve), and
+// Plan.WriteJSON prints them as micromamba's --json output does.
 package env

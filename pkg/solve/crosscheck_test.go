@@ -198,33 +198,49 @@ func crosscheckDir(t *testing.T) string {
 	return dir
 }
 
-// genChannel writes a random channel of a few names with several versions
-// and random version-range dependencies and constraints, and returns specs
-// to solve on it.
+// genChannel writes a random channel — names with several versions and
+// builds, dependencies (mostly on later names, so that solutions chain) with
+// version ranges drawn from the target's versions, some constraints — and
+// returns specs on its first names.
 func genChannel(t *testing.T, seed uint64) (string, []string) {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	n := 4 + rng.IntN(7)
-	versions := []string{"1.0", "1.1", "1.2", "2.0", "2.1", "3.0"}
-	constraint := func() string {
-		v := versions[rng.IntN(len(versions))]
-		return []string{"", " >=" + v, " <" + v, " ==" + v, " !=" + v, " " + v[:1] + ".*", " >=" + v + ",<3"}[rng.IntN(7)]
+	n := 6 + rng.IntN(9)
+	allVersions := []string{"1.0", "1.1", "1.2", "2.0", "2.1", "3.0"}
+	versions := make([][]string, n)
+	for i := range versions {
+		versions[i] = allVersions[:2+rng.IntN(len(allVersions)-1)]
 	}
 	name := func(i int) string { return fmt.Sprintf("pkg%d", i) }
+	// spec returns a spec on name i: any version half of the time, else a
+	// range around one of its versions.
+	spec := func(i int) string {
+		if rng.IntN(2) == 0 {
+			return name(i)
+		}
+		v := versions[i][rng.IntN(len(versions[i]))]
+		return name(i) + []string{" >=" + v, " <" + v, " ==" + v, " !=" + v, " " + v[:1] + ".*", " >=" + v + ",<3"}[rng.IntN(6)]
+	}
 	var recs []conda.PackageRecord
 	for i := range n {
-		for _, v := range versions[:1+rng.IntN(len(versions))] {
+		for _, v := range versions[i] {
 			for b := range 1 + rng.IntN(2) {
 				r := conda.PackageRecord{
 					Name: name(i), Version: conda.MustParseVersion(v), Build: fmt.Sprintf("h%d_%d", i, b),
 					BuildNumber: uint64(b), Subdir: "linux-64", Depends: []string{},
 				}
-				for range rng.IntN(3) {
-					if d := rng.IntN(n); d != i {
-						r.Depends = append(r.Depends, name(d)+constraint())
+				for range 1 + rng.IntN(3) {
+					d := i + 1 + rng.IntN(max(1, n-i-1))
+					if rng.IntN(6) == 0 {
+						d = rng.IntN(n) // sometimes backwards: cycles
+					}
+					if d < n && d != i {
+						r.Depends = append(r.Depends, spec(d))
 					}
 				}
 				if rng.IntN(5) == 0 {
-					r.Constrains = []string{name(rng.IntN(n)) + constraint()}
+					if d := rng.IntN(n); d != i {
+						r.Constrains = []string{spec(d)}
+					}
 				}
 				r.FileName = r.Dist() + ".tar.bz2"
 				recs = append(recs, r)
@@ -237,7 +253,7 @@ func genChannel(t *testing.T, seed uint64) (string, []string) {
 	}
 	var specs []string
 	for range 1 + rng.IntN(3) {
-		if s := name(rng.IntN(n)) + constraint(); !slices.Contains(specs, s) {
+		if s := spec(rng.IntN(min(n, 4))); !slices.ContainsFunc(specs, func(o string) bool { return strings.Fields(o)[0] == strings.Fields(s)[0] }) {
 			specs = append(specs, s)
 		}
 	}
