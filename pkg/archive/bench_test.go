@@ -25,8 +25,8 @@ var (
 
 // realisticChannel builds the realistic channel once per test binary, with
 // the package cache realistic's own tests use, and returns its archives of
-// ext.
-func realisticChannel(b *testing.B, ext string) []string {
+// ext. It skips without root and the tools Build needs.
+func realisticChannel(b testing.TB, ext string) []string {
 	b.Helper()
 	if os.Getuid() != 0 {
 		b.Skip("realistic channel: apt-get needs root")

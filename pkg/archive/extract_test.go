@@ -211,6 +211,31 @@ func TestRealPackages(t *testing.T) {
 	}
 }
 
+// TestRealisticChannel extracts every package of the realistic channel
+// (real Debian binaries: python, openssl, curl ...) in both formats and
+// checks each against its paths.json.
+func TestRealisticChannel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the realistic channel")
+	}
+	for _, ext := range []string{".conda", ".tar.bz2"} {
+		files := realisticChannel(t, ext)
+		if len(files) < 30 {
+			t.Fatalf("%d %s packages in the realistic channel, expected all", len(files), ext)
+		}
+		out := t.TempDir()
+		for _, f := range files {
+			t.Run(filepath.Base(f), func(t *testing.T) {
+				dest := filepath.Join(out, filepath.Base(f))
+				if err := archive.Extract(context.Background(), f, dest); err != nil {
+					t.Fatal(err)
+				}
+				checkPaths(t, dest)
+			})
+		}
+	}
+}
+
 // TestSparsePackages checks what rattler's extraction stress cases must
 // produce.
 func TestSparsePackages(t *testing.T) {
