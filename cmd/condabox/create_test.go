@@ -411,3 +411,56 @@ func TestCreateRealisticChannel(t *testing.T) {
 		t.Errorf("install order %v", linked(t, d))
 	}
 }
+
+// TestCreateChannelPriority puts an old python in the first channel and a
+// new one in the second: strict priority keeps the first channel's,
+// disabled takes the newest.
+func TestCreateChannelPriority(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	first, second := t.TempDir(), t.TempDir()
+	for dir, version := range map[string]string{first: "3.10.4", second: "3.12.1"} {
+		if err := index.WriteChannel(dir, []conda.PackageRecord{record("linux-64", "python", version, "h_0")}, index.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		priority, want string
+	}{{"strict", "3.10.4"}, {"flexible", "3.10.4"}, {"disabled", "3.12.1"}, {"", "3.10.4"}} {
+		args := []string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64",
+			"--override-channels", "-c", "file://" + first, "-c", "file://" + second, "python"}
+		if tc.priority != "" {
+			args = append(args, "--channel-priority", tc.priority)
+		}
+		r := runCLI(t, args...)
+		if got := linked(t, decode(t, r)); r.code != 0 || len(got) != 1 || strings.Fields(got[0])[1] != tc.want {
+			t.Errorf("priority %q: exit %d, LINK %q, want python %s\nstderr: %s", tc.priority, r.code, got, tc.want, r.stderr)
+		}
+	}
+}
+
+// TestCreateOffline solves from the cached index once the server is gone,
+// and fails clearly when nothing is cached.
+func TestCreateOffline(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	srv, err := server.Start(t.Context(), testChannel(t), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64",
+		"--override-channels", "-c", srv.URL(), "requests"}
+	if r := runCLI(t, args...); r.code != 0 {
+		t.Fatalf("online: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	srv.Close()
+	r := runCLI(t, append(args, "--offline")...)
+	if got := linked(t, decode(t, r)); r.code != 0 || len(got) != 3 {
+		t.Errorf("offline: exit %d, LINK %q\nstderr: %s", r.code, got, r.stderr)
+	}
+	isolate(t) // an empty cache
+	r = runCLI(t, append(args, "--offline")...)
+	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "offline") {
+		t.Errorf("offline without a cache: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
