@@ -125,6 +125,9 @@ func TestSudokuContradictoryGivens(t *testing.T) {
 // outside their row, column and box, so even the empty puzzle has no
 // solution; libsolv and rattler prove that too.
 func TestSudokuFaultyRealChannel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the proof takes about 45,000 conflicts (seconds): skipped with -short")
+	}
 	ix := loadRepodata(t, realdata(t, "repodata/sudoku/noarch/repodata.json"), "sudoku")
 	_, err := Solve(context.Background(), ix, Request{Specs: sudokuSpecs(t, puzzles["empty"])})
 	var unsat *UnsatisfiableError
@@ -137,12 +140,27 @@ func TestSudokuFaultyRealChannel(t *testing.T) {
 	t.Logf("%d problem lines, explanation %d bytes", len(unsat.Problems), len(err.Error()))
 }
 
-func BenchmarkSudokuHard(b *testing.B) {
+// BenchmarkSudoku solves the hard puzzles on the correct encoding and
+// proves the faulty real channel unsatisfiable.
+func BenchmarkSudoku(b *testing.B) {
 	ix := sudokuIndex(b)
-	req := Request{Specs: sudokuSpecs(b, puzzles["ai-escargot"])}
-	for b.Loop() {
-		if _, err := Solve(context.Background(), ix, req); err != nil {
-			b.Fatal(err)
-		}
+	for _, name := range []string{"ai-escargot", "inkala-2012", "17-clues"} {
+		req := Request{Specs: sudokuSpecs(b, puzzles[name])}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Solve(context.Background(), ix, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+	b.Run("faulty-real-channel", func(b *testing.B) {
+		ix := loadRepodata(b, realdata(b, "repodata/sudoku/noarch/repodata.json"), "sudoku")
+		req := Request{Specs: sudokuSpecs(b, puzzles["empty"])}
+		for b.Loop() {
+			if _, err := Solve(context.Background(), ix, req); err == nil {
+				b.Fatal("solved the faulty sudoku")
+			}
+		}
+	})
 }
