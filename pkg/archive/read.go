@@ -30,8 +30,10 @@ var decoders = sync.Pool{New: func() any {
 	return d
 }}
 
-// emptyReader is the body of entries that are not regular files.
-var emptyReader = strings.NewReader("")
+// noBody is the body of entries that are not regular files.
+type noBody struct{}
+
+func (noBody) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Walk streams the entries of the package archive at path to fn, checked
 // against x.Limits, without writing anything. A .conda yields info/ first,
@@ -124,7 +126,7 @@ func walkTar(ctx context.Context, c *checker, stream int, r io.Reader, infoOnly 
 		}
 		var body io.Reader = corruptOnError{tr}
 		if h.Type != TypeRegular {
-			body = emptyReader
+			body = noBody{}
 		}
 		if err := fn(h, body); err != nil {
 			return err
