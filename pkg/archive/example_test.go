@@ -1,0 +1,45 @@
+package archive_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
+	"github.com/condabox/condabox/pkg/archive"
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// Walk streams a package's entries, checked, without writing them: what an
+// image builder needs to copy them into a layer.
+func ExampleWalk() {
+	dir, _ := os.MkdirTemp("", "example-walk-")
+	defer os.RemoveAll(dir)
+	rec, _ := pkgbuild.WriteFile(dir, &pkgbuild.Package{
+		Record: conda.PackageRecord{Name: "hello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "noarch"},
+		Files: []pkgbuild.File{
+			{Path: "bin/hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho hello\n")},
+			{Path: "bin/hi", Mode: fs.ModeSymlink | 0o777, LinkTarget: "hello"},
+		},
+	}, pkgbuild.FormatConda)
+
+	err := archive.Walk(context.Background(), filepath.Join(dir, rec.FileName), func(h *archive.Header, r io.Reader) error {
+		switch h.Type {
+		case archive.TypeRegular:
+			if h.Name == "bin/hello" {
+				fmt.Printf("%s %v %d bytes\n", h.Name, h.Mode, h.Size)
+			}
+		case archive.TypeSymlink:
+			fmt.Printf("%s -> %s\n", h.Name, h.Linkname)
+		}
+		return nil
+	})
+	fmt.Println("error:", err)
+	// Output:
+	// bin/hello -rwxr-xr-x 21 bytes
+	// bin/hi -> hello
+	// error: <nil>
+}
