@@ -94,6 +94,10 @@ func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (di
 	if _, err := archive.FormatOf(fn); err != nil {
 		return "", err
 	}
+	// fn comes from a channel's repodata: it must not lead out of the cache.
+	if strings.ContainsAny(fn, `/\`) || strings.HasPrefix(fn, ".") {
+		return "", errors.New("unsafe file name: not a plain name")
+	}
 	dist := archive.Dist(fn)
 	for _, d := range c.dirs {
 		if d != c.writable && validEntry(filepath.Join(d, dist), &rec) == nil {

@@ -233,6 +233,22 @@ func TestGetFailsCleanly(t *testing.T) {
 	}
 }
 
+func TestGetRejectsUnsafeFileNames(t *testing.T) {
+	c, err := pkgcache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"../evil-1-0.conda", "sub/x-1-0.conda", ".hidden-1-0.conda", "..conda", "x-1-0.zip"} {
+		rec := conda.PackageRecord{FileName: fn, URL: "http://127.0.0.1:1/" + fn}
+		if _, err := c.Get(context.Background(), rec, fetcher()); err == nil || !strings.Contains(err.Error(), fn) {
+			t.Errorf("Get(%q): %v, want an error naming it", fn, err)
+		}
+	}
+	if es, _ := os.ReadDir(c.Dir()); len(es) != 0 {
+		t.Errorf("cache holds %v", es)
+	}
+}
+
 // TestReadOnlyDirFirst checks a valid entry in a read-only cache directory
 // is used as is, and that new packages go to the first writable one.
 func TestReadOnlyDirFirst(t *testing.T) {
