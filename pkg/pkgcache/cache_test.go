@@ -252,30 +252,46 @@ func TestGetRejectsUnsafeFileNames(t *testing.T) {
 // TestReadOnlyDirFirst checks a valid entry in a read-only cache directory
 // is used as is, and that new packages go to the first writable one.
 func TestReadOnlyDirFirst(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root writes to read-only directories")
-	}
 	ch := newChannel(t)
 	rec := ch.recs[pkgbuild.FormatConda]
-	ro := t.TempDir()
-	first, err := pkgcache.Open(ro)
+	filled := t.TempDir()
+	first, err := pkgcache.Open(filled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := first.Get(context.Background(), rec, fetcher())
-	if err != nil {
+	if _, err := first.Get(context.Background(), rec, fetcher()); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(ro, 0o555)
-	t.Cleanup(func() { os.Chmod(ro, 0o755) })
+	ro := readOnly(t, filled)
 	rw := t.TempDir()
 	c, err := pkgcache.Open(ro, rw)
 	if err != nil || c.Dir() != rw {
 		t.Fatalf("Open: %v, writable dir %s, want %s", err, c.Dir(), rw)
 	}
+	want := filepath.Join(ro, "demo-1.0-h0_0")
 	if dir, err := c.Get(context.Background(), rec, fetcher()); err != nil || dir != want {
 		t.Errorf("Get: %s, %v; want %s", dir, err, want)
 	}
+	if n := ch.downloads(".conda"); n != 1 {
+		t.Errorf("%d downloads, want 1 (the read-only entry serves)", n)
+	}
+}
+
+// readOnly returns a read-only view of dir: a read-only bind mount for
+// root (who may write anywhere), else dir itself with its write bits off.
+func readOnly(t *testing.T, dir string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		os.Chmod(dir, 0o555)
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return dir
+	}
+	ro := t.TempDir()
+	if out, err := exec.Command("mount", "--bind", "-o", "ro", dir, ro).CombinedOutput(); err != nil {
+		t.Skipf("cannot bind-mount read-only: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", ro).Run() })
+	return ro
 }
 
 // TestConcurrentGet runs Get for the same packages from several goroutines
