@@ -60,6 +60,13 @@ func writeTree(b *strings.Builder, nodes []*Problem, indent string) {
 	}
 }
 
+// Limits that keep an explanation readable when a proof is large (the
+// faulty sudoku's involves hundreds of records).
+const (
+	maxProblems  = 50
+	maxTreeNodes = 300
+)
+
 // proof is the part of the clause database a level-0 conflict rests on.
 type proof struct {
 	requires   []int32           // requirement clauses, in creation order
@@ -193,6 +200,9 @@ func (s *solver) explain(conflict ref) *UnsatisfiableError {
 			add(s.labels(pr.consParent[d]) + " constrains " + s.p.deps[d].text)
 		}
 	}
+	if len(problems) > maxProblems {
+		problems = append(problems[:maxProblems], fmt.Sprintf("… and %d more", len(problems)-maxProblems))
+	}
 	e.Problems = problems
 	e.Tree = s.tree(pr, parents)
 	return e
@@ -269,6 +279,7 @@ func (s *solver) tree(pr *proof, parents map[int32][]int32) []*Problem {
 		}
 	}
 	expanded := map[int32]bool{}
+	left := maxTreeNodes
 	var record func(v int32) *Problem
 	var requirement func(d int32, msg string) *Problem
 	requirement = func(d int32, msg string) *Problem {
@@ -289,11 +300,15 @@ func (s *solver) tree(pr *proof, parents map[int32][]int32) []*Problem {
 				n.Children = append(n.Children, &Problem{Message: fmt.Sprintf("… and %d more", len(shown)-i)})
 				break
 			}
+			if left == 0 {
+				break
+			}
 			n.Children = append(n.Children, record(v))
 		}
 		return n
 	}
 	record = func(v int32) *Problem {
+		left--
 		n := &Problem{Message: s.p.label(v)}
 		if expanded[v] {
 			n.Message += " (see above)"
@@ -311,6 +326,9 @@ func (s *solver) tree(pr *proof, parents map[int32][]int32) []*Problem {
 			n.Message += ": " + strings.Join(notes, "; ")
 		}
 		for _, d := range reqsOf[v] {
+			if left == 0 {
+				break
+			}
 			n.Children = append(n.Children, requirement(d, "requires "+s.p.deps[d].text))
 		}
 		return n
@@ -318,6 +336,9 @@ func (s *solver) tree(pr *proof, parents map[int32][]int32) []*Problem {
 	var out []*Problem
 	for _, d := range reqsOf[rootVar] {
 		out = append(out, requirement(d, s.who(d, []int32{rootVar})))
+	}
+	if left == 0 {
+		out = append(out, &Problem{Message: fmt.Sprintf("… the tree stops after %d records", maxTreeNodes)})
 	}
 	return out
 }
