@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
@@ -43,6 +44,9 @@ type buildFlags struct {
 	entrypoint, cmd           string
 	labels                    []string
 	opts                      image.Options
+	// platforms are --platform's, with their conda subdirs.
+	platforms []v1.Platform
+	subdirs   []conda.Platform
 }
 
 func newBuildCmd() *cobra.Command {
@@ -72,7 +76,7 @@ beside a file output (FILE.spdx.json) or pushed as an OCI referrer.`,
 	f.StringVarP(&b.tag, "tag", "t", "", "image reference, e.g. registry.example/app:1.0 (required)")
 	f.BoolVar(&b.push, "push", false, "push the image and its SBOM to the --tag registry")
 	f.StringVarP(&b.output, "output", "o", "", "write the image to oci:DIR or docker-archive:FILE")
-	f.StringVar(&b.platform, "platform", "linux/amd64", "target platform (only linux/amd64 so far)")
+	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
 	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (see docs)")
 	f.IntVar(&b.opts.MaxLayers, "max-layers", image.DefaultMaxLayers, "most package layers")
 	f.StringVar(&b.opts.Prefix, "prefix", image.DefaultPrefix, "where the environment lives in the image")
@@ -88,18 +92,33 @@ beside a file output (FILE.spdx.json) or pushed as an OCI referrer.`,
 
 // buildResult is what --json prints.
 type buildResult struct {
-	Tag      string                `json:"tag"`
+	Tag string `json:"tag"`
+	// Digest is the image's, or the index's for several platforms.
+	Digest string        `json:"digest"`
+	Output string        `json:"output"`
+	Images []imageResult `json:"images"`
+}
+
+// imageResult is one platform's image.
+type imageResult struct {
+	Platform string                `json:"platform"`
 	Digest   string                `json:"digest"`
 	Size     int64                 `json:"size"`
-	Output   string                `json:"output"`
 	SBOM     string                `json:"sbom"`
 	Layers   []image.LayerReport   `json:"layers"`
 	Packages []image.PackageReport `json:"packages"`
 	Warnings []string              `json:"warnings"`
 }
 
-// runBuild checks every input before it builds, and builds before it
-// writes or pushes anything, so that bad input leaves nothing behind.
+// platformBuild is the image built for one platform and its SBOM.
+type platformBuild struct {
+	res  *image.Result
+	sbom []byte
+}
+
+// runBuild checks every input before it builds, and builds every platform
+// before it writes or pushes anything, so that bad input leaves nothing
+// behind.
 func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) error {
 	if err := b.parse(); err != nil {
 		return err
@@ -108,42 +127,10 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if err != nil {
 		return fmt.Errorf("--tag %q: %w", b.tag, err)
 	}
-	keychain := remote.WithAuthFromKeychain(authn.DefaultKeychain)
 	if b.push {
-		// Fails fast on an unreachable registry or wrong credentials.
-		if err := remote.CheckPushPermission(ref, authn.DefaultKeychain, http.DefaultTransport); err != nil {
-			var terr *transport.Error
-			if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
-				return fmt.Errorf("push to %s: credentials (docker config.json or its credential helper) refused: %w", ref.Context(), err)
-			}
-			return fmt.Errorf("push to %s: %w", ref.Context(), err)
+		if err := checkPush(ref); err != nil {
+			return err
 		}
-	}
-	base, err := image.LoadBase(ctx, b.base, image.LinuxAMD64, keychain)
-	if err != nil {
-		return err
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: b.opts.Prefix, Files: b.files, Channels: b.channels,
-		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: string(conda.PlatformLinux64),
-		LookupEnv: os.LookupEnv, WorkDir: wd})
-	var unsat *solve.UnsatisfiableError
-	if errors.As(err, &unsat) {
-		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
-		return exitError{code: 1}
-	}
-	if err != nil {
-		return err
-	}
-	pkgs, err := fetchPackages(ctx, plan.Records)
-	if err != nil {
-		return err
-	}
-	if b.opts.Epoch, err = buildEpoch(os.LookupEnv, plan.Records); err != nil {
-		return err
 	}
 	work, err := os.MkdirTemp("", "condabox-build-")
 	if err != nil {
@@ -154,24 +141,16 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if dir, err := os.UserCacheDir(); err == nil {
 		b.opts.LayerCache = filepath.Join(dir, "condabox", "image-layers")
 	}
-	res, err := image.Build(ctx, base, pkgs, b.opts)
+	var builds []platformBuild
+	for i := range b.platforms {
+		pb, err := b.buildPlatform(ctx, stderr, i)
+		if err != nil {
+			return err
+		}
+		builds = append(builds, pb)
+	}
+	out, err := b.publish(ctx, ref, builds)
 	if err != nil {
-		return err
-	}
-	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: b.opts.Epoch, Tool: "condabox-" + version})
-	if err != nil {
-		return err
-	}
-	out := buildResult{Tag: b.tag, Layers: res.Layers, Packages: res.Packages, Warnings: res.Warnings}
-	if err := b.publish(ctx, ref, res, doc, keychain, &out); err != nil {
-		return err
-	}
-	d, err := res.Image.Digest()
-	if err != nil {
-		return err
-	}
-	out.Digest = d.String()
-	if out.Size, err = imageSize(res); err != nil {
 		return err
 	}
 	if b.json {
@@ -179,11 +158,64 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintln(stderr, "warning:", w)
+	for _, img := range out.Images {
+		for _, w := range img.Warnings {
+			fmt.Fprintf(stderr, "warning: %s: %s\n", img.Platform, w)
+		}
 	}
-	writeSizeReport(stdout, &out)
+	writeSizeReport(stdout, out)
 	return nil
+}
+
+// checkPush fails fast on an unreachable registry or wrong credentials.
+func checkPush(ref name.Reference) error {
+	err := remote.CheckPushPermission(ref, authn.DefaultKeychain, http.DefaultTransport)
+	var terr *transport.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
+		return fmt.Errorf("push to %s: credentials (docker config.json or its credential helper) refused: %w", ref.Context(), err)
+	}
+	return fmt.Errorf("push to %s: %w", ref.Context(), err)
+}
+
+// buildPlatform solves, fetches and builds the image of platform i.
+func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int) (platformBuild, error) {
+	base, err := image.LoadBase(ctx, b.base, b.platforms[i], remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	if err != nil {
+		return platformBuild{}, err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return platformBuild{}, err
+	}
+	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: b.opts.Prefix, Files: b.files, Channels: b.channels,
+		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
+		LookupEnv: os.LookupEnv, WorkDir: wd})
+	var unsat *solve.UnsatisfiableError
+	if errors.As(err, &unsat) {
+		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
+		return platformBuild{}, exitError{code: 1}
+	}
+	if err != nil {
+		return platformBuild{}, err
+	}
+	pkgs, err := fetchPackages(ctx, plan.Records)
+	if err != nil {
+		return platformBuild{}, err
+	}
+	opts := b.opts
+	opts.Platform = b.platforms[i]
+	if opts.Epoch, err = buildEpoch(os.LookupEnv, plan.Records); err != nil {
+		return platformBuild{}, err
+	}
+	res, err := image.Build(ctx, base, pkgs, opts)
+	if err != nil {
+		return platformBuild{}, err
+	}
+	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: opts.Epoch, Tool: "condabox-" + version})
+	return platformBuild{res: res, sbom: doc}, err
 }
 
 // parse checks the flags and fills opts.
@@ -197,8 +229,9 @@ func (b *buildFlags) parse() error {
 		return errors.New("build needs either --push or --output oci:DIR|docker-archive:FILE")
 	case b.output != "" && !strings.HasPrefix(b.output, image.OCIPrefix) && !strings.HasPrefix(b.output, image.DockerArchivePrefix):
 		return fmt.Errorf("--output %q: want oci:DIR or docker-archive:FILE", b.output)
-	case b.platform != image.LinuxAMD64.String():
-		return fmt.Errorf("--platform %q: only linux/amd64 is supported so far", b.platform)
+	}
+	if err := b.parsePlatforms(); err != nil {
+		return err
 	}
 	var err error
 	if b.opts.Prune, err = image.ParsePrune(b.prune); err != nil {
@@ -227,6 +260,31 @@ func (b *buildFlags) parse() error {
 			b.opts.Labels = map[string]string{}
 		}
 		b.opts.Labels[k] = v
+	}
+	return nil
+}
+
+// parsePlatforms reads --platform: image platforms and their conda subdirs.
+func (b *buildFlags) parsePlatforms() error {
+	seen := map[conda.Platform]bool{}
+	for _, s := range strings.Split(b.platform, ",") {
+		s = strings.TrimSpace(s)
+		subdir, err := conda.ParseOCIPlatform(s)
+		if err != nil {
+			return fmt.Errorf("--platform: %w", err)
+		}
+		p, err := v1.ParsePlatform(s)
+		if err != nil {
+			return fmt.Errorf("--platform %q: %w", s, err)
+		}
+		if seen[subdir] {
+			return fmt.Errorf("--platform %q: %s given twice", b.platform, s)
+		}
+		seen[subdir] = true
+		b.platforms, b.subdirs = append(b.platforms, *p), append(b.subdirs, subdir)
+	}
+	if len(b.platforms) > 1 && strings.HasPrefix(b.output, image.DockerArchivePrefix) {
+		return fmt.Errorf("--platform %q: a docker archive holds one platform; use --output oci:DIR or --push", b.platform)
 	}
 	return nil
 }
@@ -309,69 +367,116 @@ func fetchPackages(ctx context.Context, recs []conda.PackageRecord) ([]*install.
 	return pkgs, errors.Join(errs...)
 }
 
-// publish writes or pushes the image and its SBOM and notes where.
-func (b *buildFlags) publish(ctx context.Context, ref name.Reference, res *image.Result, doc []byte, auth remote.Option, out *buildResult) error {
-	switch {
-	case b.push:
-		d, err := image.Push(ctx, ref, res.Image, doc, auth)
+// publish writes or pushes the image (an index of them for several
+// platforms) and the SBOMs, and describes the result.
+func (b *buildFlags) publish(ctx context.Context, ref name.Reference, builds []platformBuild) (*buildResult, error) {
+	out := &buildResult{Tag: b.tag, Output: b.output}
+	imgs := make([]v1.Image, len(builds))
+	docs := make([][]byte, len(builds))
+	for i, pb := range builds {
+		imgs[i], docs[i] = pb.res.Image, pb.sbom
+		r, err := describe(pb.res, b.platforms[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out.Output, out.SBOM = ref.String(), ref.Context().Digest(d.String()).String()
-		return nil
-	case strings.HasPrefix(b.output, image.OCIPrefix):
-		dir := strings.TrimPrefix(b.output, image.OCIPrefix)
-		if err := image.WriteLayout(dir, res.Image, b.tag); err != nil {
-			return err
+		out.Images = append(out.Images, r)
+	}
+	var idx v1.ImageIndex
+	digest, err := imgs[0].Digest()
+	if len(imgs) > 1 {
+		idx = image.NewIndex(imgs, b.platforms)
+		digest, err = idx.Digest()
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.Digest = digest.String()
+	if b.push {
+		out.Output = ref.String()
+		auth := remote.WithAuthFromKeychain(authn.DefaultKeychain)
+		sbomDigests := make([]v1.Hash, 1)
+		if idx == nil {
+			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], auth)
+		} else {
+			sbomDigests, err = image.PushIndex(ctx, ref, idx, imgs, docs, auth)
 		}
-		out.Output, out.SBOM = b.output, strings.TrimSuffix(dir, "/")+".spdx.json"
+		if err != nil {
+			return nil, err
+		}
+		for i, d := range sbomDigests {
+			out.Images[i].SBOM = ref.Context().Digest(d.String()).String()
+		}
+		return out, nil
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(b.output, image.OCIPrefix), image.DockerArchivePrefix)
+	switch {
+	case strings.HasPrefix(b.output, image.DockerArchivePrefix):
+		err = image.WriteDockerArchive(path, imgs[0], b.tag)
+	case idx == nil:
+		err = image.WriteLayout(path, imgs[0], b.tag)
 	default:
-		file := strings.TrimPrefix(b.output, image.DockerArchivePrefix)
-		if err := image.WriteDockerArchive(file, res.Image, b.tag); err != nil {
-			return err
+		err = image.WriteLayoutIndex(path, idx, b.tag)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Images {
+		// Beside the output: FILE.spdx.json, or FILE.os-arch.spdx.json
+		// for several platforms.
+		out.Images[i].SBOM = strings.TrimSuffix(path, "/") + ".spdx.json"
+		if idx != nil {
+			out.Images[i].SBOM = strings.TrimSuffix(path, "/") + "." + strings.ReplaceAll(out.Images[i].Platform, "/", "-") + ".spdx.json"
 		}
-		out.Output, out.SBOM = b.output, file+".spdx.json"
+		if err := os.WriteFile(out.Images[i].SBOM, docs[i], 0o644); err != nil {
+			return nil, fmt.Errorf("write SBOM: %w", err)
+		}
 	}
-	if err := os.WriteFile(out.SBOM, doc, 0o644); err != nil {
-		return fmt.Errorf("write SBOM: %w", err)
-	}
-	return nil
+	return out, nil
 }
 
-// imageSize is the compressed size of all the image's layers.
-func imageSize(res *image.Result) (int64, error) {
+// describe reports one platform's image: digest, compressed size of all
+// its layers, the added layers and the packages.
+func describe(res *image.Result, p v1.Platform) (imageResult, error) {
+	r := imageResult{Platform: p.String(), Layers: res.Layers, Packages: res.Packages, Warnings: res.Warnings}
+	d, err := res.Image.Digest()
+	if err != nil {
+		return r, err
+	}
+	r.Digest = d.String()
 	layers, err := res.Image.Layers()
 	if err != nil {
-		return 0, err
+		return r, err
 	}
-	var total int64
 	for _, l := range layers {
 		n, err := l.Size()
 		if err != nil {
-			return 0, err
+			return r, err
 		}
-		total += n
+		r.Size += n
 	}
-	return total, nil
+	return r, nil
 }
 
-// writeSizeReport prints the result and the biggest packages.
+// writeSizeReport prints the result and each image's biggest packages.
 func writeSizeReport(w io.Writer, out *buildResult) {
 	fmt.Fprintf(w, "%s %s\n", out.Output, out.Digest)
-	fmt.Fprintf(w, "image: %s compressed, %d layers added; SBOM: %s\n", humanBytes(out.Size), len(out.Layers), out.SBOM)
-	var envSize int64
-	for _, p := range out.Packages {
-		envSize += p.Size
-	}
-	fmt.Fprintf(w, "environment: %s in %d packages; largest:\n", humanBytes(envSize), len(out.Packages))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for i, p := range out.Packages {
-		if i == 10 {
-			break
+	for _, img := range out.Images {
+		var envSize int64
+		for _, p := range img.Packages {
+			envSize += p.Size
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t\n", humanBytes(p.Size), p.Dist)
+		fmt.Fprintf(w, "%s: image %s, %s compressed, %d layers added; SBOM %s\n",
+			img.Platform, img.Digest, humanBytes(img.Size), len(img.Layers), img.SBOM)
+		fmt.Fprintf(w, "environment: %s in %d packages; largest:\n", humanBytes(envSize), len(img.Packages))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for i, p := range img.Packages {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t\n", humanBytes(p.Size), p.Dist)
+		}
+		tw.Flush()
 	}
-	tw.Flush()
 }
 
 func humanBytes(n int64) string {

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -36,6 +40,9 @@ func imageChannel(t *testing.T) string {
 			Depends: []string{"greeting"}, License: "MIT", Timestamp: 1700000000000},
 			Files: []pkgbuild.File{{Path: "bin/hello", Mode: 0o755, PrefixPlaceholder: "/opt/anaconda1anaconda2anaconda3",
 				Data: []byte("#!/bin/sh\ncat /opt/anaconda1anaconda2anaconda3/share/greeting.txt\n")}}},
+		{Record: conda.PackageRecord{Name: "hello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "linux-aarch64",
+			Depends: []string{"greeting"}, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "bin/hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho aarch64\n")}}},
 		{Record: conda.PackageRecord{Name: "greeting", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "noarch",
 			Noarch: conda.NoarchGeneric, License: "Apache 2.0", Timestamp: 1690000000000},
 			Files: []pkgbuild.File{
@@ -96,11 +103,11 @@ func TestBuildOutputs(t *testing.T) {
 	}
 	archive := filepath.Join(dir, "hello.tar")
 	third := decodeBuild(t, runCLI(t, append(args, "--output", "docker-archive:"+archive)...))
-	if third.SBOM != archive+".spdx.json" {
-		t.Errorf("SBOM at %q", third.SBOM)
+	if third.Images[0].SBOM != archive+".spdx.json" {
+		t.Errorf("SBOM at %q", third.Images[0].SBOM)
 	}
-	if got := len(first.Layers); got != 3 { // hello, greeting, metadata
-		t.Errorf("%d layers, want 3: %+v", got, first.Layers)
+	if got := len(first.Images[0].Layers); got != 3 { // hello, greeting, metadata
+		t.Errorf("%d layers, want 3: %+v", got, first.Images[0].Layers)
 	}
 
 	img, err := image.LoadBase(t.Context(), "oci:"+layoutDir, image.LinuxAMD64)
@@ -121,7 +128,7 @@ func TestBuildOutputs(t *testing.T) {
 	}
 
 	var doc sbom.Document
-	b, err := os.ReadFile(first.SBOM)
+	b, err := os.ReadFile(first.Images[0].SBOM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +141,69 @@ func TestBuildOutputs(t *testing.T) {
 	}
 	if want := []string{"greeting NOASSERTION", "hello MIT"}; !slices.Equal(names, want) {
 		t.Errorf("SBOM packages %q, want %q", names, want)
+	}
+}
+
+func TestBuildMultiPlatform(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	ch := "file://" + imageChannel(t)
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\n")
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	tag := strings.TrimPrefix(srv.URL, "http://") + "/hello:1"
+	layoutDir := filepath.Join(dir, "layout")
+	args := []string{"build", "--json", "-f", envFile, "--override-channels", "--tag", tag, "--platform", "linux/amd64,linux/arm64"}
+	written := decodeBuild(t, runCLI(t, append(args, "--output", "oci:"+layoutDir)...))
+	pushed := decodeBuild(t, runCLI(t, append(args, "--push")...))
+	if written.Digest != pushed.Digest || len(pushed.Images) != 2 {
+		t.Fatalf("written %s, pushed %s with %d images", written.Digest, pushed.Digest, len(pushed.Images))
+	}
+	ref, err := name.ParseReference(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var platforms []string
+	for _, d := range m.Manifests {
+		platforms = append(platforms, d.Platform.String())
+		refs, err := remote.Referrers(ref.Context().Digest(d.Digest.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rm, err := refs.IndexManifest(); err != nil || len(rm.Manifests) != 1 || rm.Manifests[0].ArtifactType != sbom.MediaType {
+			t.Errorf("%s: SBOM referrers %v, %v", d.Platform, rm, err)
+		}
+	}
+	if want := []string{"linux/amd64", "linux/arm64"}; !slices.Equal(platforms, want) {
+		t.Errorf("index platforms %q, want %q", platforms, want)
+	}
+	// The noarch package's layer is the same in both images: pushed once.
+	layers := map[string]int{}
+	for _, img := range written.Images {
+		for _, l := range img.Layers {
+			layers[strings.Join(l.Packages, ",")+" "+l.Digest]++
+		}
+		if _, err := os.Stat(filepath.Join(dir, "layout."+strings.ReplaceAll(img.Platform, "/", "-")+".spdx.json")); err != nil {
+			t.Errorf("SBOM of %s: %v", img.Platform, err)
+		}
+	}
+	shared := 0
+	for k, n := range layers {
+		if n == 2 && strings.HasPrefix(k, "greeting-1.0-0 ") {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Errorf("greeting's layer not shared by both platforms: %v", layers)
 	}
 }
 
@@ -176,7 +246,9 @@ func TestBuildBadInput(t *testing.T) {
 		{"no tag", []string{"-f", good, "--output", "oci:" + out}, "--tag"},
 		{"no output", []string{"-f", good, "--tag", "x"}, "either --push or --output"},
 		{"bad output", []string{"-f", good, "--tag", "x", "--output", "dir:" + out}, `--output "dir:`},
-		{"arm64 platform", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--platform", "linux/arm64"}, "only linux/amd64"},
+		{"bad platform", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--platform", "beos/amd64"}, "beos/amd64"},
+		{"platform twice", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--platform", "linux/amd64,linux/amd64"}, "given twice"},
+		{"docker archive of two platforms", []string{"-f", good, "--tag", "x", "--output", "docker-archive:" + out, "--platform", "linux/amd64,linux/arm64"}, "a docker archive holds one platform"},
 		{"bad prune", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--prune", "all"}, `parse prune "all"`},
 		{"bad user", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--user", "bob"}, `parse user "bob"`},
 		{"bad cmd", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--cmd", "[1]"}, "--cmd"},
@@ -300,11 +372,11 @@ func TestBuildRealisticPodman(t *testing.T) {
 	// are uploaded (the manifest is not a blob), plus the SBOM blob.
 	changed := build("2.0.0")
 	old := map[string]bool{}
-	for _, l := range first.Layers {
+	for _, l := range first.Images[0].Layers {
 		old[l.Digest] = true
 	}
 	var newLayers []string
-	for _, l := range changed.Layers {
+	for _, l := range changed.Images[0].Layers {
 		if !old[l.Digest] {
 			newLayers = append(newLayers, strings.Join(l.Packages, ","))
 		}
@@ -315,5 +387,5 @@ func TestBuildRealisticPodman(t *testing.T) {
 	if n := len(reg.Uploads()); n != 4 {
 		t.Errorf("one-package rebuild uploaded %d blobs, want 4 (2 layers, config, SBOM): %v", n, reg.Uploads())
 	}
-	t.Logf("first build: %d layers, %d bytes; one-package rebuild uploaded %d blobs", len(first.Layers), first.Size, len(reg.Uploads()))
+	t.Logf("first build: %d layers, %d bytes; one-package rebuild uploaded %d blobs", len(first.Images[0].Layers), first.Images[0].Size, len(reg.Uploads()))
 }

@@ -23,7 +23,7 @@ const (
 	DockerArchivePrefix = "docker-archive:"
 )
 
-// LinuxAMD64 is the only platform Build makes images for so far.
+// LinuxAMD64 is the default platform.
 var LinuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
 
 // LoadBase returns the base image ref names: Scratch, "oci:DIR" (an OCI

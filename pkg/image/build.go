@@ -292,7 +292,7 @@ func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activat
 	}
 	cf = cf.DeepCopy()
 	if cf.OS == "" { // scratch
-		cf.OS, cf.Architecture = "linux", "amd64"
+		cf.OS, cf.Architecture, cf.Variant = opts.Platform.OS, opts.Platform.Architecture, opts.Platform.Variant
 	}
 	cf.Created = created
 	cf.Config.Env = imageEnv(cf.Config.Env, activation, opts)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Defaults of Options, as micromamba-docker's images have them.
@@ -46,6 +48,9 @@ func (u User) Home() string { return "/home/" + u.Name }
 
 // Options tunes Build. The zero value builds with the defaults.
 type Options struct {
+	// Platform is the image's platform when the base (scratch) has none;
+	// default LinuxAMD64. A base's own platform is kept (LoadBase checks it).
+	Platform v1.Platform
 	// Prefix is where the environment lives in the image; default
 	// DefaultPrefix.
 	Prefix string
@@ -82,6 +87,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Platform.OS == "" {
+		o.Platform = LinuxAMD64
+	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}

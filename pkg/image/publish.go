@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/match"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -29,19 +30,35 @@ const refNameAnnotation = "org.opencontainers.image.ref.name"
 // WriteLayout writes img into the OCI layout dir (created when missing)
 // under the name tag, replacing an image of that name.
 func WriteLayout(dir string, img v1.Image, tag string) error {
+	return writeLayout(dir, tag, func(p layout.Path, m match.Matcher, o layout.Option) error { return p.ReplaceImage(img, m, o) })
+}
+
+// WriteLayoutIndex is WriteLayout for an image index.
+func WriteLayoutIndex(dir string, idx v1.ImageIndex, tag string) error {
+	return writeLayout(dir, tag, func(p layout.Path, m match.Matcher, o layout.Option) error { return p.ReplaceIndex(idx, m, o) })
+}
+
+func writeLayout(dir, tag string, replace func(layout.Path, match.Matcher, layout.Option) error) error {
 	p, err := layout.FromPath(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		p, err = layout.Write(dir, empty.Index)
 	}
-	if err != nil {
-		return fmt.Errorf("write OCI layout %s: %w", dir, err)
+	if err == nil {
+		err = replace(p, match.Annotation(refNameAnnotation, tag), layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
 	}
-	err = p.ReplaceImage(img, match.Annotation(refNameAnnotation, tag),
-		layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
 	if err != nil {
 		return fmt.Errorf("write OCI layout %s: %w", dir, err)
 	}
 	return nil
+}
+
+// NewIndex returns the OCI image index of per-platform images.
+func NewIndex(imgs []v1.Image, platforms []v1.Platform) v1.ImageIndex {
+	adds := make([]mutate.IndexAddendum, len(imgs))
+	for i, img := range imgs {
+		adds[i] = mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &platforms[i]}}
+	}
+	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 }
 
 // WriteDockerArchive writes img as a `docker load` tarball to file, tagged
@@ -67,14 +84,37 @@ func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte,
 	if err := remote.Write(ref, img, opts...); err != nil {
 		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
 	}
-	if sbomDoc == nil {
+	return pushSBOM(ref, img, sbomDoc, opts)
+}
+
+// PushIndex pushes an index of per-platform images to ref and the SBOM of
+// each image (sbomDocs[i] for imgs[i], which idx holds) as its referrer.
+func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs []v1.Image, sbomDocs [][]byte, opts ...remote.Option) ([]v1.Hash, error) {
+	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	if err := remote.WriteIndex(ref, idx, opts...); err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
+	}
+	out := make([]v1.Hash, len(imgs))
+	for i, img := range imgs {
+		d, err := pushSBOM(ref, img, sbomDocs[i], opts)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// pushSBOM pushes doc as the referrer of img; nothing when doc is nil.
+func pushSBOM(ref name.Reference, img v1.Image, doc []byte, opts []remote.Option) (v1.Hash, error) {
+	if doc == nil {
 		return v1.Hash{}, nil
 	}
 	subject, err := partial.Descriptor(img)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	d, err := pushReferrer(ref.Context(), *subject, sbomDoc, opts)
+	d, err := pushReferrer(ref.Context(), *subject, doc, opts)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("push SBOM of %s: %w", ref, err)
 	}
