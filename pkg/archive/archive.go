@@ -156,6 +156,18 @@ var (
 	ErrCorrupt     = errors.New("corrupt archive")
 )
 
+// Rejected reports whether err says the archive itself is bad (one of the
+// Err* kinds), as opposed to a failure around it: a full disk, a missing
+// file, a cancelled context.
+func Rejected(err error) bool {
+	for _, kind := range []error{ErrUnsafePath, ErrLinkEscape, ErrSpecialFile, ErrTooLarge, ErrDuplicate, ErrCorrupt} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
 // Error is a failure to read or extract one archive: it names the archive,
 // the entry when one is at fault, and what is wrong.
 type Error struct {

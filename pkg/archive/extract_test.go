@@ -333,6 +333,9 @@ func TestExtractDiskFull(t *testing.T) {
 			if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "lib/big.bin") {
 				t.Fatalf("error %v, want ENOSPC naming the archive and lib/big.bin", err)
 			}
+			if archive.Rejected(err) {
+				t.Errorf("a full disk counts as a bad archive: %v", err)
+			}
 			if es, _ := os.ReadDir(full); len(es) != 0 {
 				t.Errorf("left on the full disk: %v", es)
 			}

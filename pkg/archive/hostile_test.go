@@ -196,6 +196,8 @@ func assertRejected(t *testing.T, err, want error, archive, entry string) {
 		t.Fatalf("accepted, want %v", want)
 	case !errors.Is(err, want) || !errors.As(err, &ae):
 		t.Fatalf("error %v, want an *Error wrapping %v", err, want)
+	case !Rejected(err):
+		t.Errorf("Rejected(%v) = false", err)
 	case ae.Archive != archive || !strings.Contains(err.Error(), archive):
 		t.Errorf("error %q does not name the archive %s", err, archive)
 	case entry != "" && (ae.Entry != entry || !strings.Contains(err.Error(), entry)):

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -28,10 +29,14 @@ type Fetcher interface {
 	Download(ctx context.Context, req fetch.Request) error
 }
 
-// Cache is a package cache over one or more pkgs directories.
+// Cache is a package cache over one or more pkgs directories. It is safe
+// for concurrent use: an installer calls Get for every package at once.
 type Cache struct {
 	dirs     []string // in order of preference
 	writable string   // the first writable of dirs
+	// extracting holds a token per extraction running: one per core keeps
+	// the CPU busy without a decoder's buffers for every package at once.
+	extracting chan struct{}
 }
 
 // lockPoll is how often a waiting Get retries an entry's lock.
@@ -46,7 +51,7 @@ func Open(dirs ...string) (*Cache, error) {
 			errs = append(errs, err)
 			continue
 		}
-		return &Cache{dirs: dirs, writable: d}, nil
+		return &Cache{dirs: dirs, writable: d, extracting: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 	}
 	return nil, fmt.Errorf("package cache: no writable directory among %q: %w", dirs, errors.Join(errs...))
 }
@@ -136,16 +141,29 @@ func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (di
 			return "", err
 		}
 	}
-	if err := archive.Extract(ctx, file, dir); err != nil {
-		// A verified archive that does not extract is bad for good: drop
-		// it rather than keep failing on it.
-		os.Remove(file)
+	if err := c.extract(ctx, file, dir); err != nil {
+		if archive.Rejected(err) {
+			// Bad for good although its checksum matched: drop it rather
+			// than fail on it again without a new download.
+			os.Remove(file)
+		}
 		return "", err
 	}
 	if err := writeRecord(dir, &rec, fn, got); err != nil {
 		return "", err
 	}
 	return dir, nil
+}
+
+// extract runs archive.Extract once a token of c.extracting is free.
+func (c *Cache) extract(ctx context.Context, file, dir string) error {
+	select {
+	case c.extracting <- struct{}{}:
+		defer func() { <-c.extracting }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return archive.Extract(ctx, file, dir)
 }
 
 // removeLeftovers deletes what a process killed while holding this entry's

@@ -1,8 +1,14 @@
 package pkgcache_test
 
 import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/internal/testchannel/server"
+	"github.com/condabox/condabox/pkg/archive"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/pkgcache"
@@ -360,4 +369,48 @@ func TestHelperGet(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestGetHostileArchive serves a package whose checksum matches its record
+// but whose payload escapes: Get fails, keeps neither archive nor folder.
+func TestGetHostileArchive(t *testing.T) {
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	tw.WriteHeader(&tar.Header{Name: "../../evil", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+	tw.Write([]byte("x"))
+	tw.Close()
+	enc, _ := zstd.NewWriter(nil)
+	var pkg bytes.Buffer
+	zw := zip.NewWriter(&pkg)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "info-evil-1-0.tar.zst", Method: zip.Store})
+	w.Write(enc.EncodeAll(tarball.Bytes(), nil))
+	zw.Close()
+
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "noarch"), 0o755)
+	if err := os.WriteFile(filepath.Join(root, "noarch", "evil-1-0.conda"), pkg.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Start(context.Background(), root, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sum := sha256.Sum256(pkg.Bytes())
+	rec := conda.PackageRecord{Name: "evil", FileName: "evil-1-0.conda", URL: srv.URL() + "/noarch/evil-1-0.conda",
+		Size: int64(pkg.Len()), SHA256: hex.EncodeToString(sum[:])}
+	c, err := pkgcache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), rec, fetcher())
+	if !errors.Is(err, archive.ErrUnsafePath) || !strings.Contains(err.Error(), "../../evil") {
+		t.Fatalf("error %v, want the unsafe path named", err)
+	}
+	es, _ := os.ReadDir(c.Dir())
+	for _, e := range es {
+		if e.Name() != "evil-1-0.lock" && e.Name() != "urls.txt" {
+			t.Errorf("left in the cache: %s", e.Name())
+		}
+	}
 }
