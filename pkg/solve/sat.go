@@ -44,6 +44,10 @@ type ref struct {
 // noRef is the reason of a decision.
 var noRef = ref{clause: -1, a: -1}
 
+// clauseRef refers to clause ci.
+func clauseRef(ci int32) ref { return ref{clause: ci, a: -1} }
+
+// isAMO reports whether r is the at-most-one rule rather than a clause.
 func (r ref) isAMO() bool { return r.clause < 0 && r.a >= 0 }
 
 // none reports whether r names nothing: no reason (a decision) or no conflict.
@@ -147,7 +151,7 @@ func (s *solver) addClause(c clause) int32 {
 		case -1:
 			return ci
 		case 0:
-			s.assign(c.lits[0], ref{clause: ci, a: -1})
+			s.assign(c.lits[0], clauseRef(ci))
 		}
 		return -1
 	}
@@ -177,7 +181,7 @@ func (s *solver) addClause(c clause) int32 {
 	case s.litValue(c.lits[0]) == -1:
 		return ci
 	case s.litValue(c.lits[0]) == 0 && s.litValue(c.lits[1]) == -1:
-		s.assign(c.lits[0], ref{clause: ci, a: -1})
+		s.assign(c.lits[0], clauseRef(ci))
 	}
 	return -1
 }
@@ -257,7 +261,7 @@ func (s *solver) propagate() ref {
 		s.qhead++
 		if !p.neg() {
 			if ci := s.materialize(p.v()); ci >= 0 {
-				return ref{clause: ci, a: -1}
+				return clauseRef(ci)
 			}
 			if c := s.atMostOne(p.v()); !c.none() {
 				return c
@@ -301,9 +305,9 @@ func (s *solver) propagate() ref {
 			if s.litValue(c.lits[0]) == -1 {
 				j += copy(ws[j:], ws[i:])
 				s.watches[falseLit] = ws[:j]
-				return ref{clause: w.clause, a: -1}
+				return clauseRef(w.clause)
 			}
-			s.assign(c.lits[0], ref{clause: w.clause, a: -1})
+			s.assign(c.lits[0], clauseRef(w.clause))
 		}
 		s.watches[falseLit] = ws[:j]
 	}
@@ -517,7 +521,7 @@ func (s *solver) run() ([]int32, error) {
 		if len(learnt) > 1 {
 			s.watch(ci)
 		}
-		s.assign(learnt[0], ref{clause: ci, a: -1})
+		s.assign(learnt[0], clauseRef(ci))
 	}
 	var out []int32
 	for v := int32(1); v < int32(len(s.value)); v++ {
