@@ -265,10 +265,12 @@ func TestCrosscheckGenerated(t *testing.T) {
 	const cases = 40
 	differ := 0
 	for seed := range uint64(cases) {
-		channel, specs := genChannel(t, seed)
-		if crossCase(t, dir, channel, specs) {
-			differ++
-		}
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			channel, specs := genChannel(t, seed)
+			if crossCase(t, dir, channel, specs) {
+				differ++
+			}
+		})
 	}
 	t.Logf("%d of %d generated cases differ", differ, cases)
 }
