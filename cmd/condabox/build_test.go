@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,11 +53,7 @@ func imageChannel(t *testing.T) string {
 	}
 	var recs []conda.PackageRecord
 	for _, p := range pkgs {
-		sub := filepath.Join(dir, p.Record.Subdir)
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		r, err := pkgbuild.WriteFile(sub, p, pkgbuild.FormatConda)
+		r, err := pkgbuild.WriteFile(mkdir(t, filepath.Join(dir, p.Record.Subdir)), p, pkgbuild.FormatConda)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,4 +385,93 @@ func TestBuildRealisticPodman(t *testing.T) {
 		t.Errorf("one-package rebuild uploaded %d blobs, want 4 (2 layers, config, SBOM): %v", n, reg.Uploads())
 	}
 	t.Logf("first build: %d layers, %d bytes; one-package rebuild uploaded %d blobs", len(first.Images[0].Layers), first.Images[0].Size, len(reg.Uploads()))
+}
+
+// staticHello is a program that needs nothing from its image: built
+// statically, packaged and run on scratch.
+const staticHello = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	f, err := os.CreateTemp("", "x")
+	if err != nil {
+		fmt.Println("no writable temp dir:", err)
+		os.Exit(1)
+	}
+	f.Close()
+	fmt.Printf("static uid=%d prefix=%s home=%s\n", os.Getuid(), os.Getenv("CONDA_PREFIX"), os.Getenv("HOME"))
+}
+`
+
+// TestBuildScratchPodman builds an environment of one static binary onto
+// scratch, pushes it to a real registry and runs it with podman, as the
+// default user and as another uid.
+func TestBuildScratchPodman(t *testing.T) {
+	podman := testimage.Podman(t)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to build the static program")
+	}
+	reg := testregistry.Start(t, testregistry.Options{})
+	src := t.TempDir()
+	writeFile(t, src, "go.mod", "module statichello\n\ngo 1.22\n")
+	writeFile(t, src, "main.go", staticHello)
+	bin := filepath.Join(src, "statichello")
+	cmd := exec.Command(goTool, "build", "-trimpath", "-o", bin, ".")
+	cmd.Dir, cmd.Env = src, append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := t.TempDir()
+	rec, err := pkgbuild.WriteFile(mkdir(t, filepath.Join(ch, "linux-64")), &pkgbuild.Package{
+		Record: conda.PackageRecord{Name: "statichello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "linux-64", License: "MIT"},
+		Files:  []pkgbuild.File{{Path: "bin/statichello", Mode: 0o755, Data: data}},
+	}, pkgbuild.FormatConda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := index.WriteChannel(ch, []conda.PackageRecord{rec}, index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	env := writeFile(t, t.TempDir(), "env.yml", "channels: [file://"+ch+"]\ndependencies: [statichello]\n")
+	img := reg.Host + "/static:1"
+	r := runCLI(t, "build", "-f", env, "--override-channels", "--base", "scratch", "--tag", img, "--push", "--entrypoint", "statichello")
+	if r.code != 0 {
+		t.Fatalf("build: exit %d\n%s", r.code, r.stderr)
+	}
+	if out, err := podman("pull", "--tls-verify=false", img); err != nil {
+		t.Fatalf("podman pull: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { podman("rmi", "-f", img) })
+	for _, tt := range []struct{ user, want string }{
+		{"", "static uid=57439 prefix=/opt/conda home=/home/mambauser"},
+		{"1001", "static uid=1001 prefix=/opt/conda"},
+	} {
+		args := []string{"run", "--rm"}
+		if tt.user != "" {
+			args = append(args, "--user", tt.user)
+		}
+		out, err := podman(append(args, img)...)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("podman run --user %q: %v\n%s\nwant %q", tt.user, err, out, tt.want)
+		}
+	}
+}
+
+func mkdir(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
