@@ -84,37 +84,60 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if plan.Platform, err = targetPlatform(req.Platform, lookup); err != nil {
 		return nil, err
 	}
-
-	specs, channels := req.Specs, req.Channels
-	var matchSpecs []conda.MatchSpec
-	for _, path := range req.Files {
-		f, err := ReadFile(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		if f.Environment == nil {
-			if len(req.Files) > 1 || len(specs) > 0 {
-				return nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
-			}
-			plan.Records, err = lockedRecords(path, f, plan.Platform)
-			return plan, err
-		}
-		matchSpecs = append(matchSpecs, f.Environment.Specs(plan.Platform)...)
-		channels = append(channels, f.Environment.Channels...)
-	}
-	for _, s := range specs {
-		m, err := conda.ParseMatchSpec(s)
-		if err != nil {
-			return nil, err
-		}
-		matchSpecs = append(matchSpecs, m)
-	}
-	if len(matchSpecs) == 0 {
-		return nil, errors.New("nothing to install: give specs or -f files")
+	specs, channels, locked, err := readRequest(ctx, req, plan.Platform)
+	switch {
+	case err != nil:
+		return nil, err
+	case locked != nil:
+		plan.Records = locked
+		return plan, nil
 	}
 	if !req.OverrideChannels {
 		channels = append(channels, cfg.Channels...)
 	}
+	if plan.Records, err = solveSpecs(ctx, req, cfg, lookup, plan.Platform, specs, channels); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// readRequest gathers the specs and channels of the -f files and the
+// arguments, or the records of a lock or @EXPLICIT file, which is the whole
+// environment.
+func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (specs []conda.MatchSpec, channels []string, locked []conda.PackageRecord, err error) {
+	channels = slices.Clone(req.Channels)
+	for _, path := range req.Files {
+		f, err := ReadFile(ctx, path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if f.Environment == nil {
+			if len(req.Files) > 1 || len(req.Specs) > 0 {
+				return nil, nil, nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
+			}
+			locked, err = lockedRecords(path, f, p)
+			return nil, nil, locked, err
+		}
+		specs = append(specs, f.Environment.Specs(p)...)
+		channels = append(channels, f.Environment.Channels...)
+	}
+	for _, s := range req.Specs {
+		m, err := conda.ParseMatchSpec(s)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		specs = append(specs, m)
+	}
+	if len(specs) == 0 {
+		return nil, nil, nil, errors.New("nothing to install: give specs or -f files")
+	}
+	return specs, channels, nil, nil
+}
+
+// solveSpecs loads the channels' indexes for platform p and solves specs
+// with p's virtual packages.
+func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, lookup func(string) (string, bool),
+	p conda.Platform, specs []conda.MatchSpec, channels []string) ([]conda.PackageRecord, error) {
 	if len(channels) == 0 {
 		return nil, errors.New("no channels: give -c CHANNEL or set channels in .condarc")
 	}
@@ -127,7 +150,7 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	virtual, err := virtualPackages(ctx, plan.Platform, lookup)
+	virtual, err := virtualPackages(ctx, p, lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -141,21 +164,17 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	index, err := gw.Load(ctx, parsed, []conda.Platform{plan.Platform}, matchSpecs)
+	index, err := gw.Load(ctx, parsed, []conda.Platform{p}, specs)
 	if err != nil {
 		return nil, err
 	}
-	plan.Records, err = solve.Solve(ctx, index, solve.Request{
-		Specs:           matchSpecs,
+	return solve.Solve(ctx, index, solve.Request{
+		Specs:           specs,
 		Virtual:         virtual,
 		Channels:        parsed,
 		ChannelPriority: priority,
 		ChannelConfig:   chanCfg,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return plan, nil
 }
 
 // targetPrefix returns -p, or <root prefix>/envs/<name> for -n.
