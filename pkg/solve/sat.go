@@ -32,6 +32,12 @@ type clause struct {
 	parent int32 // the record (or root) that requires or constrains
 	dep    int32 // index into pool.deps
 	from   []ref // learned: the clauses it was resolved from
+	// lbd is a learned clause's number of distinct decision levels when it
+	// was learned: low means it links few decisions and is worth keeping.
+	lbd int32
+	// dropped learned clauses are no longer watched; they stay for
+	// explanations, which follow from.
+	dropped bool
 }
 
 // ref names a reason or conflict: a clause, or (when clause < 0) the
@@ -70,15 +76,17 @@ type solver struct {
 	units   [][]int32   // variable → one-literal clauses ¬v (nothing provides a dependency)
 	reqs    []int32     // requirement clauses in creation order: the decision order
 
-	value   []int8 // per variable: 0 unassigned, 1 true, -1 false
-	level   []int32
-	reason  []ref
-	trail   []lit
-	limits  []int // trail length at the start of each decision level
-	qhead   int
-	chosen  []int32 // per name: the true variable the propagation has seen, or -1
-	seen    []bool
-	scratch []lit
+	value      []int8 // per variable: 0 unassigned, 1 true, -1 false
+	level      []int32
+	reason     []ref
+	trail      []lit
+	limits     []int // trail length at the start of each decision level
+	qhead      int
+	chosen     []int32 // per name: the true variable the propagation has seen, or -1
+	seen       []bool
+	scratch    []lit
+	learned    []int32 // learned clauses still watched
+	maxLearned int     // how many learned clauses trigger the next reduce
 }
 
 // grow makes room for variables the pool created since the last call.
@@ -429,6 +437,58 @@ func (s *solver) minimize(learnt []lit, from []ref) ([]lit, []ref) {
 	return out, from
 }
 
+// firstReduce is how many learned clauses the first reduce keeps at most;
+// each reduce raises the limit, so a long search keeps more.
+const firstReduce = 2000
+
+// lbd counts the distinct decision levels of a learned clause.
+func (s *solver) lbd(learnt []lit) int32 {
+	var levels []int32
+	for _, q := range learnt {
+		if lv := s.level[q.v()]; !slices.Contains(levels, lv) {
+			levels = append(levels, lv)
+		}
+	}
+	return int32(len(levels))
+}
+
+// reduce stops watching the worse half of the learned clauses (highest
+// LBD, then longest), except those that are the reason of a current
+// assignment or link only two levels. Propagation then visits far fewer
+// clauses; completeness is kept because no original clause is dropped.
+func (s *solver) reduce() {
+	locked := func(ci int32) bool {
+		v := s.clauses[ci].lits[0].v()
+		return s.value[v] != 0 && s.reason[v].clause == ci
+	}
+	slices.SortStableFunc(s.learned, func(a, b int32) int {
+		ca, cb := &s.clauses[a], &s.clauses[b]
+		if ca.lbd != cb.lbd {
+			return int(ca.lbd - cb.lbd)
+		}
+		return len(ca.lits) - len(cb.lits)
+	})
+	kept := s.learned[:0]
+	for i, ci := range s.learned {
+		if i < len(s.learned)/2 || s.clauses[ci].lbd <= 2 || locked(ci) {
+			kept = append(kept, ci)
+		} else {
+			s.clauses[ci].dropped = true
+		}
+	}
+	s.learned = kept
+	s.maxLearned += firstReduce / 2
+	for l := range s.watches {
+		ws := s.watches[l][:0]
+		for _, w := range s.watches[l] {
+			if !s.clauses[w.clause].dropped {
+				ws = append(ws, w)
+			}
+		}
+		s.watches[l] = ws
+	}
+}
+
 // conflictLevel is the highest level among a conflict's literals.
 func (s *solver) conflictLevel(r ref) int32 {
 	lv := int32(0)
@@ -489,6 +549,7 @@ func (e *errUnsat) Error() string { return "unsatisfiable" }
 func (s *solver) run() ([]int32, error) {
 	s.grow()
 	s.assign(posLit(rootVar), noRef)
+	s.maxLearned = firstReduce
 	for n := 0; ; n++ {
 		if n%256 == 0 {
 			if err := s.ctx.Err(); err != nil {
@@ -516,12 +577,16 @@ func (s *solver) run() ([]int32, error) {
 		learnt, from, back := s.analyze(conflict)
 		s.backtrack(back)
 		ci := int32(len(s.clauses))
-		c := clause{lits: learnt, kind: kindLearned, parent: -1, dep: -1, from: from}
+		c := clause{lits: learnt, kind: kindLearned, parent: -1, dep: -1, from: from, lbd: s.lbd(learnt)}
 		s.clauses = append(s.clauses, c)
+		s.learned = append(s.learned, ci)
 		if len(learnt) > 1 {
 			s.watch(ci)
 		}
 		s.assign(learnt[0], clauseRef(ci))
+		if len(s.learned) >= s.maxLearned {
+			s.reduce()
+		}
 	}
 	var out []int32
 	for v := int32(1); v < int32(len(s.value)); v++ {
