@@ -207,6 +207,11 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	}
 	opts := b.opts
 	opts.Platform = b.platforms[i]
+	done := 0
+	opts.Progress = func(l image.LayerReport) {
+		done++
+		fmt.Fprintf(stderr, "%s: layer %d (%s): %s\n", opts.Platform, done, strings.Join(l.Packages, " "), humanBytes(l.Size))
+	}
 	if opts.Epoch, err = buildEpoch(os.LookupEnv, plan.Records); err != nil {
 		return platformBuild{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -207,6 +208,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 	groups := planLayers(names, sizes, opts.MaxLayers)
 	layers := make([]*fileLayer, len(groups))
 	reports := make([]LayerReport, len(groups))
+	var progressMu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for gi, group := range groups {
@@ -227,6 +229,11 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 			}
 			layers[gi] = l
 			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
+			if opts.Progress != nil {
+				progressMu.Lock()
+				defer progressMu.Unlock()
+				opts.Progress(reports[gi])
+			}
 			return nil
 		})
 	}

@@ -189,9 +189,13 @@ func TestBuildLayersBounded(t *testing.T) {
 		wantLayers int
 	}{{1, 2}, {2, 3}, {3, 4}, {10, 4}}
 	for _, tt := range tests {
-		res := build(t, pkgs, Options{MaxLayers: tt.max})
+		var told []string
+		res := build(t, pkgs, Options{MaxLayers: tt.max, Progress: func(l LayerReport) { told = append(told, l.Digest) }})
 		if len(res.Layers) != tt.wantLayers {
 			t.Errorf("max %d: %d layers, want %d", tt.max, len(res.Layers), tt.wantLayers)
+		}
+		if len(told) != len(res.Layers)-1 {
+			t.Errorf("max %d: progress told of %d layers, want the %d package layers", tt.max, len(told), len(res.Layers)-1)
 		}
 		fsys := flatten(t, res.Image)
 		if fsys["opt/conda/etc/clobbered"].data != "from tool" {

@@ -81,6 +81,9 @@ type Options struct {
 	// LayerCache keeps package layers between builds, keyed by their
 	// entries (paths, modes, content hashes) and the epoch; "" disables it.
 	LayerCache string
+	// Progress, when set, is told of each package layer once written (or
+	// found in LayerCache), one call at a time.
+	Progress func(LayerReport)
 	// WorkDir receives the layer files; they must stay until the image is
 	// written. Empty means os.TempDir().
 	WorkDir string
