@@ -121,7 +121,7 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 	root := strings.TrimPrefix(opts.Prefix, "/")
 	owner := map[string]int{} // prefix-relative path → index of the last package writing it
 	all := make([]*packageFiles, len(pkgs))
-	var act []activationFile
+	act := map[string][]byte{} // by path: a clobbering package's file replaces the earlier one
 	for i, p := range pkgs {
 		imgFiles, rec, err := install.ImageFiles(p, python, opts.Prefix)
 		if err != nil {
@@ -140,7 +140,7 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 				if err != nil {
 					return nil, nil, fmt.Errorf("build image: package %s: %w", pf.dist, err)
 				}
-				act = append(act, activationFile{Path: f.Path, Data: data})
+				act[f.Path] = data
 			}
 			pf.entries = append(pf.entries, imageEntry(root, f))
 		}
@@ -161,7 +161,11 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 			return !opts.Prune.drops(rel) && (!ok || o == i)
 		})
 	}
-	return all, act, nil
+	var actFiles []activationFile
+	for _, p := range slices.Sorted(maps.Keys(act)) {
+		actFiles = append(actFiles, activationFile{Path: p, Data: act[p]})
+	}
+	return all, actFiles, nil
 }
 
 // pruneRecord keeps in a conda-meta record only the paths the image has.
