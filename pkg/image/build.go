@@ -198,7 +198,12 @@ func readImageFile(f install.ImageFile) ([]byte, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	return io.ReadAll(io.LimitReader(fh, 1<<20)) // activation files are small
+	const limit = 1 << 20 // activation files are small; a huge one is an error, not truncated
+	data, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	if err == nil && len(data) > limit {
+		err = fmt.Errorf("%s is larger than %d bytes", f.Path, limit)
+	}
+	return data, err
 }
 
 // writePackageLayers writes the package layers as planned by planLayers,
