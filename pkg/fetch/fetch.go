@@ -33,6 +33,9 @@ type Options struct {
 	// Backoff is the wait before the first retry; it doubles after each
 	// [250ms].
 	Backoff time.Duration
+	// StallTimeout ends an attempt that receives nothing (no headers, no
+	// body bytes) for this long; the next attempt resumes [30s].
+	StallTimeout time.Duration
 	// Progress, when set, is called as bytes arrive, from the goroutines
 	// that download: it must be safe for concurrent use and quick.
 	Progress func(Progress)
@@ -73,6 +76,9 @@ func New(opts Options) *Client {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 250 * time.Millisecond
 	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = 30 * time.Second
+	}
 	if opts.HTTP == nil {
 		opts.HTTP = newHTTPClient(opts.Concurrency)
 	}
@@ -84,7 +90,6 @@ func New(opts Options) *Client {
 func newHTTPClient(conns int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = conns
-	t.ResponseHeaderTimeout = time.Minute
 	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
 	return &http.Client{Transport: t}
 }
@@ -189,9 +194,26 @@ func (d *download) restart() error {
 	return nil
 }
 
+// errStalled ends an attempt that received nothing for StallTimeout.
+var errStalled = errors.New("stalled")
+
 // attempt makes one request, continuing the partial file with a Range
 // request when it holds bytes already.
 func (d *download) attempt(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(d.c.opts.StallTimeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+	err := d.request(ctx, stall)
+	if errors.Is(context.Cause(ctx), errStalled) {
+		return fmt.Errorf("%w: nothing received for %v", errStalled, d.c.opts.StallTimeout)
+	}
+	return err
+}
+
+// request sends one GET and appends its body to the partial file,
+// resetting the stall timer whenever bytes arrive.
+func (d *download) request(ctx context.Context, stall *time.Timer) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, d.req.URL, nil)
 	if err != nil {
 		return permanent{err}
@@ -231,7 +253,7 @@ func (d *download) attempt(ctx context.Context) error {
 	default:
 		return permanent{fmt.Errorf("server answered %s", resp.Status)}
 	}
-	return d.copy(resp.Body)
+	return d.copy(resp.Body, stall)
 }
 
 // rangeStart parses the first byte offset of "bytes START-END/TOTAL".
@@ -250,11 +272,12 @@ func rangeStart(contentRange string) (int64, bool) {
 
 // copy appends the body to the partial file, hashing as it goes. A read
 // error is worth a retry (it resumes from here); a write error is not.
-func (d *download) copy(body io.Reader) error {
+func (d *download) copy(body io.Reader, stall *time.Timer) error {
 	buf := make([]byte, 256<<10)
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {
+			stall.Reset(d.c.opts.StallTimeout)
 			if _, err := d.f.Write(buf[:k]); err != nil {
 				return permanent{err}
 			}

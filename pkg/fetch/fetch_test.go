@@ -60,9 +60,10 @@ func newFixture(t *testing.T, size int) *fixture {
 	}}
 }
 
-// client retries fast so that tests of persistent faults stay quick.
+// client retries fast and gives up on a silent server after 200ms so that
+// tests of faults stay quick.
 func client(progress func(fetch.Progress)) *fetch.Client {
-	return fetch.New(fetch.Options{Attempts: 3, Backoff: time.Millisecond, Progress: progress})
+	return fetch.New(fetch.Options{Attempts: 3, Backoff: time.Millisecond, StallTimeout: 200 * time.Millisecond, Progress: progress})
 }
 
 // assertNothingLeft checks the download directory is empty.
@@ -96,6 +97,8 @@ func TestDownload(t *testing.T) {
 		{"500 twice then served", &server.Fault{Status: 500, Times: 2}, []string{"", "", ""}, []int{500, 500, 200}},
 		{"truncated then resumed", &server.Fault{Truncate: true, TruncateAfter: 100_000, Times: 1}, []string{"", "bytes=100000-"}, []int{200, 206}},
 		{"connection reset then served", &server.Fault{Reset: true, Times: 1}, []string{"", ""}, []int{0, 200}},
+		{"stalled body then served", &server.Fault{Trickle: time.Second, TrickleChunk: 100_000, Times: 1}, []string{"", ""}, []int{200, 200}},
+		{"stalled headers then served", &server.Fault{Delay: time.Second, Times: 1}, []string{"", ""}, []int{0, 200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
