@@ -235,6 +235,21 @@ type linker struct {
 	hardlinks bool
 	// copied is true when at least one plain file was copied.
 	copied bool
+	// dirs are directories known to exist, to save a MkdirAll per file;
+	// it may be shared by the linkers of one transaction.
+	dirs map[string]bool
+}
+
+// mkdirAll creates dir unless it is known to exist.
+func (l *linker) mkdirAll(dir string) error {
+	if l.dirs[dir] {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	l.dirs[dir] = true
+	return nil
 }
 
 // link places one entry at pl.Target, which must not exist, and returns
@@ -246,20 +261,26 @@ func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
 	out := PrefixPath{Path: pl.Target, PathType: e.PathType, SHA256: e.SHA256, SHA256InPrefix: e.SHA256,
 		SizeInBytes: e.SizeInBytes, FileMode: e.FileMode, PrefixPlaceholder: e.PrefixPlaceholder, NoLink: e.NoLink}
 	if e.PathType == conda.PathDirectory {
-		return out, os.MkdirAll(dst, 0o755)
+		return out, l.mkdirAll(dst)
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := l.mkdirAll(filepath.Dir(dst)); err != nil {
 		return out, err
 	}
-	if e.PathType == conda.PathSoftlink {
+	switch {
+	case e.PathType == conda.PathSoftlink:
 		target, err := os.Readlink(src)
 		if err != nil {
 			return out, err
 		}
 		return out, os.Symlink(target, dst)
-	}
-	if e.PathType != conda.PathHardlink {
+	case e.PathType != conda.PathHardlink:
 		return out, fmt.Errorf("unknown path_type %q", e.PathType)
+	case e.PrefixPlaceholder == "" && out.SHA256 != "" && l.hardlinks && !e.NoLink:
+		// The common case, with no stat: the link keeps mode and content.
+		if os.Link(src, dst) == nil {
+			return out, nil
+		}
+		l.hardlinks = false
 	}
 	st, err := os.Stat(src)
 	if err != nil {
@@ -273,12 +294,9 @@ func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
 			return out, err
 		}
 		out.SHA256InPrefix, out.SizeInBytes = out.SHA256, st.Size()
-	}
-	if l.hardlinks && !e.NoLink {
-		if os.Link(src, dst) == nil {
+		if l.hardlinks && !e.NoLink && os.Link(src, dst) == nil {
 			return out, nil
 		}
-		l.hardlinks = false
 	}
 	l.copied = true
 	return out, copyFile(src, dst, st.Mode().Perm())

@@ -203,6 +203,10 @@ type applier struct {
 	py     *pythonEnv
 	owners owners
 	result Result
+	// linked are the paths written by this transaction's packages so far.
+	linked map[string]bool
+	// dirs are directories known to exist in the prefix.
+	dirs map[string]bool
 }
 
 func (a *applier) warnf(format string, args ...any) {
@@ -216,7 +220,7 @@ func (t *Transaction) apply(ctx context.Context, prefix string, opts Options) (*
 	if opts.RootPrefix == "" {
 		opts.RootPrefix = prefix
 	}
-	a := &applier{prefix: prefix, opts: opts, owners: owners{}}
+	a := &applier{prefix: prefix, opts: opts, owners: owners{}, linked: map[string]bool{}, dirs: map[string]bool{}}
 	// Read every package before touching the prefix: a broken cache entry
 	// fails here with nothing to undo.
 	infos := make([]*pkgInfo, len(t.Link))
@@ -292,21 +296,33 @@ func (a *applier) run(ctx context.Context, t *Transaction, infos []*pkgInfo) err
 	}
 	// As conda: place every package's files, compile all .pyc files in
 	// one python run, then run post-link scripts and write the records.
-	var added []*conda.PackageRecord
+	// Every path to create is journaled at once: one fsync, not one per
+	// package.
 	linked := make([]*linkedPackage, len(t.Link))
+	var creates []string
 	for i, p := range t.Link {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		lp, err := a.link(p, infos[i])
+		lp, err := a.plan(p, infos[i])
 		if err != nil {
 			return err
 		}
 		linked[i] = lp
+		creates = append(creates, lp.creates()...)
+	}
+	if err := a.j.willCreate(creates...); err != nil {
+		return err
+	}
+	for _, lp := range linked {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := a.link(lp); err != nil {
+			return err
+		}
 	}
 	if err := a.compilePyc(ctx, linked); err != nil {
 		return err
 	}
+	var added []*conda.PackageRecord
 	for _, lp := range linked {
 		if err := a.finishLink(ctx, lp); err != nil {
 			return err
@@ -321,73 +337,96 @@ func (a *applier) run(ctx context.Context, t *Transaction, infos []*pkgInfo) err
 	return appendFile(filepath.Join(a.prefix, "conda-meta", "history"), []byte(historyText(h, t.Unlink, added)))
 }
 
-// linkedPackage is a package whose files are in the prefix and whose
-// record is not written yet.
+// linkedPackage is a package to link: where its files go, then, once
+// linked, its record (without the .pyc files and files list yet).
 type linkedPackage struct {
 	pkg *Package
-	rec *PrefixRecord
+	pls []placement
+	eps []entryPoint
+	// files are the prefix paths of its files and entry points.
+	files []string
 	// pyFiles are the .py files to compile, pycs where their byte code goes.
 	pyFiles, pycs []string
+	rec           *PrefixRecord
 }
 
-// link places one package's files and entry points.
-func (a *applier) link(p *Package, info *pkgInfo) (*linkedPackage, error) {
+// meta is the package's conda-meta record path.
+func (lp *linkedPackage) meta() string {
+	return path.Join("conda-meta", metaName(&lp.pkg.Record))
+}
+
+// creates lists every path linking the package creates, including the
+// record's temporary file: a crash may leave it behind.
+func (lp *linkedPackage) creates() []string {
+	return slices.Concat(lp.files, lp.pycs, []string{lp.meta(), lp.meta() + tmpSuffix})
+}
+
+// plan works out where a package's files, entry points and .pyc files go.
+func (a *applier) plan(p *Package, info *pkgInfo) (*linkedPackage, error) {
 	dist := p.Record.Dist()
 	pls, err := placements(info, a.py, dist)
 	if err != nil {
 		return nil, err
 	}
+	lp := &linkedPackage{pkg: p, pls: pls}
 	noarchPython := info.Link.Noarch.Type == conda.NoarchPython
-	var eps []entryPoint
 	if noarchPython {
 		for _, s := range info.Link.Noarch.EntryPoints {
 			ep, err := parseEntryPoint(s)
 			if err != nil {
 				return nil, fmt.Errorf("package %s: %w", dist, err)
 			}
-			eps = append(eps, ep)
+			lp.eps = append(lp.eps, ep)
 		}
 	}
-	lp := &linkedPackage{pkg: p}
-	var files []string
 	for _, pl := range pls {
 		if pl.Entry.PathType != conda.PathDirectory {
-			files = append(files, pl.Target)
+			lp.files = append(lp.files, pl.Target)
 		}
 		if noarchPython && pl.Entry.PathType == conda.PathHardlink && strings.HasSuffix(pl.Target, ".py") {
 			lp.pyFiles = append(lp.pyFiles, pl.Target)
 		}
 	}
-	for _, ep := range eps {
-		files = append(files, "bin/"+ep.Command)
+	for _, ep := range lp.eps {
+		lp.files = append(lp.files, "bin/"+ep.Command)
 	}
 	if noarchPython && !a.opts.SkipPyc {
 		lp.pycs = a.py.pycCandidates(lp.pyFiles)
 	}
-	meta := path.Join("conda-meta", metaName(&p.Record))
-	a.noteClobbers(dist, files)
-	// The record's temporary file too: a crash may leave it behind.
-	if err := a.j.willCreate(slices.Concat(files, lp.pycs, []string{meta, meta + tmpSuffix})...); err != nil {
-		return nil, err
-	}
+	return lp, nil
+}
 
+// link places one package's files and entry points. Their paths are
+// journaled already; one that exists was written by an earlier package of
+// this transaction, which loses it.
+func (a *applier) link(lp *linkedPackage) error {
+	p, dist := lp.pkg, lp.pkg.Record.Dist()
+	a.noteClobbers(dist, lp.files)
+	for _, f := range lp.files {
+		if a.linked[f] {
+			if err := a.j.remove(f); err != nil {
+				return err
+			}
+		}
+		a.linked[f] = true
+	}
 	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec, ExtractedPackageDir: p.Dir,
 		PackageTarballFullPath: p.TarballPath, PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
 	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
 		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
 	}
-	l := linker{prefix: a.prefix, hardlinks: true}
-	for _, pl := range pls {
+	l := linker{prefix: a.prefix, hardlinks: true, dirs: a.dirs}
+	for _, pl := range lp.pls {
 		pp, err := l.link(p.Dir, pl)
 		if err != nil {
-			return nil, fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
+			return fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
 		}
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
-	for _, ep := range eps {
+	for _, ep := range lp.eps {
 		pp, err := writeGenerated(a.prefix, "bin/"+ep.Command, ep.script(a.prefix, a.py.Exe), PathUnixPythonEntryPoint)
 		if err != nil {
-			return nil, fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
+			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
 		}
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
@@ -397,7 +436,7 @@ func (a *applier) link(p *Package, info *pkgInfo) (*linkedPackage, error) {
 	}
 	lp.rec = rec
 	a.owners.add(rec)
-	return lp, nil
+	return nil
 }
 
 // compilePyc byte-compiles the .py files of all linked noarch python
