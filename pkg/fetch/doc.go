@@ -1,8 +1,9 @@
 // Package fetch downloads package archives: many at once over one
 // keep-alive HTTP client, with bounded, context-aware retries (exponential
-// backoff on 5xx, 429, timeouts and dropped connections), resumption with
-// a Range request after a transfer cut short, and verification of size and
-// sha256 (else md5) before the file appears at its destination.
+// backoff on 5xx, 429, dropped connections and transfers that stall for
+// Options.StallTimeout), resumption with a Range request (If-Range guarded)
+// after a transfer cut short, and verification of size and sha256 (else
+// md5) before the file appears at its destination.
 //
 //	c := fetch.New(fetch.Options{Progress: func(p fetch.Progress) { ... }})
 //	err := c.Download(ctx, fetch.Request{URL: rec.URL, Dest: path, Size: rec.Size, SHA256: rec.SHA256})
