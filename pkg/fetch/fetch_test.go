@@ -308,3 +308,25 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Errorf("at most %d requests in flight, want 2", ct.max)
 	}
 }
+
+// TestDownloadFileURL reads a local channel's file:// URL through the same
+// verified path.
+func TestDownloadFileURL(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "pkg-1-0.conda")
+	data := []byte("local package bytes")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	req := fetch.Request{URL: "file://" + src, Dest: filepath.Join(t.TempDir(), "out.conda"), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	if err := client(nil).Download(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(req.Dest); string(got) != string(data) {
+		t.Errorf("got %q", got)
+	}
+	req.URL += ".missing"
+	if err := client(nil).Download(context.Background(), req); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing file: %v, want a 404", err)
+	}
+}
