@@ -359,7 +359,8 @@ func manifestKind(base v1.Image) (v1.Image, types.MediaType, error) {
 // imageEnv returns the config's environment: the base's, then the
 // activation (PATH first to the prefix's bin), then opts.Env, each later
 // value replacing an earlier one of the same name; sorted for a stable
-// config.
+// config. HOME is left to the engine, which takes it from /etc/passwd for
+// the image's user and falls back to / for an unknown --user uid.
 func imageEnv(baseEnv []string, activation map[string]string, opts Options) []string {
 	env := map[string]string{}
 	for _, kv := range baseEnv {
@@ -379,7 +380,6 @@ func imageEnv(baseEnv []string, activation map[string]string, opts Options) []st
 		"MAMBA_ROOT_PREFIX": opts.Prefix,
 		"LANG":              "C.UTF-8",
 		"LC_ALL":            "C.UTF-8",
-		"HOME":              opts.User.Home(),
 	})
 	for _, kv := range opts.Env {
 		k, v, _ := strings.Cut(kv, "=")

@@ -121,7 +121,7 @@ func TestBuildConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantEnv := []string{
-		"CONDA_DEFAULT_ENV=base", "CONDA_PREFIX=/opt/conda", "CONDA_SHLVL=1", "EXTRA=1", "HOME=/home/mambauser",
+		"CONDA_DEFAULT_ENV=base", "CONDA_PREFIX=/opt/conda", "CONDA_SHLVL=1", "EXTRA=1",
 		"LANG=de_DE.UTF-8", "LC_ALL=C.UTF-8", "MAMBA_ROOT_PREFIX=/opt/conda",
 		"PATH=/opt/conda/bin:" + defaultPath, "TOOL_HOME=/opt/conda/share/tool",
 	}
