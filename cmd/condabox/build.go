@@ -59,9 +59,19 @@ its packages into the package cache and writes them as image layers at
 --prefix on top of --base: the biggest packages in a layer each, the rest
 together, conda-meta and the user in a last small layer. The same inputs give
 the same image digest (file times come from SOURCE_DATE_EPOCH, else the newest
-package's timestamp). The activation is baked into the image config, so
-commands run in the environment without a shell. An SPDX SBOM is written
-beside a file output (FILE.spdx.json) or pushed as an OCI referrer.`,
+package's timestamp). Layers are cached in the user cache directory
+(condabox/image-layers), so a rebuild compresses only what changed.
+
+The activation is baked into the image config (PATH, CONDA_PREFIX,
+CONDA_DEFAULT_ENV, LANG, LC_ALL, etc/conda/env_vars.d and literal
+"export KEY=VALUE" lines of etc/conda/activate.d scripts), so commands run in
+the environment without a shell; other activate.d lines need a shell and are
+reported as warnings. An SPDX SBOM is written beside a file output
+(FILE.spdx.json) or pushed as an OCI referrer of each image.
+
+--prune safe drops static libraries, docs, man and info pages; aggressive
+also drops headers, __pycache__, pip, ensurepip, idlelib, tests and
+conda-meta (the image is then no longer an environment conda can update).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBuild(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &b)
