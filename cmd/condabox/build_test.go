@@ -252,6 +252,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"bad env file", []string{"-f", badEnv, "--tag", "x", "--output", "oci:" + out}, `parse environment file "` + badEnv},
 		{"unsatisfiable", []string{"-f", unsat, "--tag", "x", "--output", "oci:" + out}, "hello >=2"},
 		{"arm64 base", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "oci:" + armDir}, "it is for linux/arm64, not linux/amd64"},
+		{"unreachable base registry", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "127.0.0.1:1/base:1"}, "load base image 127.0.0.1:1/base:1"},
 		{"unreachable registry", []string{"-f", good, "--tag", "127.0.0.1:1/x:1", "--push"}, "127.0.0.1:1"},
 		{"wrong credentials", []string{"-f", good, "--tag", reg.Host + "/x:1", "--push"}, "credentials (docker config.json or its credential helper) refused"},
 	}
