@@ -18,6 +18,10 @@ type solvable struct {
 	name         int32                // index into pool.names
 	installed    bool                 // the record is in Request.Installed
 	materialized bool                 // its clauses have been generated
+	// version marks a version variable: "some build of this version of a
+	// requested name". Deciding these before any record gives the versions
+	// of all requested names precedence over their builds, as in conda.
+	version bool
 }
 
 // name is a package name with its candidates, loaded on first use.
@@ -43,6 +47,8 @@ type dep struct {
 	spec conda.MatchSpec
 	name int32
 	err  error // the text does not parse
+	// versions are the version variables of a requested spec, best first.
+	versions []int32
 	// system marks the root requirement of a virtual package the target
 	// has: conda counts those as installed.
 	system bool
@@ -327,6 +333,28 @@ func (p *pool) constraint(text string) int32 {
 			}
 		}
 	})
+}
+
+// versionVars creates the version variables of requested dep d: one per
+// version among its candidates, in preference order, each with the dep
+// "one of my builds" that its clause requires. It returns those deps.
+func (p *pool) versionVars(d int32) (versions, builds []int32) {
+	for _, c := range p.deps[d].cands {
+		r := p.solvables[c].rec
+		i := slices.IndexFunc(versions, func(v int32) bool { return p.solvables[v].rec.Version.Equal(r.Version) })
+		if i < 0 {
+			v := int32(len(p.solvables))
+			rec := &conda.PackageRecord{Name: r.Name, Version: r.Version, Build: "*"}
+			p.solvables = append(p.solvables, solvable{rec: rec, name: -1, version: true})
+			versions = append(versions, v)
+			builds = append(builds, int32(len(p.deps)))
+			p.deps = append(p.deps, dep{text: r.Name + " " + r.Version.String(), name: p.deps[d].name})
+			i = len(versions) - 1
+		}
+		p.deps[builds[i]].cands = append(p.deps[builds[i]].cands, c)
+	}
+	p.deps[d].versions = versions
+	return versions, builds
 }
 
 // feature returns the dep on the pseudo-package of feature f.

@@ -222,6 +222,14 @@ func (s *solver) materialize(v int32) int32 {
 		for _, d := range s.p.rootDeps {
 			keep(s.require(v, d))
 		}
+		// After the root's own clauses, so that decide reaches them once
+		// every requested spec has its version.
+		for _, d := range s.p.rootDeps[:len(s.p.req.Specs)] {
+			versions, builds := s.p.versionVars(d)
+			for i, g := range versions {
+				keep(s.require(g, builds[i]))
+			}
+		}
 		return conflict
 	}
 	rec := sv.rec
@@ -498,12 +506,18 @@ func (s *solver) conflictLevel(r ref) int32 {
 	return lv
 }
 
-// decide picks the next decision: an open requirement (its parent is
-// installed, no candidate of it is yet) and that requirement's best
-// candidate still possible. Requested specs come first, the one with the
-// fewest candidates left first (it constrains the others most, as in
-// resolvo); then dependencies in the order they were generated, which is
-// breadth first from the request. false means every requirement is met.
+// decide picks the next decision for the first open requirement (its
+// parent is installed, no candidate of it is yet), in this order:
+//
+//  1. requested specs, the one with the fewest candidates left first (it
+//     constrains the others most, as in resolvo): the decision is the
+//     spec's best version still possible, not yet a build, so that the
+//     versions of all requested names come before any build, as in conda;
+//  2. the builds of those versions, then dependencies, in the order their
+//     clauses were generated, which is breadth first from the request: the
+//     decision is the best candidate still possible.
+//
+// false means every requirement is met.
 func (s *solver) decide() (lit, bool) {
 	best, bestOpen := lit(-1), 0
 	for _, ci := range s.reqs {
@@ -533,11 +547,35 @@ func (s *solver) decide() (lit, bool) {
 		if c.parent != rootVar {
 			return posLit(first), true
 		}
+		choice, chosen := s.openVersion(s.p.deps[c.dep].versions)
+		if chosen {
+			continue // its version is chosen: its build comes later
+		}
+		if choice < 0 {
+			choice = first
+		}
 		if best < 0 || open < bestOpen {
-			best, bestOpen = posLit(first), open
+			best, bestOpen = posLit(choice), open
 		}
 	}
 	return best, best >= 0
+}
+
+// openVersion returns the best of a requested spec's version variables
+// still open, or -1 when none is (virtual and installed names have none,
+// and learned clauses can rule them all out: the spec is then decided by
+// record). chosen reports that one is already true.
+func (s *solver) openVersion(versions []int32) (best int32, chosen bool) {
+	best = -1
+	for _, g := range versions {
+		switch {
+		case s.value[g] == 1:
+			return -1, true
+		case s.value[g] == 0 && best < 0:
+			best = g
+		}
+	}
+	return best, false
 }
 
 // errUnsat carries the conflict that was found at level 0.

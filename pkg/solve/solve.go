@@ -107,7 +107,7 @@ func Solve(ctx context.Context, src Source, req Request) ([]conda.PackageRecord,
 	}
 	recs := make([]*conda.PackageRecord, 0, len(vars))
 	for _, v := range vars {
-		if r := p.solvables[v].rec; !isVirtual(r.Name) && !isFeature(r.Name) {
+		if r := p.solvables[v].rec; !p.solvables[v].version && !isVirtual(r.Name) && !isFeature(r.Name) {
 			recs = append(recs, r)
 		}
 	}

@@ -67,6 +67,14 @@ func TestRules(t *testing.T) {
 		req:  request{specs: []string{"a"}},
 		want: []string{"a=2", "c=1"},
 	}, {
+		name: "versions of all requested names come before builds",
+		records: []conda.PackageRecord{
+			rec(t, "a 2 hi", buildNum(1), deps("b <3")), rec(t, "a 2 lo", buildNum(0)),
+			rec(t, "b 3"), rec(t, "b 2"),
+		},
+		req:  request{specs: []string{"a", "b"}},
+		want: []string{"a=2", "b=3"},
+	}, {
 		name: "search backtracks to satisfy every request",
 		records: []conda.PackageRecord{
 			rec(t, "a 2", deps("c 1.*")), rec(t, "a 1", deps("c 2.*")), rec(t, "b 1", deps("c >=2")),
