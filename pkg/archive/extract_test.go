@@ -342,3 +342,16 @@ func TestExtractDiskFull(t *testing.T) {
 		})
 	}
 }
+
+func TestExtractCancelled(t *testing.T) {
+	src := filepath.Join(testchannel.RealData(t, "packages", "rattler", "sparse"), "sparse-test-1.0.0-0.conda")
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := archive.Extract(ctx, src, filepath.Join(out, "sparse-test-1.0.0-0")); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	if es, _ := os.ReadDir(out); len(es) != 0 {
+		t.Errorf("left behind: %v", es)
+	}
+}
