@@ -24,6 +24,7 @@ import (
 	"github.com/condabox/condabox/internal/testchannel/server"
 	"github.com/condabox/condabox/pkg/archive"
 	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/config"
 	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/pkgcache"
 )
@@ -412,5 +413,27 @@ func TestGetHostileArchive(t *testing.T) {
 		if e.Name() != "evil-1-0.lock" && e.Name() != "urls.txt" {
 			t.Errorf("left in the cache: %s", e.Name())
 		}
+	}
+}
+
+// TestOpenFromConfig follows CONDA_PKGS_DIRS as pkg/config resolves it:
+// the first writable directory receives packages.
+func TestOpenFromConfig(t *testing.T) {
+	ro := readOnly(t, t.TempDir())
+	rw := filepath.Join(t.TempDir(), "created", "pkgs")
+	env := map[string]string{"HOME": t.TempDir(), "CONDA_PKGS_DIRS": ro + "," + rw}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pkgcache.Open(cfg.PkgsDirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir() != rw {
+		t.Errorf("writable dir %s, want %s (created)", c.Dir(), rw)
+	}
+	if _, err := pkgcache.Open(ro); err == nil || !strings.Contains(err.Error(), ro) {
+		t.Errorf("Open of a read-only dir alone: %v, want an error naming it", err)
 	}
 }
