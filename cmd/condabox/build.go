@@ -58,8 +58,8 @@ func newBuildCmd() *cobra.Command {
 its packages into the package cache and writes them as image layers at
 --prefix on top of --base: the biggest packages in a layer each, the rest
 together, conda-meta and the user in a last small layer. The same inputs give
-the same image digest (file times come from SOURCE_DATE_EPOCH, else the newest
-package's timestamp). Layers are cached in the user cache directory
+the same image digest (file times come from SOURCE_DATE_EPOCH, else from the
+packages' timestamps, layer by layer). Layers are cached in the user cache directory
 (condabox/image-layers), so a rebuild compresses only what changed.
 
 The activation is baked into the image config (PATH, CONDA_PREFIX,
@@ -222,14 +222,14 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 		done++
 		fmt.Fprintf(stderr, "%s: layer %d (%s): %s\n", opts.Platform, done, strings.Join(l.Packages, " "), humanBytes(l.Size))
 	}
-	if opts.Epoch, err = buildEpoch(os.LookupEnv, plan.Records); err != nil {
+	if opts.Epoch, err = buildEpoch(os.LookupEnv); err != nil {
 		return platformBuild{}, err
 	}
 	res, err := image.Build(ctx, base, pkgs, opts)
 	if err != nil {
 		return platformBuild{}, err
 	}
-	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: opts.Epoch, Tool: "condabox-" + version})
+	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: res.Created, Tool: "condabox-" + version})
 	return platformBuild{res: res, sbom: doc}, err
 }
 
@@ -320,23 +320,18 @@ func parseCommand(flag, s string) ([]string, error) {
 	return out, nil
 }
 
-// buildEpoch is the time of every file: SOURCE_DATE_EPOCH, else the newest
-// package's timestamp, which the lock or solution fixes.
-func buildEpoch(lookup func(string) (string, bool), recs []conda.PackageRecord) (time.Time, error) {
-	if s, ok := lookup("SOURCE_DATE_EPOCH"); ok && s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
-		}
-		return time.Unix(n, 0).UTC(), nil
+// buildEpoch reads SOURCE_DATE_EPOCH: the time of every file when set;
+// else zero, and files take their packages' timestamps (image.Options.Epoch).
+func buildEpoch(lookup func(string) (string, bool)) (time.Time, error) {
+	s, ok := lookup("SOURCE_DATE_EPOCH")
+	if !ok || s == "" {
+		return time.Time{}, nil
 	}
-	var newest time.Time
-	for i := range recs {
-		if t := recs[i].Time(); t.After(newest) {
-			newest = t
-		}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
 	}
-	return newest, nil
+	return time.Unix(n, 0).UTC(), nil
 }
 
 // fetchPackages downloads and extracts the records into the package cache

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -35,6 +36,8 @@ type Result struct {
 	Records []conda.PackageRecord
 	// Warnings are activation lines that could not be baked.
 	Warnings []string
+	// Created is the image's creation time (see Options.Epoch).
+	Created time.Time
 }
 
 // LayerReport describes one added layer.
@@ -87,17 +90,18 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	metaLayer, metaReport, err := writeMetaLayer(ctx, files, baseFS, opts)
+	created := packagesTime(opts, files)
+	metaLayer, metaReport, err := writeMetaLayer(ctx, files, baseFS, opts, created)
 	if err != nil {
 		return nil, err
 	}
 	layers, reports = append(layers, metaLayer), append(reports, metaReport)
 
-	img, err := assemble(base, layers, reports, env, opts)
+	img, err := assemble(base, layers, reports, env, opts, created)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Image: img, Layers: reports, Warnings: warnings}
+	res := &Result{Image: img, Layers: reports, Warnings: warnings, Created: created}
 	for _, p := range pkgs {
 		res.Records = append(res.Records, p.Record)
 	}
@@ -224,15 +228,17 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 		g.Go(func() error {
 			var entries []entry
 			var dists []string
+			var members []*packageFiles
 			// Entries of a group are added in install order so that
 			// sortEntries keeps the file of the package linked last.
 			slices.Sort(group)
 			for _, i := range group {
 				entries = append(entries, files[i].entries...)
 				dists = append(dists, files[i].dist)
+				members = append(members, files[i])
 			}
 			sort.Strings(dists)
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), opts.Epoch)
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members))
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
@@ -253,7 +259,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 }
 
 // writeMetaLayer writes the last layer: conda-meta, users, home.
-func writeMetaLayer(ctx context.Context, files []*packageFiles, base *baseFiles, opts Options) (*fileLayer, LayerReport, error) {
+func writeMetaLayer(ctx context.Context, files []*packageFiles, base *baseFiles, opts Options, created time.Time) (*fileLayer, LayerReport, error) {
 	entries := userEntries(base, opts.User)
 	if opts.Prune.keepsCondaMeta() {
 		recs := make([]*install.PrefixRecord, len(files))
@@ -266,11 +272,25 @@ func writeMetaLayer(ctx context.Context, files []*packageFiles, base *baseFiles,
 		}
 		entries = append(entries, meta...)
 	}
-	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), opts.Epoch)
+	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), created)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}
 	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}}, nil
+}
+
+// packagesTime is the mtime of a layer holding pkgs (see Options.Epoch).
+func packagesTime(opts Options, pkgs []*packageFiles) time.Time {
+	if !opts.Epoch.IsZero() {
+		return opts.Epoch.UTC()
+	}
+	t := time.Unix(0, 0).UTC()
+	for _, p := range pkgs {
+		if pt := p.record.Time(); pt.After(t) {
+			t = pt.UTC()
+		}
+	}
+	return t
 }
 
 // defaultPath is PATH when the base sets none (Debian's default).
@@ -279,8 +299,8 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // assemble appends the layers to base and writes the config: the baked
 // activation, user, working directory, entrypoint, labels; and the manifest
 // annotations.
-func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activation map[string]string, opts Options) (v1.Image, error) {
-	created := v1.Time{Time: opts.Epoch}
+func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activation map[string]string, opts Options, t time.Time) (v1.Image, error) {
+	created := v1.Time{Time: t}
 	base, layerType, err := manifestKind(base)
 	if err != nil {
 		return nil, err
@@ -331,7 +351,7 @@ func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activat
 	if err != nil {
 		return nil, fmt.Errorf("build image: write config: %w", err)
 	}
-	return annotate(img, base, opts)
+	return annotate(img, base, opts, t)
 }
 
 // manifestKind returns the base to build on and the media type of the
@@ -393,9 +413,9 @@ func imageEnv(baseEnv []string, activation map[string]string, opts Options) []st
 }
 
 // annotate fills the manifest's org.opencontainers.image annotations.
-func annotate(img, base v1.Image, opts Options) (v1.Image, error) {
+func annotate(img, base v1.Image, opts Options, created time.Time) (v1.Image, error) {
 	ann := map[string]string{
-		"org.opencontainers.image.created": opts.Epoch.Format("2006-01-02T15:04:05Z"),
+		"org.opencontainers.image.created": created.Format(time.RFC3339),
 		"org.opencontainers.image.vendor":  "condabox",
 	}
 	if layers, err := base.Layers(); err == nil && len(layers) > 0 {

@@ -19,9 +19,10 @@ import (
 
 func TestBuildFileSystem(t *testing.T) {
 	pkgs := extractPackages(t, testEnv("v1"))
-	full := flatten(t, build(t, pkgs, Options{}).Image)
-	safe := flatten(t, build(t, pkgs, Options{Prune: PruneSafe}).Image)
-	aggressive := flatten(t, build(t, pkgs, Options{Prune: PruneAggressive}).Image)
+	epoch := time.Unix(1234, 0)
+	full := flatten(t, build(t, pkgs, Options{Epoch: epoch}).Image)
+	safe := flatten(t, build(t, pkgs, Options{Prune: PruneSafe, Epoch: epoch}).Image)
+	aggressive := flatten(t, build(t, pkgs, Options{Prune: PruneAggressive, Epoch: epoch}).Image)
 	site := "opt/conda/lib/python3.11/site-packages/"
 	tests := []struct {
 		name string
@@ -80,8 +81,8 @@ func TestBuildFileSystem(t *testing.T) {
 			if e.hdr.Uid != wantUID || e.hdr.Gid != wantUID {
 				t.Errorf("owner %d:%d, want %d", e.hdr.Uid, e.hdr.Gid, wantUID)
 			}
-			if !e.hdr.ModTime.Equal(time.Unix(0, 0)) {
-				t.Errorf("mtime %s, want the epoch", e.hdr.ModTime)
+			if !e.hdr.ModTime.Equal(epoch) {
+				t.Errorf("mtime %s, want the epoch %s", e.hdr.ModTime, epoch)
 			}
 		})
 	}
@@ -163,6 +164,27 @@ func TestBuildReproducible(t *testing.T) {
 	}
 }
 
+func TestBuildTimesFromPackages(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	fsys := flatten(t, build(t, pkgs, Options{}).Image)
+	python := pkgs[0].Record.Time().UTC()
+	tests := []struct {
+		path string
+		want time.Time
+	}{
+		{"opt/conda/bin/python3.11", python},     // python's layer: its timestamp
+		{"opt/conda/bin/tool", time.Unix(0, 0)},  // tool has none
+		{"opt/conda/conda-meta/history", python}, // metadata: the newest
+	}
+	for _, tt := range tests {
+		if got := fsys[tt.path].hdr.ModTime; !got.Equal(tt.want) {
+			t.Errorf("%s: mtime %s, want %s", tt.path, got, tt.want)
+		}
+	}
+}
+
+// A new python build (new content, newer timestamp) changes python's layer
+// and the metadata layer only.
 func TestBuildChangedPackageChangesOnlyItsLayer(t *testing.T) {
 	before := build(t, extractPackages(t, testEnv("v1")), Options{})
 	after := build(t, extractPackages(t, testEnv("v2")), Options{}) // python's binary changed

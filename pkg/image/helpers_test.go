@@ -41,8 +41,11 @@ func rec(name, version, build string, noarch conda.NoarchType) conda.PackageReco
 // binary files, symlinks, an activation script, pruneable files and a
 // clobbered path.
 func testEnv(payload string) []*pkgbuild.Package {
+	python := rec("python", "3.11.9", "h_0", "")
+	// A new build of python is also a newer one: its layer's mtimes change.
+	python.Timestamp = 1700000000000 + int64(len(payload)+int(payload[len(payload)-1]))*1000
 	return []*pkgbuild.Package{
-		{Record: rec("python", "3.11.9", "h_0", ""), Files: []pkgbuild.File{
+		{Record: python, Files: []pkgbuild.File{
 			{Path: "bin/python3.11", Mode: 0o755, Data: []byte("\x7fELF python " + payload)},
 			{Path: "bin/python3", Mode: fs.ModeSymlink | 0o777, LinkTarget: "python3.11"},
 			{Path: "lib/libpython3.11.a", Mode: 0o644, Data: []byte("static")},

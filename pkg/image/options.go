@@ -59,9 +59,11 @@ type Options struct {
 	// MaxLayers bounds the number of package layers (the metadata layer
 	// comes on top); default DefaultMaxLayers.
 	MaxLayers int
-	// Epoch is every file's mtime and the image's creation time: set it
-	// from SOURCE_DATE_EPOCH or the lock file for reproducible builds. The
-	// zero value means the Unix epoch.
+	// Epoch, when set (from SOURCE_DATE_EPOCH), is every file's mtime and
+	// the image's creation time. When zero, a package layer's files take
+	// the newest timestamp of its packages — so that updating one package
+	// changes only its layer — and the metadata layer and the image the
+	// newest of all packages (the Unix epoch when they carry none).
 	Epoch time.Time
 	// User runs the image; the zero value means DefaultUser.
 	User User
@@ -102,10 +104,6 @@ func (o Options) withDefaults() Options {
 	if o.MaxLayers <= 0 {
 		o.MaxLayers = DefaultMaxLayers
 	}
-	if o.Epoch.IsZero() {
-		o.Epoch = time.Unix(0, 0)
-	}
-	o.Epoch = o.Epoch.UTC()
 	if o.User == (User{}) {
 		o.User = DefaultUser
 	}
