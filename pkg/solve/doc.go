@@ -23,8 +23,8 @@
 // style of resolvo. Each candidate record is a variable; a record's
 // requirement and constraint clauses are generated when it is first set
 // true; at most one record per name is a propagation rule. Decisions follow
-// conda's preferences (requested names first, then dependencies breadth
-// first, each taking its best remaining candidate), so the first model found
-// is the preferred one. See docs/solver.md for the details and for where
+// conda's preferences (the versions of requested names first, then their
+// builds and the dependencies breadth first, each taking its best remaining
+// candidate), so the first model found is the preferred one. See docs/solver.md for the details and for where
 // answers can differ from rattler and micromamba.
 package solve
