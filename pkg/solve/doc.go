@@ -25,6 +25,7 @@
 // true; at most one record per name is a propagation rule. Decisions follow
 // conda's preferences (the versions of requested names first, then their
 // builds and the dependencies breadth first, each taking its best remaining
-// candidate), so the first model found is the preferred one. See docs/solver.md for the details and for where
-// answers can differ from rattler and micromamba.
+// candidate), so the first model found is the preferred one. See
+// docs/solver.md for the details and for where answers can differ from
+// rattler and micromamba.
 package solve
