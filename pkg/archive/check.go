@@ -77,7 +77,7 @@ func (c *checker) check(th *tar.Header, stream int) (*Header, error) {
 	}
 	h := &Header{Name: name, Mode: fs.FileMode(th.Mode) & fs.ModePerm, ModTime: th.ModTime}
 	switch th.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 		h.Type, h.Size = TypeRegular, th.Size
 	case tar.TypeDir:
 		h.Type = TypeDir

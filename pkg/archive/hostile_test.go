@@ -23,7 +23,6 @@ type te struct {
 	typ  byte
 	body string
 	link string
-	size int64 // overrides len(body) in the header when non-zero
 }
 
 func file(name, body string) te      { return te{name: name, typ: tar.TypeReg, body: body} }
