@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"os"
@@ -111,5 +112,35 @@ func TestRecover(t *testing.T) {
 		if ok, err := Recover(prefix); ok || err != nil {
 			t.Errorf("second Recover = %v, %v, want nothing to do", ok, err)
 		}
+	}
+}
+
+// TestConcurrentTransactions runs two transactions on one prefix at once:
+// the prefix lock serializes them, so the prefix ends as one of the two
+// targets, consistent.
+func TestConcurrentTransactions(t *testing.T) {
+	root := t.TempDir()
+	var a, b []*Package
+	for i := range 6 {
+		name := string(rune('a' + i))
+		a = append(a, testPkg{name: "a" + name, files: []testFile{{path: "share/shared.txt", content: "a" + name}, {path: "share/a" + name, content: name}}}.write(t, filepath.Join(root, "pkgs")))
+		b = append(b, testPkg{name: "b" + name, files: []testFile{{path: "share/shared.txt", content: "b" + name}, {path: "share/b" + name, content: name}}}.write(t, filepath.Join(root, "pkgs")))
+	}
+	prefix := filepath.Join(root, "env")
+	errs := make(chan error, 2)
+	for _, target := range [][]*Package{a, b} {
+		go func() {
+			_, err := Sync(context.Background(), prefix, target, Options{})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := installedDists(t, prefix)
+	if len(got) != 6 || (got[0][0] != 'a' && got[0][0] != 'b') || got[0][0] != got[5][0] {
+		t.Errorf("installed %v, want all of a or all of b", got)
 	}
 }
