@@ -189,3 +189,36 @@ func TestHistoryAppended(t *testing.T) {
 		t.Errorf("history:\n%s\nchanges %q, want %q", h, changes, want)
 	}
 }
+
+func TestDiff(t *testing.T) {
+	rec := func(name, version string, depends ...string) conda.PackageRecord {
+		return conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "h_0", Depends: depends, SHA256: name + version}
+	}
+	installed := []*PrefixRecord{
+		{PackageRecord: rec("app", "1", "lib")}, {PackageRecord: rec("lib", "1")}, {PackageRecord: rec("old", "1", "lib")}, {PackageRecord: rec("zlib", "1")},
+	}
+	target := []*Package{
+		{Record: rec("app", "2", "lib", "new")}, {Record: rec("new", "1", "zlib")}, {Record: rec("lib", "1")}, {Record: rec("zlib", "1")},
+	}
+	tr := Diff(installed, target)
+	var unlink, link, keep []string
+	for _, r := range tr.Unlink {
+		unlink = append(unlink, r.Dist())
+	}
+	for _, p := range tr.Link {
+		link = append(link, p.Record.Dist())
+	}
+	for _, r := range tr.Keep {
+		keep = append(keep, r.Dist())
+	}
+	// Unlink: dependants first; link: dependencies first (new before app).
+	if want := []string{"old-1-h_0", "app-1-h_0"}; !slices.Equal(unlink, want) {
+		t.Errorf("unlink %v, want %v", unlink, want)
+	}
+	if want := []string{"new-1-h_0", "app-2-h_0"}; !slices.Equal(link, want) {
+		t.Errorf("link %v, want %v", link, want)
+	}
+	if want := []string{"lib-1-h_0", "zlib-1-h_0"}; !slices.Equal(keep, want) {
+		t.Errorf("keep %v, want %v", keep, want)
+	}
+}

@@ -79,14 +79,21 @@ func Diff(installed []*PrefixRecord, target []*Package) *Transaction {
 			t.Link = append(t.Link, p)
 		}
 	}
-	t.Unlink = sortByDeps(t.Unlink, installedRecord)
-	slices.Reverse(t.Unlink)
+	t.Unlink = unlinkOrder(t.Unlink)
 	t.Link = sortByDeps(t.Link, packageRecord)
 	return t
 }
 
 func installedRecord(r *PrefixRecord) *conda.PackageRecord { return &r.PackageRecord }
 func packageRecord(p *Package) *conda.PackageRecord        { return &p.Record }
+
+// unlinkOrder sorts records to remove dependants before their
+// dependencies, the reverse of linking.
+func unlinkOrder(rs []*PrefixRecord) []*PrefixRecord {
+	out := sortByDeps(rs, installedRecord)
+	slices.Reverse(out)
+	return out
+}
 
 // identity tells installed builds apart: the same dist from another
 // channel or with other content is another package.
@@ -160,8 +167,7 @@ func Remove(ctx context.Context, prefix string, names []string, opts Options) (*
 		for n := range drop {
 			return nil, fmt.Errorf("remove %s from %s: not installed", n, prefix)
 		}
-		t.Unlink = sortByDeps(t.Unlink, installedRecord)
-		slices.Reverse(t.Unlink)
+		t.Unlink = unlinkOrder(t.Unlink)
 		return t, nil
 	})
 }
