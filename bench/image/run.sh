@@ -30,7 +30,7 @@ build() { # label, extra args
   local t0=$(date +%s.%N)
   $B/condabox build -f $B/env.yml --override-channels --base 127.0.0.1:5055/debian:12 --json "$@" > $B/out.json
   local t1=$(date +%s.%N)
-  printf '%-34s %6.2f s  %s  size %s\n' "$label" "$(echo "$t1 - $t0" | bc)" "$(jq -r .digest $B/out.json | cut -c1-19)" "$(jq -r .size $B/out.json)"
+  printf '%-34s %6.2f s  %s  size %s\n' "$label" "$(echo "$t1 - $t0" | bc)" "$(jq -r .digest $B/out.json | cut -c1-19)" "$(jq -r .images[0].size $B/out.json)"
 }
 rm -rf $B/home; mkdir -p $B/home
 env_yml 1.0.0
