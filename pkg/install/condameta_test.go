@@ -172,7 +172,7 @@ func TestHistoryAppended(t *testing.T) {
 	a := testPkg{name: "a"}.write(t, filepath.Join(root, "pkgs"))
 	b := testPkg{name: "b"}.write(t, filepath.Join(root, "pkgs"))
 	prefix := filepath.Join(root, "env")
-	for _, target := range [][]*Package{{a}, {a, b}, {b}} {
+	for _, target := range [][]*Package{{a}, {a, b}, {a, b}, {b}} { // the third does nothing
 		if _, err := Sync(context.Background(), prefix, target, Options{History: HistoryEntry{Cmd: "test"}}); err != nil {
 			t.Fatal(err)
 		}

@@ -223,6 +223,9 @@ func (a *applier) warnf(format string, args ...any) {
 
 // apply runs the transaction under a journal; any error rolls it back.
 func (t *Transaction) apply(ctx context.Context, prefix string, opts Options) (*Result, error) {
+	if len(t.Link) == 0 && len(t.Unlink) == 0 {
+		return &Result{}, nil // as conda: nothing to do, no history entry
+	}
 	if opts.RootPrefix == "" {
 		opts.RootPrefix = prefix
 	}
