@@ -364,3 +364,30 @@ func TestCopyAcrossFilesystems(t *testing.T) {
 	}
 	checkConsistent(t, prefix)
 }
+
+// TestUnlinkRefusesPathsOutsideThePrefix edits a conda-meta record to list
+// a file outside the prefix: removing the package fails and the file stays.
+func TestUnlinkRefusesPathsOutsideThePrefix(t *testing.T) {
+	root := t.TempDir()
+	victim := filepath.Join(root, "victim.txt")
+	must(t, os.WriteFile(victim, []byte("keep me"), 0o644))
+	pkg := testPkg{name: "p", files: []testFile{{path: "a.txt", content: "a"}}}.write(t, filepath.Join(root, "pkgs"))
+	prefix := filepath.Join(root, "env")
+	if _, err := Sync(context.Background(), prefix, []*Package{pkg}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadPrefix(prefix)
+	must(t, err)
+	recs[0].PathsData.Paths = append(recs[0].PathsData.Paths, PrefixPath{Path: "../victim.txt", PathType: conda.PathHardlink})
+	must(t, writeRecord(prefix, recs[0]))
+	_, err = Remove(context.Background(), prefix, []string{"p"}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `"../victim.txt"`) {
+		t.Errorf("error %v, want one naming ../victim.txt", err)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "keep me" {
+		t.Errorf("file outside the prefix: %q, %v", b, err)
+	}
+	if got := installedDists(t, prefix); len(got) != 1 {
+		t.Errorf("after the refused removal: %v", got)
+	}
+}

@@ -19,6 +19,9 @@ func (a *applier) unlink(ctx context.Context, r *PrefixRecord) error {
 	}
 	files := recordFiles(r)
 	for _, p := range files {
+		if err := checkRelPath(p); err != nil { // a corrupt record must not reach outside
+			return fmt.Errorf("unlink %s: conda-meta record: %w", r.Dist(), err)
+		}
 		if err := a.j.remove(p); err != nil {
 			return fmt.Errorf("unlink %s: %w", r.Dist(), err)
 		}
