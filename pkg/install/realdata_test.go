@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,4 +176,27 @@ func TestRattlerPackages(t *testing.T) {
 		}
 		checkConsistent(t, prefix)
 	})
+}
+
+// TestFailingPreUnlink removes a package whose pre-unlink script fails: as
+// in conda, a warning, and the package is removed all the same.
+func TestFailingPreUnlink(t *testing.T) {
+	root := t.TempDir()
+	pkg := testPkg{name: "stuck", files: []testFile{{path: "bin/.stuck-pre-unlink.sh", content: "exit 1\n"}, {path: "a.txt", content: "a"}}}.write(t, root)
+	prefix := filepath.Join(root, "env")
+	if _, err := Sync(context.Background(), prefix, []*Package{pkg}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	opts := Options{Warnf: func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) }}
+	if _, err := Remove(context.Background(), prefix, []string{"stuck"}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "pre-unlink script of stuck-1.0-h0_0") {
+		t.Errorf("warnings %q", warnings)
+	}
+	if got := installedDists(t, prefix); len(got) != 0 {
+		t.Errorf("still installed: %v", got)
+	}
+	checkConsistent(t, prefix)
 }

@@ -14,8 +14,10 @@ import (
 // the directories left empty are removed. A path that another remaining
 // package also lists is linked again from that package (see clobber.go).
 func (a *applier) unlink(ctx context.Context, r *PrefixRecord) error {
+	// conda only warns when a pre-unlink script fails: a broken script
+	// must not make its package impossible to remove.
 	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &r.PackageRecord, "pre-unlink"); err != nil {
-		return err
+		a.warnf("%v", err)
 	}
 	files := recordFiles(r)
 	for _, p := range files {
