@@ -17,6 +17,11 @@
 // two packages writing one path, unlink.go removes a package, and
 // transaction.go and journal.go order and protect the whole.
 //
+// Any error rolls the transaction back, a failing post-link script
+// included (its output is in the error). A failing pre-unlink script only
+// warns, as in conda, so that a broken script cannot pin its package.
+// Transactions on one prefix are serialized by a lock file in conda-meta.
+//
 // # Crash safety
 //
 // Invariant: after Recover (which every transaction runs first, under the
