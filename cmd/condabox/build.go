@@ -142,6 +142,13 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 			return err
 		}
 	}
+	b.opts.Annotations = map[string]string{
+		"org.opencontainers.image.title":   ref.Context().RepositoryStr(),
+		"org.opencontainers.image.version": ref.Identifier(),
+	}
+	if b.base != image.Scratch && !strings.HasPrefix(b.base, image.OCIPrefix) && !strings.HasPrefix(b.base, image.DockerArchivePrefix) {
+		b.opts.Annotations["org.opencontainers.image.base.name"] = b.base // local paths would leak the build host's layout
+	}
 	work, err := os.MkdirTemp("", "condabox-build-")
 	if err != nil {
 		return err

@@ -118,6 +118,13 @@ func TestBuildOutputs(t *testing.T) {
 	if !slices.Contains(cf.Config.Env, "GREETING=hello") || cf.Config.User != "mambauser" {
 		t.Errorf("config env %q user %q", cf.Config.Env, cf.Config.User)
 	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Annotations["org.opencontainers.image.title"] != "hello" || m.Annotations["org.opencontainers.image.version"] != "1" {
+		t.Errorf("annotations %v", m.Annotations)
+	}
 	// Files come from the newest package's timestamp when SOURCE_DATE_EPOCH
 	// is unset.
 	if cf.Created.Unix() != 1700000000 {
