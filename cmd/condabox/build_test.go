@@ -222,10 +222,6 @@ func TestBuildBadInput(t *testing.T) {
 	badEnv := writeFile(t, dir, "bad.yml", "dependencies:\n  - sel(beos): x\n")
 	unsat := writeFile(t, dir, "unsat.yml", "channels: ["+ch+"]\ndependencies:\n  - hello >=2\n")
 
-	reg := testregistry.Start(t, testregistry.Options{User: "ci", Password: "right"})
-	t.Setenv("DOCKER_CONFIG", dir)
-	writeFile(t, dir, "config.json", `{"auths": {"`+reg.Host+`": {"username": "ci", "password": "wrong"}}}`)
-
 	arm, err := random.Image(10, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +257,6 @@ func TestBuildBadInput(t *testing.T) {
 		{"arm64 base", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "oci:" + armDir}, "it is for linux/arm64, not linux/amd64"},
 		{"unreachable base registry", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "127.0.0.1:1/base:1"}, "load base image 127.0.0.1:1/base:1"},
 		{"unreachable registry", []string{"-f", good, "--tag", "127.0.0.1:1/x:1", "--push"}, "127.0.0.1:1"},
-		{"wrong credentials", []string{"-f", good, "--tag", reg.Host + "/x:1", "--push"}, "credentials (docker config.json or its credential helper) refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,10 +267,27 @@ func TestBuildBadInput(t *testing.T) {
 			if _, err := os.Stat(out); err == nil {
 				t.Errorf("failed build wrote %s", out)
 			}
-			if n := len(reg.Uploads()); n != 0 {
-				t.Errorf("failed build uploaded %d blobs", n)
-			}
 		})
+	}
+}
+
+// TestBuildWrongCredentials pushes with a docker config.json holding a
+// wrong password: a clear error, and no blob reaches the registry.
+func TestBuildWrongCredentials(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{User: "ci", Password: "right"})
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	writeFile(t, dir, "config.json", `{"auths": {"`+reg.Host+`": {"username": "ci", "password": "wrong"}}}`)
+	env := writeFile(t, dir, "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
+	r := runCLI(t, "build", "--override-channels", "-f", env, "--tag", reg.Host+"/x:1", "--push")
+	want := "credentials (docker config.json or its credential helper) refused"
+	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d\nstdout: %q\nstderr: %q\nwant an error containing %q", r.code, r.stdout, r.stderr, want)
+	}
+	if n := len(reg.Uploads()); n != 0 {
+		t.Errorf("failed build uploaded %d blobs", n)
 	}
 }
 
