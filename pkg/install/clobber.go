@@ -108,3 +108,14 @@ func (a *applier) relinkFrom(r *PrefixRecord, path string) error {
 	}
 	return fmt.Errorf("%s does not list it", filepath.Join(dir, "info", "paths.json"))
 }
+
+// noteClobbers warns about and records the files of dist that replace
+// another package's.
+func (a *applier) noteClobbers(dist string, files []string) {
+	for _, f := range files {
+		if r := a.owners.current(f); r != nil && r.Dist() != dist {
+			a.warnf("clobber: %s of %s replaces the file of %s", f, dist, r.Dist())
+			a.result.Clobbers = append(a.result.Clobbers, Clobber{Path: f, Winner: dist, Loser: r.Dist()})
+		}
+	}
+}

@@ -2,6 +2,7 @@ package install
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -376,4 +378,119 @@ func fileSHA256(name string) (string, error) {
 		return "", fmt.Errorf("hash %s: %w", name, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// linkedPackage is a package to link: where its files go, then, once
+// linked, its record (without the .pyc files and files list yet).
+type linkedPackage struct {
+	pkg *Package
+	pls []placement
+	eps []entryPoint
+	// files are the prefix paths of its files and entry points.
+	files []string
+	// pyFiles are the .py files to compile, pycs where their byte code goes.
+	pyFiles, pycs []string
+	rec           *PrefixRecord
+}
+
+// meta is the package's conda-meta record path.
+func (lp *linkedPackage) meta() string {
+	return path.Join("conda-meta", metaName(&lp.pkg.Record))
+}
+
+// creates lists every path linking the package creates, including the
+// record's temporary file: a crash may leave it behind.
+func (lp *linkedPackage) creates() []string {
+	return slices.Concat(lp.files, lp.pycs, []string{lp.meta(), lp.meta() + tmpSuffix})
+}
+
+// plan works out where a package's files, entry points and .pyc files go.
+func (a *applier) plan(p *Package, info *pkgInfo) (*linkedPackage, error) {
+	dist := p.Record.Dist()
+	pls, err := placements(info, a.py, dist)
+	if err != nil {
+		return nil, err
+	}
+	lp := &linkedPackage{pkg: p, pls: pls}
+	noarchPython := info.Link.Noarch.Type == conda.NoarchPython
+	if noarchPython {
+		for _, s := range info.Link.Noarch.EntryPoints {
+			ep, err := parseEntryPoint(s)
+			if err != nil {
+				return nil, fmt.Errorf("package %s: %w", dist, err)
+			}
+			lp.eps = append(lp.eps, ep)
+		}
+	}
+	for _, pl := range pls {
+		if pl.Entry.PathType != conda.PathDirectory {
+			lp.files = append(lp.files, pl.Target)
+		}
+		if noarchPython && pl.Entry.PathType == conda.PathHardlink && strings.HasSuffix(pl.Target, ".py") {
+			lp.pyFiles = append(lp.pyFiles, pl.Target)
+		}
+	}
+	for _, ep := range lp.eps {
+		lp.files = append(lp.files, "bin/"+ep.Command)
+	}
+	if noarchPython && !a.opts.SkipPyc {
+		lp.pycs = a.py.pycCandidates(lp.pyFiles)
+	}
+	return lp, nil
+}
+
+// link places one package's files and entry points. Their paths are
+// journaled already; one that exists was written by an earlier package of
+// this transaction, which loses it.
+func (a *applier) link(lp *linkedPackage) error {
+	p, dist := lp.pkg, lp.pkg.Record.Dist()
+	a.noteClobbers(dist, lp.files)
+	for _, f := range lp.files {
+		if a.linked[f] {
+			if err := a.j.remove(f); err != nil {
+				return err
+			}
+		}
+		a.linked[f] = true
+	}
+	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec, ExtractedPackageDir: p.Dir,
+		PackageTarballFullPath: p.TarballPath, PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
+	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
+		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
+	}
+	l := linker{prefix: a.prefix, hardlinks: true, dirs: a.dirs}
+	for _, pl := range lp.pls {
+		pp, err := l.link(p.Dir, pl)
+		if err != nil {
+			return fmt.Errorf("link %s of %s: %w", pl.Target, dist, err)
+		}
+		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
+	}
+	for _, ep := range lp.eps {
+		pp, err := writeGenerated(a.prefix, "bin/"+ep.Command, ep.script(a.prefix, a.py.Exe), PathUnixPythonEntryPoint)
+		if err != nil {
+			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
+		}
+		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
+	}
+	rec.Link = &RecordLink{Source: p.Dir, Type: LinkHard}
+	if l.copied {
+		rec.Link.Type = LinkCopy
+	}
+	lp.rec = rec
+	a.owners.add(rec)
+	return nil
+}
+
+// finishLink runs the package's post-link script and writes its record.
+func (a *applier) finishLink(ctx context.Context, lp *linkedPackage) error {
+	for _, pp := range lp.rec.PathsData.Paths {
+		if pp.PathType != conda.PathDirectory {
+			lp.rec.Files = append(lp.rec.Files, pp.Path)
+		}
+	}
+	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &lp.pkg.Record, "post-link"); err != nil {
+		return err
+	}
+	return writeRecord(a.prefix, lp.rec)
 }

@@ -101,3 +101,28 @@ func (p *pythonEnv) compile(ctx context.Context, prefix string, pyFiles []string
 	}
 	return nil
 }
+
+// compilePyc byte-compiles the .py files of all linked noarch python
+// packages in one python run and adds the .pyc files to their records.
+func (a *applier) compilePyc(ctx context.Context, linked []*linkedPackage) error {
+	var pyFiles []string
+	for _, lp := range linked {
+		if len(lp.pycs) > 0 {
+			pyFiles = append(pyFiles, lp.pyFiles...)
+		}
+	}
+	if len(pyFiles) == 0 {
+		return nil
+	}
+	if err := a.py.compile(ctx, a.prefix, pyFiles); err != nil {
+		return err
+	}
+	for _, lp := range linked {
+		for _, pyc := range lp.pycs {
+			if _, err := os.Lstat(filepath.Join(a.prefix, filepath.FromSlash(pyc))); err == nil {
+				lp.rec.PathsData.Paths = append(lp.rec.PathsData.Paths, PrefixPath{Path: pyc, PathType: PathPycFile})
+			}
+		}
+	}
+	return nil
+}

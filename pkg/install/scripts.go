@@ -79,3 +79,16 @@ func appendFile(name string, data []byte) error {
 	}
 	return nil
 }
+
+// takeMessages returns and deletes .messages.txt.
+func takeMessages(prefix string) (string, error) {
+	name := filepath.Join(prefix, messagesFile)
+	b, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(b), os.Remove(name)
+}
