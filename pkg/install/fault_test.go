@@ -3,12 +3,15 @@ package install
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -144,4 +147,39 @@ func TestKillDuringTransaction(t *testing.T) {
 	if interrupted < 5 {
 		t.Errorf("%d children killed, only %d inside a transaction; want at least 5", killed, interrupted)
 	}
+}
+
+// TestDiskFull installs into a prefix on a small tmpfs: the package that
+// does not fit fails with the file it could not write, and the prefix is
+// left as before.
+func TestDiskFull(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	root := t.TempDir()
+	mnt := filepath.Join(root, "mnt")
+	must(t, os.Mkdir(mnt, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	pkgs := filepath.Join(root, "pkgs") // another filesystem: files are copied
+	base := testPkg{name: "base", files: []testFile{{path: "share/base.txt", content: "base"}}}.write(t, pkgs)
+	big := testPkg{name: "big", files: []testFile{
+		{path: "share/small.txt", content: "small"},
+		{path: "share/big.bin", content: strings.Repeat("x", 2<<20)},
+	}}.write(t, pkgs)
+	prefix := filepath.Join(mnt, "env")
+	if _, err := Sync(context.Background(), prefix, []*Package{base}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, prefix)
+	_, err := Sync(context.Background(), prefix, []*Package{big}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "share/big.bin") || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("error %v, want ENOSPC naming share/big.bin", err)
+	}
+	if after := snapshot(t, prefix); !maps.Equal(before, after) {
+		t.Errorf("prefix changed by the failed install:\nbefore %v\nafter  %v", before, after)
+	}
+	checkConsistent(t, prefix)
 }
