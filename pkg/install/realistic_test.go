@@ -31,7 +31,7 @@ func runIn(t *testing.T, name string, args ...string) string {
 // then updates and removes packages.
 func TestRealisticEnvironment(t *testing.T) {
 	names := []string{"python", "requests", "jq", "edge-binary-placeholder", "edge-text-placeholder",
-		"edge-symlinks", "edge-link-scripts", "edge-versions"}
+		"edge-symlinks", "edge-link-scripts", "edge-versions", "edge-activate"}
 	v1 := realisticPackages(t, names, map[string]string{"edge-versions": "1.0.0=0"})
 	v2 := realisticPackages(t, names, map[string]string{"edge-versions": "2.0.0=1"})
 	base := t.TempDir()
@@ -64,6 +64,12 @@ func TestRealisticEnvironment(t *testing.T) {
 			marker, err := os.ReadFile(filepath.Join(prefix, ".edge-link-scripts-post-link.marker"))
 			if err != nil || string(marker) != "post-link edge-link-scripts 1.0.0 0\n" {
 				t.Errorf("post-link marker = %q, %v", marker, err)
+			}
+			if target, err := os.Readlink(filepath.Join(prefix, "share/edge-symlinks/dir-link")); err != nil || target != "data" {
+				t.Errorf("share/edge-symlinks/dir-link → %q, %v; want data", target, err)
+			}
+			if _, err := os.Stat(filepath.Join(prefix, "etc/conda/env_vars.d/edge-activate.json")); err != nil {
+				t.Errorf("activation files: %v", err)
 			}
 			pyc := filepath.Join(prefix, "lib/python3.11/site-packages/requests/__pycache__/__init__.cpython-311.pyc")
 			if _, err := os.Stat(pyc); err != nil {
