@@ -45,6 +45,19 @@ type PrefixPath struct {
 	NoLink            bool           `json:"no_link,omitempty"`
 }
 
+// MarshalJSON writes size_in_bytes for every hardlink and softlink, also
+// when 0, as conda does; the omitempty tag alone would drop it.
+func (p PrefixPath) MarshalJSON() ([]byte, error) {
+	type plain PrefixPath // no methods: avoids recursing into MarshalJSON
+	if p.PathType != conda.PathHardlink && p.PathType != conda.PathSoftlink {
+		return json.Marshal(plain(p))
+	}
+	return json.Marshal(struct {
+		plain
+		SizeInBytes int64 `json:"size_in_bytes"`
+	}{plain(p), p.SizeInBytes})
+}
+
 // PathsData is a conda-meta record's paths_data.
 type PathsData struct {
 	PathsVersion int          `json:"paths_version"`

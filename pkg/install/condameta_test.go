@@ -222,3 +222,21 @@ func TestDiff(t *testing.T) {
 		t.Errorf("keep %v, want %v", keep, want)
 	}
 }
+
+func TestPrefixPathSizeInBytes(t *testing.T) {
+	tests := []struct {
+		p    PrefixPath
+		want string
+	}{
+		{PrefixPath{Path: "empty", PathType: conda.PathHardlink, SHA256: "e3b0"}, `{"_path":"empty","path_type":"hardlink","sha256":"e3b0","size_in_bytes":0}`},
+		{PrefixPath{Path: "l", PathType: conda.PathSoftlink, SizeInBytes: 3}, `{"_path":"l","path_type":"softlink","size_in_bytes":3}`},
+		{PrefixPath{Path: "x.pyc", PathType: PathPycFile}, `{"_path":"x.pyc","path_type":"pyc_file"}`},
+		{PrefixPath{Path: "d", PathType: conda.PathDirectory}, `{"_path":"d","path_type":"directory"}`},
+	}
+	for _, tc := range tests {
+		b, err := json.Marshal(tc.p)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%+v: %s, %v; want %s", tc.p, b, err, tc.want)
+		}
+	}
+}
