@@ -4,69 +4,87 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/condabox/condabox/pkg/env"
 	"github.com/condabox/condabox/pkg/redact"
 	"github.com/condabox/condabox/pkg/solve"
 )
 
-// errNoInstall is returned by create without --dry-run until the install
-// engine lands.
-var errNoInstall = errors.New("install engine not available yet (issue 6): only `create --dry-run` works")
-
 func newCreateCmd() *cobra.Command {
-	var (
-		req          env.CreateRequest
-		dryRun, json bool
-	)
+	var t transaction
+	t.req.Op = env.Create
 	cmd := &cobra.Command{
 		Use:   "create [flags] [SPEC...]",
-		Short: "Create an environment from specs or files (--dry-run only for now)",
-		Long: `create solves the requested specs against the channels and, with --dry-run,
-prints what it would install. --json prints micromamba's JSON document.`,
+		Short: "Create an environment from specs or files",
+		Long: `create solves the requested specs against the channels, downloads the
+packages into the package cache and links them into a new environment (an
+existing one at the prefix is replaced). A failed create into a new prefix
+leaves no folder behind. --dry-run only shows what it would install; --json
+prints micromamba's JSON document.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !dryRun {
-				return errNoInstall
-			}
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			req.Specs, req.LookupEnv, req.WorkDir = args, os.LookupEnv, wd
-			plan, err := env.PlanCreate(cmd.Context(), req)
-			var unsat *solve.UnsatisfiableError
-			switch {
-			case errors.As(err, &unsat):
-				fmt.Fprintln(cmd.ErrOrStderr(), redact.Text(unsat.Error()))
-				if json {
-					if err := env.WriteProblemsJSON(cmd.OutOrStdout(), unsat); err != nil {
-						return err
-					}
-				}
-				return exitError{code: 1}
-			case err != nil:
-				return err
-			case json:
-				return plan.WriteJSON(cmd.OutOrStdout(), dryRun)
-			}
-			return plan.WriteText(cmd.OutOrStdout())
+			t.req.Specs = args
+			return t.run(cmd)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&req.Prefix, "prefix", "p", "", "path of the environment")
-	f.StringVarP(&req.Name, "name", "n", "", "name of the environment, under <root prefix>/envs")
-	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
-	f.StringArrayVarP(&req.Channels, "channel", "c", nil, "channel to use, highest priority first (repeatable)")
-	f.BoolVar(&req.OverrideChannels, "override-channels", false, "use only the -c and file channels, not .condarc's")
-	f.StringVar(&req.Platform, "platform", "", "target platform, e.g. linux-aarch64 (default: this machine's)")
-	f.StringArrayVarP(&req.Files, "file", "f", nil, "environment.yml, spec list, lock or @EXPLICIT file (repeatable)")
-	f.StringVar(&req.ChannelPriority, "channel-priority", "", "strict, flexible or disabled (default: .condarc's, else strict)")
-	f.BoolVar(&req.Offline, "offline", false, "use cached channel indexes only")
-	f.BoolVar(&dryRun, "dry-run", false, "only show what would be installed")
-	f.BoolVar(&json, "json", false, "print micromamba's JSON output")
+	t.addFlags(cmd.Flags())
+	return cmd
+}
+
+// transaction is the flags and the run of create, install and remove.
+type transaction struct {
+	req  env.ApplyRequest
+	json bool
+}
+
+// addFlags adds micromamba's flags shared by create, install and remove.
+func (t *transaction) addFlags(f *pflag.FlagSet) {
+	r := &t.req
+	f.StringVarP(&r.Prefix, "prefix", "p", "", "path of the environment")
+	f.StringVarP(&r.Name, "name", "n", "", "name of the environment, under <root prefix>/envs")
+	f.StringVarP(&r.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
+	f.StringArrayVarP(&r.Channels, "channel", "c", nil, "channel to use, highest priority first (repeatable)")
+	f.BoolVar(&r.OverrideChannels, "override-channels", false, "use only the -c and file channels, not .condarc's")
+	f.StringVar(&r.Platform, "platform", "", "target platform, e.g. linux-aarch64 (default: this machine's)")
+	f.StringVar(&r.ChannelPriority, "channel-priority", "", "strict, flexible or disabled (default: .condarc's, else strict)")
+	f.BoolVar(&r.Offline, "offline", false, "use cached channel indexes only")
+	f.BoolVar(&r.DryRun, "dry-run", false, "only show what would be done")
+	f.BoolVar(&t.json, "json", false, "print micromamba's JSON output")
 	// -y is accepted for micromamba compatibility: condabox never prompts.
 	f.BoolP("yes", "y", false, "do not ask for confirmation")
-	return cmd
+	if r.Op != env.Remove {
+		f.StringArrayVarP(&r.Files, "file", "f", nil, "environment.yml, spec list, lock or @EXPLICIT file (repeatable)")
+	}
+}
+
+// run applies the request and reports as micromamba does: the result on
+// stdout (JSON with --json), progress and errors on stderr.
+func (t *transaction) run(cmd *cobra.Command) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	t.req.LookupEnv, t.req.WorkDir = os.LookupEnv, wd
+	t.req.Cmd = strings.Join(append([]string{"condabox"}, os.Args[1:]...), " ")
+	t.req.Progress = cmd.ErrOrStderr()
+	done, err := env.Apply(cmd.Context(), t.req)
+	var unsat *solve.UnsatisfiableError
+	switch {
+	case errors.As(err, &unsat):
+		fmt.Fprintln(cmd.ErrOrStderr(), redact.Text(unsat.Error()))
+		if t.json {
+			if err := env.WriteProblemsJSON(cmd.OutOrStdout(), unsat); err != nil {
+				return err
+			}
+		}
+		return exitError{code: 1}
+	case err != nil:
+		return err
+	case t.json:
+		return done.WriteJSON(cmd.OutOrStdout(), t.req.DryRun)
+	}
+	return done.WriteText(cmd.OutOrStdout(), t.req.DryRun)
 }

@@ -267,11 +267,15 @@ func TestCreateBadInput(t *testing.T) {
 	}
 }
 
-func TestCreateWithoutDryRunRefuses(t *testing.T) {
+// TestCreateMissingPackageLeavesNoPrefix creates from a channel whose index
+// lists a package file that is not there: one error naming the file, and no
+// prefix folder left.
+func TestCreateMissingPackageLeavesNoPrefix(t *testing.T) {
 	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
 	prefix := filepath.Join(t.TempDir(), "env")
-	r := runCLI(t, "create", "-y", "-p", prefix, "-c", "file://"+testChannel(t), "python")
-	if r.code == 0 || !strings.Contains(r.stderr, "install engine not available yet (issue 6)") {
+	r := runCLI(t, "create", "-y", "-p", prefix, "--platform", "linux-64", "-c", "file://"+testChannel(t), "python")
+	if r.code == 0 || !strings.Contains(r.stderr, "python-3.12.1-h_0.conda") || strings.Count(r.stderr, "error") != 1 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	if _, err := os.Stat(prefix); !errors.Is(err, os.ErrNotExist) {

@@ -24,6 +24,9 @@ reproducible OCI images from environment files without Docker.`,
 	}
 	root.SetVersionTemplate("condabox {{.Version}}\n")
 	root.AddCommand(newCreateCmd())
+	root.AddCommand(newInstallCmd())
+	root.AddCommand(newRemoveCmd())
+	root.AddCommand(newRunCmd())
 	root.AddCommand(newBuildCmd())
 	return root
 }

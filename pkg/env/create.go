@@ -44,6 +44,10 @@ type CreateRequest struct {
 	LookupEnv func(string) (string, bool)
 	// WorkDir resolves relative channel paths and prefixes.
 	WorkDir string
+	// Installed, Update and Remove describe a change to an existing
+	// environment, as solve.Request's fields of the same names.
+	Installed      []conda.PackageRecord
+	Update, Remove []string
 }
 
 // Plan is the result of planning a create: the records to install, in
@@ -52,6 +56,13 @@ type Plan struct {
 	Prefix   string
 	Platform conda.Platform
 	Records  []conda.PackageRecord
+
+	// What Apply needs beyond the records: the configuration, the channels
+	// (with their credentials, which records do not carry) and the specs
+	// the user asked for.
+	cfg      *config.Config
+	channels []conda.Channel
+	specs    []conda.MatchSpec
 }
 
 // PlanCreate resolves a create request: it reads the files, loads the
@@ -59,25 +70,12 @@ type Plan struct {
 // records as they are. An unsatisfiable request returns the solver's
 // *solve.UnsatisfiableError.
 func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
-	lookup := req.LookupEnv
-	if lookup == nil {
-		lookup = func(string) (string, bool) { return "", false }
-	}
-	if req.RootPrefix != "" {
-		// -r/--root-prefix is MAMBA_ROOT_PREFIX for everything that reads it.
-		parent := lookup
-		lookup = func(k string) (string, bool) {
-			if k == "MAMBA_ROOT_PREFIX" {
-				return req.RootPrefix, true
-			}
-			return parent(k)
-		}
-	}
+	lookup := requestLookup(req)
 	cfg, err := config.Load(lookup)
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{}
+	plan := &Plan{cfg: cfg}
 	if plan.Prefix, err = targetPrefix(req, lookup); err != nil {
 		return nil, err
 	}
@@ -85,6 +83,7 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 		return nil, err
 	}
 	specs, channels, locked, err := readRequest(ctx, req, plan.Platform)
+	plan.specs = specs
 	switch {
 	case err != nil:
 		return nil, err
@@ -95,10 +94,31 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if !req.OverrideChannels {
 		channels = append(channels, cfg.Channels...)
 	}
-	if plan.Records, err = solveSpecs(ctx, req, cfg, lookup, plan.Platform, specs, channels); err != nil {
+	if plan.channels, err = parseChannels(channels, cfg.ChannelConfig(req.WorkDir)); err != nil {
+		return nil, err
+	}
+	if plan.Records, err = solveSpecs(ctx, req, cfg, lookup, plan.Platform, specs, plan.channels); err != nil {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// requestLookup returns the request's environment lookup with -r/--root-prefix
+// standing for MAMBA_ROOT_PREFIX, for everything that reads it.
+func requestLookup(req CreateRequest) func(string) (string, bool) {
+	lookup := req.LookupEnv
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	if req.RootPrefix == "" {
+		return lookup
+	}
+	return func(k string) (string, bool) {
+		if k == "MAMBA_ROOT_PREFIX" {
+			return req.RootPrefix, true
+		}
+		return lookup(k)
+	}
 }
 
 // readRequest gathers the specs and channels of the -f files and the
@@ -128,7 +148,7 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (spec
 		}
 		specs = append(specs, m)
 	}
-	if len(specs) == 0 {
+	if len(specs) == 0 && len(req.Remove) == 0 {
 		return nil, nil, nil, errors.New("nothing to install: give specs or -f files")
 	}
 	return specs, channels, nil, nil
@@ -137,15 +157,11 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (spec
 // solveSpecs loads the channels' indexes for platform p and solves specs
 // with p's virtual packages.
 func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, lookup func(string) (string, bool),
-	p conda.Platform, specs []conda.MatchSpec, channels []string) ([]conda.PackageRecord, error) {
-	if len(channels) == 0 {
+	p conda.Platform, specs []conda.MatchSpec, parsed []conda.Channel) ([]conda.PackageRecord, error) {
+	if len(parsed) == 0 && len(req.Installed) == 0 {
 		return nil, errors.New("no channels: give -c CHANNEL or set channels in .condarc")
 	}
 	chanCfg := cfg.ChannelConfig(req.WorkDir)
-	parsed, err := parseChannels(channels, chanCfg)
-	if err != nil {
-		return nil, err
-	}
 	priority, err := channelPriority(req.ChannelPriority, cfg.ChannelPriority)
 	if err != nil {
 		return nil, err
@@ -174,6 +190,9 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 		Channels:        parsed,
 		ChannelPriority: priority,
 		ChannelConfig:   chanCfg,
+		Installed:       req.Installed,
+		Update:          req.Update,
+		Remove:          req.Remove,
 	})
 }
 

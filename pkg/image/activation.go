@@ -3,12 +3,13 @@ package image
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"sort"
 	"strings"
+
+	condaenv "github.com/condabox/condabox/pkg/env"
 )
 
 // What activation can be baked into an image config, which holds only fixed
@@ -64,9 +65,9 @@ func activationEnv(files []activationFile, prefix string) (map[string]string, []
 		if !strings.HasPrefix(f.Path, envVarsDir) {
 			continue
 		}
-		var vars map[string]string
-		if err := json.Unmarshal(f.Data, &vars); err != nil {
-			return nil, nil, fmt.Errorf("read %s: want a JSON object of strings: %w", f.Path, err)
+		vars, err := condaenv.ParseEnvVars(f.Path, f.Data)
+		if err != nil {
+			return nil, nil, err
 		}
 		for k, v := range vars {
 			env[k] = v

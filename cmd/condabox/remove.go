@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/env"
+)
+
+func newRemoveCmd() *cobra.Command {
+	var t transaction
+	t.req.Op = env.Remove
+	cmd := &cobra.Command{
+		Use:   "remove [flags] NAME...",
+		Short: "Remove packages from an environment",
+		Long: `remove takes the named packages out of the environment together with the
+packages that depend on them and, unless --no-prune, the dependencies that no
+requested package needs any more, as micromamba does. --force removes only
+the named packages and leaves the environment possibly inconsistent.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				m, err := conda.ParseMatchSpec(a)
+				if err != nil {
+					return err
+				}
+				if !m.Name.IsExact() || !m.Name.Matches(a) {
+					return fmt.Errorf("remove %q: give package names, not specs or patterns", a)
+				}
+			}
+			t.req.Remove = args
+			return t.run(cmd)
+		},
+	}
+	t.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.BoolVarP(&t.req.Force, "force", "f", false, "remove only the named packages, not their dependants")
+	var noPrune bool
+	f.BoolVar(&noPrune, "no-prune", false, "keep dependencies nothing requested needs any more")
+	cmd.PreRun = func(*cobra.Command, []string) { t.req.Prune = !noPrune }
+	return cmd
+}

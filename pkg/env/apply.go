@@ -1,0 +1,409 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/fetch"
+	"github.com/condabox/condabox/pkg/install"
+	"github.com/condabox/condabox/pkg/pkgcache"
+	"github.com/condabox/condabox/pkg/redact"
+)
+
+// Operation is what Apply does to an environment.
+type Operation int
+
+const (
+	// Create makes the prefix hold exactly the solve of the request,
+	// replacing whatever it held.
+	Create Operation = iota
+	// Install adds the request to the installed packages, which stay unless
+	// the request needs them changed.
+	Install
+	// Remove takes the named packages out, with the installed packages
+	// that depend on them, as micromamba does.
+	Remove
+)
+
+// ApplyRequest is one create, install or remove.
+type ApplyRequest struct {
+	CreateRequest
+	Op Operation
+	// Force, for Remove, unlinks only the named packages without solving,
+	// so that dependants stay (micromamba's --force).
+	Force bool
+	// Prune, for Remove, also takes out dependencies that no package
+	// requested by the user needs any more (micromamba's default).
+	Prune bool
+	// DryRun solves and reports without downloading or linking.
+	DryRun bool
+	// Cmd is the command line for conda-meta/history.
+	Cmd string
+	// Progress receives a line per downloaded package; nil discards them.
+	Progress io.Writer
+}
+
+// Applied is what Apply did.
+type Applied struct {
+	Plan *Plan
+	// Fetched were downloaded (the others came from the package cache);
+	// Linked and Unlinked are the transaction's packages.
+	Fetched, Linked, Unlinked []conda.PackageRecord
+	// Messages are what link scripts asked to show.
+	Messages string
+}
+
+// TargetPrefix returns the environment folder a request names: -p, or
+// <root prefix>/envs/<name> for -n.
+func TargetPrefix(req CreateRequest) (string, error) {
+	return targetPrefix(req, requestLookup(req))
+}
+
+// Apply plans req against the prefix's installed packages, downloads what
+// the package cache lacks and links the result into the prefix as one
+// transaction. A create into a prefix that did not exist leaves no prefix
+// behind when it fails.
+func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
+	prefix, err := TargetPrefix(req.CreateRequest)
+	if err != nil {
+		return nil, err
+	}
+	_, statErr := os.Stat(prefix)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+	installed, err := install.ReadPrefix(prefix)
+	if err != nil {
+		return nil, err
+	}
+	if req.Op != Create && fresh {
+		return nil, fmt.Errorf("environment %s does not exist: create it first", prefix)
+	}
+	if req.Op == Remove && req.Force {
+		return forceRemove(ctx, prefix, installed, req)
+	}
+	if req.Op != Create {
+		for _, r := range installed {
+			req.Installed = append(req.Installed, r.PackageRecord)
+		}
+	}
+	plan, err := PlanCreate(ctx, req.CreateRequest)
+	if err != nil {
+		return nil, err
+	}
+	if req.Op == Remove && req.Prune {
+		plan.Records = prune(plan.Records, installed, req.Remove)
+	}
+	target := placeholders(plan.Records)
+	tx := install.Diff(installed, target)
+	done := &Applied{Plan: plan, Linked: packageRecords(tx.Link), Unlinked: prefixRecords(tx.Unlink)}
+	if req.DryRun {
+		return done, nil
+	}
+	applied, err := apply(ctx, plan, target, tx.Link, req, done)
+	if err != nil && req.Op == Create && fresh {
+		// Nothing of a failed create into a new folder is worth keeping.
+		os.RemoveAll(prefix)
+	}
+	return applied, err
+}
+
+// apply downloads the packages to link and syncs the prefix to target.
+func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req ApplyRequest, done *Applied) (*Applied, error) {
+	fetched, err := fetchAll(ctx, plan, target, link, req.Progress)
+	if err != nil {
+		return nil, err
+	}
+	done.Fetched = fetched
+	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
+		History: install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
+		Warnf:   warnf(req.Progress),
+	})
+	if err != nil {
+		return nil, err
+	}
+	done.Messages = res.Messages
+	return done, nil
+}
+
+// forceRemove unlinks the named packages only.
+func forceRemove(ctx context.Context, prefix string, installed []*install.PrefixRecord, req ApplyRequest) (*Applied, error) {
+	done := &Applied{Plan: &Plan{Prefix: prefix}}
+	for _, r := range installed {
+		if slices.Contains(req.Remove, r.Name) {
+			done.Unlinked = append(done.Unlinked, r.PackageRecord)
+		}
+	}
+	if req.DryRun {
+		return done, nil
+	}
+	res, err := install.Remove(ctx, prefix, req.Remove, install.Options{
+		History: install.HistoryEntry{Cmd: req.Cmd, RemoveSpecs: req.Remove},
+		Warnf:   warnf(req.Progress),
+	})
+	if err != nil {
+		return nil, err
+	}
+	done.Messages = res.Messages
+	return done, nil
+}
+
+// fetchAll replaces the placeholders of target that are to be linked by
+// the packages from the package cache, downloading in parallel what it
+// lacks, and returns the records it downloaded.
+func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress io.Writer) ([]conda.PackageRecord, error) {
+	cache, err := pkgcache.Open(plan.cfg.PkgsDirs...)
+	if err != nil {
+		return nil, err
+	}
+	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: map[string]string{}, progress: progress}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range target {
+		if !slices.Contains(link, p) {
+			continue // kept: only its identity matters to the transaction
+		}
+		rec := p.Record
+		if u := credentialedURL(&rec, plan.channels); u != "" {
+			f.auth[rec.URL] = u
+		}
+		g.Go(func() error {
+			dir, err := cache.Get(gctx, rec, f)
+			if err != nil {
+				return fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err)
+			}
+			pkg, err := install.ReadPackage(dir)
+			if err != nil {
+				return err
+			}
+			pkg.RequestedSpec = requestedSpec(plan.specs, rec.Name)
+			target[i] = pkg
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, redact.Error(err)
+	}
+	return f.fetchedRecords(plan.Records), nil
+}
+
+// requestedSpec returns the user's spec for the package name, if any.
+func requestedSpec(specs []conda.MatchSpec, name string) string {
+	for _, s := range specs {
+		if s.Name.Matches(name) {
+			return s.String()
+		}
+	}
+	return ""
+}
+
+// authFetcher downloads with the credentials the gateway stripped from
+// record URLs (so that conda-meta, urls.txt and repodata_record.json never
+// hold them) and reports each finished download.
+type authFetcher struct {
+	client   *fetch.Client
+	auth     map[string]string // record URL → URL with credentials; read-only once downloads start
+	progress io.Writer
+
+	mu      sync.Mutex
+	fetched map[string]bool // record URLs downloaded
+}
+
+// Download implements pkgcache.Fetcher.
+func (f *authFetcher) Download(ctx context.Context, req fetch.Request) error {
+	shown := req.URL
+	if u, ok := f.auth[req.URL]; ok {
+		req.URL = u
+	}
+	if err := f.client.Download(ctx, req); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fetched == nil {
+		f.fetched = map[string]bool{}
+	}
+	f.fetched[shown] = true
+	if f.progress != nil {
+		fmt.Fprintf(f.progress, "Downloaded %s (%d bytes)\n", redact.URL(shown), req.Size)
+	}
+	return nil
+}
+
+func (f *authFetcher) fetchedRecords(recs []conda.PackageRecord) []conda.PackageRecord {
+	var out []conda.PackageRecord
+	for _, r := range recs {
+		if f.fetched[r.URL] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// credentialedURL returns rec's URL with the credentials of the channel it
+// came from, or "" when none of channels is its channel. The gateway sets
+// a record's Channel to the channel's RecordChannel and its URL below it.
+func credentialedURL(rec *conda.PackageRecord, channels []conda.Channel) string {
+	p, err := conda.ParsePlatform(rec.Subdir)
+	if err != nil {
+		return ""
+	}
+	file, ok := strings.CutPrefix(rec.URL, rec.Channel+"/")
+	if !ok {
+		return ""
+	}
+	for _, c := range channels {
+		if c.RecordChannel(p) == rec.Channel {
+			return c.SubdirURL(p) + file
+		}
+	}
+	return ""
+}
+
+// prune drops from the solved records those that no package the user
+// requested (conda-meta's requested_spec) needs, directly or not. Without
+// any requested record, as in a prefix written by another tool, it keeps
+// everything.
+func prune(recs []conda.PackageRecord, installed []*install.PrefixRecord, removed []string) []conda.PackageRecord {
+	var queue []*conda.PackageRecord
+	for _, r := range installed {
+		if r.RequestedSpec == "" || slices.Contains(removed, r.Name) {
+			continue
+		}
+		for i := range recs {
+			if recs[i].Name == r.Name {
+				queue = append(queue, &recs[i])
+			}
+		}
+	}
+	if len(queue) == 0 {
+		return recs
+	}
+	needed := map[string]bool{}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		if needed[r.Name] {
+			continue
+		}
+		needed[r.Name] = true
+		for _, d := range r.Depends {
+			m, err := conda.ParseMatchSpec(d)
+			if err != nil {
+				continue // the solver accepted the record; an odd depends only ends the walk here
+			}
+			for i := range recs {
+				if m.Name.Matches(recs[i].Name) {
+					queue = append(queue, &recs[i])
+				}
+			}
+		}
+	}
+	var out []conda.PackageRecord
+	for _, r := range recs {
+		if needed[r.Name] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// placeholders wraps records as packages for install.Diff, which compares
+// identities only.
+func placeholders(recs []conda.PackageRecord) []*install.Package {
+	out := make([]*install.Package, len(recs))
+	for i := range recs {
+		out[i] = &install.Package{Record: recs[i]}
+	}
+	return out
+}
+
+func packageRecords(pkgs []*install.Package) []conda.PackageRecord {
+	out := make([]conda.PackageRecord, len(pkgs))
+	for i, p := range pkgs {
+		out[i] = p.Record
+	}
+	return out
+}
+
+func prefixRecords(recs []*install.PrefixRecord) []conda.PackageRecord {
+	out := make([]conda.PackageRecord, len(recs))
+	for i, r := range recs {
+		out[i] = r.PackageRecord
+	}
+	return out
+}
+
+func specStrings(specs []conda.MatchSpec) []string {
+	var out []string
+	for _, s := range specs {
+		out = append(out, s.String())
+	}
+	return out
+}
+
+// warnf prints the transaction's warnings as lines on w.
+func warnf(w io.Writer) func(string, ...any) {
+	return func(format string, args ...any) {
+		if w != nil {
+			fmt.Fprintf(w, "warning: "+format+"\n", args...)
+		}
+	}
+}
+
+// appliedJSON is micromamba's --json output of a transaction.
+type appliedJSON struct {
+	Actions struct {
+		Fetch  []actionJSON `json:"FETCH,omitempty"`
+		Link   []actionJSON `json:"LINK,omitempty"`
+		Prefix string       `json:"PREFIX"`
+		Unlink []actionJSON `json:"UNLINK,omitempty"`
+	} `json:"actions"`
+	DryRun  bool   `json:"dry_run"`
+	Prefix  string `json:"prefix"`
+	Success bool   `json:"success"`
+}
+
+// WriteJSON writes what Apply did as micromamba's --json output: FETCH the
+// downloaded packages (on a dry run, every package to link), LINK and
+// UNLINK the transaction's.
+func (a *Applied) WriteJSON(w io.Writer, dryRun bool) error {
+	var out appliedJSON
+	fetched := a.Fetched
+	if dryRun {
+		fetched = a.Linked
+	}
+	out.Actions.Fetch = actions(fetched)
+	out.Actions.Link = actions(a.Linked)
+	out.Actions.Unlink = actions(a.Unlinked)
+	out.Actions.Prefix, out.Prefix = a.Plan.Prefix, a.Plan.Prefix
+	out.DryRun, out.Success = dryRun, true
+	return writeJSON(w, out)
+}
+
+// WriteText writes what Apply did for a person: a line per package.
+func (a *Applied) WriteText(w io.Writer, dryRun bool) error {
+	verb := map[bool]string{false: "Installed", true: "Would install"}[dryRun]
+	for _, r := range a.Unlinked {
+		fmt.Fprintf(w, "  - %s %s %s\n", r.Name, r.Version, r.Build)
+	}
+	for _, r := range a.Linked {
+		fmt.Fprintf(w, "  + %s %s %s %s\n", r.Name, r.Version, r.Build, channelName(r.Channel))
+	}
+	_, err := fmt.Fprintf(w, "%s: %d linked, %d unlinked in %s\n%s", verb, len(a.Linked), len(a.Unlinked), a.Plan.Prefix, a.Messages)
+	return err
+}
+
+func actions(recs []conda.PackageRecord) []actionJSON {
+	out := make([]actionJSON, len(recs))
+	for i := range recs {
+		out[i] = newActionJSON(&recs[i])
+	}
+	return out
+}
