@@ -88,6 +88,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringVarP(&b.output, "output", "o", "", "write the image to oci:DIR or docker-archive:FILE")
 	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
 	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (see docs)")
+	f.BoolVar(&b.opts.CompilePyc, "compile-pyc", true, "add .pyc files of noarch python packages (platforms this host runs only)")
 	f.IntVar(&b.opts.MaxLayers, "max-layers", image.DefaultMaxLayers, "most package layers")
 	f.StringVar(&b.opts.Prefix, "prefix", image.DefaultPrefix, "where the environment lives in the image")
 	f.StringVar(&b.user, "user", "mambauser:57439:57439", "image user NAME:UID:GID")
@@ -224,6 +225,7 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	}
 	opts := b.opts
 	opts.Platform = b.platforms[i]
+	opts.CompilePyc = opts.CompilePyc && image.HostRuns(opts.Platform) // the env's python compiles them
 	done := 0
 	opts.Progress = func(l image.LayerReport) {
 		done++

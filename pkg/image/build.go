@@ -78,6 +78,11 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
+	if opts.CompilePyc {
+		if err := compilePyc(ctx, pkgs, files, opts); err != nil {
+			return nil, fmt.Errorf("build image: %w", err)
+		}
+	}
 	env, warnings, err := activationEnv(act, opts.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("build image: %w", err)

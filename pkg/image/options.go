@@ -80,6 +80,11 @@ type Options struct {
 	// Annotations go into the manifest, beside the org.opencontainers.image.*
 	// ones Build fills.
 	Annotations map[string]string
+	// CompilePyc adds .pyc files of the noarch python packages' .py files
+	// (unchecked-hash, so reproducible and never rewritten at run time),
+	// compiled by the environment's python: it must run on this host
+	// (HostRuns(Platform)).
+	CompilePyc bool
 	// LayerCache keeps package layers between builds, keyed by their
 	// entries (paths, modes, content hashes) and the epoch; "" disables it.
 	LayerCache string

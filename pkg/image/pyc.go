@@ -1,0 +1,223 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/install"
+)
+
+// HostRuns reports whether this machine runs programs built for p, so that
+// the environment's python can compile .pyc files for Options.CompilePyc.
+func HostRuns(p v1.Platform) bool {
+	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH
+}
+
+// compileScript compiles the .py files named on stdin, one "SOURCE\tPATH"
+// line each (PATH: where the file is in the image), into OUT (argv[1]) +
+// the cache path of PATH, and prints that cache path for each success.
+// Unchecked-hash .pyc files carry no source mtime, so their bytes depend on
+// the source and the interpreter only; python never rewrites them, so a
+// read-only image or any uid still loads them. A file that does not
+// compile is skipped, as conda does.
+const compileScript = `import importlib.util, py_compile, sys
+out = sys.argv[1]
+for line in sys.stdin:
+    src, dfile = line.rstrip("\n").split("\t")
+    cfile = importlib.util.cache_from_source(dfile)
+    try:
+        py_compile.compile(src, cfile=out + cfile, dfile=dfile, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError as e:
+        print(e.msg, file=sys.stderr)
+        continue
+    print(cfile)
+`
+
+// compilePyc adds the byte code of the noarch python packages' site-packages
+// .py files to their entries and conda-meta records, as linking with conda
+// would (pkg/install's pyc_file paths). The environment's python, written
+// with its dependencies to a folder in opts.WorkDir, compiles them: one
+// process per package, so a package's .pyc bytes do not depend on which
+// other packages the environment has and its layer stays the same.
+func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFiles, opts Options) error {
+	py := -1
+	for i, p := range pkgs {
+		if p.Record.Name == "python" {
+			py = i
+		}
+	}
+	var noarch []int
+	for i, p := range pkgs {
+		if p.Record.Noarch == conda.NoarchPython {
+			noarch = append(noarch, i)
+		}
+	}
+	if py < 0 || len(noarch) == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
+	if err != nil {
+		return fmt.Errorf("compile .pyc files: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	root := filepath.Join(dir, "root")
+	for _, i := range closure(pkgs, py) {
+		if err := materialise(root, files[i].entries); err != nil {
+			return fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
+		}
+	}
+	exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for _, i := range noarch {
+		out := filepath.Join(dir, "out-"+files[i].dist)
+		g.Go(func() error {
+			if err := compilePackage(ctx, exe, out, files[i], opts); err != nil {
+				return fmt.Errorf("compile .pyc files of %s with %s: %w", files[i].dist, exe, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// closure returns the indexes of pkgs[i] and of everything it depends on.
+func closure(pkgs []*install.Package, i int) []int {
+	seen := map[int]bool{i: true}
+	queue := []int{i}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, d := range pkgs[cur].Record.Depends {
+			m, err := conda.ParseMatchSpec(d)
+			if err != nil {
+				continue // the solver read these; a bad one only means a missing library below
+			}
+			for j, p := range pkgs {
+				if !seen[j] && m.Name.Matches(p.Record.Name) {
+					seen[j] = true
+					queue = append(queue, j)
+				}
+			}
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for j := range pkgs {
+		if seen[j] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// materialise writes entries below root: package files as hard links into
+// the package cache where it can (read-only use), else as copies.
+func materialise(root string, entries []entry) error {
+	for i := range entries {
+		e := &entries[i]
+		dst := filepath.Join(root, filepath.FromSlash(e.Name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		var err error
+		switch {
+		case e.Type == tar.TypeDir:
+			err = os.MkdirAll(dst, 0o755)
+		case e.Type == tar.TypeSymlink:
+			err = os.Symlink(e.Linkname, dst)
+		case e.Source == "" || os.Link(e.Source, dst) != nil:
+			err = writeContent(dst, e)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeContent writes a regular entry's bytes to a new file.
+func writeContent(dst string, e *entry) error {
+	r, err := e.content()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, os.FileMode(normalMode(e)))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// compilePackage compiles one noarch python package's site-packages .py
+// files into out and adds the .pyc files to its entries and record.
+func compilePackage(ctx context.Context, exe, out string, pf *packageFiles, opts Options) error {
+	var list bytes.Buffer
+	for i := range pf.entries {
+		e := &pf.entries[i]
+		if e.Type != tar.TypeReg || !strings.HasSuffix(e.Name, ".py") || !strings.Contains(e.Name, "/site-packages/") {
+			continue
+		}
+		src := e.Source
+		if src == "" { // prefix replaced: the bytes are only in memory
+			src = filepath.Join(out, "src", filepath.FromSlash(e.Name))
+			if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+				return err
+			}
+			if err := writeContent(src, e); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(&list, "%s\t/%s\n", src, e.Name)
+	}
+	if list.Len() == 0 {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, out)
+	cmd.Stdin = &list
+	// Only what the compilation needs: PYTHONHASHSEED fixes the order of
+	// set constants in the byte code; no PYTHON* variable of the caller
+	// (PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE) may change paths or bytes.
+	cmd.Env = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	s := bufio.NewScanner(&stdout)
+	for s.Scan() {
+		name := strings.TrimPrefix(s.Text(), "/")
+		rel, ok := strings.CutPrefix(name, strings.TrimPrefix(opts.Prefix, "/")+"/")
+		if !ok || opts.Prune.drops(rel) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+		if err != nil {
+			return err
+		}
+		pf.entries = append(pf.entries, entry{Name: name, Type: tar.TypeReg, Mode: 0o644, Data: data, Size: int64(len(data)), SHA256: fmt.Sprintf("%x", sha256.Sum256(data))})
+		pf.size += int64(len(data))
+		pf.record.PathsData.Paths = append(pf.record.PathsData.Paths, install.PrefixPath{Path: rel, PathType: install.PathPycFile})
+		pf.record.Files = append(pf.record.Files, rel)
+	}
+	return s.Err()
+}
