@@ -42,6 +42,18 @@ func parseEntryPoint(s string) (entryPoint, error) {
 	return ep, nil
 }
 
+// path is where the entry point's script goes, relative to the prefix.
+func (ep entryPoint) path() string {
+	return "bin/" + ep.Command
+}
+
+// file is the entry point's script for a prefix at prefix.
+func (ep entryPoint) file(prefix, pythonExe string) ImageFile {
+	data := ep.script(prefix, pythonExe)
+	return ImageFile{Path: ep.path(), Type: PathUnixPythonEntryPoint, Mode: 0o755, Data: data,
+		Size: int64(len(data)), SHA256: sha256Hex(data)}
+}
+
 // script returns the entry point script as conda writes it, with a shebang
 // to the environment's python (shortened to /usr/bin/env when too long).
 func (ep entryPoint) script(prefix, pythonExe string) []byte {

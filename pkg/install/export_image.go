@@ -3,8 +3,6 @@ package install
 import (
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -52,93 +50,31 @@ func ImageFiles(p *Package, python *conda.PackageRecord, prefix string) ([]Image
 			return nil, nil, err
 		}
 	}
-	pls, err := placements(info, py, dist)
+	lp, err := planPackage(p, info, py)
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec,
-		PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
+	rec := newPrefixRecord(p)
 	var files []ImageFile
-	for _, pl := range pls {
-		f, pp, err := imageFile(p.Dir, pl, prefix)
+	for _, pl := range lp.pls {
+		f, pp, err := placedFile(p.Dir, pl, prefix)
 		if err != nil {
 			return nil, nil, fmt.Errorf("package %s: %s: %w", dist, pl.Target, err)
 		}
 		files = append(files, f)
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
-	if info.Link.Noarch.Type == conda.NoarchPython {
-		for _, s := range info.Link.Noarch.EntryPoints {
-			ep, err := parseEntryPoint(s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("package %s: %w", dist, err)
-			}
-			data := ep.script(prefix, py.Exe)
-			f := ImageFile{Path: "bin/" + ep.Command, Type: PathUnixPythonEntryPoint, Mode: 0o755, Data: data, Size: int64(len(data)), SHA256: sha256Hex(data)}
-			files = append(files, f)
-			rec.PathsData.Paths = append(rec.PathsData.Paths,
-				PrefixPath{Path: f.Path, PathType: f.Type, SHA256InPrefix: f.SHA256, SizeInBytes: f.Size})
-		}
+	for _, ep := range lp.eps {
+		f := ep.file(prefix, py.Exe)
+		files = append(files, f)
+		rec.PathsData.Paths = append(rec.PathsData.Paths, f.generatedPath())
 	}
-	for _, pp := range rec.PathsData.Paths {
-		if pp.PathType != conda.PathDirectory {
-			rec.Files = append(rec.Files, pp.Path)
-		}
-	}
+	rec.listFiles()
 	return files, rec, nil
 }
 
-// imageFile describes one placement as it would be in the prefix.
-func imageFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPath, error) {
-	e := pl.Entry
-	src := filepath.Join(pkgDir, filepath.FromSlash(e.Path))
-	f := ImageFile{Path: pl.Target, Type: e.PathType}
-	pp := PrefixPath{Path: pl.Target, PathType: e.PathType, SHA256: e.SHA256, SHA256InPrefix: e.SHA256,
-		SizeInBytes: e.SizeInBytes, FileMode: e.FileMode, PrefixPlaceholder: e.PrefixPlaceholder, NoLink: e.NoLink}
-	switch e.PathType {
-	case conda.PathDirectory:
-		f.Mode = 0o755
-		return f, pp, nil
-	case conda.PathSoftlink:
-		target, err := os.Readlink(src)
-		f.Linkname = target
-		return f, pp, err
-	case conda.PathHardlink:
-	default:
-		return f, pp, fmt.Errorf("unknown path_type %q", e.PathType)
-	}
-	st, err := os.Stat(src)
-	if err != nil {
-		return f, pp, err
-	}
-	f.Mode, f.Size = st.Mode().Perm(), st.Size()
-	if e.PrefixPlaceholder == "" {
-		f.Source = src
-		if pp.SHA256 == "" { // packages without paths.json carry no hashes
-			if pp.SHA256, err = fileSHA256(src); err != nil {
-				return f, pp, err
-			}
-			pp.SHA256InPrefix, pp.SizeInBytes = pp.SHA256, st.Size()
-		}
-		f.SHA256 = pp.SHA256InPrefix
-		return f, pp, nil
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return f, pp, err
-	}
-	if pp.SHA256 == "" {
-		pp.SHA256 = sha256Hex(data)
-	}
-	if pp.FileMode == conda.FileModeBinary {
-		if data, err = replaceBinary(data, pp.PrefixPlaceholder, prefix, pp.Path); err != nil {
-			return f, pp, err
-		}
-	} else {
-		pp.FileMode = conda.FileModeText
-		data = replaceText(data, pp.PrefixPlaceholder, prefix)
-	}
-	f.Data, f.Size, f.SHA256 = data, int64(len(data)), sha256Hex(data)
-	pp.SHA256InPrefix, pp.SizeInBytes = f.SHA256, f.Size
-	return f, pp, nil
+// generatedPath is the conda-meta description of a file the installer
+// makes (an entry point) rather than takes from a package.
+func (f ImageFile) generatedPath() PrefixPath {
+	return PrefixPath{Path: f.Path, PathType: f.Type, SHA256InPrefix: f.SHA256, SizeInBytes: f.Size}
 }

@@ -258,73 +258,98 @@ func (l *linker) mkdirAll(dir string) error {
 // its conda-meta description.
 func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
 	e := pl.Entry
-	src := filepath.Join(pkgDir, filepath.FromSlash(e.Path))
 	dst := filepath.Join(l.prefix, filepath.FromSlash(pl.Target))
-	out := PrefixPath{Path: pl.Target, PathType: e.PathType, SHA256: e.SHA256, SHA256InPrefix: e.SHA256,
-		SizeInBytes: e.SizeInBytes, FileMode: e.FileMode, PrefixPlaceholder: e.PrefixPlaceholder, NoLink: e.NoLink}
 	if e.PathType == conda.PathDirectory {
-		return out, l.mkdirAll(dst)
+		return pl.prefixPath(), l.mkdirAll(dst)
 	}
 	if err := l.mkdirAll(filepath.Dir(dst)); err != nil {
-		return out, err
+		return pl.prefixPath(), err
 	}
-	switch {
-	case e.PathType == conda.PathSoftlink:
-		target, err := os.Readlink(src)
-		if err != nil {
-			return out, err
-		}
-		return out, os.Symlink(target, dst)
-	case e.PathType != conda.PathHardlink:
-		return out, fmt.Errorf("unknown path_type %q", e.PathType)
-	case e.PrefixPlaceholder == "" && out.SHA256 != "" && l.hardlinks && !e.NoLink:
+	if e.PathType == conda.PathHardlink && e.PrefixPlaceholder == "" && e.SHA256 != "" && l.hardlinks && !e.NoLink {
 		// The common case, with no stat: the link keeps mode and content.
-		if os.Link(src, dst) == nil {
-			return out, nil
+		if os.Link(filepath.Join(pkgDir, filepath.FromSlash(e.Path)), dst) == nil {
+			return pl.prefixPath(), nil
 		}
 		l.hardlinks = false
 	}
-	st, err := os.Stat(src)
-	if err != nil {
-		return out, err
-	}
-	if e.PrefixPlaceholder != "" {
-		return l.writeReplaced(src, dst, st.Mode().Perm(), out)
-	}
-	if out.SHA256 == "" { // packages without paths.json carry no hashes
-		if out.SHA256, err = fileSHA256(src); err != nil {
-			return out, err
-		}
-		out.SHA256InPrefix, out.SizeInBytes = out.SHA256, st.Size()
-		if l.hardlinks && !e.NoLink && os.Link(src, dst) == nil {
-			return out, nil
-		}
+	f, pp, err := placedFile(pkgDir, pl, l.prefix)
+	switch {
+	case err != nil:
+		return pp, err
+	case f.Type == conda.PathSoftlink:
+		return pp, os.Symlink(f.Linkname, dst)
+	case f.Source == "":
+		// Prefix replaced: always a new file, a hardlink would change the cache.
+		return pp, os.WriteFile(dst, f.Data, f.Mode)
+	case l.hardlinks && !e.NoLink && os.Link(f.Source, dst) == nil:
+		// Only files without a hash in paths.json get here with hardlinks on.
+		return pp, nil
 	}
 	l.copied = true
-	return out, copyFile(src, dst, st.Mode().Perm())
+	return pp, copyFile(f.Source, dst, f.Mode)
 }
 
-// writeReplaced writes src to dst with the prefix placeholder replaced.
-// Such files are always new files: a hardlink would change the cache.
-func (l *linker) writeReplaced(src, dst string, perm fs.FileMode, out PrefixPath) (PrefixPath, error) {
+// prefixPath is the conda-meta description of pl as the package gives it.
+func (pl placement) prefixPath() PrefixPath {
+	e := pl.Entry
+	return PrefixPath{Path: pl.Target, PathType: e.PathType, SHA256: e.SHA256, SHA256InPrefix: e.SHA256,
+		SizeInBytes: e.SizeInBytes, FileMode: e.FileMode, PrefixPlaceholder: e.PrefixPlaceholder, NoLink: e.NoLink}
+}
+
+// placedFile describes one placement as it is in a prefix at prefix: its
+// content (prefix replaced where the package asks) and its conda-meta
+// description. Linking writes it to disk, ImageFiles into an image.
+func placedFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPath, error) {
+	e := pl.Entry
+	src := filepath.Join(pkgDir, filepath.FromSlash(e.Path))
+	f := ImageFile{Path: pl.Target, Type: e.PathType}
+	pp := pl.prefixPath()
+	switch e.PathType {
+	case conda.PathDirectory:
+		f.Mode = 0o755
+		return f, pp, nil
+	case conda.PathSoftlink:
+		target, err := os.Readlink(src)
+		f.Linkname = target
+		return f, pp, err
+	case conda.PathHardlink:
+	default:
+		return f, pp, fmt.Errorf("unknown path_type %q", e.PathType)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return f, pp, err
+	}
+	f.Mode, f.Size = st.Mode().Perm(), st.Size()
+	if e.PrefixPlaceholder == "" {
+		f.Source = src
+		if pp.SHA256 == "" { // packages without paths.json carry no hashes
+			if pp.SHA256, err = fileSHA256(src); err != nil {
+				return f, pp, err
+			}
+			pp.SHA256InPrefix, pp.SizeInBytes = pp.SHA256, st.Size()
+		}
+		f.SHA256 = pp.SHA256InPrefix
+		return f, pp, nil
+	}
 	data, err := os.ReadFile(src)
 	if err != nil {
-		return out, err
+		return f, pp, err
 	}
-	if out.SHA256 == "" {
-		out.SHA256 = sha256Hex(data)
+	if pp.SHA256 == "" {
+		pp.SHA256 = sha256Hex(data)
 	}
-	if out.FileMode == conda.FileModeBinary {
-		data, err = replaceBinary(data, out.PrefixPlaceholder, l.prefix, out.Path)
-		if err != nil {
-			return out, err
+	if pp.FileMode == conda.FileModeBinary {
+		if data, err = replaceBinary(data, pp.PrefixPlaceholder, prefix, pp.Path); err != nil {
+			return f, pp, err
 		}
 	} else {
-		out.FileMode = conda.FileModeText
-		data = replaceText(data, out.PrefixPlaceholder, l.prefix)
+		pp.FileMode = conda.FileModeText
+		data = replaceText(data, pp.PrefixPlaceholder, prefix)
 	}
-	out.SHA256InPrefix, out.SizeInBytes = sha256Hex(data), int64(len(data))
-	return out, os.WriteFile(dst, data, perm)
+	f.Data, f.Size, f.SHA256 = data, int64(len(data)), sha256Hex(data)
+	pp.SHA256InPrefix, pp.SizeInBytes = f.SHA256, f.Size
+	return f, pp, nil
 }
 
 // copyFile copies src to a new file dst with mode perm.
@@ -350,15 +375,15 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 
 // writeGenerated writes a file the installer makes (an entry point) and
 // returns its conda-meta description.
-func writeGenerated(prefix, rel string, data []byte, t conda.PathType) (PrefixPath, error) {
-	dst := filepath.Join(prefix, filepath.FromSlash(rel))
+func writeGenerated(prefix string, f ImageFile) (PrefixPath, error) {
+	dst := filepath.Join(prefix, filepath.FromSlash(f.Path))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return PrefixPath{}, err
 	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
+	if err := os.WriteFile(dst, f.Data, f.Mode); err != nil {
 		return PrefixPath{}, err
 	}
-	return PrefixPath{Path: rel, PathType: t, SHA256InPrefix: sha256Hex(data), SizeInBytes: int64(len(data))}, nil
+	return f.generatedPath(), nil
 }
 
 func sha256Hex(b []byte) string {
@@ -404,10 +429,11 @@ func (lp *linkedPackage) creates() []string {
 	return slices.Concat(lp.files, lp.pycs, []string{lp.meta(), lp.meta() + tmpSuffix})
 }
 
-// plan works out where a package's files, entry points and .pyc files go.
-func (a *applier) plan(p *Package, info *pkgInfo) (*linkedPackage, error) {
+// planPackage works out where a package's files and entry points go, for
+// linking and ImageFiles alike. py is nil when the environment has no python.
+func planPackage(p *Package, info *pkgInfo, py *pythonEnv) (*linkedPackage, error) {
 	dist := p.Record.Dist()
-	pls, err := placements(info, a.py, dist)
+	pls, err := placements(info, py, dist)
 	if err != nil {
 		return nil, err
 	}
@@ -431,9 +457,18 @@ func (a *applier) plan(p *Package, info *pkgInfo) (*linkedPackage, error) {
 		}
 	}
 	for _, ep := range lp.eps {
-		lp.files = append(lp.files, "bin/"+ep.Command)
+		lp.files = append(lp.files, ep.path())
 	}
-	if noarchPython && !a.opts.SkipPyc {
+	return lp, nil
+}
+
+// plan works out where a package's files, entry points and .pyc files go.
+func (a *applier) plan(p *Package, info *pkgInfo) (*linkedPackage, error) {
+	lp, err := planPackage(p, info, a.py)
+	if err != nil {
+		return nil, err
+	}
+	if len(lp.pyFiles) > 0 && !a.opts.SkipPyc { // only noarch python packages have them
 		lp.pycs = a.py.pycCandidates(lp.pyFiles)
 	}
 	return lp, nil
@@ -453,8 +488,8 @@ func (a *applier) link(lp *linkedPackage) error {
 		}
 		a.linked[f] = true
 	}
-	rec := &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec, ExtractedPackageDir: p.Dir,
-		PackageTarballFullPath: p.TarballPath, PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
+	rec := newPrefixRecord(p)
+	rec.ExtractedPackageDir, rec.PackageTarballFullPath = p.Dir, p.TarballPath
 	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
 		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
 	}
@@ -467,7 +502,7 @@ func (a *applier) link(lp *linkedPackage) error {
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
 	for _, ep := range lp.eps {
-		pp, err := writeGenerated(a.prefix, "bin/"+ep.Command, ep.script(a.prefix, a.py.Exe), PathUnixPythonEntryPoint)
+		pp, err := writeGenerated(a.prefix, ep.file(a.prefix, a.py.Exe))
 		if err != nil {
 			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
 		}
@@ -484,13 +519,24 @@ func (a *applier) link(lp *linkedPackage) error {
 
 // finishLink runs the package's post-link script and writes its record.
 func (a *applier) finishLink(ctx context.Context, lp *linkedPackage) error {
-	for _, pp := range lp.rec.PathsData.Paths {
-		if pp.PathType != conda.PathDirectory {
-			lp.rec.Files = append(lp.rec.Files, pp.Path)
-		}
-	}
+	lp.rec.listFiles()
 	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &lp.pkg.Record, "post-link"); err != nil {
 		return err
 	}
 	return writeRecord(a.prefix, lp.rec)
+}
+
+// newPrefixRecord starts the conda-meta record of p, its paths to be added.
+func newPrefixRecord(p *Package) *PrefixRecord {
+	return &PrefixRecord{PackageRecord: p.Record, RequestedSpec: p.RequestedSpec,
+		PathsData: PathsData{PathsVersion: 1}, extra: p.extra}
+}
+
+// listFiles sets the record's files: its paths except directories.
+func (r *PrefixRecord) listFiles() {
+	for _, pp := range r.PathsData.Paths {
+		if pp.PathType != conda.PathDirectory {
+			r.Files = append(r.Files, pp.Path)
+		}
+	}
 }
