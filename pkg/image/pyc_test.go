@@ -1,0 +1,155 @@
+package image
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/install"
+)
+
+// hostPython returns this machine's python3 and its major.minor ("3.11"),
+// or skips: the test environment's python package runs it. The system's
+// python comes first: a PATH shim (pyenv) needs variables the compiling
+// python is not given.
+func hostPython(t *testing.T) (exe, mm string) {
+	t.Helper()
+	exe, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		if exe, err = exec.LookPath("python3"); err != nil {
+			t.Skip("no python3 to compile .pyc files with")
+		}
+	}
+	out, err := exec.Command(exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		t.Skipf("%s does not run: %v", exe, err)
+	}
+	return exe, strings.TrimSpace(string(out))
+}
+
+// pycEnv is python (bin/python3 running exe), two noarch python
+// packages and a package for the platform with a .py file of its own.
+func pycEnv(exe, mm string, withOther bool) []*pkgbuild.Package {
+	pkgs := []*pkgbuild.Package{
+		{Record: rec("python", mm+".0", "h_0", ""), Files: []pkgbuild.File{
+			{Path: "bin/python3", Mode: 0o755, Data: []byte("#!/bin/sh\nexec " + exe + " \"$@\"\n")},
+		}},
+		{Record: rec("plain", "1.0", "0", ""), Files: []pkgbuild.File{
+			{Path: "lib/python" + mm + "/site-packages/plain.py", Mode: 0o644, Data: []byte("X = 1\n")},
+		}},
+		{Record: rec("greet", "2.0", "pyh_0", conda.NoarchPython), Files: []pkgbuild.File{
+			{Path: "site-packages/greet/__init__.py", Mode: 0o644, Data: []byte("WORDS = {'hi', 'hello', 'hey'}\ndef main(): print('hi')\n")},
+			{Path: "site-packages/greet/broken.py", Mode: 0o644, Data: []byte("def (:\n")},
+			{Path: "site-packages/greet/data.txt", Mode: 0o644, Data: []byte("not python\n")},
+		}},
+	}
+	if withOther {
+		pkgs = append(pkgs, &pkgbuild.Package{Record: rec("other", "1.0", "pyh_0", conda.NoarchPython), Files: []pkgbuild.File{
+			{Path: "site-packages/other.py", Mode: 0o644, Data: []byte("WORDS = {'hi', 'other'}\n")},
+		}})
+	}
+	return pkgs
+}
+
+func TestCompilePyc(t *testing.T) {
+	exe, mm := hostPython(t)
+	tag := "cpython-" + strings.ReplaceAll(mm, ".", "")
+	site := "opt/conda/lib/python" + mm + "/site-packages/"
+	pkgs := extractPackages(t, pycEnv(exe, mm, true))
+	epoch := time.Unix(1234, 0)
+	res := build(t, pkgs, Options{Epoch: epoch, CompilePyc: true})
+	files := flatten(t, res.Image)
+	plain := flatten(t, build(t, pkgs, Options{Epoch: epoch}).Image)
+	aggressive := flatten(t, build(t, pkgs, Options{Epoch: epoch, CompilePyc: true, Prune: PruneAggressive}).Image)
+
+	greetPyc := site + "greet/__pycache__/__init__." + tag + ".pyc"
+	tests := []struct {
+		name string
+		fs   map[string]fsEntry
+		path string
+		want bool
+	}{
+		{"noarch package compiled", files, greetPyc, true},
+		{"second noarch package compiled", files, site + "__pycache__/other." + tag + ".pyc", true},
+		{"syntax error: no pyc", files, site + "greet/__pycache__/broken." + tag + ".pyc", false},
+		{"package for the platform: not compiled", files, site + "__pycache__/plain." + tag + ".pyc", false},
+		{"without CompilePyc: none", plain, greetPyc, false},
+		{"aggressive prune drops __pycache__", aggressive, greetPyc, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := tt.fs[tt.path]; ok != tt.want {
+				t.Errorf("%s in image: %v, want %v", tt.path, ok, tt.want)
+			}
+		})
+	}
+
+	t.Run("unchecked-hash pyc naming its image path", func(t *testing.T) {
+		data := []byte(files[greetPyc].data)
+		if len(data) < 16 {
+			t.Fatalf("%s: %d bytes, shorter than a pyc header", greetPyc, len(data))
+		}
+		// PEP 552: flags 0b01 are hash-based, source not checked.
+		if flags := binary.LittleEndian.Uint32(data[4:8]); flags != 1 {
+			t.Errorf("pyc flags %#b, want 0b1 (unchecked hash)", flags)
+		}
+		if want := "/" + site + "greet/__init__.py"; !bytes.Contains(data, []byte(want)) {
+			t.Errorf("pyc does not name its source as %s", want)
+		}
+	})
+	t.Run("conda-meta lists the pyc files", func(t *testing.T) {
+		var r install.PrefixRecord
+		if err := json.Unmarshal([]byte(files["opt/conda/conda-meta/greet-2.0-pyh_0.json"].data), &r); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(greetPyc, "opt/conda/")
+		if !slices.Contains(r.Files, rel) {
+			t.Errorf("files %q lack %s", r.Files, rel)
+		}
+		if !slices.ContainsFunc(r.PathsData.Paths, func(p install.PrefixPath) bool { return p.Path == rel && p.PathType == install.PathPycFile }) {
+			t.Errorf("paths_data lacks %s as %s", rel, install.PathPycFile)
+		}
+	})
+	t.Run("reproducible", func(t *testing.T) {
+		if a, b := digest(t, res.Image), digest(t, build(t, pkgs, Options{Epoch: epoch, CompilePyc: true}).Image); a != b {
+			t.Errorf("two builds: %s, %s", a, b)
+		}
+	})
+	t.Run("a package's layer does not depend on the others", func(t *testing.T) {
+		alone := build(t, extractPackages(t, pycEnv(exe, mm, false)), Options{Epoch: epoch, CompilePyc: true})
+		if a, b := layerOf(t, res, "greet-2.0-pyh_0"), layerOf(t, alone, "greet-2.0-pyh_0"); a != b {
+			t.Errorf("greet's layer: %s with another noarch package, %s without", a, b)
+		}
+	})
+}
+
+// layerOf returns the digest of the layer holding dist alone.
+func layerOf(t *testing.T, res *Result, dist string) string {
+	t.Helper()
+	for _, l := range res.Layers {
+		if slices.Equal(l.Packages, []string{dist}) {
+			return l.Digest
+		}
+	}
+	t.Fatalf("no layer holds %s alone: %+v", dist, res.Layers)
+	return ""
+}
+
+func TestCompilePycPythonFails(t *testing.T) {
+	_, mm := hostPython(t)
+	env := pycEnv("/bin/false", mm, false)
+	pkgs := extractPackages(t, env)
+	_, err := Build(t.Context(), empty.Image, pkgs, Options{CompilePyc: true, WorkDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "compile .pyc files of greet-2.0-pyh_0") {
+		t.Errorf("error %v, want one naming the package whose files did not compile", err)
+	}
+}
