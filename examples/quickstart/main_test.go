@@ -49,6 +49,28 @@ func TestQuickstart(t *testing.T) {
 		{"printed command", []string{"python3", "-c", "import requests; print(requests.__version__)"}, "2."},
 		{"another uid, read-only", []string{"--read-only", "--user", "1001", "python3", "-c", "import requests, sys; print(sys.prefix)"}, "/opt/conda"},
 	}
+	// --compile-pyc is on: importing writes no byte code into site-packages,
+	// even as root, who could.
+	t.Run("no pyc written at run time", func(t *testing.T) {
+		cid, err := podman("create", "--user", "0", Tag, "python3", "-c", "import requests")
+		if err != nil {
+			t.Fatalf("podman create: %v\n%s", err, cid)
+		}
+		cid = strings.TrimSpace(cid)
+		defer podman("rm", "-f", cid)
+		if b, err := podman("start", "-a", cid); err != nil {
+			t.Fatalf("podman start: %v\n%s", err, b)
+		}
+		diff, err := podman("diff", cid)
+		if err != nil {
+			t.Fatalf("podman diff: %v\n%s", err, diff)
+		}
+		for _, line := range strings.Split(diff, "\n") {
+			if strings.Contains(line, "/site-packages/") {
+				t.Errorf("import requests changed %s", line)
+			}
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			i := len(tt.args) - 3 // podman options come before the image
