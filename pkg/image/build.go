@@ -78,8 +78,9 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
+	var pycWarnings []string
 	if opts.CompilePyc {
-		if err := compilePyc(ctx, pkgs, files, opts); err != nil {
+		if pycWarnings, err = compilePyc(ctx, pkgs, files, opts); err != nil {
 			return nil, fmt.Errorf("build image: %w", err)
 		}
 	}
@@ -106,7 +107,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Image: img, Layers: reports, Warnings: warnings, Created: created}
+	res := &Result{Image: img, Layers: reports, Warnings: append(warnings, pycWarnings...), Created: created}
 	for _, p := range pkgs {
 		res.Records = append(res.Records, p.Record)
 	}

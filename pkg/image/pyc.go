@@ -53,8 +53,10 @@ for line in sys.stdin:
 // would (pkg/install's pyc_file paths). The environment's python, written
 // with its dependencies to a folder in opts.WorkDir, compiles them: one
 // process per package, so a package's .pyc bytes do not depend on which
-// other packages the environment has and its layer stays the same.
-func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFiles, opts Options) error {
+// other packages the environment has and its layer stays the same. An
+// environment whose python has no bin/python3 (pypy) is left uncompiled,
+// with a warning.
+func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFiles, opts Options) (warnings []string, err error) {
 	py := -1
 	for i, p := range pkgs {
 		if p.Record.Name == "python" {
@@ -68,20 +70,23 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 		}
 	}
 	if py < 0 || len(noarch) == 0 {
-		return nil
+		return nil, nil
 	}
 	dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
 	if err != nil {
-		return fmt.Errorf("compile .pyc files: %w", err)
+		return nil, fmt.Errorf("compile .pyc files: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	root := filepath.Join(dir, "root")
 	for _, i := range closure(pkgs, py) {
 		if err := materialise(root, files[i].entries); err != nil {
-			return fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
+			return nil, fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
 		}
 	}
 	exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
+	if _, err := os.Stat(exe); err != nil {
+		return []string{fmt.Sprintf("no .pyc files compiled: %s has no runnable bin/python3", pkgs[py].Record.Dist())}, nil
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for _, i := range noarch {
@@ -93,7 +98,7 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 			return nil
 		})
 	}
-	return g.Wait()
+	return nil, g.Wait()
 }
 
 // closure returns the indexes of pkgs[i] and of everything it depends on.

@@ -144,12 +144,37 @@ func layerOf(t *testing.T, res *Result, dist string) string {
 	return ""
 }
 
-func TestCompilePycPythonFails(t *testing.T) {
+func TestCompilePycBadPython(t *testing.T) {
 	_, mm := hostPython(t)
-	env := pycEnv("/bin/false", mm, false)
-	pkgs := extractPackages(t, env)
-	_, err := Build(t.Context(), empty.Image, pkgs, Options{CompilePyc: true, WorkDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "compile .pyc files of greet-2.0-pyh_0") {
-		t.Errorf("error %v, want one naming the package whose files did not compile", err)
+	tests := []struct {
+		name string
+		// python3 is bin/python3's content; "" leaves it out.
+		python3              string
+		wantErr, wantWarning string
+	}{
+		{"python fails", "#!/bin/sh\nexit 3\n", "compile .pyc files of greet-2.0-pyh_0", ""},
+		{"no bin/python3", "", "", "no .pyc files compiled: python-" + mm + ".0-h_0 has no runnable bin/python3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := pycEnv("", mm, false) // python replaced below
+			env[0].Files = nil
+			if tt.python3 != "" {
+				env[0].Files = []pkgbuild.File{{Path: "bin/python3", Mode: 0o755, Data: []byte(tt.python3)}}
+			}
+			res, err := Build(t.Context(), empty.Image, extractPackages(t, env), Options{CompilePyc: true, WorkDir: t.TempDir()})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(res.Warnings, tt.wantWarning) {
+				t.Errorf("warnings %q, want %q", res.Warnings, tt.wantWarning)
+			}
+		})
 	}
 }
