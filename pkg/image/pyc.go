@@ -85,7 +85,7 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 	}
 	exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
 	if _, err := os.Stat(exe); err != nil {
-		return []string{fmt.Sprintf("no .pyc files compiled: %s has no runnable bin/python3", pkgs[py].Record.Dist())}, nil
+		return []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}, nil
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())

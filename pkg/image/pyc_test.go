@@ -153,7 +153,7 @@ func TestCompilePycBadPython(t *testing.T) {
 		wantErr, wantWarning string
 	}{
 		{"python fails", "#!/bin/sh\nexit 3\n", "compile .pyc files of greet-2.0-pyh_0", ""},
-		{"no bin/python3", "", "", "no .pyc files compiled: python-" + mm + ".0-h_0 has no runnable bin/python3"},
+		{"no bin/python3", "", "", "no .pyc files compiled: python-" + mm + ".0-h_0 has no bin/python3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
