@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/condabox/condabox/pkg/httpretry"
 	"github.com/condabox/condabox/pkg/redact"
 )
 
@@ -70,28 +71,13 @@ func New(opts Options) *Client {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 5
 	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = 4
-	}
-	if opts.Backoff <= 0 {
-		opts.Backoff = 250 * time.Millisecond
-	}
 	if opts.StallTimeout <= 0 {
 		opts.StallTimeout = 30 * time.Second
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = newHTTPClient(opts.Concurrency)
+		opts.HTTP = httpretry.NewClient(opts.Concurrency, 0)
 	}
 	return &Client{opts: opts, slots: make(chan struct{}, opts.Concurrency)}
-}
-
-// newHTTPClient keeps a connection per concurrent download alive and reads
-// file:// URLs (local channels) from the file system.
-func newHTTPClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = conns
-	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
-	return &http.Client{Transport: t}
 }
 
 // DownloadAll runs the downloads, Options.Concurrency at a time. The first
@@ -138,19 +124,8 @@ func (c *Client) Download(ctx context.Context, req Request) (err error) {
 		}
 	}()
 	d := &download{c: c, req: req, url: redact.URL(req.URL), f: f, sha: sha256.New(), md5: md5.New()}
-	for attempt := 1; ; attempt++ {
-		err = d.attempt(ctx)
-		var p permanent
-		if err == nil || errors.As(err, &p) || attempt == c.opts.Attempts || ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(c.opts.Backoff << (attempt - 1)):
-		}
-	}
-	if err != nil {
+	retry := httpretry.Policy{Attempts: c.opts.Attempts, Backoff: c.opts.Backoff}
+	if err := retry.Do(ctx, func() error { return d.attempt(ctx) }); err != nil {
 		return err
 	}
 	if err := d.verify(); err != nil {
@@ -161,13 +136,6 @@ func (c *Client) Download(ctx context.Context, req Request) (err error) {
 	}
 	return os.Rename(f.Name(), req.Dest)
 }
-
-// permanent marks an error another attempt cannot fix: a 4xx answer, a
-// file too large, a local write failure.
-type permanent struct{ err error }
-
-func (p permanent) Error() string { return p.err.Error() }
-func (p permanent) Unwrap() error { return p.err }
 
 // download is the state of one Download across its attempts.
 type download struct {
@@ -186,15 +154,16 @@ func (d *download) restart() error {
 	d.sha.Reset()
 	d.md5.Reset()
 	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
-		return permanent{err}
+		return err
 	}
 	if err := d.f.Truncate(0); err != nil {
-		return permanent{err}
+		return err
 	}
 	return nil
 }
 
-// errStalled ends an attempt that received nothing for StallTimeout.
+// errStalled ends an attempt that received nothing for StallTimeout; the
+// next attempt resumes.
 var errStalled = errors.New("stalled")
 
 // attempt makes one request, continuing the partial file with a Range
@@ -206,7 +175,7 @@ func (d *download) attempt(ctx context.Context) error {
 	defer stall.Stop()
 	err := d.request(ctx, stall)
 	if errors.Is(context.Cause(ctx), errStalled) {
-		return fmt.Errorf("%w: nothing received for %v", errStalled, d.c.opts.StallTimeout)
+		return httpretry.Retryable(fmt.Errorf("%w: nothing received for %v", errStalled, d.c.opts.StallTimeout))
 	}
 	return err
 }
@@ -216,7 +185,7 @@ func (d *download) attempt(ctx context.Context) error {
 func (d *download) request(ctx context.Context, stall *time.Timer) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, d.req.URL, nil)
 	if err != nil {
-		return permanent{err}
+		return err
 	}
 	if d.n > 0 {
 		hreq.Header.Set("Range", fmt.Sprintf("bytes=%d-", d.n))
@@ -227,7 +196,10 @@ func (d *download) request(ctx context.Context, stall *time.Timer) error {
 	}
 	resp, err := d.c.opts.HTTP.Do(hreq)
 	if err != nil {
-		return err // connection refused, reset, timeout: all worth a retry
+		if httpretry.Transient(err) {
+			return httpretry.Retryable(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	switch {
@@ -246,12 +218,12 @@ func (d *download) request(ctx context.Context, stall *time.Timer) error {
 			if err := d.restart(); err != nil {
 				return err
 			}
-			return fmt.Errorf("server resumed at the wrong offset (Content-Range %q, have %d bytes)", resp.Header.Get("Content-Range"), d.n)
+			return httpretry.Retryable(fmt.Errorf("server resumed at the wrong offset (Content-Range %q, have %d bytes)", resp.Header.Get("Content-Range"), d.n))
 		}
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("server answered %s", resp.Status)
+	case httpretry.RetryableStatus(resp.StatusCode):
+		return httpretry.Retryable(fmt.Errorf("server answered %s", resp.Status))
 	default:
-		return permanent{fmt.Errorf("server answered %s", resp.Status)}
+		return fmt.Errorf("server answered %s", resp.Status)
 	}
 	return d.copy(resp.Body, stall)
 }
@@ -279,13 +251,13 @@ func (d *download) copy(body io.Reader, stall *time.Timer) error {
 		if k > 0 {
 			stall.Reset(d.c.opts.StallTimeout)
 			if _, err := d.f.Write(buf[:k]); err != nil {
-				return permanent{err}
+				return err
 			}
 			d.sha.Write(buf[:k])
 			d.md5.Write(buf[:k])
 			d.n += int64(k)
 			if d.req.Size > 0 && d.n > d.req.Size {
-				return permanent{fmt.Errorf("size mismatch: expected %d bytes, got more", d.req.Size)}
+				return fmt.Errorf("size mismatch: expected %d bytes, got more", d.req.Size)
 			}
 			if d.c.opts.Progress != nil {
 				d.c.opts.Progress(Progress{URL: d.url, Done: d.n, Total: d.req.Size})
@@ -295,7 +267,7 @@ func (d *download) copy(body io.Reader, stall *time.Timer) error {
 			return nil
 		}
 		if rerr != nil {
-			return rerr
+			return httpretry.Retryable(rerr) // resumes from here
 		}
 	}
 }

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/condabox/condabox/pkg/httpretry"
 	"github.com/condabox/condabox/pkg/redact"
 )
 
@@ -34,61 +33,14 @@ type Stats struct {
 // counters are the atomic totals behind Stats.
 type counters struct{ requests, notModified, bodyBytes atomic.Int64 }
 
-// newClient returns the keep-alive client shared by all of a gateway's
-// requests. Every channel × subdir is fetched at once and sharded loads
-// fetch many small files from one host, so more idle connections per host
-// are kept than net/http's default of 2. file:// URLs are served from the
-// file system through the same code path.
-func newClient(headerTimeout time.Duration) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 64
-	t.MaxIdleConnsPerHost = 32
-	t.IdleConnTimeout = 90 * time.Second
-	t.ResponseHeaderTimeout = headerTimeout
-	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
-	return &http.Client{Transport: t}
-}
-
-// retryable marks an error worth another attempt: 5xx, 429, a timeout, a
-// dropped connection or a body cut short.
-type retryable struct{ err error }
-
-func (r retryable) Error() string { return r.err.Error() }
-func (r retryable) Unwrap() error { return r.err }
-
-// isTransient reports whether a transport error is worth a retry: a
-// network operation that failed (refused, reset, DNS), a timeout, or a
-// connection closed early. Not, say, an unsupported URL scheme.
-func isTransient(err error) bool {
-	var op *net.OpError
-	var ne net.Error
-	return errors.As(err, &op) || errors.As(err, &ne) && ne.Timeout() ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET)
-}
-
-// withRetries runs attempt until it succeeds, fails with a non-retryable
-// error, the attempts are used up or ctx is done, sleeping an exponential
-// backoff between attempts.
+// withRetries runs attempt under the gateway's retry policy, logging
+// each retry.
 func (g *Gateway) withRetries(ctx context.Context, what string, attempt func() error) error {
-	var err error
-	for i := range g.opts.Attempts {
-		if i > 0 {
-			wait := g.opts.Backoff << (i - 1)
-			g.log.Debug("retrying", "what", redact.URL(what), "attempt", i+1, "after", wait, "error", redact.Text(err.Error()))
-			select {
-			case <-ctx.Done():
-				return errors.Join(err, ctx.Err())
-			case <-time.After(wait):
-			}
-		}
-		err = attempt()
-		var r retryable
-		if err == nil || !errors.As(err, &r) || ctx.Err() != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("giving up after %d attempts: %w", g.opts.Attempts, err)
+	p := httpretry.Policy{Attempts: g.opts.Attempts, Backoff: g.opts.Backoff,
+		OnRetry: func(n int, wait time.Duration, err error) {
+			g.log.Debug("retrying", "what", redact.URL(what), "attempt", n, "after", wait, "error", redact.Text(err.Error()))
+		}}
+	return p.Do(ctx, attempt)
 }
 
 // get sends one GET and classifies the answer: a 200 or 304 response is
@@ -110,8 +62,8 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
 	if err != nil {
-		if isTransient(err) {
-			return nil, retryable{err}
+		if httpretry.Transient(err) {
+			return nil, httpretry.Retryable(err)
 		}
 		return nil, err
 	}
@@ -131,8 +83,8 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 		return nil, fmt.Errorf("%w (%w)", ErrNotFound, status)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return nil, fmt.Errorf("%w: authentication failed; check the channel's token or credentials", status)
-	case code >= 500 || code == http.StatusTooManyRequests:
-		return nil, retryable{status}
+	case httpretry.RetryableStatus(code):
+		return nil, httpretry.Retryable(status)
 	}
 	return nil, status
 }
@@ -251,8 +203,8 @@ func (g *Gateway) download(ctx context.Context, e *entry, rawURL string, zst boo
 			return consume(io.TeeReader(r, w))
 		})
 		if err != nil {
-			if body.err != nil && isTransient(body.err) {
-				return retryable{fmt.Errorf("body cut short after %d bytes: %w", body.n.Load(), body.err)}
+			if body.err != nil && httpretry.Transient(body.err) {
+				return httpretry.Retryable(fmt.Errorf("body cut short after %d bytes: %w", body.n.Load(), body.err))
 			}
 			return err
 		}

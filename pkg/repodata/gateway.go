@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/httpretry"
 	"github.com/condabox/condabox/pkg/redact"
 )
 
@@ -68,18 +69,14 @@ func New(opts Options) (*Gateway, error) {
 	if opts.PkgsDir == "" {
 		return nil, errors.New("repodata gateway: no package cache directory")
 	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = 4
-	}
-	if opts.Backoff <= 0 {
-		opts.Backoff = 250 * time.Millisecond
-	}
 	if opts.HeaderTimeout <= 0 {
 		opts.HeaderTimeout = 30 * time.Second
 	}
 	g := &Gateway{opts: opts, client: opts.Client, cacheDir: filepath.Join(opts.PkgsDir, "cache"), log: opts.Log}
 	if g.client == nil {
-		g.client = newClient(opts.HeaderTimeout)
+		// Every channel × subdir is fetched at once and sharded loads fetch
+		// many small files from one host.
+		g.client = httpretry.NewClient(32, opts.HeaderTimeout)
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/httpretry"
 	"github.com/condabox/condabox/pkg/redact"
 )
 
@@ -194,11 +195,11 @@ func (s *shardSource) fetch(ctx context.Context, hexHash string, hash []byte, pa
 		body := &countingReader{r: resp.Body, n: &s.g.stats.bodyBytes}
 		data, err = io.ReadAll(body)
 		if err != nil {
-			return retryable{fmt.Errorf("body cut short: %w", err)}
+			return httpretry.Retryable(fmt.Errorf("body cut short: %w", err))
 		}
 		// A corrupted transfer is retried; the server may serve it right.
 		if sum := sha256.Sum256(data); !bytes.Equal(sum[:], hash) {
-			return retryable{fmt.Errorf("sha256 %x, want %s", sum, hexHash)}
+			return httpretry.Retryable(fmt.Errorf("sha256 %x, want %s", sum, hexHash))
 		}
 		return nil
 	})
