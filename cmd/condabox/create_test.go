@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,8 +15,6 @@ import (
 	"testing"
 
 	"github.com/condabox/condabox/internal/testchannel/index"
-	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
-	"github.com/condabox/condabox/internal/testchannel/realistic"
 	"github.com/condabox/condabox/internal/testchannel/server"
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -375,26 +372,9 @@ func TestBinaryCreate(t *testing.T) {
 // TestCreateRealisticChannel solves `python requests jq` on the realistic
 // channel (real Debian binaries as conda packages), served over loopback.
 func TestCreateRealisticChannel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the realistic channel")
-	}
-	if os.Getuid() != 0 {
-		t.Skip("realistic channel: apt-get download needs root")
-	}
-	if err := realistic.CheckTools(); err != nil {
-		t.Skip(err)
-	}
-	dir := t.TempDir()
-	opts := realistic.Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Formats: []pkgbuild.Format{pkgbuild.FormatConda}}
-	if err := realistic.Build(context.Background(), dir, opts); err != nil {
-		t.Fatal(err)
-	}
+	dir := realisticChannel(t)
 	isolate(t)
-	srv, err := server.Start(t.Context(), dir, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serve(t, dir, server.Options{})
 	r := runCLI(t, "create", "--dry-run", "--json", "-y", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64",
 		"--override-channels", "-c", srv.URL(), "python", "requests", "jq")
 	d := decode(t, r)
