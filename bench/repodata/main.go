@@ -1,120 +1,39 @@
 // Command repodata benchmarks the repodata gateway (pkg/repodata) on the
-// synthetic conda-forge-sized channel. run.sh drives it; see there.
+// synthetic conda-forge-sized channel. run.sh drives it; see there. The
+// channel is written and served by the testchannel CLI
+// (internal/testchannel/cmd/testchannel --synthetic, serve), so the bench
+// loads the same channel the tests and other benchmarks use.
 //
-//	repodata gen   -out DIR            write the synthetic linux-64 + noarch index (JSON, zst, shards)
-//	repodata serve -dir DIR -addr A    serve DIR on loopback until killed
-//	repodata load  -url URL -mode M    cold-cache load of the closure of python numpy pandas scipy;
-//	                                   M is json, zst or shards; prints one result line
+//	repodata load -url URL -mode M    cold-cache load of the closure of python numpy pandas scipy;
+//	                                  M is json, zst or shards; prints one result line
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/condabox/condabox/internal/testchannel/index"
-	"github.com/condabox/condabox/internal/testchannel/server"
-	"github.com/condabox/condabox/internal/testchannel/synthetic"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/repodata"
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: repodata gen|serve|load [flags]")
+	if len(os.Args) < 2 || os.Args[1] != "load" {
+		fmt.Fprintln(os.Stderr, "usage: repodata load [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
-	case "gen":
-		err = gen(args)
-	case "serve":
-		err = serve(ctx, args)
-	case "load":
-		err = load(ctx, args)
-	default:
-		err = fmt.Errorf("unknown command %q", cmd)
-	}
-	if err != nil {
+	if err := load(ctx, os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "repodata:", err)
 		os.Exit(1)
 	}
-}
-
-// gen writes the synthetic channel: Generate gives repodata.json, which is
-// decoded and written again by index.Write to add the .zst and the shards.
-func gen(args []string) error {
-	fs := flag.NewFlagSet("gen", flag.ExitOnError)
-	out := fs.String("out", "", "channel directory to write")
-	names := fs.Int("names", 0, "package names (0: synthetic.DefaultNames)")
-	fs.Parse(args)
-	if *out == "" {
-		return errors.New("gen: -out is required")
-	}
-	for _, subdir := range synthetic.Subdirs {
-		dir := filepath.Join(*out, subdir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		path := filepath.Join(dir, index.RepodataFile)
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		err = synthetic.Generate(w, subdir, synthetic.Options{Seed: 1, Names: *names})
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("generate %s: %w", subdir, err)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rd, err := conda.ParseRepoData(data)
-		if err != nil {
-			return fmt.Errorf("parse generated %s: %w", path, err)
-		}
-		recs := rd.Records()
-		for i := range recs {
-			recs[i].Subdir = subdir
-		}
-		if err := index.Write(*out, subdir, recs, index.Options{}); err != nil {
-			return err
-		}
-		fmt.Printf("%s: %d records\n", subdir, len(recs))
-	}
-	return nil
-}
-
-func serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	dir := fs.String("dir", "", "channel directory")
-	addr := fs.String("addr", "127.0.0.1:0", "listen address")
-	fs.Parse(args)
-	s, err := server.Start(ctx, *dir, server.Options{Addr: *addr})
-	if err != nil {
-		return err
-	}
-	fmt.Println(s.URL())
-	<-ctx.Done()
-	return s.Close()
 }
 
 // load measures one cold load in this fresh process and prints one line:

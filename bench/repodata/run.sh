@@ -13,27 +13,36 @@
 # receive) and `zstd -dc` of the .zst (decompression alone).
 # Peer: rattler-js (see below); micromamba is not scripted.
 #
+# The channel is written and served by the testchannel CLI, as for the tests:
+# `testchannel --synthetic N` (both sections of repodata.json, so a package
+# published as .tar.bz2 and .conda is there twice, as on conda-forge) and
+# `testchannel serve`.
+#
 # Env: BENCH_WORK (work dir, reused: the index is generated once, ~2 min),
-# BENCH_RUNS (default 5), BENCH_RATTLER_JS (peer, optional).
+# BENCH_RUNS (default 5), BENCH_NAMES (package names, default 36000 as
+# synthetic.DefaultNames), BENCH_RATTLER_JS (peer, optional).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=${BENCH_WORK:-$(mktemp -d)}
 runs=${BENCH_RUNS:-5}
+names=${BENCH_NAMES:-36000}
 mkdir -p "$work"
 
 go build -o "$work/repodata" "$repo/bench/repodata"
+go build -o "$work/testchannel" "$repo/internal/testchannel/cmd/testchannel"
 if [ ! -f "$work/chan/linux-64/repodata_shards.msgpack.zst" ]; then
 	echo "generating the synthetic index in $work/chan (once)"
-	"$work/repodata" gen -out "$work/chan"
+	"$work/testchannel" --synthetic "$names" --out "$work/chan"
 fi
 
 rm -f "$work/url" # the server's redirection happens in the background
-"$work/repodata" serve -dir "$work/chan" >"$work/url" &
+# The server logs a line per request: kept in a file, shown if it fails.
+"$work/testchannel" serve --addr 127.0.0.1:0 "$work/chan" >"$work/url" 2>"$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 300); do [ -s "$work/url" ] && break; sleep 0.1; done
-[ -s "$work/url" ] || { echo "server did not start" >&2; exit 1; }
+[ -s "$work/url" ] || { echo "server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 url=$(head -1 "$work/url")
 
 echo "# repodata-load: closure of python numpy pandas scipy, synthetic index, loopback, cold repodata cache, warm page cache"
