@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -328,5 +329,43 @@ func TestDownloadFileURL(t *testing.T) {
 	req.URL += ".missing"
 	if err := client(nil).Download(context.Background(), req); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("missing file: %v, want a 404", err)
+	}
+}
+
+// failingTransport fails every request with err, counting them.
+type failingTransport struct {
+	err   error
+	calls int
+}
+
+func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	f.calls++
+	return nil, f.err
+}
+
+// A transport failure is retried only when another attempt may succeed.
+func TestDownloadTransportErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantCalls int
+	}{
+		{"refused is retried", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, 3},
+		{"reset is retried", syscall.ECONNRESET, 3},
+		{"bad certificate is final", errors.New("tls: failed to verify certificate"), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := &failingTransport{err: tt.err}
+			c := fetch.New(fetch.Options{Attempts: 3, Backoff: time.Millisecond, HTTP: &http.Client{Transport: ft}})
+			req := fetch.Request{URL: "https://example.invalid/pkg-1-0.conda", Dest: filepath.Join(t.TempDir(), "pkg-1-0.conda")}
+			err := c.Download(context.Background(), req)
+			if !errors.Is(err, tt.err) {
+				t.Errorf("error %v, want it to wrap %v", err, tt.err)
+			}
+			if ft.calls != tt.wantCalls {
+				t.Errorf("%d requests, want %d", ft.calls, tt.wantCalls)
+			}
+		})
 	}
 }
