@@ -7,9 +7,10 @@ import (
 	"github.com/condabox/condabox/pkg/conda"
 )
 
-// ImageFile is one path that linking a package would create in a prefix,
+// ImageFile is one path that linking a package creates in a prefix,
 // described for a consumer that writes it elsewhere (pkg/image writes it into
-// a tar layer) instead of into a prefix on disk.
+// a tar layer) instead of into a prefix on disk. Linking itself places files
+// from the same description.
 type ImageFile struct {
 	// Path is relative to the prefix, slash-separated.
 	Path string
