@@ -32,32 +32,8 @@ echo "# install-extract: all packages of the realistic channel at once, warm pag
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $jobs cores, $(free -g | awk '/Mem:/{print $2}') GiB," \
 	"$(. /etc/os-release && echo "$PRETTY_NAME"), commit $(git -C "$repo" rev-parse --short HEAD), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# floor_one extracts one archive with the command-line tools alone.
-floor_one() {
-	local f=$1 d=$2/$(basename "$1")
-	mkdir -p "$d"
-	case $f in
-	*.conda)
-		for m in info pkg; do
-			unzip -p "$f" "$m-*.tar.zst" | zstd -dcq | tar -x -C "$d"
-		done ;;
-	*.tar.bz2) bzip2 -dc "$f" | tar -x -C "$d" ;;
-	esac
-}
-export -f floor_one
-
-# measure NAME CMD... runs CMD $runs times into a fresh $work/out and
-# prints the median run's "wall cpu".
-measure() {
-	local name=$1
-	shift
-	for _ in $(seq "$runs"); do
-		rm -rf "$work/out" && mkdir -p "$work/out"
-		/usr/bin/time -f "%e %U %S" -o "$work/time" "$@" >/dev/null
-		awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$work/time"
-	done | sort -n | sed -n "$(((runs + 1) / 2))p" |
-		awk -v n="$name" -v r="$runs" '{printf "%-6s wall %6.2fs  cpu %6.2fs  (median of %d)\n", n, $1, $2, r}'
-}
+# shellcheck source=lib.sh
+. "$repo/bench/install/lib.sh"
 
 for ext in conda tar.bz2; do
 	files=("$work"/chan/*/*."$ext")
