@@ -165,12 +165,19 @@ func TestInstallRealistic(t *testing.T) {
 		t.Errorf("requested_spec %q, want %q (%v)", rec.RequestedSpec, want, err)
 	}
 
-	// remove takes out the named package only when nothing depends on it,
-	// and dependants with it otherwise.
+	// remove takes out the named package, its dependants and (prune, the
+	// default) the dependencies only they needed; --force only the named.
 	cli(0, append([]string{"remove"}, append(base[:3], "edge-versions")...)...)
 	cli(0, append([]string{"remove"}, append(base[:3], "urllib3")...)...)
+	cli(0, append([]string{"remove", "--force"}, append(base[:3], "libjq")...)...)
+	if r := cli(1, append([]string{"remove"}, append(base[:3], "nosuchpkg")...)...); !strings.Contains(r.stderr, "nosuchpkg") || !strings.Contains(r.stderr, "not installed") {
+		t.Errorf("remove nosuchpkg: stderr %q", r.stderr)
+	}
 	got := installedVersions(t, prefix)
-	for name, want := range map[string]bool{"edge-versions": false, "urllib3": false, "requests": false, "python": true, "jq": true} {
+	for name, want := range map[string]bool{
+		"edge-versions": false, "urllib3": false, "requests": false, "idna": false, "charset-normalizer": false,
+		"libjq": false, "python": true, "jq": true, "openssl": true, "edge-activate": true,
+	} {
 		if (got[name] != "") != want {
 			t.Errorf("after remove: %s installed %v, want %v", name, got[name] != "", want)
 		}

@@ -86,8 +86,13 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op != Create && fresh {
 		return nil, fmt.Errorf("environment %s does not exist: create it first", prefix)
 	}
-	if req.Op == Remove && req.Force {
-		return forceRemove(ctx, prefix, installed, req)
+	if req.Op == Remove {
+		if err := checkInstalled(prefix, installed, req.Remove); err != nil {
+			return nil, err
+		}
+		if req.Force {
+			return forceRemove(ctx, prefix, installed, req)
+		}
 	}
 	if req.Op != Create {
 		for _, r := range installed {
@@ -131,6 +136,16 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req
 	}
 	done.Messages = res.Messages
 	return done, nil
+}
+
+// checkInstalled fails for the first name that is not installed.
+func checkInstalled(prefix string, installed []*install.PrefixRecord, names []string) error {
+	for _, n := range names {
+		if !slices.ContainsFunc(installed, func(r *install.PrefixRecord) bool { return r.Name == n }) {
+			return fmt.Errorf("remove %s from %s: not installed", n, prefix)
+		}
+	}
+	return nil
 }
 
 // forceRemove unlinks the named packages only.
