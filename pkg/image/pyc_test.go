@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ import (
 // or skips: the test environment's python package runs it. The system's
 // python comes first: a PATH shim (pyenv) needs variables the compiling
 // python is not given.
-func hostPython(t *testing.T) (exe, mm string) {
+func hostPython(t testing.TB) (exe, mm string) {
 	t.Helper()
 	exe, err := exec.LookPath("/usr/bin/python3")
 	if err != nil {
@@ -174,6 +175,27 @@ func TestCompilePycBadPython(t *testing.T) {
 			}
 			if !slices.Contains(res.Warnings, tt.wantWarning) {
 				t.Errorf("warnings %q, want %q", res.Warnings, tt.wantWarning)
+			}
+		})
+	}
+}
+
+// BenchmarkCompilePyc builds an environment of python and one noarch python
+// package of 200 modules of about 4 KB, with and without CompilePyc.
+func BenchmarkCompilePyc(b *testing.B) {
+	exe, mm := hostPython(b)
+	env := pycEnv(exe, mm, false)
+	mod := []byte(strings.Repeat("def f(x):\n    return {'a': x, 'b': [x, x + 1]}\n\n", 80))
+	for i := range 200 {
+		env[2].Files = append(env[2].Files, pkgbuild.File{Path: fmt.Sprintf("site-packages/greet/m%03d.py", i), Mode: 0o644, Data: mod})
+	}
+	pkgs := extractPackages(b, env)
+	for _, compile := range []bool{false, true} {
+		b.Run(fmt.Sprintf("CompilePyc=%v", compile), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Build(b.Context(), empty.Image, pkgs, Options{CompilePyc: compile, WorkDir: b.TempDir()}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
