@@ -1,0 +1,89 @@
+package env
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// writeFiles writes prefix-relative files.
+func writeFiles(t *testing.T, prefix string, files map[string]string) {
+	t.Helper()
+	for rel, data := range files {
+		p := filepath.Join(prefix, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestActivatedEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		base  []string
+		want  []string // KEY=VALUE pairs that must be present (@P stands for the prefix)
+		err   string
+	}{
+		{"activation basics", nil, []string{"PATH=/usr/bin:/bin", "HOME=/root"},
+			[]string{"PATH=@P/bin:/usr/bin:/bin", "CONDA_PREFIX=@P", "CONDA_DEFAULT_ENV=myenv", "CONDA_SHLVL=1", "HOME=/root"}, ""},
+		{"nested activation", nil, []string{"CONDA_SHLVL=2"}, []string{"CONDA_SHLVL=3", "PATH=@P/bin"}, ""},
+		{"env_vars.d in name order, then state", map[string]string{
+			"etc/conda/env_vars.d/b.json": `{"B": "from-b", "SHARED": "b"}`,
+			"etc/conda/env_vars.d/a.json": `{"A": "from-a", "SHARED": "a"}`,
+			"conda-meta/state":            `{"env_vars": {"STATE": "s", "A": "overridden"}}`,
+		}, nil, []string{"A=overridden", "B=from-b", "SHARED=b", "STATE=s"}, ""},
+		{"bad env_vars.d file", map[string]string{"etc/conda/env_vars.d/x.json": `["not", "an", "object"]`}, nil, nil, "x.json: want a JSON object of strings"},
+		{"bad state", map[string]string{"conda-meta/state": `{"env_vars": 3}`}, nil, nil, "state: want a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			writeFiles(t, prefix, tc.files)
+			got, err := ActivatedEnv(prefix, "myenv", tc.base)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "@P", prefix); !slices.Contains(got, w) {
+					t.Errorf("missing %q in %q", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestCommandFindsEnvironmentPrograms(t *testing.T) {
+	prefix := t.TempDir()
+	writeFiles(t, prefix, map[string]string{"conda-meta/history": "", "bin/only-in-env": "#!/bin/sh\necho hi\n"})
+	for _, tc := range []struct {
+		args []string
+		want string // the resolved program, "" for an error
+	}{
+		{[]string{"only-in-env", "x"}, filepath.Join(prefix, "bin", "only-in-env")},
+		{[]string{"/bin/sh", "-c", "true"}, "/bin/sh"},
+		{[]string{"no-such-program-anywhere"}, ""},
+		{nil, ""},
+	} {
+		cmd, err := Command(t.Context(), prefix, "e", tc.args)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("%q: no error", tc.args)
+		case tc.want != "" && (err != nil || cmd.Path != tc.want):
+			t.Errorf("%q: path %v, error %v; want %s", tc.args, cmd, err, tc.want)
+		}
+	}
+	if _, err := Command(t.Context(), t.TempDir(), "e", []string{"sh"}); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
+		t.Errorf("a folder without conda-meta: %v", err)
+	}
+}

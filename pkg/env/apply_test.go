@@ -1,0 +1,83 @@
+package env
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/install"
+)
+
+func TestCredentialedURL(t *testing.T) {
+	cfg := conda.ChannelConfig{}
+	parse := func(s string) conda.Channel {
+		c, err := conda.ParseChannel(s, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	withToken := parse("https://repo.example.com/t/tk-123/private")
+	withPassword := parse("https://user:pw@mirror.example.com/forge")
+	public := parse("https://conda.example.org/public")
+	channels := []conda.Channel{public, withToken, withPassword}
+	for _, tc := range []struct {
+		name, subdir, channel, url, want string
+	}{
+		{"token", "linux-64", "https://repo.example.com/private/linux-64", "https://repo.example.com/private/linux-64/a-1-0.conda",
+			"https://repo.example.com/t/tk-123/private/linux-64/a-1-0.conda"},
+		{"password, noarch", "noarch", "https://mirror.example.com/forge/noarch", "https://mirror.example.com/forge/noarch/b-1-0.tar.bz2",
+			"https://user:pw@mirror.example.com/forge/noarch/b-1-0.tar.bz2"},
+		{"no credentials", "linux-64", "https://conda.example.org/public/linux-64", "https://conda.example.org/public/linux-64/c-1-0.conda",
+			"https://conda.example.org/public/linux-64/c-1-0.conda"},
+		{"unknown channel", "linux-64", "https://other.example.com/x/linux-64", "https://other.example.com/x/linux-64/d-1-0.conda", ""},
+		{"url outside its channel (base_url)", "linux-64", "https://repo.example.com/private/linux-64", "https://cdn.example.com/a-1-0.conda", ""},
+		{"bad subdir", "no-such-platform", "https://repo.example.com/private/linux-64", "https://repo.example.com/private/linux-64/a-1-0.conda", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := conda.PackageRecord{Subdir: tc.subdir, Channel: tc.channel, URL: tc.url}
+			if got := credentialedURL(&rec, channels); got != tc.want {
+				t.Errorf("credentialedURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPrune(t *testing.T) {
+	rec := func(name string, depends ...string) conda.PackageRecord {
+		return conda.PackageRecord{Name: name, Version: conda.MustParseVersion("1"), Build: "0", Depends: depends}
+	}
+	// app → lib → base; tool → base; orphan was a dependency of a removed package.
+	solved := []conda.PackageRecord{rec("base"), rec("lib", "base >=1"), rec("app", "lib"), rec("tool", "base"), rec("orphan")}
+	installed := func(requested ...string) []*install.PrefixRecord {
+		var out []*install.PrefixRecord
+		for _, r := range solved {
+			pr := &install.PrefixRecord{PackageRecord: r}
+			if slices.Contains(requested, r.Name) {
+				pr.RequestedSpec = r.Name
+			}
+			out = append(out, pr)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		requested []string
+		removed   []string
+		want      []string
+	}{
+		{"keeps what requested packages need", []string{"app", "tool"}, nil, []string{"base", "lib", "app", "tool"}},
+		{"a removed request no longer roots", []string{"app", "tool"}, []string{"app"}, []string{"base", "tool"}},
+		{"nothing requested keeps everything", nil, nil, []string{"base", "lib", "app", "tool", "orphan"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range prune(slices.Clone(solved), installed(tc.requested...), tc.removed) {
+				got = append(got, r.Name)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("prune = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
