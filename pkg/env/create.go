@@ -27,9 +27,11 @@ type CreateRequest struct {
 	// Files are -f files: environment.yml, spec lists, lock or @EXPLICIT
 	// files (see ReadFile).
 	Files []string
-	// Channels are the -c channels, highest priority first. Unless
-	// OverrideChannels, the environment files' and the configuration's
-	// channels follow them.
+	// Channels are the -c channels, highest priority first. The
+	// environment files' channels follow them; then, unless
+	// OverrideChannels, the configuration's (.condarc) channels. As in
+	// micromamba, --override-channels drops configured channels only: an
+	// env.yml's channels still count (redirect one with custom_channels).
 	Channels         []string
 	OverrideChannels bool
 	// Platform is the target subdir; "" means CONDA_SUBDIR or the machine's.
@@ -211,13 +213,9 @@ func targetPrefix(req CreateRequest, lookup func(string) (string, bool)) (string
 	case req.Name != filepath.Base(req.Name) || req.Name == "." || req.Name == "..":
 		return "", fmt.Errorf("environment name %q: must not hold a path separator", req.Name)
 	}
-	root, ok := lookup("MAMBA_ROOT_PREFIX")
-	if !ok || root == "" {
-		home, ok := lookup("HOME")
-		if !ok || home == "" {
-			return "", errors.New("-n NAME needs a root prefix: set -r, MAMBA_ROOT_PREFIX or HOME")
-		}
-		root = filepath.Join(home, ".condabox")
+	root, err := config.RootPrefix(lookup)
+	if err != nil {
+		return "", fmt.Errorf("-n %s needs a root prefix: %w (or give -r)", req.Name, err)
 	}
 	return filepath.Join(root, "envs", req.Name), nil
 }
