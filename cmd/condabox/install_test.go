@@ -347,3 +347,30 @@ func mustSpec(t *testing.T, s string) string {
 	}
 	return m.String()
 }
+
+// TestEnvironmentByName: -n NAME lives under the root prefix: -r, else
+// $MAMBA_ROOT_PREFIX, else micromamba's ~/micromamba.
+func TestEnvironmentByName(t *testing.T) {
+	ch := "file://" + testChannel(t)
+	for _, tc := range []struct {
+		name, rootFlag, rootEnv, want string // want: prefix, $H standing for HOME
+	}{
+		{"-r", "/opt/r", "/ignored", "/opt/r/envs/e1"},
+		{"MAMBA_ROOT_PREFIX", "", "/opt/m", "/opt/m/envs/e1"},
+		{"default", "", "", "$H/micromamba/envs/e1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := isolate(t)
+			t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+			t.Setenv("MAMBA_ROOT_PREFIX", tc.rootEnv)
+			args := []string{"create", "--dry-run", "--json", "-n", "e1", "--platform", "linux-64", "--override-channels", "-c", ch, "python"}
+			if tc.rootFlag != "" {
+				args = append(args, "-r", tc.rootFlag)
+			}
+			d := decode(t, runCLI(t, args...))
+			if want := strings.ReplaceAll(tc.want, "$H", home); d.Prefix != want {
+				t.Errorf("prefix %q, want %q", d.Prefix, want)
+			}
+		})
+	}
+}

@@ -63,13 +63,24 @@ type file struct {
 	Offline          any               `yaml:"offline"`
 }
 
+// RootPrefix returns the root prefix, which holds the envs/ and pkgs/
+// folders: $MAMBA_ROOT_PREFIX, else micromamba's default ~/micromamba.
+func RootPrefix(lookup func(string) (string, bool)) (string, error) {
+	if root, _ := lookup("MAMBA_ROOT_PREFIX"); root != "" {
+		return root, nil
+	}
+	if home, _ := lookup("HOME"); home != "" {
+		return filepath.Join(home, "micromamba"), nil
+	}
+	return "", errors.New("set MAMBA_ROOT_PREFIX or HOME")
+}
+
 // Load reads the configuration files and environment variables that
 // lookup (os.LookupEnv in production) reveals, in micromamba's precedence,
 // lowest first: $MAMBA_ROOT_PREFIX/.condarc, ~/.condarc, ~/.mambarc,
 // $CONDARC. Lists from several files are merged, higher precedence first;
 // other keys are overridden. CONDA_PKGS_DIRS (comma separated) replaces
-// pkgs_dirs. Without any, the package cache is $MAMBA_ROOT_PREFIX/pkgs, or
-// ~/.condabox/pkgs.
+// pkgs_dirs. Without any, the package cache is <RootPrefix>/pkgs.
 func Load(lookup func(string) (string, bool)) (*Config, error) {
 	env := func(k string) string { v, _ := lookup(k); return v }
 	home, root := env("HOME"), env("MAMBA_ROOT_PREFIX")
@@ -108,14 +119,11 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 	}
 	if len(c.PkgsDirs) == 0 {
-		switch {
-		case root != "":
-			c.PkgsDirs = []string{filepath.Join(root, "pkgs")}
-		case home != "":
-			c.PkgsDirs = []string{filepath.Join(home, ".condabox", "pkgs")}
-		default:
-			return nil, errors.New("read config: no package cache: set CONDA_PKGS_DIRS, MAMBA_ROOT_PREFIX or HOME")
+		root, err := RootPrefix(lookup)
+		if err != nil {
+			return nil, fmt.Errorf("read config: no package cache: %w", err)
 		}
+		c.PkgsDirs = []string{filepath.Join(root, "pkgs")}
 	}
 	for i, d := range c.PkgsDirs {
 		c.PkgsDirs[i] = expandHome(d, home)

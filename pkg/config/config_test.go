@@ -42,7 +42,7 @@ func TestLoad(t *testing.T) {
 				if c.LocalRepodataTTL != DefaultRepodataTTL || c.Offline || len(c.Channels) != 0 {
 					t.Errorf("got %+v, want defaults", c)
 				}
-				if !strings.HasSuffix(c.PkgsDirs[0], "/home/.condabox/pkgs") {
+				if !strings.HasSuffix(c.PkgsDirs[0], "/home/micromamba/pkgs") {
 					t.Errorf("PkgsDirs = %v", c.PkgsDirs)
 				}
 			},
