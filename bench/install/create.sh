@@ -52,7 +52,7 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $jobs cores, $(free -g |
 	"$(. /etc/os-release && echo "$PRETTY_NAME"), commit $(git -C "$repo" rev-parse --short HEAD), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rm -rf "$work/warm" "$work/out" && mkdir -p "$work/out"
-create "$work/warm" >/dev/null
+create "$work/warm" >/dev/null 2>"$work/create.log" || { cat "$work/create.log"; exit 1; }
 mapfile -t files < <(sed -n 's/^ *"fn": "\(.*\)",$/\1/p' "$work/out/env"/conda-meta/*.json | sed "s|^|$work/chan/*/|")
 mapfile -t files < <(ls ${files[*]})
 echo "## ${#files[@]} packages, $(du -cb "${files[@]}" | tail -1 | cut -f1) bytes of archives, $(du -sb "$work/out/env" | cut -f1) bytes installed"
