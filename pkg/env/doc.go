@@ -19,5 +19,14 @@
 //
 // PlanCreate turns what `condabox create` is asked into the records to
 // install (config, channels, virtual packages, repodata, solve), and
-// Plan.WriteJSON prints them as micromamba's --json output does.
+// Plan.WriteJSON prints them as micromamba's --json output does. Apply
+// carries out `condabox create|install|remove`: it plans against the
+// prefix's installed packages, downloads what the package cache lacks (with
+// the channel credentials that records do not carry) and links the result
+// as one pkg/install transaction.
+//
+// ActivatedEnv and Command are activation for `condabox run`: PATH,
+// CONDA_PREFIX and the env_vars of packages and conda-meta/state;
+// ParseEnvVars is shared with pkg/image, which bakes the same variables into
+// image configs.
 package env
