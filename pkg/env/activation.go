@@ -24,7 +24,20 @@ func ParseEnvVars(name string, data []byte) (map[string]string, error) {
 	if err := json.Unmarshal(data, &vars); err != nil {
 		return nil, fmt.Errorf("read %s: want a JSON object of strings: %w", name, err)
 	}
+	if err := checkVars(vars); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
 	return vars, nil
+}
+
+// checkVars refuses what a process environment cannot hold.
+func checkVars(vars map[string]string) error {
+	for k, v := range vars {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("variable %q=%q: a name must be non-empty without '=' or NUL, a value without NUL", k, v)
+		}
+	}
+	return nil
 }
 
 // ActivatedEnv returns base (KEY=VALUE pairs, as os.Environ gives them)
@@ -94,6 +107,9 @@ func stateEnvVars(prefix string) (map[string]string, error) {
 	}
 	if err := json.Unmarshal(data, &state); err != nil {
 		return nil, fmt.Errorf("read %s: want a JSON object with an env_vars object of strings: %w", path, err)
+	}
+	if err := checkVars(state.EnvVars); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return state.EnvVars, nil
 }

@@ -39,6 +39,8 @@ func TestActivatedEnv(t *testing.T) {
 			"conda-meta/state":            `{"env_vars": {"STATE": "s", "A": "overridden"}}`,
 		}, nil, []string{"A=overridden", "B=from-b", "SHARED=b", "STATE=s"}, ""},
 		{"bad env_vars.d file", map[string]string{"etc/conda/env_vars.d/x.json": `["not", "an", "object"]`}, nil, nil, "x.json: want a JSON object of strings"},
+		{"empty variable name", map[string]string{"etc/conda/env_vars.d/y.json": `{"": "v"}`}, nil, nil, "y.json: variable"},
+		{"NUL in a state value", map[string]string{"conda-meta/state": `{"env_vars": {"K": "a\u0000b"}}`}, nil, nil, "state: variable"},
 		{"bad state", map[string]string{"conda-meta/state": `{"env_vars": 3}`}, nil, nil, "state: want a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

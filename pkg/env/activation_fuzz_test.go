@@ -1,0 +1,28 @@
+package env
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzActivatedEnv feeds arbitrary env_vars.d and conda-meta/state files to
+// activation: it must return an error or an environment a process can have
+// (KEY=VALUE entries, names non-empty, no NUL), never panic.
+func FuzzActivatedEnv(f *testing.F) {
+	f.Add([]byte(`{"A": "1"}`), []byte(`{"env_vars": {"B": "2"}}`))
+	f.Add([]byte(`{"PATH": "/override"}`), []byte(`{}`))
+	f.Add([]byte(`[]`), []byte(`{"env_vars": null}`))
+	f.Fuzz(func(t *testing.T, envVars, state []byte) {
+		prefix := t.TempDir()
+		writeFiles(t, prefix, map[string]string{"etc/conda/env_vars.d/f.json": string(envVars), "conda-meta/state": string(state)})
+		env, err := ActivatedEnv(prefix, "e", []string{"PATH=/bin"})
+		if err != nil {
+			return
+		}
+		for _, kv := range env {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsRune(kv, 0) {
+				t.Fatalf("entry %q is not KEY=VALUE", kv)
+			}
+		}
+	})
+}
