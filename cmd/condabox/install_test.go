@@ -243,6 +243,36 @@ func TestInstallBinaryPlaceholderPrefixes(t *testing.T) {
 	}
 }
 
+// TestInstallBasicAuthFromEnvironment downloads from a channel that needs
+// basic auth given by CONDABOX_BASIC_AUTH, not in the channel URL; the
+// password is written nowhere.
+func TestInstallBasicAuthFromEnvironment(t *testing.T) {
+	ch := realisticChannel(t)
+	home := isolate(t)
+	const password = "pw-5ecret-77"
+	srv := serve(t, ch, server.Options{User: "ci", Password: password})
+	t.Setenv("CONDABOX_BASIC_AUTH", "ci:"+password+"@127.0.0.1")
+	url := "http://" + srv.Addr()
+	prefix := filepath.Join(home, "env")
+	r := runCLI(t, "create", "-y", "-p", prefix, "--override-channels", "-c", url, "edge-binary-placeholder")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "*"))
+	more, _ := filepath.Glob(filepath.Join(home, "root", "pkgs", "*", "info", "repodata_record.json"))
+	texts := []string{r.stdout, r.stderr}
+	for _, f := range append(append(files, more...), filepath.Join(home, "root", "pkgs", "urls.txt")) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(data))
+	}
+	if strings.Contains(strings.Join(texts, "\n"), password) {
+		t.Error("the password is written out")
+	}
+}
+
 // TestInstallConcurrentCreates runs two condabox processes that create
 // environments at once from one empty package cache.
 func TestInstallConcurrentCreates(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/condabox/condabox/pkg/install"
 	"github.com/condabox/condabox/pkg/pkgcache"
 	"github.com/condabox/condabox/pkg/redact"
+	"github.com/condabox/condabox/pkg/repodata"
 )
 
 // Operation is what Apply does to an environment.
@@ -122,7 +124,8 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 
 // apply downloads the packages to link and syncs the prefix to target.
 func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req ApplyRequest, done *Applied) (*Applied, error) {
-	fetched, err := fetchAll(ctx, plan, target, link, req.Progress)
+	creds := repodata.EnvCredentials(requestLookup(req.CreateRequest))
+	fetched, err := fetchAll(ctx, plan, target, link, req.Progress, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,8 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 // fetchAll replaces the placeholders of target that are to be linked by
 // the packages from the package cache, downloading in parallel what it
 // lacks, and returns the records it downloaded.
-func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress io.Writer) ([]conda.PackageRecord, error) {
+func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress io.Writer,
+	creds func(host string) (user, password string, ok bool)) ([]conda.PackageRecord, error) {
 	cache, err := pkgcache.Open(plan.cfg.PkgsDirs...)
 	if err != nil {
 		return nil, err
@@ -185,7 +189,7 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 			continue // kept: only its identity matters to the transaction
 		}
 		rec := p.Record
-		if u := credentialedURL(&rec, plan.channels); u != "" {
+		if u := downloadURL(&rec, plan.channels, creds); u != rec.URL {
 			f.auth[rec.URL] = u
 		}
 		g.Go(func() error {
@@ -259,6 +263,26 @@ func (f *authFetcher) fetchedRecords(recs []conda.PackageRecord) []conda.Package
 		}
 	}
 	return out
+}
+
+// downloadURL returns the URL to fetch rec from: its URL with the
+// credentials of the channel it came from, else with those that
+// CONDABOX_BASIC_AUTH or netrc give for its host (as the gateway uses them
+// for the index), else as it is.
+func downloadURL(rec *conda.PackageRecord, channels []conda.Channel, creds func(host string) (string, string, bool)) string {
+	if u := credentialedURL(rec, channels); u != "" && u != rec.URL {
+		return u
+	}
+	u, err := url.Parse(rec.URL)
+	if err != nil || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return rec.URL
+	}
+	user, password, ok := creds(u.Hostname())
+	if !ok {
+		return rec.URL
+	}
+	u.User = url.UserPassword(user, password)
+	return u.String()
 }
 
 // credentialedURL returns rec's URL with the credentials of the channel it

@@ -81,3 +81,27 @@ func TestPrune(t *testing.T) {
 		})
 	}
 }
+
+func TestDownloadURL(t *testing.T) {
+	public, err := conda.ParseChannel("https://conda.example.org/public", conda.ChannelConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := func(host string) (string, string, bool) {
+		return "ci", "s3cret", host == "conda.example.org"
+	}
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"host credentials added", "https://conda.example.org/public/linux-64/a-1-0.conda", "https://ci:s3cret@conda.example.org/public/linux-64/a-1-0.conda"},
+		{"other host as is", "https://other.example.org/x/linux-64/a-1-0.conda", "https://other.example.org/x/linux-64/a-1-0.conda"},
+		{"file URL as is", "file:///srv/chan/linux-64/a-1-0.conda", "file:///srv/chan/linux-64/a-1-0.conda"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := conda.PackageRecord{Subdir: "linux-64", Channel: public.RecordChannel("linux-64"), URL: tc.url}
+			if got := downloadURL(&rec, []conda.Channel{public}, creds); got != tc.want {
+				t.Errorf("downloadURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
