@@ -137,31 +137,34 @@ func TestInstallRealistic(t *testing.T) {
 		t.Errorf("run: exit %d, stdout %q, want 7 and %q\nstderr: %s", r.code, r.stdout, want, r.stderr)
 	}
 
-	// install adds, keeps the rest, and updates on request.
-	for _, tc := range []struct{ spec, want string }{{"edge-versions=1.0.0", "1.0.0"}, {"edge-versions>=2", "2.0.0"}} {
-		r = cli(0, append([]string{"install", "--json"}, append(base, tc.spec)...)...)
+	// install adds and keeps the rest; update takes the newest; install
+	// changes an installed version on request.
+	for _, tc := range []struct{ cmd, spec, want string }{
+		{"install", "edge-versions=1.0.0", "1.0.0"}, {"update", "edge-versions", "2.0.0"}, {"install", "edge-versions=1.0.0", "1.0.0"},
+	} {
+		r = cli(0, append([]string{tc.cmd, "--json"}, append(base, tc.spec)...)...)
 		d = decode(t, r)
 		got := installedVersions(t, prefix)
 		if got["edge-versions"] != tc.want || got["python"] == "" || got["jq"] == "" || len(d.Actions.Link) != 1 {
-			t.Errorf("install %s: edge-versions %q, python %q, LINK %d", tc.spec, got["edge-versions"], got["python"], len(d.Actions.Link))
+			t.Errorf("%s %s: edge-versions %q, python %q, LINK %d", tc.cmd, tc.spec, got["edge-versions"], got["python"], len(d.Actions.Link))
 		}
 	}
 	history, err := os.ReadFile(filepath.Join(prefix, "conda-meta", "history"))
 	if err != nil || !strings.Contains(string(history), "# update specs: ['edge-versions") {
 		t.Errorf("history lacks the requested specs (%v):\n%s", err, history)
 	}
-	meta, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "edge-versions-2.0.0-*.json"))
+	meta, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "edge-versions-1.0.0-*.json"))
 	var rec struct {
 		RequestedSpec string `json:"requested_spec"`
 	}
 	if len(meta) != 1 {
-		t.Fatalf("conda-meta records of edge-versions 2.0.0: %q", meta)
+		t.Fatalf("conda-meta records of edge-versions 1.0.0: %q", meta)
 	}
 	data, err := os.ReadFile(meta[0])
 	if err == nil {
 		err = json.Unmarshal(data, &rec)
 	}
-	if want := mustSpec(t, "edge-versions>=2"); err != nil || rec.RequestedSpec != want {
+	if want := mustSpec(t, "edge-versions=1.0.0"); err != nil || rec.RequestedSpec != want {
 		t.Errorf("requested_spec %q, want %q (%v)", rec.RequestedSpec, want, err)
 	}
 

@@ -21,14 +21,8 @@ requested package needs any more, as micromamba does. --force removes only
 the named packages and leaves the environment possibly inconsistent.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, a := range args {
-				m, err := conda.ParseMatchSpec(a)
-				if err != nil {
-					return err
-				}
-				if !m.Name.IsExact() || !m.Name.Matches(a) {
-					return fmt.Errorf("remove %q: give package names, not specs or patterns", a)
-				}
+			if err := checkNames("remove", args); err != nil {
+				return err
 			}
 			t.req.Remove = args
 			return t.run(cmd)
@@ -41,4 +35,18 @@ the named packages and leaves the environment possibly inconsistent.`,
 	f.BoolVar(&noPrune, "no-prune", false, "keep dependencies nothing requested needs any more")
 	cmd.PreRun = func(*cobra.Command, []string) { t.req.Prune = !noPrune }
 	return cmd
+}
+
+// checkNames refuses arguments of cmd that are not plain package names.
+func checkNames(cmd string, args []string) error {
+	for _, a := range args {
+		m, err := conda.ParseMatchSpec(a)
+		if err != nil {
+			return err
+		}
+		if !m.Name.IsExact() || !m.Name.Matches(a) {
+			return fmt.Errorf("%s %q: give package names, not specs or patterns", cmd, a)
+		}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newCreateCmd())
 	root.AddCommand(newInstallCmd())
 	root.AddCommand(newRemoveCmd())
+	root.AddCommand(newUpdateCmd())
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newBuildCmd())
 	return root

@@ -46,6 +46,9 @@ type ApplyRequest struct {
 	// Prune, for Remove, also takes out dependencies that no package
 	// requested by the user needs any more (micromamba's default).
 	Prune bool
+	// UpdateAll, for Install, prefers the newest candidates of every
+	// installed package (micromamba's update --all).
+	UpdateAll bool
 	// DryRun solves and reports without downloading or linking.
 	DryRun bool
 	// Cmd is the command line for conda-meta/history.
@@ -99,6 +102,9 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op != Create {
 		for _, r := range installed {
 			req.Installed = append(req.Installed, r.PackageRecord)
+			if req.UpdateAll {
+				req.Update = append(req.Update, r.Name)
+			}
 		}
 	}
 	plan, err := PlanCreate(ctx, req.CreateRequest)

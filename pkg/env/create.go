@@ -150,7 +150,7 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (spec
 		}
 		specs = append(specs, m)
 	}
-	if len(specs) == 0 && len(req.Remove) == 0 {
+	if len(specs) == 0 && len(req.Remove) == 0 && len(req.Update) == 0 {
 		return nil, nil, nil, errors.New("nothing to install: give specs or -f files")
 	}
 	return specs, channels, nil, nil
