@@ -407,3 +407,22 @@ func TestEnvironmentByName(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateRefusesNonEnvironmentFolder: create does not install into a
+// folder that holds other files, and leaves them alone.
+func TestCreateRefusesNonEnvironmentFolder(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	prefix := t.TempDir()
+	keep := filepath.Join(prefix, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "create", "-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", "file://"+testChannel(t), "python")
+	if r.code == 0 || !strings.Contains(r.stderr, "not a conda environment") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if data, err := os.ReadFile(keep); err != nil || string(data) != "mine" {
+		t.Errorf("the folder's file was touched: %q, %v", data, err)
+	}
+}

@@ -130,6 +130,9 @@ func Command(ctx context.Context, prefix, name string, args []string) (*exec.Cmd
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = environ
+	// On cancellation (condabox interrupted) the command gets the interrupt
+	// too, to end cleanly, instead of a kill.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	if !strings.Contains(args[0], "/") {
 		// exec.Command looked args[0] up on our PATH, not the activated one.
 		path, err := lookPath(args[0], environ)

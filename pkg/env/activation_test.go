@@ -1,7 +1,10 @@
 package env
 
 import (
+	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -87,5 +90,32 @@ func TestCommandFindsEnvironmentPrograms(t *testing.T) {
 	}
 	if _, err := Command(t.Context(), t.TempDir(), "e", []string{"sh"}); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
 		t.Errorf("a folder without conda-meta: %v", err)
+	}
+}
+
+// TestCommandInterruptedGetsInterrupt: cancelling the context sends the
+// command an interrupt it can handle, not a kill.
+func TestCommandInterruptedGetsInterrupt(t *testing.T) {
+	prefix := t.TempDir()
+	writeFiles(t, prefix, map[string]string{"conda-meta/history": ""})
+	ctx, cancel := context.WithCancel(t.Context())
+	cmd, err := Command(ctx, prefix, "e", []string{"sh", "-c", `trap "exit 42" INT; echo ready; while :; do sleep 0.05; done`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Read(make([]byte, 6)); err != nil { // "ready": the trap is set
+		t.Fatal(err)
+	}
+	cancel()
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 42 {
+		t.Errorf("exit %v, want 42 from the INT trap", err)
 	}
 }

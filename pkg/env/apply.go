@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -91,6 +92,11 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op != Create && fresh {
 		return nil, fmt.Errorf("environment %s does not exist: create it first", prefix)
 	}
+	if req.Op == Create && !fresh {
+		if err := checkReplaceable(prefix); err != nil {
+			return nil, err
+		}
+	}
 	if req.Op == Remove {
 		if err := checkInstalled(prefix, installed, req.Remove); err != nil {
 			return nil, err
@@ -145,6 +151,23 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req
 	}
 	done.Messages = res.Messages
 	return done, nil
+}
+
+// checkReplaceable refuses to create an environment over a folder that
+// holds files but no environment, as micromamba does, so that a mistyped -p
+// does not mix packages into unrelated files.
+func checkReplaceable(prefix string) error {
+	if _, err := os.Stat(filepath.Join(prefix, "conda-meta")); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(prefix)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", prefix, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("create %s: the folder exists and is not a conda environment (no conda-meta)", prefix)
+	}
+	return nil
 }
 
 // checkInstalled fails for the first name that is not installed.
