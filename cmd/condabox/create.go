@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/condabox/condabox/pkg/env"
 	"github.com/condabox/condabox/pkg/redact"
@@ -69,7 +71,7 @@ func (t *transaction) run(cmd *cobra.Command) error {
 	}
 	t.req.LookupEnv, t.req.WorkDir = os.LookupEnv, wd
 	t.req.Cmd = strings.Join(append([]string{"condabox"}, os.Args[1:]...), " ")
-	t.req.Progress = cmd.ErrOrStderr()
+	t.req.Progress = env.Progress{W: cmd.ErrOrStderr(), InPlace: isTerminal(cmd.ErrOrStderr())}
 	done, err := env.Apply(cmd.Context(), t.req)
 	var unsat *solve.UnsatisfiableError
 	switch {
@@ -87,4 +89,11 @@ func (t *transaction) run(cmd *cobra.Command) error {
 		return done.WriteJSON(cmd.OutOrStdout(), t.req.DryRun)
 	}
 	return done.WriteText(cmd.OutOrStdout(), t.req.DryRun)
+}
+
+// isTerminal reports whether w is a terminal, where progress is rewritten
+// in place rather than printed as lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

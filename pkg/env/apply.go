@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,8 +55,16 @@ type ApplyRequest struct {
 	DryRun bool
 	// Cmd is the command line for conda-meta/history.
 	Cmd string
-	// Progress receives a line per downloaded package; nil discards them.
-	Progress io.Writer
+	// Progress receives the downloads and warnings.
+	Progress Progress
+}
+
+// Progress is where Apply reports downloads and warnings: a line each, or,
+// InPlace (for a terminal), downloads as one status line rewritten in place.
+// A nil W discards them.
+type Progress struct {
+	W       io.Writer
+	InPlace bool
 }
 
 // Applied is what Apply did.
@@ -144,7 +153,7 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req
 	done.Fetched = fetched
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
 		History: install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
-		Warnf:   warnf(req.Progress),
+		Warnf:   warnf(req.Progress.W),
 	})
 	if err != nil {
 		return nil, err
@@ -193,7 +202,7 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 	}
 	res, err := install.Remove(ctx, prefix, req.Remove, install.Options{
 		History: install.HistoryEntry{Cmd: req.Cmd, RemoveSpecs: req.Remove},
-		Warnf:   warnf(req.Progress),
+		Warnf:   warnf(req.Progress.W),
 	})
 	if err != nil {
 		return nil, err
@@ -205,22 +214,25 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 // fetchAll replaces the placeholders of target that are to be linked by
 // the packages from the package cache, downloading in parallel what it
 // lacks, and returns the records it downloaded.
-func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress io.Writer,
+func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress Progress,
 	creds func(host string) (user, password string, ok bool)) ([]conda.PackageRecord, error) {
 	cache, err := pkgcache.Open(plan.cfg.PkgsDirs...)
 	if err != nil {
 		return nil, err
 	}
 	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: map[string]string{}, progress: progress}
+	for _, p := range link {
+		if u := downloadURL(&p.Record, plan.channels, creds); u != p.Record.URL {
+			f.auth[p.Record.URL] = u
+		}
+	}
+	defer f.endProgress()
 	g, gctx := errgroup.WithContext(ctx)
 	for i, p := range target {
 		if !slices.Contains(link, p) {
 			continue // kept: only its identity matters to the transaction
 		}
 		rec := p.Record
-		if u := downloadURL(&rec, plan.channels, creds); u != rec.URL {
-			f.auth[rec.URL] = u
-		}
 		g.Go(func() error {
 			dir, err := cache.Get(gctx, rec, f)
 			if err != nil {
@@ -257,10 +269,11 @@ func requestedSpec(specs []conda.MatchSpec, name string) string {
 type authFetcher struct {
 	client   *fetch.Client
 	auth     map[string]string // record URL → URL with credentials; read-only once downloads start
-	progress io.Writer
+	progress Progress
 
 	mu      sync.Mutex
 	fetched map[string]bool // record URLs downloaded
+	bytes   int64           // downloaded so far
 }
 
 // Download implements pkgcache.Fetcher.
@@ -278,10 +291,23 @@ func (f *authFetcher) Download(ctx context.Context, req fetch.Request) error {
 		f.fetched = map[string]bool{}
 	}
 	f.fetched[shown] = true
-	if f.progress != nil {
-		fmt.Fprintf(f.progress, "Downloaded %s (%d bytes)\n", redact.URL(shown), req.Size)
+	f.bytes += req.Size
+	switch {
+	case f.progress.W == nil:
+	case f.progress.InPlace:
+		// One status line, rewritten: \r and erase to the end of the line.
+		fmt.Fprintf(f.progress.W, "\r\x1b[KDownloaded %d packages, %.1f MB: %s", len(f.fetched), float64(f.bytes)/1e6, path.Base(shown))
+	default:
+		fmt.Fprintf(f.progress.W, "Downloaded %s (%d bytes)\n", redact.URL(shown), req.Size)
 	}
 	return nil
+}
+
+// endProgress ends the status line, if one was written.
+func (f *authFetcher) endProgress() {
+	if f.progress.W != nil && f.progress.InPlace && len(f.fetched) > 0 {
+		fmt.Fprintln(f.progress.W)
+	}
 }
 
 func (f *authFetcher) fetchedRecords(recs []conda.PackageRecord) []conda.PackageRecord {

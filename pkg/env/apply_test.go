@@ -1,10 +1,14 @@
 package env
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/install"
 )
 
@@ -103,5 +107,30 @@ func TestDownloadURL(t *testing.T) {
 				t.Errorf("downloadURL = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDownloadProgress: a line per download, or one status line rewritten
+// in place on a terminal; credentials never shown.
+func TestDownloadProgress(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a-1-0.conda")
+	if err := os.WriteFile(src, []byte("payload"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		inPlace bool
+		want    string
+	}{
+		{false, "Downloaded file://" + src + " (7 bytes)\n"},
+		{true, "\r\x1b[KDownloaded 1 packages, 0.0 MB: a-1-0.conda\n"},
+	} {
+		var out strings.Builder
+		f := &authFetcher{client: fetch.New(fetch.Options{}), progress: Progress{W: &out, InPlace: tc.inPlace}}
+		err := f.Download(t.Context(), fetch.Request{URL: "file://" + src, Dest: filepath.Join(t.TempDir(), "a.conda"), Size: 7})
+		f.endProgress()
+		if err != nil || out.String() != tc.want {
+			t.Errorf("in place %v: output %q, error %v; want %q", tc.inPlace, out.String(), err, tc.want)
+		}
 	}
 }
