@@ -276,6 +276,60 @@ func TestInstallBasicAuthFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestInstallExplicitFileWithToken creates from an @EXPLICIT file whose
+// URLs carry a token: the download uses it, nothing written keeps it.
+func TestInstallExplicitFileWithToken(t *testing.T) {
+	ch := realisticChannel(t)
+	home := isolate(t)
+	const token = "tk-explicit-5ecret-3"
+	srv := serve(t, ch, server.Options{Token: token})
+	data, err := os.ReadFile(filepath.Join(ch, "linux-64", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index struct {
+		Packages map[string]struct {
+			Name, SHA256 string
+		} `json:"packages.conda"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatal(err)
+	}
+	explicit := "@EXPLICIT\n"
+	for fn, r := range index.Packages {
+		if r.Name == "edge-binary-placeholder" {
+			explicit += srv.URL() + "/linux-64/" + fn + "#sha256:" + r.SHA256 + "\n"
+		}
+	}
+	file := filepath.Join(home, "env.txt")
+	if err := os.WriteFile(file, []byte(explicit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(home, "env")
+	r := runCLI(t, "create", "-y", "--json", "-p", prefix, "-f", file)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if got := runIn(t, filepath.Join(prefix, "bin", "edge-binary-prefix")); got != prefix {
+		t.Errorf("edge-binary-prefix prints %q", got)
+	}
+	written := []string{r.stdout, r.stderr}
+	for _, pattern := range []string{filepath.Join(prefix, "conda-meta", "*"), filepath.Join(home, "root", "pkgs", "urls.txt"),
+		filepath.Join(home, "root", "pkgs", "*", "info", "repodata_record.json")} {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			written = append(written, string(data))
+		}
+	}
+	if len(written) < 5 || strings.Contains(strings.Join(written, "\n"), token) {
+		t.Errorf("the token is written out (or too little was checked: %d texts)", len(written))
+	}
+}
+
 // TestInstallConcurrentCreates runs two condabox processes that create
 // environments at once from one empty package cache.
 func TestInstallConcurrentCreates(t *testing.T) {

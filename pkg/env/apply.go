@@ -129,13 +129,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op == Remove && req.Prune {
 		plan.Records = prune(plan.Records, installed, req.Remove)
 	}
+	auth := stripCredentials(plan.Records)
 	target := placeholders(plan.Records)
 	tx := install.Diff(installed, target)
 	done := &Applied{Plan: plan, Linked: packageRecords(tx.Link), Unlinked: prefixRecords(tx.Unlink)}
 	if req.DryRun {
 		return done, nil
 	}
-	applied, err := apply(ctx, plan, target, tx.Link, req, done)
+	applied, err := apply(ctx, plan, target, tx.Link, auth, req, done)
 	if err != nil && req.Op == Create && fresh {
 		// Nothing of a failed create into a new folder is worth keeping.
 		os.RemoveAll(prefix)
@@ -144,9 +145,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 }
 
 // apply downloads the packages to link and syncs the prefix to target.
-func apply(ctx context.Context, plan *Plan, target, link []*install.Package, req ApplyRequest, done *Applied) (*Applied, error) {
+func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
 	creds := repodata.EnvCredentials(requestLookup(req.CreateRequest))
-	fetched, err := fetchAll(ctx, plan, target, link, req.Progress, creds)
+	for _, p := range link {
+		if _, ok := auth[p.Record.URL]; !ok {
+			auth[p.Record.URL] = downloadURL(&p.Record, plan.channels, creds)
+		}
+	}
+	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -213,19 +219,14 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 
 // fetchAll replaces the placeholders of target that are to be linked by
 // the packages from the package cache, downloading in parallel what it
-// lacks, and returns the records it downloaded.
-func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, progress Progress,
-	creds func(host string) (user, password string, ok bool)) ([]conda.PackageRecord, error) {
+// lacks from the URLs auth maps record URLs to, and returns the records it
+// downloaded.
+func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, progress Progress) ([]conda.PackageRecord, error) {
 	cache, err := pkgcache.Open(plan.cfg.PkgsDirs...)
 	if err != nil {
 		return nil, err
 	}
-	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: map[string]string{}, progress: progress}
-	for _, p := range link {
-		if u := downloadURL(&p.Record, plan.channels, creds); u != p.Record.URL {
-			f.auth[p.Record.URL] = u
-		}
-	}
+	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, progress: progress}
 	defer f.endProgress()
 	g, gctx := errgroup.WithContext(ctx)
 	for i, p := range target {
@@ -318,6 +319,29 @@ func (f *authFetcher) fetchedRecords(recs []conda.PackageRecord) []conda.Package
 		}
 	}
 	return out
+}
+
+// stripCredentials takes the credentials out of the record URLs that carry
+// them (those of explicit and lock files can), so that the package cache
+// and conda-meta never hold them, and returns clean URL → URL as given, for
+// the download.
+func stripCredentials(recs []conda.PackageRecord) map[string]string {
+	auth := map[string]string{}
+	for i := range recs {
+		r := &recs[i]
+		if redact.URL(r.URL) == r.URL {
+			continue
+		}
+		dir, file := path.Split(r.URL)
+		ch, err := conda.ParseChannel(strings.TrimSuffix(dir, "/"), conda.ChannelConfig{})
+		if err != nil {
+			continue // not a channel URL; downloads as given
+		}
+		clean := ch.RecordChannel(ch.Platform()) + "/" + file
+		auth[clean] = r.URL
+		r.URL = clean
+	}
+	return auth
 }
 
 // downloadURL returns the URL to fetch rec from: its URL with the

@@ -134,3 +134,27 @@ func TestDownloadProgress(t *testing.T) {
 		}
 	}
 }
+
+func TestStripCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name, url, clean string // clean "" means unchanged
+	}{
+		{"token", "https://repo.example.com/t/tk-9/private/linux-64/a-1-0.conda", "https://repo.example.com/private/linux-64/a-1-0.conda"},
+		{"password", "https://u:pw@repo.example.com/private/noarch/a-1-0.tar.bz2", "https://repo.example.com/private/noarch/a-1-0.tar.bz2"},
+		{"none", "https://repo.example.com/private/linux-64/a-1-0.conda", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := []conda.PackageRecord{{URL: tc.url}}
+			auth := stripCredentials(recs)
+			want := map[string]string{}
+			if tc.clean != "" {
+				want[tc.clean] = tc.url
+			} else {
+				tc.clean = tc.url
+			}
+			if recs[0].URL != tc.clean || len(auth) != len(want) || auth[tc.clean] != want[tc.clean] {
+				t.Errorf("URL %q, auth %q; want %q, %q", recs[0].URL, auth, tc.clean, want)
+			}
+		})
+	}
+}
