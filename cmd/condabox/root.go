@@ -29,5 +29,6 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newUpdateCmd())
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newBuildCmd())
+	root.AddCommand(newEntrypointCmd())
 	return root
 }
