@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/config"
@@ -226,11 +227,9 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	opts := b.opts
 	opts.Platform = b.platforms[i]
 	opts.CompilePyc = opts.CompilePyc && image.HostRuns(opts.Platform) // the env's python compiles them
-	done := 0
-	opts.Progress = func(l image.LayerReport) {
-		done++
-		fmt.Fprintf(stderr, "%s: layer %d (%s): %s\n", opts.Platform, done, strings.Join(l.Packages, " "), humanBytes(l.Size))
-	}
+	progress := newLayerProgress(stderr, opts.Platform.String())
+	defer progress.Close()
+	progress.Hook(&opts)
 	if opts.Epoch, err = buildEpoch(os.LookupEnv); err != nil {
 		return platformBuild{}, err
 	}
@@ -485,25 +484,25 @@ func writeSizeReport(w io.Writer, out *buildResult) {
 			envSize += p.Size
 		}
 		fmt.Fprintf(w, "%s: image %s, %s compressed, %d layers added; SBOM %s\n",
-			img.Platform, img.Digest, humanBytes(img.Size), len(img.Layers), img.SBOM)
-		fmt.Fprintf(w, "environment: %s in %d packages; largest:\n", humanBytes(envSize), len(img.Packages))
+			img.Platform, img.Digest, image.FormatSize(img.Size), len(img.Layers), img.SBOM)
+		fmt.Fprintf(w, "environment: %s in %d packages; largest:\n", image.FormatSize(envSize), len(img.Packages))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		for i, p := range img.Packages {
 			if i == 10 {
 				break
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t\n", humanBytes(p.Size), p.Dist)
+			fmt.Fprintf(tw, "  %s\t%s\t\n", image.FormatSize(p.Size), p.Dist)
 		}
 		tw.Flush()
 	}
 }
 
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+// newLayerProgress reports layers on stderr: redrawn in place on a
+// terminal, as plain lines otherwise.
+func newLayerProgress(stderr io.Writer, platform string) *image.LayerProgress {
+	live, width := isTerminal(stderr), 0
+	if live {
+		width, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
 	}
-	return fmt.Sprintf("%d B", n)
+	return image.NewLayerProgress(stderr, platform, live, width)
 }

@@ -244,6 +244,11 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				members = append(members, files[i])
 			}
 			sort.Strings(dists)
+			if opts.LayerStarted != nil {
+				progressMu.Lock()
+				opts.LayerStarted(dists, len(groups))
+				progressMu.Unlock()
+			}
 			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members))
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)

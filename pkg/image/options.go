@@ -91,6 +91,10 @@ type Options struct {
 	// Progress, when set, is told of each package layer once written (or
 	// found in LayerCache), one call at a time.
 	Progress func(LayerReport)
+	// LayerStarted, when set, is told of each package layer before it is
+	// written: its packages (as LayerReport.Packages) and how many package
+	// layers there are, one call at a time with Progress.
+	LayerStarted func(packages []string, total int)
 	// WorkDir receives the layer files; they must stay until the image is
 	// written. Empty means os.TempDir().
 	WorkDir string

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# condabox build beside podman build of the same environment (issue 7's goals:
+# ≤ 0.2× podman's time, ≤ 0.05× for a one-package rebuild, ≤ 0.6× its image
+# size with --prune safe). The peer is what micromamba-docker users do: a
+# Containerfile FROM a base holding the package manager (here condabox,
+# static, with MAMBA_ROOT_PREFIX=/opt/conda and user mambauser 57439 as
+# mambaorg/micromamba has), COPY env.yml, RUN create + remove the package
+# cache. Both start from that same base in a local docker-registry and end
+# with the image pushed there; env.yml is python requests jq (+ edge-versions,
+# changed 1 → 2 for the rebuild) from the realistic channel on loopback.
+# Needs root, podman, runc, docker-registry and the Debian rootfs that
+# internal/testimage caches (run TestBuildRealisticPodman once).
+# Usage: sudo bench/image/compare.sh [WORKDIR]   (default /tmp/imgcompare)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for tool in podman runc /usr/bin/docker-registry jq bc; do
+	command -v $tool >/dev/null || { echo "skip: $tool not installed"; exit 0; }
+done
+[ "$(id -u)" = 0 ] || { echo "skip: podman runs rootful here: need root"; exit 0; }
+[ -f /tmp/condabox-testimage-cache/bookworm-minbase.tar ] || podman image exists localhost/bookworm-minbase ||
+	{ echo "skip: no Debian rootfs: run go test ./cmd/condabox -run TestBuildRealisticPodman first"; exit 0; }
+B=${1:-/tmp/imgcompare} CH_PORT=8766 REG_PORT=5056
+R=127.0.0.1:$REG_PORT
+. bench/image/lib.sh
+start_fixtures
+
+# The base, not timed: a user pulls it (mambaorg/micromamba) once.
+mkdir -p "$B/base" "$B/ctx"
+cp "$B/condabox" "$B/base/condabox"
+cat >"$B/base/Containerfile" <<'EOC'
+FROM localhost/bookworm-minbase
+COPY condabox /usr/local/bin/condabox
+RUN groupadd -g 57439 mambauser && useradd -u 57439 -g 57439 -m -s /bin/bash mambauser && \
+    mkdir -p /opt/conda && chown mambauser:mambauser /opt/conda
+ENV MAMBA_ROOT_PREFIX=/opt/conda PATH=/opt/conda/bin:$PATH LANG=C.UTF-8 LC_ALL=C.UTF-8
+USER mambauser
+WORKDIR /tmp
+EOC
+podman build -q --format docker -t localhost/condabox-base:1 "$B/base" >/dev/null
+podman push -q --tls-verify=false localhost/condabox-base:1 $R/condabox-base:1
+
+# micromamba-docker's recipe: install into the base prefix, then
+# `micromamba clean --all` (the package and index caches under pkgs/).
+cat >"$B/ctx/Containerfile" <<'EOC'
+FROM localhost/condabox-base:1
+COPY --chown=57439:57439 env.yml /tmp/env.yml
+RUN condabox create -y -p /opt/conda -f /tmp/env.yml >/dev/null && rm -rf /opt/conda/pkgs
+EOC
+
+PODMAN_BUILD="podman build --format docker --network host -t localhost/penv:v1 $B/ctx"
+PODMAN_PUSH="podman push --tls-verify=false localhost/penv:v1 $R/penv:v1"
+CONDABOX_BUILD="$B/condabox build -f $B/env.yml --override-channels --base $R/condabox-base:1 --tag $R/cenv:v1 --push --json"
+echo "peer: $PODMAN_BUILD && $PODMAN_PUSH"
+echo "ours: HOME=$B/home CONDA_PKGS_DIRS=$B/home/pkgs SOURCE_DATE_EPOCH=1700000000 $CONDABOX_BUILD"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# peer LABEL [podman build flags]: podman build, then push; prints both times.
+peer() {
+	local label=$1 b p
+	shift
+	cp "$B/env.yml" "$B/ctx/env.yml"
+	b=$(elapsed $PODMAN_BUILD "$@")
+	p=$(elapsed $PODMAN_PUSH)
+	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$(echo "$b + $p" | bc)"
+	PEER=$(echo "$b + $p" | bc)
+}
+# ours LABEL [condabox build flags]: condabox build --push; prints its time and the ratio to the peer's.
+ours() {
+	local label=$1 s
+	shift
+	s=$(HOME="$B/home" CONDA_PKGS_DIRS="$B/home/pkgs" SOURCE_DATE_EPOCH=1700000000 elapsed $CONDABOX_BUILD "$@")
+	printf '%-26s ours %6.2f s   ratio %.3f   %s\n' "$label" "$s" "$(echo "$s / $PEER" | bc -l)" "$(jq -r .digest "$B/out.json" | cut -c1-19)"
+}
+
+podman rmi -f localhost/penv:v1 >/dev/null 2>&1 || true
+rm -rf "$B/home" && mkdir -p "$B/home"
+env_yml 1.0.0
+peer "cold" --no-cache
+ours "cold (no pkgs, no layers)"
+peer "warm"
+ours "warm"
+env_yml 2.0.0
+peer "one package changed"
+ours "one package changed"
+
+# Sizes of the edge-versions 2 images. Compressed: the layers' sizes in the
+# pushed manifest; uncompressed: podman image inspect after a pull.
+compressed() {
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$R/v2/$1/manifests/$2" | jq '[.layers[].size] | add'
+}
+unpacked() {
+	podman pull -q --tls-verify=false "$R/$1:$2" >/dev/null
+	podman image inspect --format '{{.Size}}' "$R/$1:$2"
+}
+ours "prune safe" --prune safe --tag $R/cenv:safe
+printf '%-34s %14s %14s\n' image compressed uncompressed
+for img in condabox-base:1 penv:v1 cenv:v1 cenv:safe; do
+	printf '%-34s %14s %14s\n' "$img" "$(compressed ${img%:*} ${img#*:})" "$(unpacked ${img%:*} ${img#*:})"
+done

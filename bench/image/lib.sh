@@ -1,0 +1,42 @@
+# Shared by the image benchmarks: source it from the repository root after
+# setting $B (work folder), $CH_PORT (channel) and $REG_PORT (registry).
+
+# start_fixtures builds condabox and testchannel into $B, writes the
+# realistic channel once, serves it on 127.0.0.1:$CH_PORT and runs a fresh
+# docker-registry on 127.0.0.1:$REG_PORT until the script exits.
+start_fixtures() {
+	mkdir -p "$B"
+	CGO_ENABLED=0 go build -o "$B/condabox" ./cmd/condabox # static: it also goes into a base image
+	go build -o "$B/testchannel" ./internal/testchannel/cmd/testchannel
+	[ -d "$B/ch" ] || "$B/testchannel" --out "$B/ch" --format conda --cache /tmp/condabox-realistic-test-cache >/dev/null 2>&1
+	"$B/testchannel" serve "$B/ch" --addr "127.0.0.1:$CH_PORT" >/dev/null 2>"$B/serve.log" &
+	SERVE=$!
+	rm -rf "$B/reg" && mkdir -p "$B/reg"
+	cat >"$B/reg.yml" <<EOC
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $B/reg}}
+http: {addr: 127.0.0.1:$REG_PORT, secret: x}
+EOC
+	/usr/bin/docker-registry serve "$B/reg.yml" >"$B/reg.log" 2>&1 &
+	REG=$!
+	trap 'kill $SERVE $REG' EXIT
+	sleep 1
+	podman image exists localhost/bookworm-minbase ||
+		podman import /tmp/condabox-testimage-cache/bookworm-minbase.tar localhost/bookworm-minbase >/dev/null
+}
+
+# env_yml VERSION writes $B/env.yml: python requests jq and edge-versions
+# =VERSION, the package a one-package rebuild changes.
+env_yml() {
+	printf 'channels: [http://127.0.0.1:%s]\ndependencies: [python, requests, jq, edge-versions =%s]\n' "$CH_PORT" "$1" >"$B/env.yml"
+}
+
+# elapsed CMD... runs CMD with its output in $B/out.json and prints its wall time in seconds.
+elapsed() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >"$B/out.json"
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
+}
