@@ -71,8 +71,8 @@ type packageFiles struct {
 // opts.WorkDir and read again when the image is written.
 func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
-	if !path.IsAbs(opts.Prefix) || path.Clean(opts.Prefix) != opts.Prefix || opts.Prefix == "/" {
-		return nil, fmt.Errorf("build image: prefix %q is not a clean absolute path below /", opts.Prefix)
+	if err := checkPrefix(opts.Prefix); err != nil {
+		return nil, err
 	}
 	files, act, err := collect(pkgs, opts)
 	if err != nil {
@@ -97,7 +97,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	created := packagesTime(opts, files)
-	metaLayer, metaReport, err := writeMetaLayer(ctx, files, baseFS, opts, created)
+	metaLayer, metaReport, err := writeMetaLayer(ctx, []prefixFiles{{opts.Prefix, files}}, nil, baseFS, opts, created)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +116,14 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	}
 	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
 	return res, nil
+}
+
+// checkPrefix refuses a prefix that is not a clean absolute path below /.
+func checkPrefix(prefix string) error {
+	if !path.IsAbs(prefix) || path.Clean(prefix) != prefix || prefix == "/" {
+		return fmt.Errorf("build image: prefix %q is not a clean absolute path below /", prefix)
+	}
+	return nil
 }
 
 // collect lists each package's entries at the prefix, pruned, with clobbered
@@ -269,15 +277,25 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 	return layers, reports, nil
 }
 
-// writeMetaLayer writes the last layer: conda-meta, users, home.
-func writeMetaLayer(ctx context.Context, files []*packageFiles, base *baseFiles, opts Options, created time.Time) (*fileLayer, LayerReport, error) {
-	entries := userEntries(base, opts.User)
-	if opts.Prune.keepsCondaMeta() {
-		recs := make([]*install.PrefixRecord, len(files))
-		for i, f := range files {
+// prefixFiles are the packages of the environment at prefix.
+type prefixFiles struct {
+	prefix string
+	files  []*packageFiles
+}
+
+// writeMetaLayer writes the last layer: the conda-meta of each environment,
+// users, home and extra.
+func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base *baseFiles, opts Options, created time.Time) (*fileLayer, LayerReport, error) {
+	entries := append(userEntries(base, opts.User), extra...)
+	if !opts.Prune.keepsCondaMeta() {
+		envs = nil // aggressive pruning leaves conda-meta out
+	}
+	for _, env := range envs {
+		recs := make([]*install.PrefixRecord, len(env.files))
+		for i, f := range env.files {
 			recs[i] = f.record
 		}
-		meta, err := condaMetaEntries(opts.Prefix, recs)
+		meta, err := condaMetaEntries(env.prefix, recs)
 		if err != nil {
 			return nil, LayerReport{}, fmt.Errorf("build image: %w", err)
 		}
@@ -390,7 +408,8 @@ func manifestKind(base v1.Image) (v1.Image, types.MediaType, error) {
 // imageEnv returns the config's environment: the base's, then the
 // activation (PATH first to the prefix's bin), then opts.Env, each later
 // value replacing an earlier one of the same name; sorted for a stable
-// config. HOME is left to the engine, which takes it from /etc/passwd for
+// config. A nil activation leaves it to the entrypoint (images of several
+// environments). HOME is left to the engine, which takes it from /etc/passwd for
 // the image's user and falls back to / for an unknown --user uid.
 func imageEnv(baseEnv []string, activation map[string]string, opts Options) []string {
 	env := map[string]string{}
@@ -402,12 +421,18 @@ func imageEnv(baseEnv []string, activation map[string]string, opts Options) []st
 	if basePath == "" {
 		basePath = defaultPath
 	}
-	maps.Copy(env, activation)
+	path := basePath
+	if activation != nil {
+		maps.Copy(env, activation)
+		path = opts.Prefix + "/bin:" + basePath
+		maps.Copy(env, map[string]string{
+			"CONDA_PREFIX":      opts.Prefix,
+			"CONDA_DEFAULT_ENV": opts.EnvName,
+			"CONDA_SHLVL":       "1",
+		})
+	}
 	maps.Copy(env, map[string]string{
-		"PATH":              opts.Prefix + "/bin:" + basePath,
-		"CONDA_PREFIX":      opts.Prefix,
-		"CONDA_DEFAULT_ENV": opts.EnvName,
-		"CONDA_SHLVL":       "1",
+		"PATH":              path,
 		"MAMBA_ROOT_PREFIX": opts.Prefix,
 		"LANG":              "C.UTF-8",
 		"LC_ALL":            "C.UTF-8",

@@ -1,0 +1,205 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	condaenv "github.com/condabox/condabox/pkg/env"
+	"github.com/condabox/condabox/pkg/install"
+)
+
+// An image of several environments has micromamba's layout: the default
+// environment (the one named base, else the first) at Options.Prefix, each
+// other at Prefix/envs/NAME. Its config activates none of them: its
+// entrypoint is condabox itself (`condabox entrypoint`, at ShimPath), which
+// activates the environment ENV_NAME names and execs the command, as
+// micromamba-docker's _entrypoint.sh does. What a shell-less entrypoint
+// cannot run (activate.d scripts) is baked at build time into
+// condaenv.ImageEnvsPath, as for a single environment.
+//
+// A package two environments share gets a layer in each: its files sit under
+// other paths, and files holding the prefix differ in content too, so no
+// layer can serve both.
+
+// ShimPath is where an image of several environments holds condabox, its
+// entrypoint.
+const ShimPath = "/usr/local/bin/condabox"
+
+// Env is one environment of an image holding several.
+type Env struct {
+	// Name is ENV_NAME's value that chooses it, and its CONDA_DEFAULT_ENV.
+	Name string
+	// Packages are its extracted packages in install order.
+	Packages []*install.Package
+}
+
+// EnvPrefixes returns where each named environment lives under prefix and
+// the index of the default one. Names must be unique path elements.
+func EnvPrefixes(prefix string, names []string) ([]string, int, error) {
+	def := max(slices.Index(names, DefaultEnvName), 0)
+	out := make([]string, len(names))
+	for i, n := range names {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\x00") {
+			return nil, 0, fmt.Errorf("environment name %q: want a non-empty name without '/'", n)
+		}
+		if slices.Index(names, n) != i {
+			return nil, 0, fmt.Errorf("environment name %q given twice", n)
+		}
+		out[i] = path.Join(prefix, "envs", n)
+	}
+	if len(names) > 0 {
+		out[def] = prefix
+	}
+	return out, def, nil
+}
+
+// BuildEnvs is Build for an image of several environments (see ShimPath):
+// each environment's packages in layers as Build lays them out, opts.Shim
+// in a layer of its own, and the conda-meta of all and the list of
+// environments in the metadata layer. opts.EnvName is not used: each Env
+// has its name.
+func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	if err := checkPrefix(opts.Prefix); err != nil {
+		return nil, err
+	}
+	if len(envs) == 0 {
+		return nil, fmt.Errorf("build image: no environment given")
+	}
+	if err := CheckShim(opts.Shim, opts.Platform); err != nil {
+		return nil, fmt.Errorf("build image: %w", err)
+	}
+	names := make([]string, len(envs))
+	for i, e := range envs {
+		names[i] = e.Name
+	}
+	prefixes, def, err := EnvPrefixes(opts.Prefix, names)
+	if err != nil {
+		return nil, fmt.Errorf("build image: %w", err)
+	}
+	res := &Result{}
+	list := condaenv.ImageEnvs{Default: names[def]}
+	var all []*packageFiles
+	var metas []prefixFiles
+	for i, e := range envs {
+		eo := opts
+		eo.Prefix, eo.EnvName = prefixes[i], e.Name
+		files, act, err := collect(e.Packages, eo)
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
+		}
+		var warnings []string
+		if opts.CompilePyc {
+			if warnings, err = compilePyc(ctx, e.Packages, files, eo); err != nil {
+				return nil, fmt.Errorf("build image: environment %s: %w", e.Name, err)
+			}
+		}
+		baked, actWarnings, err := activationEnv(act, eo.Prefix)
+		if err != nil {
+			return nil, fmt.Errorf("build image: environment %s: %w", e.Name, err)
+		}
+		for _, w := range append(actWarnings, warnings...) {
+			res.Warnings = append(res.Warnings, e.Name+": "+w)
+		}
+		list.Envs = append(list.Envs, condaenv.ImageEnv{Name: e.Name, Prefix: eo.Prefix, Baked: baked})
+		for _, f := range files {
+			f.dist = e.Name + "/" + f.dist // reports and layer plans tell the environments apart
+		}
+		all = append(all, files...)
+		metas = append(metas, prefixFiles{eo.Prefix, files})
+		for _, p := range e.Packages {
+			res.Records = append(res.Records, p.Record)
+		}
+	}
+	layers, reports, err := writePackageLayers(ctx, all, opts)
+	if err != nil {
+		return nil, err
+	}
+	shim, shimReport, err := writeShimLayer(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	baseFS, err := cachedReadBase(base, opts.LayerCache)
+	if err != nil {
+		return nil, err
+	}
+	listJSON, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("build image: encode %s: %w", condaenv.ImageEnvsPath, err)
+	}
+	listEntry := entry{Name: strings.TrimPrefix(condaenv.ImageEnvsPath, "/"), Type: tar.TypeReg, Mode: 0o644, Data: listJSON, Size: int64(len(listJSON))}
+	res.Created = packagesTime(opts, all)
+	metaLayer, metaReport, err := writeMetaLayer(ctx, metas, []entry{listEntry}, baseFS, opts, res.Created)
+	if err != nil {
+		return nil, err
+	}
+	layers, reports = append(layers, shim, metaLayer), append(reports, shimReport, metaReport)
+	// The user's entrypoint, if any, runs activated too.
+	opts.Entrypoint = append([]string{ShimPath, "entrypoint"}, opts.Entrypoint...)
+	if res.Image, err = assemble(base, layers, reports, nil, opts, res.Created); err != nil {
+		return nil, err
+	}
+	res.Layers = reports
+	for _, f := range all {
+		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size})
+	}
+	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
+	return res, nil
+}
+
+// CheckShim checks that file is a binary an image of platform can run
+// without anything beside it: a statically linked linux/amd64 executable.
+func CheckShim(file string, p v1.Platform) error {
+	if p.OS != "linux" || p.Architecture != "amd64" {
+		return fmt.Errorf("several environments need condabox as the entrypoint, which is built for linux/amd64 only, not %s", p.String())
+	}
+	f, err := elf.Open(file)
+	if err != nil {
+		return fmt.Errorf("condabox binary %s for the entrypoint: not a linux executable: %w", file, err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 {
+		return fmt.Errorf("condabox binary %s for the entrypoint: built for %s, want x86-64 (linux/amd64)", file, f.Machine)
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return fmt.Errorf("condabox binary %s for the entrypoint is dynamically linked; an image may lack its libraries: build condabox with CGO_ENABLED=0", file)
+		}
+	}
+	return nil
+}
+
+// writeShimLayer writes the layer holding opts.Shim at ShimPath; the layer
+// cache keeps it while the binary stays the same.
+func writeShimLayer(ctx context.Context, opts Options) (*fileLayer, LayerReport, error) {
+	fh, err := os.Open(opts.Shim)
+	if err != nil {
+		return nil, LayerReport{}, fmt.Errorf("build image: %w", err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, fh)
+	if err != nil {
+		return nil, LayerReport{}, fmt.Errorf("build image: read %s: %w", opts.Shim, err)
+	}
+	e := entry{Name: strings.TrimPrefix(ShimPath, "/"), Type: tar.TypeReg, Mode: 0o755, Source: opts.Shim, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil))
+	if err != nil {
+		return nil, LayerReport{}, fmt.Errorf("build image: condabox layer: %w", err)
+	}
+	// Named by its path, so that the layer's history and reports say what it is.
+	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{ShimPath}}, nil
+}
