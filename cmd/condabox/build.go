@@ -44,7 +44,9 @@ type buildFlags struct {
 	platform, prune, user     string
 	entrypoint, cmd           string
 	labels                    []string
-	opts                      image.Options
+	// envNames name the environments of several -f files (see parseEnvs).
+	envNames []string
+	opts     image.Options
 	// platforms are --platform's, with their conda subdirs.
 	platforms []v1.Platform
 	subdirs   []conda.Platform
@@ -69,6 +71,13 @@ CONDA_DEFAULT_ENV, LANG, LC_ALL, etc/conda/env_vars.d and literal
 the environment without a shell; other activate.d lines need a shell and are
 reported as warnings. An SPDX SBOM is written beside a file output
 (FILE.spdx.json) or pushed as an OCI referrer of each image.
+
+Several -f environment files, each with a name:, make an image of several
+environments in micromamba's layout: the one named base (else the first) at
+--prefix, the others at --prefix/envs/NAME. Its entrypoint is condabox itself
+(copied from this binary, which must be static: CGO_ENABLED=0): it activates
+the environment ENV_NAME names (default: that first one) unless
+MAMBA_SKIP_ACTIVATE=1, then execs the command.
 
 --prune safe drops static libraries, docs, man and info pages; aggressive
 also drops headers, __pycache__, pip, ensurepip, idlelib, tests and
@@ -205,25 +214,6 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	if err != nil {
 		return platformBuild{}, err
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return platformBuild{}, err
-	}
-	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: b.opts.Prefix, Files: b.files, Channels: b.channels,
-		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
-		LookupEnv: os.LookupEnv, WorkDir: wd})
-	var unsat *solve.UnsatisfiableError
-	if errors.As(err, &unsat) {
-		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
-		return platformBuild{}, exitError{code: 1}
-	}
-	if err != nil {
-		return platformBuild{}, err
-	}
-	pkgs, err := fetchPackages(ctx, plan.Records)
-	if err != nil {
-		return platformBuild{}, err
-	}
 	opts := b.opts
 	opts.Platform = b.platforms[i]
 	opts.CompilePyc = opts.CompilePyc && image.HostRuns(opts.Platform) // the env's python compiles them
@@ -233,7 +223,16 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	if opts.Epoch, err = buildEpoch(os.LookupEnv); err != nil {
 		return platformBuild{}, err
 	}
-	res, err := image.Build(ctx, base, pkgs, opts)
+	var res *image.Result
+	if len(b.envNames) > 1 {
+		res, err = b.buildEnvs(ctx, stderr, base, opts, i)
+	} else {
+		var pkgs []*install.Package
+		if pkgs, err = b.packages(ctx, stderr, opts.Prefix, b.files, i); err != nil {
+			return platformBuild{}, err
+		}
+		res, err = image.Build(ctx, base, pkgs, opts)
+	}
 	if err != nil {
 		return platformBuild{}, err
 	}
@@ -241,11 +240,32 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	return platformBuild{res: res, sbom: doc}, err
 }
 
+// packages solves the environment of files at prefix for platform i and
+// fetches its packages.
+func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix string, files []string, i int) ([]*install.Package, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: prefix, Files: files, Channels: b.channels,
+		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
+		LookupEnv: os.LookupEnv, WorkDir: wd})
+	var unsat *solve.UnsatisfiableError
+	if errors.As(err, &unsat) {
+		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
+		return nil, exitError{code: 1}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fetchPackages(ctx, plan.Records)
+}
+
 // parse checks the flags and fills opts.
 func (b *buildFlags) parse() error {
 	switch {
-	case len(b.files) != 1:
-		return errors.New("build needs exactly one -f FILE (several environments in one image are not supported yet)")
+	case len(b.files) == 0:
+		return errors.New("build needs -f FILE")
 	case b.tag == "":
 		return errors.New("build needs --tag REF")
 	case b.push == (b.output != ""):
@@ -254,6 +274,9 @@ func (b *buildFlags) parse() error {
 		return fmt.Errorf("--output %q: want oci:DIR or docker-archive:FILE", b.output)
 	}
 	if err := b.parsePlatforms(); err != nil {
+		return err
+	}
+	if err := b.parseEnvs(); err != nil {
 		return err
 	}
 	var err error

@@ -221,6 +221,8 @@ func TestBuildBadInput(t *testing.T) {
 	good := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\n")
 	badEnv := writeFile(t, dir, "bad.yml", "dependencies:\n  - sel(beos): x\n")
 	unsat := writeFile(t, dir, "unsat.yml", "channels: ["+ch+"]\ndependencies:\n  - hello >=2\n")
+	named := writeFile(t, dir, "named.yml", "name: tools\nchannels: ["+ch+"]\ndependencies:\n  - hello\n")
+	explicit := writeFile(t, dir, "explicit.txt", "@EXPLICIT\n")
 
 	arm, err := random.Image(10, 1)
 	if err != nil {
@@ -242,7 +244,10 @@ func TestBuildBadInput(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no file", []string{"--tag", "x", "--output", "oci:" + out}, "exactly one -f FILE"},
+		{"no file", []string{"--tag", "x", "--output", "oci:" + out}, "build needs -f FILE"},
+		{"several envs, one unnamed", []string{"-f", named, "-f", good, "--tag", "x", "--output", "oci:" + out}, "-f " + good + ": several environments need a name:"},
+		{"several envs, same name", []string{"-f", named, "-f", named, "--tag", "x", "--output", "oci:" + out}, `environment name "tools" given twice`},
+		{"several envs, not an env file", []string{"-f", named, "-f", explicit, "--tag", "x", "--output", "oci:" + out}, "-f " + explicit + ": several environments need"},
 		{"no tag", []string{"-f", good, "--output", "oci:" + out}, "--tag"},
 		{"no output", []string{"-f", good, "--tag", "x"}, "either --push or --output"},
 		{"bad output", []string{"-f", good, "--tag", "x", "--output", "dir:" + out}, `--output "dir:`},

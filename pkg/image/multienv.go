@@ -94,6 +94,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	list := condaenv.ImageEnvs{Default: names[def]}
 	var all []*packageFiles
 	var metas []prefixFiles
+	recorded := map[string]bool{}
 	for i, e := range envs {
 		eo := opts
 		eo.Prefix, eo.EnvName = prefixes[i], e.Name
@@ -121,7 +122,11 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		all = append(all, files...)
 		metas = append(metas, prefixFiles{eo.Prefix, files})
 		for _, p := range e.Packages {
-			res.Records = append(res.Records, p.Record)
+			// A package two environments share is one package in the SBOM.
+			if key := p.Record.URL + " " + p.Record.Dist(); !recorded[key] {
+				recorded[key] = true
+				res.Records = append(res.Records, p.Record)
+			}
 		}
 	}
 	layers, reports, err := writePackageLayers(ctx, all, opts)
