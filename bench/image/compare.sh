@@ -64,24 +64,32 @@ peer() {
 	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$(echo "$b + $p" | bc)"
 	PEER=$(echo "$b + $p" | bc)
 }
-# ours LABEL [condabox build flags]: condabox build --push; prints its time and the ratio to the peer's.
+# ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push;
+# prints its time and, given the peer's, the ratio.
 ours() {
-	local label=$1 s
-	shift
+	local label=$1 peer=$2 s ratio=-
+	shift 2
 	s=$(HOME="$B/home" CONDA_PKGS_DIRS="$B/home/pkgs" SOURCE_DATE_EPOCH=1700000000 elapsed $CONDABOX_BUILD "$@")
-	printf '%-26s ours %6.2f s   ratio %.3f   %s\n' "$label" "$s" "$(echo "$s / $PEER" | bc -l)" "$(jq -r .digest "$B/out.json" | cut -c1-19)"
+	[ -z "$peer" ] || ratio=$(printf '%.3f' "$(echo "$s / $peer" | bc -l)")
+	printf '%-26s ours %6.2f s   ratio %5s   %s\n' "$label" "$s" "$ratio" "$(jq -r .digest "$B/out.json" | cut -c1-19)"
 }
 
 podman rmi -f localhost/penv:v1 >/dev/null 2>&1 || true
 rm -rf "$B/home" && mkdir -p "$B/home"
 env_yml 1.0.0
 peer "cold" --no-cache
-ours "cold (no pkgs, no layers)"
+ours "cold (no pkgs, no layers)" "$PEER"
 peer "warm"
-ours "warm"
+ours "warm" "$PEER"
 env_yml 2.0.0
 peer "one package changed"
-ours "one package changed"
+ours "one package changed" "$PEER"
+# Where the rebuild's time goes: the same rebuild without .pyc compilation
+# (ratios still against the peer's rebuild, which compiles them).
+env_yml 1.0.0
+ours "back to 1, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
+env_yml 2.0.0
+ours "changed again, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
 
 # Sizes of the edge-versions 2 images. Compressed: the layers' sizes in the
 # pushed manifest; uncompressed: podman image inspect after a pull.
@@ -93,7 +101,7 @@ unpacked() {
 	podman pull -q --tls-verify=false "$R/$1:$2" >/dev/null
 	podman image inspect --format '{{.Size}}' "$R/$1:$2"
 }
-ours "prune safe" --prune safe --tag $R/cenv:safe
+ours "prune safe (sizes below)" "" --prune safe --tag $R/cenv:safe
 printf '%-34s %14s %14s\n' image compressed uncompressed
 for img in condabox-base:1 penv:v1 cenv:v1 cenv:safe; do
 	printf '%-34s %14s %14s\n' "$img" "$(compressed ${img%:*} ${img#*:})" "$(unpacked ${img%:*} ${img#*:})"

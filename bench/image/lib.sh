@@ -32,11 +32,12 @@ env_yml() {
 	printf 'channels: [http://127.0.0.1:%s]\ndependencies: [python, requests, jq, edge-versions =%s]\n' "$CH_PORT" "$1" >"$B/env.yml"
 }
 
-# elapsed CMD... runs CMD with its output in $B/out.json and prints its wall time in seconds.
+# elapsed CMD... runs CMD with its output in $B/out.json (stderr appended to
+# $B/stderr.log) and prints its wall time in seconds.
 elapsed() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	"$@" >"$B/out.json"
+	"$@" >"$B/out.json" 2>>"$B/stderr.log" || { tail "$B/stderr.log" >&2; return 1; }
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc
 }
