@@ -152,7 +152,19 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		return nil, err
 	}
 	layers, reports = append(layers, shim, metaLayer), append(reports, shimReport, metaReport)
-	// The user's entrypoint, if any, runs activated too.
+	if opts.Entrypoint == nil {
+		// The shim goes in front of the base's entrypoint and command,
+		// which a new entrypoint would reset, as docker does.
+		cf, err := base.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("build image: read base config: %w", err)
+		}
+		opts.Entrypoint = cf.Config.Entrypoint
+		if opts.Cmd == nil {
+			opts.Cmd = cf.Config.Cmd
+		}
+	}
+	// The user's (or base's) entrypoint runs activated too.
 	opts.Entrypoint = append([]string{ShimPath, "entrypoint"}, opts.Entrypoint...)
 	if res.Image, err = assemble(base, layers, reports, nil, opts, res.Created); err != nil {
 		return nil, err

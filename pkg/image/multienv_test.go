@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	condaenv "github.com/condabox/condabox/pkg/env"
@@ -197,6 +198,38 @@ func TestBuildEnvsRefuses(t *testing.T) {
 			_, err := BuildEnvs(context.Background(), empty.Image, tc.envs, tc.opts)
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestBuildEnvsEntrypoint(t *testing.T) {
+	base, err := mutate.Config(empty.Image, v1.Config{Entrypoint: []string{"tini", "--"}, Cmd: []string{"bash"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := []Env{{Name: "base", Packages: extractPackages(t, testEnv("v1"))}}
+	shim := writeELF(t, elf.EM_X86_64, false)
+	for _, tc := range []struct {
+		name                    string
+		entrypoint, cmd         []string
+		wantEntrypoint, wantCmd []string
+	}{
+		{"base's kept behind the shim", nil, nil, []string{ShimPath, "entrypoint", "tini", "--"}, []string{"bash"}},
+		{"--cmd replaces the base's command", nil, []string{"python3"}, []string{ShimPath, "entrypoint", "tini", "--"}, []string{"python3"}},
+		{"--entrypoint resets the base's command", []string{"python3"}, nil, []string{ShimPath, "entrypoint", "python3"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := BuildEnvs(context.Background(), base, envs, Options{Shim: shim, Entrypoint: tc.entrypoint, Cmd: tc.cmd, WorkDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, err := res.Image.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cf.Config.Entrypoint, tc.wantEntrypoint) || !slices.Equal(cf.Config.Cmd, tc.wantCmd) {
+				t.Errorf("entrypoint %q cmd %q, want %q %q", cf.Config.Entrypoint, cf.Config.Cmd, tc.wantEntrypoint, tc.wantCmd)
 			}
 		})
 	}
