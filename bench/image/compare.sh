@@ -40,9 +40,12 @@ podman build -q --format docker -t localhost/condabox-base:1 "$B/base" >/dev/nul
 podman push -q --tls-verify=false localhost/condabox-base:1 $R/condabox-base:1
 
 # micromamba-docker's recipe: install into the base prefix, then
-# `micromamba clean --all` (the package and index caches under pkgs/).
-cat >"$B/ctx/Containerfile" <<'EOC'
+# `micromamba clean --all` (the package and index caches under pkgs/). The
+# label makes this run's layers its own: podman's cache must not hold an
+# earlier run's rebuild.
+cat >"$B/ctx/Containerfile" <<EOC
 FROM localhost/condabox-base:1
+LABEL condabox.bench.run=$(date +%s%N)
 COPY --chown=57439:57439 env.yml /tmp/env.yml
 RUN condabox create -y -p /opt/conda -f /tmp/env.yml >/dev/null && rm -rf /opt/conda/pkgs
 EOC
@@ -105,4 +108,8 @@ ours "prune safe (sizes below)" "" --prune safe --tag $R/cenv:safe
 printf '%-34s %14s %14s\n' image compressed uncompressed
 for img in condabox-base:1 penv:v1 cenv:v1 cenv:safe; do
 	printf '%-34s %14s %14s\n' "$img" "$(compressed ${img%:*} ${img#*:})" "$(unpacked ${img%:*} ${img#*:})"
+done
+# Both images hold a working environment (not timed).
+for img in localhost/penv:v1 $R/cenv:v1; do
+	echo "$img: $(podman run --rm "$img" python -W ignore -c 'import requests, sys; print(sys.prefix, requests.__version__)') $(podman run --rm "$img" jq --version)"
 done
