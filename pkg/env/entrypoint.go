@@ -87,9 +87,24 @@ func ReadImageEnvs(file string) (*ImageEnvs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entrypoint: this image lists no environments: %w", err)
 	}
+	return ParseImageEnvs(file, data)
+}
+
+// ParseImageEnvs decodes an ImageEnvs file (name is for errors) and checks
+// that its default is one of its environments and that each environment's
+// variables can be set.
+func ParseImageEnvs(name string, data []byte) (*ImageEnvs, error) {
 	var envs ImageEnvs
 	if err := json.Unmarshal(data, &envs); err != nil {
-		return nil, fmt.Errorf("entrypoint: read %s: want a JSON object with default and envs: %w", file, err)
+		return nil, fmt.Errorf("entrypoint: read %s: want a JSON object with default and envs: %w", name, err)
+	}
+	if !slices.ContainsFunc(envs.Envs, func(e ImageEnv) bool { return e.Name == envs.Default }) {
+		return nil, fmt.Errorf("entrypoint: read %s: default environment %q is not among envs", name, envs.Default)
+	}
+	for _, e := range envs.Envs {
+		if err := checkVars(e.Baked); err != nil {
+			return nil, fmt.Errorf("entrypoint: read %s: environment %q: %w", name, e.Name, err)
+		}
 	}
 	return &envs, nil
 }

@@ -89,6 +89,8 @@ func TestReadImageEnvs(t *testing.T) {
 	}{
 		{"good", `{"default": "base", "envs": [{"name": "base", "prefix": "/opt/conda"}]}`, ""},
 		{"not JSON", `default: base`, "want a JSON object with default and envs"},
+		{"default not listed", `{"default": "base", "envs": [{"name": "tools", "prefix": "/opt/conda"}]}`, `default environment "base" is not among envs`},
+		{"variable with NUL", `{"default": "base", "envs": [{"name": "base", "prefix": "/opt/conda", "baked": {"A": "x\u0000"}}]}`, `environment "base": variable "A"`},
 		{"missing", "", "this image lists no environments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,4 +112,41 @@ func TestReadImageEnvs(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzEntrypoint(f *testing.F) {
+	f.Add([]byte(`{"default": "base", "envs": [{"name": "base", "prefix": "/opt/conda", "baked": {"A": "1"}}, {"name": "t", "prefix": "/opt/conda/envs/t"}]}`), "t", false)
+	f.Add([]byte(`{"default": "", "envs": [{"name": ""}]}`), "", true)
+	f.Add([]byte(`{"default": "a=b", "envs": [{"name": "a=b", "baked": {"PATH": "/x"}}]}`), "", false)
+	f.Fuzz(func(t *testing.T, data []byte, envName string, skip bool) {
+		envs, err := ParseImageEnvs("envs.json", data)
+		if err != nil {
+			return
+		}
+		environ := []string{"PATH=/nonexistent", "ENV_NAME=" + envName}
+		if skip {
+			environ = append(environ, "MAMBA_SKIP_ACTIVATE=1")
+		}
+		// /bin/sh is a path: no lookup, so success depends on ENV_NAME only.
+		path, env, err := Entrypoint(envs, environ, []string{"/bin/sh"})
+		if err != nil {
+			return
+		}
+		if path != "/bin/sh" {
+			t.Errorf("path %q, want /bin/sh", path)
+		}
+		if skip {
+			if !slices.Equal(env, environ) {
+				t.Errorf("MAMBA_SKIP_ACTIVATE=1 changed the environment to %q", env)
+			}
+			return
+		}
+		name := envName
+		if name == "" {
+			name = envs.Default
+		}
+		if !slices.Contains(env, "CONDA_DEFAULT_ENV="+name) {
+			t.Errorf("ENV_NAME %q: CONDA_DEFAULT_ENV not set in %q", envName, env)
+		}
+	})
 }
