@@ -57,15 +57,16 @@ echo "peer: $PODMAN_BUILD && $PODMAN_PUSH"
 echo "ours: HOME=$B/home CONDA_PKGS_DIRS=$B/home/pkgs SOURCE_DATE_EPOCH=1700000000 $CONDABOX_BUILD"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# peer LABEL [podman build flags]: podman build, then push; prints both times.
+# peer LABEL [podman build flags]: podman build, then push; prints both
+# times and keeps their sum in $PEER.
 peer() {
 	local label=$1 b p
 	shift
 	cp "$B/env.yml" "$B/ctx/env.yml"
 	b=$(elapsed $PODMAN_BUILD "$@")
 	p=$(elapsed $PODMAN_PUSH)
-	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$(echo "$b + $p" | bc)"
 	PEER=$(echo "$b + $p" | bc)
+	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER"
 }
 # ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push;
 # prints its time and, given the peer's, the ratio.
