@@ -79,6 +79,9 @@ environments in micromamba's layout: the one named base (else the first) at
 the environment ENV_NAME names (default: that first one) unless
 MAMBA_SKIP_ACTIVATE=1, then execs the command.
 
+Progress goes to stderr: on a terminal, the layers being written and a
+count, redrawn in place; otherwise (CI, a pipe) one line per finished layer.
+
 --prune safe drops static libraries, docs, man and info pages; aggressive
 also drops headers, __pycache__, pip, ensurepip, idlelib, tests and
 conda-meta (the image is then no longer an environment conda can update).`,
