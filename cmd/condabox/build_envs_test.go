@@ -67,9 +67,11 @@ func TestBuildEnvsPodman(t *testing.T) {
 	const img = "localhost/condabox-envs:test"
 	build := exec.Command(staticCondabox(t), "build", "-f", tools, "-f", base, "--override-channels",
 		"--base", "oci:"+baseDir, "--tag", img, "--output", "docker-archive:"+archive)
-	if out, err := build.CombinedOutput(); err != nil {
+	out, err := build.CombinedOutput()
+	if err != nil {
 		t.Fatalf("condabox build: %v\n%s", err, out)
 	}
+	t.Logf("condabox build:\n%s", out) // the layers and size report
 	if out, err := podman("load", "-i", archive); err != nil {
 		t.Fatalf("podman load: %v\n%s", err, out)
 	}
