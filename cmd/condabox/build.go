@@ -77,7 +77,8 @@ environments in micromamba's layout: the one named base (else the first) at
 --prefix, the others at --prefix/envs/NAME. Its entrypoint is condabox itself
 (copied from this binary, which must be static: CGO_ENABLED=0): it activates
 the environment ENV_NAME names (default: that first one) unless
-MAMBA_SKIP_ACTIVATE=1, then execs the command.
+MAMBA_SKIP_ACTIVATE=1, then execs the command. The config activates none, so
+"podman exec" needs it too: podman exec CTR condabox entrypoint CMD.
 
 Progress goes to stderr: on a terminal, the layers being written and a
 count, redrawn in place; otherwise (CI, a pipe) one line per finished layer.

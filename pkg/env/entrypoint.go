@@ -32,11 +32,11 @@ type ImageEnv struct {
 	Baked map[string]string `json:"baked,omitempty"`
 }
 
-// Entrypoint returns what the entrypoint of a multi-environment image
-// execs, as micromamba-docker's _entrypoint.sh does: with MAMBA_SKIP_ACTIVATE=1
-// args as they are in environ unchanged; otherwise the environment ENV_NAME
-// names (envs.Default when unset or empty) activated, args[0] found on its
-// PATH.
+// Entrypoint returns the program and environment that the entrypoint of an
+// image of several environments execs args with, as micromamba-docker's
+// _entrypoint.sh does: environ with the environment ENV_NAME names
+// (envs.Default when unset or empty) activated, or environ unchanged with
+// MAMBA_SKIP_ACTIVATE=1; args[0] is looked up on the resulting PATH.
 func Entrypoint(envs *ImageEnvs, environ, args []string) (path string, env []string, err error) {
 	if len(args) == 0 {
 		return "", nil, errors.New("entrypoint: no command given (set the image's CMD or give one to run)")
