@@ -111,4 +111,14 @@ func TestBuildEnvsPodman(t *testing.T) {
 			}
 		})
 	}
+	cid, err := podman("run", "-d", "--rm", img, "sleep", "60")
+	if err != nil {
+		t.Fatalf("podman run -d: %v\n%s", err, cid)
+	}
+	cid = strings.TrimSpace(cid)
+	defer podman("rm", "-f", cid)
+	// The config activates nothing: exec goes through the entrypoint.
+	if out, err := podman("exec", "-e", "ENV_NAME=tools", cid, "condabox", "entrypoint", "jq", "--version"); err != nil || !strings.Contains(out, "jq-1.") {
+		t.Errorf("podman exec condabox entrypoint jq: %v\n%s", err, out)
+	}
 }
