@@ -198,7 +198,8 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	})
 }
 
-// targetPrefix returns -p, or <root prefix>/envs/<name> for -n.
+// targetPrefix returns -p, or for -n the root prefix itself when the name is
+// "base" (as micromamba does) and <root prefix>/envs/<name> otherwise.
 func targetPrefix(req CreateRequest, lookup func(string) (string, bool)) (string, error) {
 	switch {
 	case req.Prefix != "" && req.Name != "":
@@ -216,6 +217,9 @@ func targetPrefix(req CreateRequest, lookup func(string) (string, bool)) (string
 	root, err := config.RootPrefix(lookup)
 	if err != nil {
 		return "", fmt.Errorf("-n %s needs a root prefix: %w (or give -r)", req.Name, err)
+	}
+	if req.Name == "base" {
+		return root, nil
 	}
 	return filepath.Join(root, "envs", req.Name), nil
 }
