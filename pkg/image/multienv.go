@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,7 +78,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		return nil, err
 	}
 	if len(envs) == 0 {
-		return nil, fmt.Errorf("build image: no environment given")
+		return nil, errors.New("build image: no environment given")
 	}
 	if err := CheckShim(opts.Shim, opts.Platform); err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
