@@ -48,10 +48,18 @@ for line in sys.stdin:
     print(cfile)
 `
 
+// compileEnv is the whole environment of the compiling python: only what
+// the compilation needs. PYTHONHASHSEED fixes the order of set constants in
+// the byte code; no PYTHON* variable of the caller (PYTHONPYCACHEPREFIX,
+// PYTHONOPTIMIZE) may change paths or bytes.
+var compileEnv = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
+
 // compilePyc adds the byte code of the noarch python packages' site-packages
 // .py files to their entries and conda-meta records, as linking with conda
-// would (pkg/install's pyc_file paths). The environment's python, written
-// with its dependencies to a folder in opts.WorkDir, compiles them: one
+// would (pkg/install's pyc_file paths). A package's .pyc files come from
+// the pyc cache in opts.LayerCache when it has them; the others are
+// compiled by the environment's python, written with its dependencies to a
+// folder in opts.WorkDir (only when something is to be compiled): one
 // process per package, so a package's .pyc bytes do not depend on which
 // other packages the environment has and its layer stays the same. An
 // environment whose python has no bin/python3 (pypy) is left uncompiled,
@@ -72,6 +80,28 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 	if py < 0 || len(noarch) == 0 {
 		return nil, nil
 	}
+	cache := newPycCache(opts.LayerCache, files[py])
+	type miss struct {
+		pf   *packageFiles
+		srcs []*entry
+		key  string
+	}
+	var misses []miss
+	for _, i := range noarch {
+		srcs := pySources(files[i])
+		if len(srcs) == 0 {
+			continue
+		}
+		key := cache.key(srcs)
+		if pyc, ok := cache.load(key); ok {
+			addPyc(files[i], pyc, opts)
+			continue
+		}
+		misses = append(misses, miss{files[i], srcs, key})
+	}
+	if len(misses) == 0 {
+		return nil, nil
+	}
 	dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
 	if err != nil {
 		return nil, fmt.Errorf("compile .pyc files: %w", err)
@@ -89,16 +119,34 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
-	for _, i := range noarch {
-		out := filepath.Join(dir, "out-"+files[i].dist)
+	for _, m := range misses {
+		out := filepath.Join(dir, "out-"+m.pf.dist)
 		g.Go(func() error {
-			if err := compilePackage(ctx, exe, out, files[i], opts); err != nil {
-				return fmt.Errorf("compile .pyc files of %s with %s: %w", files[i].dist, exe, err)
+			pyc, err := compilePackage(ctx, exe, out, m.srcs)
+			if err != nil {
+				return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
 			}
+			if err := cache.store(m.key, pyc); err != nil {
+				return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
+			}
+			addPyc(m.pf, pyc, opts)
 			return nil
 		})
 	}
 	return nil, g.Wait()
+}
+
+// pySources returns the package's entries compilation takes: its regular
+// site-packages .py files.
+func pySources(pf *packageFiles) []*entry {
+	var srcs []*entry
+	for i := range pf.entries {
+		e := &pf.entries[i]
+		if e.Type == tar.TypeReg && strings.HasSuffix(e.Name, ".py") && strings.Contains(e.Name, "/site-packages/") {
+			srcs = append(srcs, e)
+		}
+	}
+	return srcs
 }
 
 // closure returns the indexes of pkgs[i] and of everything it depends on.
@@ -173,56 +221,56 @@ func writeContent(dst string, e *entry) error {
 	return err
 }
 
-// compilePackage compiles one noarch python package's site-packages .py
-// files into out and adds the .pyc files to its entries and record.
-func compilePackage(ctx context.Context, exe, out string, pf *packageFiles, opts Options) error {
+// compilePackage compiles srcs (entries of one package) into out and
+// returns the .pyc files, in the order of srcs; a source that does not
+// compile has none.
+func compilePackage(ctx context.Context, exe, out string, srcs []*entry) ([]pycFile, error) {
 	var list bytes.Buffer
-	for i := range pf.entries {
-		e := &pf.entries[i]
-		if e.Type != tar.TypeReg || !strings.HasSuffix(e.Name, ".py") || !strings.Contains(e.Name, "/site-packages/") {
-			continue
-		}
+	for _, e := range srcs {
 		src := e.Source
 		if src == "" { // prefix replaced: the bytes are only in memory
 			src = filepath.Join(out, "src", filepath.FromSlash(e.Name))
 			if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-				return err
+				return nil, err
 			}
 			if err := writeContent(src, e); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		fmt.Fprintf(&list, "%s\t/%s\n", src, e.Name)
 	}
-	if list.Len() == 0 {
-		return nil
-	}
 	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, out)
 	cmd.Stdin = &list
-	// Only what the compilation needs: PYTHONHASHSEED fixes the order of
-	// set constants in the byte code; no PYTHON* variable of the caller
-	// (PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE) may change paths or bytes.
-	cmd.Env = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
+	cmd.Env = compileEnv
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
+	var pyc []pycFile
 	s := bufio.NewScanner(&stdout)
 	for s.Scan() {
 		name := strings.TrimPrefix(s.Text(), "/")
-		rel, ok := strings.CutPrefix(name, strings.TrimPrefix(opts.Prefix, "/")+"/")
+		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, err
+		}
+		pyc = append(pyc, pycFile{Path: name, SHA256: fmt.Sprintf("%x", sha256.Sum256(data)), Data: data})
+	}
+	return pyc, s.Err()
+}
+
+// addPyc adds the .pyc files the image keeps (below the prefix, not
+// pruned) to the package's entries and conda-meta record.
+func addPyc(pf *packageFiles, pyc []pycFile, opts Options) {
+	for _, f := range pyc {
+		rel, ok := strings.CutPrefix(f.Path, strings.TrimPrefix(opts.Prefix, "/")+"/")
 		if !ok || opts.Prune.drops(rel) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
-		if err != nil {
-			return err
-		}
-		pf.entries = append(pf.entries, entry{Name: name, Type: tar.TypeReg, Mode: 0o644, Data: data, Size: int64(len(data)), SHA256: fmt.Sprintf("%x", sha256.Sum256(data))})
-		pf.size += int64(len(data))
+		pf.entries = append(pf.entries, entry{Name: f.Path, Type: tar.TypeReg, Mode: 0o644, Data: f.Data, Size: int64(len(f.Data)), SHA256: f.SHA256})
+		pf.size += int64(len(f.Data))
 		pf.record.PathsData.Paths = append(pf.record.PathsData.Paths, install.PrefixPath{Path: rel, PathType: install.PathPycFile})
 		pf.record.Files = append(pf.record.Files, rel)
 	}
-	return s.Err()
 }
