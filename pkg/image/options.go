@@ -86,7 +86,8 @@ type Options struct {
 	// (HostRuns(Platform)).
 	CompilePyc bool
 	// LayerCache keeps package layers between builds, keyed by their
-	// entries (paths, modes, content hashes) and the epoch; "" disables it.
+	// entries (paths, modes, content hashes) and the epoch, and each noarch
+	// package's compiled .pyc files (see pycCache); "" disables it.
 	LayerCache string
 	// Progress, when set, is told of each package layer once written (or
 	// found in LayerCache), one call at a time.

@@ -239,3 +239,37 @@ func TestPycCacheLoad(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPycCacheLoad feeds arbitrary cache entries to load: it must not
+// panic, and what it accepts must be files compilation could have made,
+// with their recorded hashes.
+func FuzzPycCacheLoad(f *testing.F) {
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`[{"path":"opt/conda/lib/python3.11/site-packages/__pycache__/a.cpython-311.pyc","sha256":"5c85d85c5badfbd1b9a0c917cdde5ca8b3bdb98f62aeae711279a6562e6fd9f6","data":"cHlj"}]`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`[{"path":"../__pycache__/x.pyc"`))
+	c := pycCache{dir: f.TempDir(), python: "python"}
+	key := strings.Repeat("0", 64)
+	f.Fuzz(func(t *testing.T, content []byte) {
+		if err := os.WriteFile(c.file(key), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, ok := c.load(key)
+		if !ok {
+			return
+		}
+		for _, pf := range files {
+			if !validPycPath(pf.Path) || fmt.Sprintf("%x", sha256.Sum256(pf.Data)) != pf.SHA256 {
+				t.Errorf("load accepted %q (sha256 %s) from %q", pf.Path, pf.SHA256, content)
+			}
+		}
+		// What was accepted survives a store and load unchanged.
+		if err := c.store(key, files); err != nil {
+			t.Fatal(err)
+		}
+		again, ok := c.load(key)
+		if !ok || len(again) != len(files) || (len(files) > 0 && !reflect.DeepEqual(again, files)) {
+			t.Errorf("stored %+v, loaded %+v (ok %v)", files, again, ok)
+		}
+	})
+}
