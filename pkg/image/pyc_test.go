@@ -181,7 +181,8 @@ func TestCompilePycBadPython(t *testing.T) {
 }
 
 // BenchmarkCompilePyc builds an environment of python and one noarch python
-// package of 200 modules of about 4 KB, with and without CompilePyc.
+// package of 200 modules of about 4 KB, without CompilePyc, with it, and
+// with it from a warm pyc cache (no python run).
 func BenchmarkCompilePyc(b *testing.B) {
 	exe, mm := hostPython(b)
 	env := pycEnv(exe, mm, false)
@@ -190,10 +191,26 @@ func BenchmarkCompilePyc(b *testing.B) {
 		env[2].Files = append(env[2].Files, pkgbuild.File{Path: fmt.Sprintf("site-packages/greet/m%03d.py", i), Mode: 0o644, Data: mod})
 	}
 	pkgs := extractPackages(b, env)
-	for _, compile := range []bool{false, true} {
-		b.Run(fmt.Sprintf("CompilePyc=%v", compile), func(b *testing.B) {
+	warm := b.TempDir()
+	if _, err := Build(b.Context(), empty.Image, pkgs, Options{CompilePyc: true, WorkDir: b.TempDir(), LayerCache: warm}); err != nil {
+		b.Fatal(err)
+	}
+	for _, bb := range []struct {
+		name string
+		opts Options
+	}{
+		{"CompilePyc=false", Options{}},
+		{"CompilePyc=true", Options{CompilePyc: true}},
+		// The warm layer cache also skips the layers' compression: compare
+		// with LayerCache, CompilePyc=false for what the pyc cache saves.
+		{"LayerCache,CompilePyc=false", Options{LayerCache: warm}},
+		{"LayerCache,CompilePyc=true", Options{CompilePyc: true, LayerCache: warm}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Build(b.Context(), empty.Image, pkgs, Options{CompilePyc: compile, WorkDir: b.TempDir()}); err != nil {
+				opts := bb.opts
+				opts.WorkDir = b.TempDir()
+				if _, err := Build(b.Context(), empty.Image, pkgs, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
