@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -255,7 +254,7 @@ func compilePackage(ctx context.Context, exe, out string, srcs []*entry) ([]pycF
 		if err != nil {
 			return nil, err
 		}
-		pyc = append(pyc, pycFile{Path: name, SHA256: fmt.Sprintf("%x", sha256.Sum256(data)), Data: data})
+		pyc = append(pyc, pycFile{Path: name, SHA256: sha256Hex(data), Data: data})
 	}
 	return pyc, s.Err()
 }

@@ -38,9 +38,12 @@ type pycCache struct {
 // newPycCache returns the cache in dir for the .pyc files python (its
 // package files) compiles.
 func newPycCache(dir string, python *packageFiles) pycCache {
+	if dir == "" {
+		return pycCache{}
+	}
 	// Epoch zero: the interpreter's bytes matter, not the layer's mtimes.
 	files := layerKey(python.entries, time.Time{})
-	if dir == "" || files == "" {
+	if files == "" {
 		return pycCache{}
 	}
 	return pycCache{dir: dir, python: python.dist + " " + python.record.SHA256 + " " + files}
@@ -87,7 +90,7 @@ func (c pycCache) load(key string) (files []pycFile, ok bool) {
 		return nil, false
 	}
 	for _, f := range files {
-		if sum := sha256.Sum256(f.Data); hex.EncodeToString(sum[:]) != f.SHA256 || !validPycPath(f.Path) {
+		if sha256Hex(f.Data) != f.SHA256 || !validPycPath(f.Path) {
 			return nil, false
 		}
 	}
@@ -122,4 +125,10 @@ func (c pycCache) store(key string, files []pycFile) error {
 		return fmt.Errorf("pyc cache: %w", err)
 	}
 	return nil
+}
+
+// sha256Hex is the hex sha256 of b, as paths.json writes content hashes.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"archive/tar"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -196,7 +195,7 @@ func TestPycCacheKey(t *testing.T) {
 func TestPycCacheLoad(t *testing.T) {
 	c := pycCache{dir: t.TempDir(), python: "python"}
 	pyc := func(path string) pycFile {
-		return pycFile{Path: path, SHA256: fmt.Sprintf("%x", sha256.Sum256([]byte("pyc"))), Data: []byte("pyc")}
+		return pycFile{Path: path, SHA256: sha256Hex([]byte("pyc")), Data: []byte("pyc")}
 	}
 	good := pyc("opt/conda/lib/python3.11/site-packages/__pycache__/a.cpython-311.pyc")
 	tests := []struct {
@@ -259,7 +258,7 @@ func FuzzPycCacheLoad(f *testing.F) {
 			return
 		}
 		for _, pf := range files {
-			if !validPycPath(pf.Path) || fmt.Sprintf("%x", sha256.Sum256(pf.Data)) != pf.SHA256 {
+			if !validPycPath(pf.Path) || sha256Hex(pf.Data) != pf.SHA256 {
 				t.Errorf("load accepted %q (sha256 %s) from %q", pf.Path, pf.SHA256, content)
 			}
 		}
