@@ -152,22 +152,9 @@ Against conda-forge (online), the same env.yml needs no channel flags:
 // The root file system is made once with mmdebstrap and kept where the
 // image tests keep theirs (internal/testimage.CacheDir).
 func writeBase(ctx context.Context, c config) error {
-	rootfs := filepath.Join(testimage.CacheDir(), "bookworm-minbase.tar")
-	if _, err := os.Stat(rootfs); err != nil {
-		if _, err := exec.LookPath("mmdebstrap"); err != nil {
-			return errors.New("mmdebstrap is not installed (apt-get install mmdebstrap): the base image is built with it")
-		}
-		if err := os.MkdirAll(testimage.CacheDir(), 0o755); err != nil {
-			return err
-		}
-		tmp := rootfs + ".tmp.tar" // mmdebstrap picks the format from the name
-		if err := runCmd(ctx, c.Log, "mmdebstrap", "--variant=minbase", "--quiet", "bookworm", tmp); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		if err := os.Rename(tmp, rootfs); err != nil {
-			return err
-		}
+	rootfs, err := testimage.BuildDebianRootfs(ctx, c.Log)
+	if err != nil {
+		return err
 	}
 	layer, err := tarball.LayerFromFile(rootfs)
 	if err != nil {

@@ -6,11 +6,15 @@ package testimage
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/gofrs/flock"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -70,32 +74,66 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), "condabox-testimage-cache")
 }
 
-// DebianRootfs returns a tarball of a Debian 12 (bookworm) minbase root file
-// system, built with mmdebstrap on first use (about 2 minutes) and cached in
-// CacheDir. It skips without root or mmdebstrap.
-func DebianRootfs(t testing.TB, ctx context.Context) string {
-	t.Helper()
-	out := filepath.Join(CacheDir(), "bookworm-minbase.tar")
+// ErrNoMmdebstrap is returned by BuildDebianRootfs when mmdebstrap is missing.
+var ErrNoMmdebstrap = errors.New("mmdebstrap is not installed (apt-get install mmdebstrap): the Debian base is built with it")
+
+// BuildDebianRootfs returns a tarball of a Debian 12 (bookworm) minbase root
+// file system, built with mmdebstrap on first use (about 2 minutes) and cached
+// in CacheDir; mmdebstrap's output goes to log. Concurrent callers — test
+// binaries of several packages run at once — share one build: a file lock
+// serialises them, the cache is checked again under the lock, and the tarball
+// is written under a unique name and renamed into place.
+func BuildDebianRootfs(ctx context.Context, log io.Writer) (string, error) {
+	dir := CacheDir()
+	out := filepath.Join(dir, "bookworm-minbase.tar")
 	if _, err := os.Stat(out); err == nil {
-		return out
-	}
-	if os.Getuid() != 0 {
-		t.Skip("mmdebstrap needs root here")
+		return out, nil
 	}
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		t.Skip("mmdebstrap not installed (apt-get install mmdebstrap)")
+		return "", ErrNoMmdebstrap
 	}
-	if err := os.MkdirAll(CacheDir(), 0o755); err != nil {
-		t.Fatal(err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
-	tmp := out + ".tmp.tar" // mmdebstrap picks the format from the name
+	lock := flock.New(out + ".lock")
+	if err := lock.Lock(); err != nil {
+		return "", fmt.Errorf("lock %s: %w", out, err)
+	}
+	defer lock.Unlock()
+	if _, err := os.Stat(out); err == nil {
+		return out, nil // another process built it while we waited
+	}
+	work, err := os.MkdirTemp(dir, "rootfs-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	tmp := filepath.Join(work, "rootfs.tar") // mmdebstrap picks the format from the name
 	cmd := exec.CommandContext(ctx, "mmdebstrap", "--variant=minbase", "--quiet", "bookworm", tmp)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		t.Fatalf("mmdebstrap: %v\n%s", err, b)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("mmdebstrap: %w", err)
 	}
 	if err := os.Rename(tmp, out); err != nil {
-		t.Fatal(err)
+		return "", err
+	}
+	return out, nil
+}
+
+// DebianRootfs is BuildDebianRootfs for tests: it skips without root or
+// mmdebstrap and fails the test on other errors, with mmdebstrap's output.
+func DebianRootfs(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(CacheDir(), "bookworm-minbase.tar")); err != nil && os.Getuid() != 0 {
+		t.Skip("mmdebstrap needs root here")
+	}
+	var log bytes.Buffer
+	out, err := BuildDebianRootfs(ctx, &log)
+	switch {
+	case errors.Is(err, ErrNoMmdebstrap):
+		t.Skip(err)
+	case err != nil:
+		t.Fatalf("%v\n%s", err, log.Bytes())
 	}
 	return out
 }
