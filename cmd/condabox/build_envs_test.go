@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/internal/testchannel/realistic"
 	"github.com/condabox/condabox/internal/testchannel/server"
 	"github.com/condabox/condabox/internal/testimage"
@@ -43,16 +42,7 @@ func TestBuildEnvsPodman(t *testing.T) {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	chDir := t.TempDir()
-	opts := realistic.Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Formats: []pkgbuild.Format{pkgbuild.FormatConda}}
-	if err := realistic.Build(ctx, chDir, opts); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Start(t.Context(), chDir, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serve(t, realisticChannel(t), server.Options{})
 	dir := t.TempDir()
 	baseDir := filepath.Join(dir, "debian")
 	if err := image.WriteLayout(baseDir, testimage.DebianBase(t, ctx), "12"); err != nil {

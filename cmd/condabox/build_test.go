@@ -309,16 +309,7 @@ func TestBuildRealisticPodman(t *testing.T) {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	chDir := t.TempDir()
-	opts := realistic.Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Formats: []pkgbuild.Format{pkgbuild.FormatConda}}
-	if err := realistic.Build(ctx, chDir, opts); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Start(t.Context(), chDir, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serve(t, realisticChannel(t), server.Options{})
 	reg := testregistry.Start(t, testregistry.Options{})
 	baseRef, err := name.ParseReference(reg.Host + "/debian:12")
 	if err != nil {
