@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -70,7 +72,7 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 	}
 	if err == nil {
 		l.path = blob
-		err = writeFileAtomic(meta, b) // written last: its presence marks a complete entry
+		err = atomicfile.WriteFile(meta, b, 0o600) // written last: its presence marks a complete entry
 	}
 	if err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
@@ -121,30 +123,10 @@ func cachedReadBase(base v1.Image, dir string) (*baseFiles, error) {
 		err = os.MkdirAll(dir, 0o755)
 	}
 	if err == nil {
-		err = writeFileAtomic(name, b)
+		err = atomicfile.WriteFile(name, b, 0o600)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
 	return out, nil
-}
-
-// writeFileAtomic writes name through a temporary file renamed into place,
-// so that a concurrent build reads the whole file or none.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

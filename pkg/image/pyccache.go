@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/condabox/condabox/pkg/atomicfile"
 )
 
 // pycCacheVersion changes whenever the bytes a cached .pyc set holds for
@@ -119,7 +121,7 @@ func (c pycCache) store(key string, files []pycFile) error {
 		err = os.MkdirAll(c.dir, 0o755)
 	}
 	if err == nil {
-		err = writeFileAtomic(c.file(key), b)
+		err = atomicfile.WriteFile(c.file(key), b, 0o600)
 	}
 	if err != nil {
 		return fmt.Errorf("pyc cache: %w", err)

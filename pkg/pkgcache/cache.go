@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/gofrs/flock"
 
 	"github.com/condabox/condabox/pkg/archive"
@@ -266,21 +268,7 @@ func writeRecord(dir string, rec *conda.PackageRecord, fn string, got digest) er
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(dir, "info"), ".repodata_record-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), recordPath(dir))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.WriteFile(recordPath(dir), append(b, '\n'), 0o600)
 }
 
 // appendURL adds url to urls.txt as conda does. One small O_APPEND write

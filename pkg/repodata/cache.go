@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/gofrs/flock"
 
 	"github.com/condabox/condabox/pkg/redact"
@@ -157,30 +159,5 @@ func writeState(e *entry, st state) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(e.state, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// writeAtomic writes path through a temporary file in the same directory
-// and renames it into place, so that readers see the old file or the whole
-// new one, never a part. The temporary file is removed on failure.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	// CreateTemp makes the file private; the cache is shared like conda's.
-	err = f.Chmod(0o644)
-	if err == nil {
-		err = write(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(e.state, 0o644, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/condabox/condabox/pkg/httpretry"
@@ -188,7 +190,7 @@ func (g *Gateway) download(ctx context.Context, e *entry, rawURL string, zst boo
 			return writeState(e, st)
 		}
 		body := &countingReader{r: resp.Body, n: &g.stats.bodyBytes}
-		err = writeAtomic(e.data, func(w io.Writer) error {
+		err = atomicfile.Write(e.data, 0o644, func(w io.Writer) error {
 			var r io.Reader = body
 			if zst {
 				// Decoding in step with the scan measured faster than

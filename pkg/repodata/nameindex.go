@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/condabox/condabox/pkg/atomicfile"
 )
 
 // The name index of a cached repodata.json is saved beside it as
@@ -22,7 +24,7 @@ const nameIndexMagic = "condabox-names-1\n"
 
 // writeNameIndex saves ix for the data file of the given size and mtime.
 func writeNameIndex(path string, size, mtimeNS int64, ix *nameIndex) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		var buf []byte
 		buf = append(buf, nameIndexMagic...)

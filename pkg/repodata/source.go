@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -209,7 +211,7 @@ func (s *shardSource) fetch(ctx context.Context, hexHash string, hash []byte, pa
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	err = writeAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err })
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err })
 	return data, err
 }
 

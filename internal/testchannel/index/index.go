@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -245,25 +247,10 @@ func newZstdWriter(w io.Writer) (*zstd.Encoder, error) {
 	return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
 }
 
-// writeAtomic writes path through a temporary file in the same directory
-// and renames it into place, so readers see the old or the new file whole.
+// writeAtomic writes a channel file whole or not at all (pkg/atomicfile),
+// readable by the server, and names the file in errors.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes 0600; the channel is served
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

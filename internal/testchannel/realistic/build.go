@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
+
 	"github.com/condabox/condabox/internal/testchannel/index"
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/conda"
@@ -352,7 +354,7 @@ func buildEntries(ctx context.Context, pl *planned, debPaths map[string]string, 
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, rec.FileName+".json"), b); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, rec.FileName+".json"), b, 0o600); err != nil {
 			return nil, err
 		}
 		es = append(es, e)
@@ -436,21 +438,4 @@ func placeFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
-}
-
-// writeFileAtomic writes data to path through a temporary file and rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
