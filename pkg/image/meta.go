@@ -5,52 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"path"
 	"strings"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/condabox/condabox/pkg/install"
 )
-
-// baseFiles are the files of the base image the metadata layer extends.
-type baseFiles struct {
-	Passwd, Group []byte
-	HasTmp        bool
-}
-
-// readBase reads /etc/passwd, /etc/group and whether /tmp exists from the
-// base's flattened file system.
-func readBase(base v1.Image) (*baseFiles, error) {
-	rc := mutate.Extract(base)
-	defer rc.Close()
-	out := &baseFiles{}
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read base image file system: %w", err)
-		}
-		switch strings.TrimPrefix(path.Clean("/"+hdr.Name), "/") {
-		case "etc/passwd":
-			out.Passwd, err = io.ReadAll(tr)
-		case "etc/group":
-			out.Group, err = io.ReadAll(tr)
-		case "tmp":
-			out.HasTmp = true
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read base image %s: %w", hdr.Name, err)
-		}
-	}
-}
 
 // hasName reports whether a passwd or group file has an entry named name.
 func hasName(file []byte, name string) bool {
