@@ -30,5 +30,6 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
+	root.AddCommand(newDockerfileShellCmd())
 	return root
 }

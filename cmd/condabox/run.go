@@ -18,8 +18,10 @@ func newRunCmd() *cobra.Command {
 		Short: "Run a command in an activated environment",
 		Long: `run starts CMD with the environment activated: PATH starting with its bin/,
 CONDA_PREFIX, CONDA_DEFAULT_ENV, CONDA_SHLVL and the variables of
-etc/conda/env_vars.d and conda-meta/state. stdin, stdout and stderr are
-passed through and CMD's exit code is condabox's.`,
+etc/conda/env_vars.d and conda-meta/state; then, when the machine has a
+shell, the environment's etc/conda/activate.d/*.sh scripts are sourced before
+CMD. stdin, stdout and stderr are passed through and CMD's exit code is
+condabox's.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wd, err := os.Getwd()
@@ -35,7 +37,7 @@ passed through and CMD's exit code is condabox's.`,
 			if name == "" {
 				name = prefix
 			}
-			c, err := env.Command(cmd.Context(), prefix, name, args)
+			c, err := env.Command(cmd.Context(), prefix, name, args, env.FindShell())
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ func checkVars(vars map[string]string) error {
 // starts with prefix/bin; CONDA_PREFIX, CONDA_DEFAULT_ENV (name) and
 // CONDA_SHLVL are set; then come the variables of EnvVarsDir files in file
 // name order and those of conda-meta/state's env_vars, later ones winning.
-// activate.d scripts need a shell and are not run.
+// activate.d scripts need a shell: ActivatedProcess sources them.
 func ActivatedEnv(prefix, name string, base []string) ([]string, error) {
 	env := map[string]string{}
 	for _, kv := range base {
@@ -114,49 +114,130 @@ func stateEnvVars(prefix string) (map[string]string, error) {
 	return state.EnvVars, nil
 }
 
-// Command returns the command line args (args[0] found on the activated
-// PATH, prefix/bin first) to run in prefix activated, as `micromamba run`.
-// name is CONDA_DEFAULT_ENV.
-func Command(ctx context.Context, prefix, name string, args []string) (*exec.Cmd, error) {
+// ActivateDir holds the scripts that conda's POSIX shell activation
+// sources, *.sh in name order, after setting the variables.
+const ActivateDir = "etc/conda/activate.d"
+
+// FindShell returns the shell that sources activate.d scripts: bash, which
+// they are written for, else sh; "" in an image without one (distroless).
+func FindShell() string {
+	for _, sh := range []string{"/bin/bash", "/bin/sh"} {
+		if isExecutable(sh) {
+			return sh
+		}
+	}
+	return ""
+}
+
+// Process is a program to start or exec: its path, its argv (Args[0]
+// included) and its environment.
+type Process struct {
+	Path string
+	Args []string
+	Env  []string
+}
+
+// ActivatedProcess returns the process running args in prefix activated
+// on top of environ, as conda's shell activation does: ActivatedEnv's
+// variables, then prefix's activate.d scripts sourced by shell, which execs
+// args in its place (so args is the process: signals and exit code are its
+// own). Without a shell ("") or scripts, args runs directly, args[0] found
+// on the activated PATH; scripts are then skipped silently, since an image
+// without a shell cannot run them (literal exports are baked at build time).
+func ActivatedProcess(prefix, name string, environ, args []string, shell string) (Process, error) {
+	env, err := ActivatedEnv(prefix, name, environ)
+	if err != nil {
+		return Process{}, err
+	}
+	var scripts []string
+	if shell != "" {
+		if scripts, err = activateScripts(prefix); err != nil {
+			return Process{}, err
+		}
+	}
+	if len(scripts) == 0 {
+		return directProcess(env, args)
+	}
+	var script strings.Builder
+	for _, s := range scripts {
+		script.WriteString(". " + shellQuote(s) + "\n")
+	}
+	// The shell's exec looks args[0] up on the PATH the scripts leave.
+	script.WriteString(`exec "$@"`)
+	// "condabox" is the shell's $0, which names it in its error messages.
+	argv := append([]string{shell, "-c", script.String(), "condabox"}, args...)
+	return Process{Path: shell, Args: argv, Env: env}, nil
+}
+
+// activateScripts returns prefix's ActivateDir/*.sh files in name order.
+func activateScripts(prefix string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(prefix, ActivateDir, "*.sh"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(matches)
+	// Sourcing anything else (a folder named x.sh) would stop the shell.
+	return slices.DeleteFunc(matches, func(p string) bool {
+		st, err := os.Stat(p)
+		return err != nil || !st.Mode().IsRegular()
+	}), nil
+}
+
+// directProcess returns the process running args as they are, args[0]
+// looked up on environ's PATH.
+func directProcess(environ, args []string) (Process, error) {
+	if len(args) == 0 {
+		return Process{}, errors.New("no command given")
+	}
+	path := args[0]
+	if !strings.Contains(path, "/") {
+		var err error
+		if path, err = lookPath(args[0], environ); err != nil {
+			return Process{}, err
+		}
+	}
+	return Process{Path: path, Args: args, Env: environ}, nil
+}
+
+// shellQuote quotes s as one word for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Command returns the command running args in prefix activated, as
+// `micromamba run` (see ActivatedProcess; shell sources activate.d). name
+// is CONDA_DEFAULT_ENV.
+func Command(ctx context.Context, prefix, name string, args []string, shell string) (*exec.Cmd, error) {
 	if len(args) == 0 {
 		return nil, errors.New("run: no command given")
 	}
 	if _, err := os.Stat(filepath.Join(prefix, "conda-meta")); err != nil {
 		return nil, fmt.Errorf("run in %s: not a conda environment: %w", prefix, err)
 	}
-	environ, err := ActivatedEnv(prefix, name, os.Environ())
+	p, err := ActivatedProcess(prefix, name, os.Environ(), args, shell)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("run in %s: %w", prefix, err)
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = environ
+	cmd := exec.CommandContext(ctx, p.Path)
+	cmd.Args, cmd.Env = p.Args, p.Env
 	// On cancellation (condabox interrupted) the command gets the interrupt
 	// too, to end cleanly, instead of a kill.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	if !strings.Contains(args[0], "/") {
-		// exec.Command looked args[0] up on our PATH, not the activated one.
-		path, err := lookPath(args[0], environ)
-		if err != nil {
-			return nil, err
-		}
-		cmd.Path, cmd.Err = path, nil
-	}
 	return cmd, nil
 }
 
 // lookPath finds an executable file on the PATH of environ.
 func lookPath(file string, environ []string) (string, error) {
-	var path string
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		p := filepath.Join(dir, file)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+	for _, dir := range filepath.SplitList(lookup(environ, "PATH")) {
+		if p := filepath.Join(dir, file); isExecutable(p) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("run %s: executable file not found in the environment's PATH", file)
+	return "", fmt.Errorf("%s: executable file not found in the environment's PATH", file)
+}
+
+// isExecutable reports whether p is a regular file someone may execute.
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,7 +81,7 @@ func TestCommandFindsEnvironmentPrograms(t *testing.T) {
 		{[]string{"no-such-program-anywhere"}, ""},
 		{nil, ""},
 	} {
-		cmd, err := Command(t.Context(), prefix, "e", tc.args)
+		cmd, err := Command(t.Context(), prefix, "e", tc.args, "")
 		switch {
 		case tc.want == "" && err == nil:
 			t.Errorf("%q: no error", tc.args)
@@ -88,7 +89,7 @@ func TestCommandFindsEnvironmentPrograms(t *testing.T) {
 			t.Errorf("%q: path %v, error %v; want %s", tc.args, cmd, err, tc.want)
 		}
 	}
-	if _, err := Command(t.Context(), t.TempDir(), "e", []string{"sh"}); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
+	if _, err := Command(t.Context(), t.TempDir(), "e", []string{"sh"}, ""); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
 		t.Errorf("a folder without conda-meta: %v", err)
 	}
 }
@@ -99,7 +100,7 @@ func TestCommandInterruptedGetsInterrupt(t *testing.T) {
 	prefix := t.TempDir()
 	writeFiles(t, prefix, map[string]string{"conda-meta/history": ""})
 	ctx, cancel := context.WithCancel(t.Context())
-	cmd, err := Command(ctx, prefix, "e", []string{"sh", "-c", `trap "exit 42" INT; echo ready; while :; do sleep 0.05; done`})
+	cmd, err := Command(ctx, prefix, "e", []string{"sh", "-c", `trap "exit 42" INT; echo ready; while :; do sleep 0.05; done`}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +118,53 @@ func TestCommandInterruptedGetsInterrupt(t *testing.T) {
 	var exit *exec.ExitError
 	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 42 {
 		t.Errorf("exit %v, want 42 from the INT trap", err)
+	}
+}
+
+// TestActivatedProcess runs the process: activate.d scripts are sourced in
+// name order after the variables are set, only *.sh, and the command then
+// replaces the shell (same pid, its own arguments and exit code).
+func TestActivatedProcess(t *testing.T) {
+	prefix := t.TempDir()
+	writeFiles(t, prefix, map[string]string{
+		"conda-meta/history":                "",
+		"etc/conda/env_vars.d/v.json":       `{"FROM_JSON": "json"}`,
+		"etc/conda/activate.d/b.sh":         `export ORDER="$ORDER b"` + "\n",
+		"etc/conda/activate.d/a.sh":         `export ORDER=a SEEN="$CONDA_PREFIX $FROM_JSON"` + "\n",
+		"etc/conda/activate.d/it's 10.sh":   `export ORDER="$ORDER quoted"` + "\n",
+		"etc/conda/activate.d/c.csh":        "setenv ORDER csh\n",
+		"etc/conda/activate.d/d.sh/keep.sh": "", // a folder named *.sh is not sourced
+	})
+	if err := os.Remove(filepath.Join(prefix, "etc/conda/activate.d/d.sh/keep.sh")); err != nil {
+		t.Fatal(err)
+	}
+	script := `echo "$ORDER|$SEEN|$0|$1|$$"; exit 3`
+	args := []string{"sh", "-c", script, "zero", "one"}
+	for _, tc := range []struct {
+		name, shell string
+		want        string // output before the pid
+	}{
+		{"with a shell", "/bin/sh", "a b quoted|" + prefix + " json|zero|one|"},
+		{"without a shell the scripts are skipped", "", "||zero|one|"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ActivatedProcess(prefix, "e", []string{"PATH=/usr/bin:/bin"}, args, tc.shell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(p.Path, p.Args[1:]...)
+			cmd.Env = p.Env
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err = cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+				t.Errorf("exit %v, want 3\n%s", err, out.String())
+			}
+			// The pid: the command replaced the shell.
+			if want := tc.want + strconv.Itoa(cmd.Process.Pid); strings.TrimSpace(out.String()) != want {
+				t.Errorf("output %q, want %q", out.String(), want)
+			}
+		})
 	}
 }

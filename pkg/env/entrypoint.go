@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -32,23 +34,101 @@ type ImageEnv struct {
 	Baked map[string]string `json:"baked,omitempty"`
 }
 
-// Entrypoint returns the program and environment that the entrypoint of an
-// image of several environments execs args with, as micromamba-docker's
-// _entrypoint.sh does: environ with the environment ENV_NAME names
-// (envs.Default when unset or empty) activated, or environ unchanged with
-// MAMBA_SKIP_ACTIVATE=1; args[0] is looked up on the resulting PATH.
-func Entrypoint(envs *ImageEnvs, environ, args []string) (path string, env []string, err error) {
+// DefaultRootPrefix is MAMBA_ROOT_PREFIX in micromamba-docker's images and
+// condabox's base image: the entrypoint's root prefix when it is unset.
+const DefaultRootPrefix = "/opt/conda"
+
+// Entrypoint returns the process that a container's entrypoint execs for
+// args, as micromamba-docker's _entrypoint.sh: args in the environment
+// ENV_NAME names, activated (ActivatedProcess; shell sources activate.d), or
+// args as they are with MAMBA_SKIP_ACTIVATE=1.
+//
+// In an image of several environments built by condabox, envs lists them
+// and an unset or empty ENV_NAME is envs.Default. Otherwise (envs nil, as
+// in a base image) ENV_NAME defaults to base, which is MAMBA_ROOT_PREFIX
+// (DefaultRootPrefix when unset); another name is MAMBA_ROOT_PREFIX/envs/NAME.
+func Entrypoint(envs *ImageEnvs, environ, args []string, shell string) (Process, error) {
 	if len(args) == 0 {
-		return "", nil, errors.New("entrypoint: no command given (set the image's CMD or give one to run)")
+		return Process{}, errors.New("entrypoint: no command given (set the image's CMD or give one to run)")
 	}
-	vars := map[string]string{}
-	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
+	p, err := activate(envs, environ, args, shell)
+	if err != nil {
+		return Process{}, fmt.Errorf("entrypoint: %w", err)
 	}
-	env = environ
-	if vars["MAMBA_SKIP_ACTIVATE"] != "1" {
-		name := vars["ENV_NAME"]
+	return p, nil
+}
+
+// DockerfileShell returns the process that runs a Dockerfile RUN line,
+// args (the line, then $0, $1 … if given), as micromamba-docker's
+// _dockerfile_shell.sh: `bash -o pipefail -c ARGS...`, or `sh -c ARGS...`
+// when shell is sh. With MAMBA_DOCKERFILE_ACTIVATE=1 it runs activated as
+// by Entrypoint (MAMBA_SKIP_ACTIVATE=1 still skips, as there).
+func DockerfileShell(envs *ImageEnvs, environ, args []string, shell string) (Process, error) {
+	switch {
+	case len(args) == 0:
+		return Process{}, errors.New("dockerfile-shell: no command given (use it as the SHELL of RUN lines)")
+	case shell == "":
+		return Process{}, errors.New("dockerfile-shell: this image has no /bin/bash or /bin/sh to run RUN lines")
+	}
+	argv := []string{shell, "-c"}
+	if filepath.Base(shell) == "bash" {
+		// A failure anywhere in a pipe fails the RUN line.
+		argv = []string{shell, "-o", "pipefail", "-c"}
+	}
+	argv = append(argv, args...)
+	if lookup(environ, "MAMBA_DOCKERFILE_ACTIVATE") != "1" {
+		return Process{Path: shell, Args: argv, Env: environ}, nil
+	}
+	p, err := activate(envs, environ, argv, shell)
+	if err != nil {
+		return Process{}, fmt.Errorf("dockerfile-shell: %w", err)
+	}
+	return p, nil
+}
+
+// DockerfileUmask reads DOCKERFILE_UMASK, the umask micromamba-docker's
+// SHELL sets for RUN lines: ok is false when it is unset or empty.
+func DockerfileUmask(environ []string) (mask int, ok bool, err error) {
+	s := lookup(environ, "DOCKERFILE_UMASK")
+	if s == "" {
+		return 0, false, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 {
+		return 0, false, fmt.Errorf("DOCKERFILE_UMASK=%q: want an octal mode from 000 to 777, such as 022", s)
+	}
+	return int(m), true, nil
+}
+
+// activate returns the process running args in ENV_NAME's environment,
+// or args as they are with MAMBA_SKIP_ACTIVATE=1.
+func activate(envs *ImageEnvs, environ, args []string, shell string) (Process, error) {
+	if lookup(environ, "MAMBA_SKIP_ACTIVATE") == "1" {
+		return directProcess(environ, args)
+	}
+	e, err := selectEnv(envs, environ)
+	if err != nil {
+		return Process{}, err
+	}
+	// Baked last, so that they override environ; the env_vars.d files and
+	// conda-meta/state that ActivatedEnv reads now (a user may have set
+	// variables since the build) override them.
+	base := slices.Clone(environ)
+	for _, k := range slices.Sorted(maps.Keys(e.Baked)) {
+		base = append(base, k+"="+e.Baked[k])
+	}
+	p, err := ActivatedProcess(e.Prefix, e.Name, base, args, shell)
+	if err != nil {
+		return Process{}, fmt.Errorf("activate %s: %w", e.Name, err)
+	}
+	return p, nil
+}
+
+// selectEnv returns the environment ENV_NAME names: one of envs, or with
+// envs nil an environment of the root prefix, which must exist.
+func selectEnv(envs *ImageEnvs, environ []string) (ImageEnv, error) {
+	name := lookup(environ, "ENV_NAME")
+	if envs != nil {
 		if name == "" {
 			name = envs.Default
 		}
@@ -58,34 +138,50 @@ func Entrypoint(envs *ImageEnvs, environ, args []string) (path string, env []str
 			for j, e := range envs.Envs {
 				names[j] = e.Name
 			}
-			return "", nil, fmt.Errorf("entrypoint: ENV_NAME=%q: no such environment in this image (it has %s)", name, strings.Join(names, ", "))
+			return ImageEnv{}, fmt.Errorf("ENV_NAME=%q: no such environment in this image (it has %s)", name, strings.Join(names, ", "))
 		}
-		e := envs.Envs[i]
-		// Baked first, so that env_vars.d files and conda-meta/state read
-		// now (a user may have set variables since) win.
-		maps.Copy(vars, e.Baked)
-		base := make([]string, 0, len(vars))
-		for _, k := range slices.Sorted(maps.Keys(vars)) {
-			base = append(base, k+"="+vars[k])
-		}
-		if env, err = ActivatedEnv(e.Prefix, e.Name, base); err != nil {
-			return "", nil, fmt.Errorf("entrypoint: activate %s: %w", e.Name, err)
-		}
+		return envs.Envs[i], nil
 	}
-	path = args[0]
-	if !strings.Contains(path, "/") {
-		if path, err = lookPath(args[0], env); err != nil {
-			return "", nil, fmt.Errorf("entrypoint: %w", err)
-		}
+	if name == "" {
+		name = "base"
 	}
-	return path, env, nil
+	root := lookup(environ, "MAMBA_ROOT_PREFIX")
+	if root == "" {
+		root = DefaultRootPrefix
+	}
+	prefix, err := targetPrefix(CreateRequest{Name: name}, func(k string) (string, bool) {
+		return root, k == "MAMBA_ROOT_PREFIX"
+	})
+	if err != nil {
+		return ImageEnv{}, fmt.Errorf("ENV_NAME=%q: %w", name, err)
+	}
+	if st, err := os.Stat(filepath.Join(prefix, "conda-meta")); err != nil || !st.IsDir() {
+		return ImageEnv{}, fmt.Errorf("ENV_NAME=%q: no conda environment at %s (MAMBA_ROOT_PREFIX=%s): create it, or set ENV_NAME to an existing one", name, prefix, root)
+	}
+	return ImageEnv{Name: name, Prefix: prefix}, nil
 }
 
-// ReadImageEnvs reads an ImageEnvs file.
+// lookup returns the last value of key in environ, as a process sees it,
+// or "".
+func lookup(environ []string, key string) string {
+	var v string
+	for _, kv := range environ {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
+}
+
+// ReadImageEnvs reads an ImageEnvs file; it returns nil when there is none,
+// as in a base image, whose environments are under MAMBA_ROOT_PREFIX.
 func ReadImageEnvs(file string) (*ImageEnvs, error) {
 	data, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("entrypoint: this image lists no environments: %w", err)
+		return nil, fmt.Errorf("entrypoint: read the image's environments: %w", err)
 	}
 	return ParseImageEnvs(file, data)
 }

@@ -55,7 +55,8 @@ func TestEntrypoint(t *testing.T) {
 		{"no command", []string{"PATH=" + sys}, nil, "", nil, nil, "no command given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path, env, err := Entrypoint(envs, tc.environ, tc.args)
+			p, err := Entrypoint(envs, tc.environ, tc.args, "")
+			path, env := p.Path, p.Env
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -91,7 +92,6 @@ func TestReadImageEnvs(t *testing.T) {
 		{"not JSON", `default: base`, "want a JSON object with default and envs"},
 		{"default not listed", `{"default": "base", "envs": [{"name": "tools", "prefix": "/opt/conda"}]}`, `default environment "base" is not among envs`},
 		{"variable with NUL", `{"default": "base", "envs": [{"name": "base", "prefix": "/opt/conda", "baked": {"A": "x\u0000"}}]}`, `environment "base": variable "A"`},
-		{"missing", "", "this image lists no environments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(dir, tc.name+".json")
@@ -114,6 +114,150 @@ func TestReadImageEnvs(t *testing.T) {
 	}
 }
 
+func TestReadImageEnvsAbsent(t *testing.T) {
+	envs, err := ReadImageEnvs(filepath.Join(t.TempDir(), "envs.json"))
+	if envs != nil || err != nil {
+		t.Errorf("no file: got %+v, %v; want nil, nil (a base image)", envs, err)
+	}
+}
+
+// TestEntrypointRootPrefix: without an image list, ENV_NAME is resolved
+// against MAMBA_ROOT_PREFIX as micromamba-docker's activation does.
+func TestEntrypointRootPrefix(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"conda-meta/history":            "",
+		"bin/python3":                   "#!/bin/sh\n",
+		"envs/tools/conda-meta/history": "",
+		"envs/tools/bin/jq":             "#!/bin/sh\n",
+		"envs/broken/bin/jq":            "#!/bin/sh\n", // no conda-meta: not an environment
+	})
+	sys := "/nonexistent/bin"
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		args    []string
+		path    string // want, "" on error
+		prefix  string // CONDA_PREFIX wanted, "" for none
+		envName string // CONDA_DEFAULT_ENV wanted
+		err     string
+	}{
+		{"base by default", []string{"PATH=" + sys, "MAMBA_ROOT_PREFIX=" + root}, []string{"python3"}, root + "/bin/python3", root, "base", ""},
+		{"empty ENV_NAME is base", []string{"ENV_NAME=", "PATH=" + sys, "MAMBA_ROOT_PREFIX=" + root}, []string{"python3"}, root + "/bin/python3", root, "base", ""},
+		{"ENV_NAME=base is the root prefix", []string{"ENV_NAME=base", "MAMBA_ROOT_PREFIX=" + root}, []string{"python3"}, root + "/bin/python3", root, "base", ""},
+		{"another name is under envs", []string{"ENV_NAME=tools", "MAMBA_ROOT_PREFIX=" + root}, []string{"jq"}, root + "/envs/tools/bin/jq", root + "/envs/tools", "tools", ""},
+		{"the last ENV_NAME counts", []string{"ENV_NAME=base", "ENV_NAME=tools", "MAMBA_ROOT_PREFIX=" + root}, []string{"jq"}, root + "/envs/tools/bin/jq", root + "/envs/tools", "tools", ""},
+		{"missing environment", []string{"ENV_NAME=nope", "MAMBA_ROOT_PREFIX=" + root}, []string{"jq"}, "", "", "",
+			`ENV_NAME="nope": no conda environment at ` + root + `/envs/nope (MAMBA_ROOT_PREFIX=` + root + `)`},
+		{"a folder without conda-meta", []string{"ENV_NAME=broken", "MAMBA_ROOT_PREFIX=" + root}, []string{"jq"}, "", "", "",
+			`no conda environment at ` + root + `/envs/broken`},
+		{"a name with a slash", []string{"ENV_NAME=../tools", "MAMBA_ROOT_PREFIX=" + root}, []string{"jq"}, "", "", "",
+			`ENV_NAME="../tools": environment name "../tools": must not hold a path separator`},
+		{"MAMBA_ROOT_PREFIX defaults to /opt/conda", []string{"ENV_NAME=condabox-test-nope"}, []string{"jq"}, "", "", "",
+			"no conda environment at /opt/conda/envs/condabox-test-nope (MAMBA_ROOT_PREFIX=/opt/conda)"},
+		{"MAMBA_SKIP_ACTIVATE=1 needs no environment", []string{"MAMBA_SKIP_ACTIVATE=1", "ENV_NAME=nope", "MAMBA_ROOT_PREFIX=" + root}, []string{"/bin/true"}, "/bin/true", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Entrypoint(nil, tc.environ, tc.args, "")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Path != tc.path || !slices.Equal(p.Args, tc.args) {
+				t.Errorf("exec %q %q, want %q %q", p.Path, p.Args, tc.path, tc.args)
+			}
+			if got := lookup(p.Env, "CONDA_PREFIX"); got != tc.prefix {
+				t.Errorf("CONDA_PREFIX=%q, want %q", got, tc.prefix)
+			}
+			if got := lookup(p.Env, "CONDA_DEFAULT_ENV"); got != tc.envName {
+				t.Errorf("CONDA_DEFAULT_ENV=%q, want %q", got, tc.envName)
+			}
+		})
+	}
+}
+
+func TestDockerfileShell(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"conda-meta/history": ""})
+	const line = "python -c 'import requests' | cat"
+	for _, tc := range []struct {
+		name    string
+		shell   string
+		environ []string
+		args    []string
+		want    []string // argv
+		prefix  string   // CONDA_PREFIX wanted, "" for none
+		err     string
+	}{
+		{"not activated by default", "/bin/bash", []string{"MAMBA_ROOT_PREFIX=" + root}, []string{line},
+			[]string{"/bin/bash", "-o", "pipefail", "-c", line}, "", ""},
+		{"MAMBA_DOCKERFILE_ACTIVATE=1 activates", "/bin/bash", []string{"MAMBA_ROOT_PREFIX=" + root, "MAMBA_DOCKERFILE_ACTIVATE=1"}, []string{line},
+			[]string{"/bin/bash", "-o", "pipefail", "-c", line}, root, ""},
+		{"other values do not", "/bin/bash", []string{"MAMBA_ROOT_PREFIX=" + root, "MAMBA_DOCKERFILE_ACTIVATE=true"}, []string{line},
+			[]string{"/bin/bash", "-o", "pipefail", "-c", line}, "", ""},
+		{"MAMBA_SKIP_ACTIVATE=1 wins", "/bin/bash", []string{"MAMBA_ROOT_PREFIX=" + root, "MAMBA_DOCKERFILE_ACTIVATE=1", "MAMBA_SKIP_ACTIVATE=1"}, []string{line},
+			[]string{"/bin/bash", "-o", "pipefail", "-c", line}, "", ""},
+		{"sh has no pipefail; extra arguments are $0 and on", "/bin/sh", []string{"MAMBA_DOCKERFILE_ACTIVATE=1", "MAMBA_ROOT_PREFIX=" + root}, []string{"echo $0 $1", "zero", "one"},
+			[]string{"/bin/sh", "-c", "echo $0 $1", "zero", "one"}, root, ""},
+		{"missing environment", "/bin/sh", []string{"MAMBA_DOCKERFILE_ACTIVATE=1", "MAMBA_ROOT_PREFIX=" + root, "ENV_NAME=tools"}, []string{line},
+			nil, "", "dockerfile-shell: ENV_NAME=\"tools\": no conda environment at " + root + "/envs/tools"},
+		{"missing environment unused", "/bin/sh", []string{"MAMBA_ROOT_PREFIX=" + root, "ENV_NAME=tools"}, []string{line},
+			[]string{"/bin/sh", "-c", line}, "", ""},
+		{"no line", "/bin/sh", nil, nil, nil, "", "no command given"},
+		{"no shell", "", nil, []string{line}, nil, "", "no /bin/bash or /bin/sh"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := DockerfileShell(nil, tc.environ, tc.args, tc.shell)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Path != tc.shell || !slices.Equal(p.Args, tc.want) {
+				t.Errorf("exec %q %q, want %q %q", p.Path, p.Args, tc.shell, tc.want)
+			}
+			if got := lookup(p.Env, "CONDA_PREFIX"); got != tc.prefix {
+				t.Errorf("CONDA_PREFIX=%q, want %q", got, tc.prefix)
+			}
+		})
+	}
+}
+
+func TestDockerfileUmask(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		mask  int
+		ok    bool
+		err   bool
+	}{
+		{"", 0, false, false},
+		{"022", 0o22, true, false},
+		{"0077", 0o77, true, false},
+		{"0", 0, true, false},
+		{"8", 0, false, true},
+		{"1000", 0, false, true},
+		{"-1", 0, false, true},
+		{"u=rwx", 0, false, true},
+	} {
+		mask, ok, err := DockerfileUmask([]string{"DOCKERFILE_UMASK=" + tc.value})
+		if mask != tc.mask || ok != tc.ok || (err != nil) != tc.err {
+			t.Errorf("DOCKERFILE_UMASK=%q: %o %v %v, want %o %v error %v", tc.value, mask, ok, err, tc.mask, tc.ok, tc.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), `DOCKERFILE_UMASK="`+tc.value+`"`) {
+			t.Errorf("error %q does not quote the value", err)
+		}
+	}
+}
+
 func FuzzEntrypoint(f *testing.F) {
 	f.Add([]byte(`{"default": "base", "envs": [{"name": "base", "prefix": "/opt/conda", "baked": {"A": "1"}}, {"name": "t", "prefix": "/opt/conda/envs/t"}]}`), "t", false)
 	f.Add([]byte(`{"default": "", "envs": [{"name": ""}]}`), "", true)
@@ -128,10 +272,11 @@ func FuzzEntrypoint(f *testing.F) {
 			environ = append(environ, "MAMBA_SKIP_ACTIVATE=1")
 		}
 		// /bin/sh is a path: no lookup, so success depends on ENV_NAME only.
-		path, env, err := Entrypoint(envs, environ, []string{"/bin/sh"})
+		p, err := Entrypoint(envs, environ, []string{"/bin/sh"}, "")
 		if err != nil {
 			return
 		}
+		path, env := p.Path, p.Env
 		if path != "/bin/sh" {
 			t.Errorf("path %q, want /bin/sh", path)
 		}
