@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Placeholders written in place of secrets, as conda prints them.
 const (
@@ -9,16 +12,59 @@ const (
 )
 
 // URL returns u with every `/t/<token>` path segment replaced by
-// `/t/<TOKEN>` and the password of every `user:password@` userinfo
-// replaced by `********`. The rest of u is kept byte for byte, so that an
-// unparsable URL is still redacted; URL is idempotent.
+// `/t/<TOKEN>`, the value of every credential query parameter (see
+// secretParams) replaced by `<TOKEN>`, and the password of every
+// `user:password@` userinfo replaced by `********`. The rest of u is kept
+// byte for byte, so that an unparsable URL is still redacted; URL is
+// idempotent.
 //
 // A URL nested in another one (a proxy's `?url=https://…`) is redacted as
 // well, because every "://" starts a new authority. A password holding
 // '/', '?' or '#' must be percent-encoded, as URLs require, or the part after
 // that character is taken for the path and stays visible.
 func URL(u string) string {
-	return redactTokens(redactPasswords(u))
+	return redactQuery(redactTokens(redactPasswords(u)))
+}
+
+// secretParams are the query parameters whose value is a credential,
+// matched ignoring case: anaconda.org and conda servers accept a `token`
+// (or an OAuth `access_token`) in the query as well as in the path, and
+// package downloads are redirected to pre-signed S3 and GCS URLs whose
+// signature and session token are credentials too (Azure SAS calls its
+// signature `sig`).
+var secretParams = []string{
+	"token", "access_token",
+	"X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token",
+	"X-Goog-Signature", "X-Goog-Credential",
+	"sig",
+}
+
+// redactQuery replaces the value of every secretParams parameter, the text
+// after `?name=` or `&name=` up to the next '&' or '#'.
+func redactQuery(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(s, "?&")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+1])
+		s = s[i+1:]
+		param := s
+		if end := strings.IndexAny(s, "&#"); end >= 0 {
+			param = s[:end]
+		}
+		if name, value, ok := strings.Cut(param, "="); ok && value != "" && isSecretParam(name) {
+			b.WriteString(name + "=" + Token)
+			s = s[len(param):]
+		}
+	}
+}
+
+// isSecretParam reports whether a query parameter holds a credential.
+func isSecretParam(name string) bool {
+	return slices.ContainsFunc(secretParams, func(p string) bool { return strings.EqualFold(p, name) })
 }
 
 // redactPasswords masks the password of the userinfo that follows each "://".
@@ -77,10 +123,11 @@ func redactTokens(s string) string {
 // message. A word (a run of characters up to white space, a quote or an
 // angle bracket) that contains "://" is redacted as a URL, so
 // `Get "https://u:p@h/t/x/c": EOF` is covered. Tokens are also masked in
-// words without a scheme ("conda.anaconda.org/t/x/conda-forge"), at the
-// price of masking a directory that follows a directory named "t".
+// words without a scheme ("conda.anaconda.org/t/x/conda-forge",
+// "h/c?token=x"), at the price of masking a directory that follows a
+// directory named "t".
 func Text(s string) string {
-	if !strings.Contains(s, "://") && !strings.Contains(s, "/t/") {
+	if !strings.Contains(s, "://") && !strings.Contains(s, "/t/") && !strings.Contains(s, "=") {
 		return s // the common case: nothing that may hold a secret
 	}
 	var b strings.Builder

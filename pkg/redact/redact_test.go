@@ -40,6 +40,21 @@ func TestURL(t *testing.T) {
 		{"file url untouched", "file:///opt/channel/linux-64", "file:///opt/channel/linux-64"},
 		{"no scheme", "conda.anaconda.org/t/tok/conda-forge", "conda.anaconda.org/t/<TOKEN>/conda-forge"},
 		{"already redacted", "https://u:********@h/t/<TOKEN>/c", "https://u:********@h/t/<TOKEN>/c"},
+		{"query token", "https://conda.anaconda.org/conda-forge/noarch/repodata.json?token=xy-1234",
+			"https://conda.anaconda.org/conda-forge/noarch/repodata.json?token=<TOKEN>"},
+		{"query token after another parameter", "https://h/c?x=1&token=abc", "https://h/c?x=1&token=<TOKEN>"},
+		{"query token before another parameter", "https://h/c?token=abc&x=1", "https://h/c?token=<TOKEN>&x=1"},
+		{"query token before fragment", "https://h/c?token=abc#f", "https://h/c?token=<TOKEN>#f"},
+		{"query parameter name case", "https://h/c?TOKEN=abc", "https://h/c?TOKEN=<TOKEN>"},
+		{"access token", "https://h/c?access_token=abc", "https://h/c?access_token=<TOKEN>"},
+		{"pre-signed s3 url", "https://b.s3.amazonaws.com/p.conda?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20260101&X-Amz-Security-Token=st&X-Amz-Signature=f00d",
+			"https://b.s3.amazonaws.com/p.conda?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=<TOKEN>&X-Amz-Security-Token=<TOKEN>&X-Amz-Signature=<TOKEN>"},
+		{"azure sas signature", "https://a.blob.core.windows.net/c/p.conda?sv=2024&sig=abc%3D", "https://a.blob.core.windows.net/c/p.conda?sv=2024&sig=<TOKEN>"},
+		{"empty query token kept", "https://h/c?token=&x=1", "https://h/c?token=&x=1"},
+		{"query token without value", "https://h/c?token", "https://h/c?token"},
+		{"parameter ending in token", "https://h/c?mytoken=abc&tokens=x", "https://h/c?mytoken=abc&tokens=x"},
+		{"token in path and query", "https://h/t/a/c?token=b", "https://h/t/<TOKEN>/c?token=<TOKEN>"},
+		{"query token in nested url", "https://proxy/?u=https://h/c%3F&token=abc", "https://proxy/?u=https://h/c%3F&token=<TOKEN>"},
 		{"not a url", "hello world", "hello world"},
 		{"empty", "", ""},
 	}
@@ -66,6 +81,9 @@ func TestText(t *testing.T) {
 		{"parenthesis is not a delimiter", "(https://u:p(w)@h/c)", "(https://u:********@h/c)"},
 		{"schemeless token", "GET conda.anaconda.org/t/abc/conda-forge failed", "GET conda.anaconda.org/t/<TOKEN>/conda-forge failed"},
 		{"plain text", "nothing to see: 1/2 t", "nothing to see: 1/2 t"},
+		{"query token", `Get "https://h/c/repodata.json?token=abc": EOF`, `Get "https://h/c/repodata.json?token=<TOKEN>": EOF`},
+		{"schemeless query token", "fetch h/c?token=abc failed", "fetch h/c?token=<TOKEN> failed"},
+		{"assignment is not a query", "x=1 token=abc", "x=1 token=abc"},
 		{"unicode around", "é https://u:pw@h/c ü", "é https://u:********@h/c ü"},
 	}
 	for _, tt := range tests {
@@ -123,6 +141,8 @@ func FuzzURL(f *testing.F) {
 		inputs := []string{
 			prefix + host + "/t/" + secret + "/" + rest,
 			prefix + host + "/t/" + secret,
+			prefix + host + "/" + rest + "?token=" + secret,
+			prefix + host + "/c?x=" + strings.Map(dropURLStructure, rest) + "&X-Amz-Signature=" + secret + "#" + rest,
 			"https://user:" + secret + "@" + strings.Map(dropURLStructure, host) + "/" + rest,
 		}
 		for _, in := range inputs {
