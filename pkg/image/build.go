@@ -62,7 +62,13 @@ type packageFiles struct {
 	dist    string
 	record  *install.PrefixRecord
 	entries []entry
-	size    int64
+	// size is the bytes of the package's own files; the layer plan uses it.
+	// pycSize is that of the .pyc files compiled for the image, which
+	// must not change the plan: they come from the cache or not.
+	size, pycSize int64
+	// pycReady, when not nil, is closed once startPyc has added the
+	// package's .pyc files: entries, record and size are final then.
+	pycReady <-chan struct{}
 }
 
 // Build adds the environment of pkgs (extracted package folders, in install
@@ -74,25 +80,28 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err := checkPrefix(opts.Prefix); err != nil {
 		return nil, err
 	}
+	readBase := startReadBase(base, opts.LayerCache)
 	files, act, err := collect(pkgs, opts)
 	if err != nil {
 		return nil, err
 	}
-	var pycWarnings []string
+	pycDone := func() ([]string, error) { return nil, nil }
 	if opts.CompilePyc {
-		if pycWarnings, err = compilePyc(ctx, pkgs, files, opts); err != nil {
-			return nil, fmt.Errorf("build image: %w", err)
-		}
+		pycDone = startPyc(ctx, pkgs, files, opts)
 	}
 	env, warnings, err := activationEnv(act, opts.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	}
 	layers, reports, err := writePackageLayers(ctx, files, opts)
+	pycWarnings, pycErr := pycDone()
+	if pycErr != nil {
+		return nil, fmt.Errorf("build image: %w", pycErr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	baseFS, err := cachedReadBase(base, opts.LayerCache)
+	baseFS, err := readBase()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +121,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		res.Records = append(res.Records, p.Record)
 	}
 	for _, f := range files {
-		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size})
+		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size + f.pycSize})
 	}
 	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
 	return res, nil
@@ -235,11 +244,33 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 	groups := planLayers(names, sizes, opts.MaxLayers)
 	layers := make([]*fileLayer, len(groups))
 	reports := make([]LayerReport, len(groups))
+	// Groups waiting for .pyc compilation go last, so that the others are
+	// written meanwhile.
+	var order, later []int
+	for gi, group := range groups {
+		if slices.ContainsFunc(group, func(i int) bool { return files[i].pycReady != nil }) {
+			later = append(later, gi)
+		} else {
+			order = append(order, gi)
+		}
+	}
+	order = append(order, later...)
 	var progressMu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
-	for gi, group := range groups {
+	for _, gi := range order {
+		group := groups[gi]
 		g.Go(func() error {
+			for _, i := range group {
+				if files[i].pycReady == nil {
+					continue
+				}
+				select {
+				case <-files[i].pycReady:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			var entries []entry
 			var dists []string
 			var members []*packageFiles

@@ -98,6 +98,24 @@ func readCached(blob, meta string) *fileLayer {
 	return &fileLayer{path: blob, digest: c.Digest, diffID: c.DiffID, size: c.Size, mediaType: types.OCILayer}
 }
 
+// startReadBase runs cachedReadBase in the background (on a cold build it
+// downloads part of the base) and returns its wait.
+func startReadBase(base v1.Image, dir string) func() (*baseFiles, error) {
+	type result struct {
+		fs  *baseFiles
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		fs, err := cachedReadBase(base, dir)
+		ch <- result{fs, err}
+	}()
+	return func() (*baseFiles, error) {
+		r := <-ch
+		return r.fs, r.err
+	}
+}
+
 // cachedReadBase is readBase with a cache in dir keyed by the base's
 // digest: reading a base means decompressing all its layers, the biggest
 // cost of a rebuild on a base. dir "" disables the cache.

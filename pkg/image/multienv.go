@@ -91,6 +91,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	if err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	}
+	readBase := startReadBase(base, opts.LayerCache)
 	res := &Result{}
 	list := condaenv.ImageEnvs{Default: names[def]}
 	var all []*packageFiles
@@ -105,7 +106,8 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		}
 		var warnings []string
 		if opts.CompilePyc {
-			if warnings, err = compilePyc(ctx, e.Packages, files, eo); err != nil {
+			// One environment at a time: its python compiles its packages.
+			if warnings, err = startPyc(ctx, e.Packages, files, eo)(); err != nil {
 				return nil, fmt.Errorf("build image: environment %s: %w", e.Name, err)
 			}
 		}
@@ -138,7 +140,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	baseFS, err := cachedReadBase(base, opts.LayerCache)
+	baseFS, err := readBase()
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +174,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	}
 	res.Layers = reports
 	for _, f := range all {
-		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size})
+		res.Packages = append(res.Packages, PackageReport{Dist: f.dist, Size: f.size + f.pycSize})
 	}
 	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
 	return res, nil

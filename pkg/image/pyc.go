@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -53,17 +54,24 @@ for line in sys.stdin:
 // PYTHONOPTIMIZE) may change paths or bytes.
 var compileEnv = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
 
-// compilePyc adds the byte code of the noarch python packages' site-packages
+// startPyc adds the byte code of the noarch python packages' site-packages
 // .py files to their entries and conda-meta records, as linking with conda
 // would (pkg/install's pyc_file paths). A package's .pyc files come from
-// the pyc cache in opts.LayerCache when it has them; the others are
-// compiled by the environment's python, written with its dependencies to a
-// folder in opts.WorkDir (only when something is to be compiled): one
+// the cache when they can, else they are compiled by the environment's
+// python, written with its dependencies to a folder in opts.WorkDir: one
 // process per package, so a package's .pyc bytes do not depend on which
 // other packages the environment has and its layer stays the same. An
 // environment whose python has no bin/python3 (pypy) is left uncompiled,
 // with a warning.
-func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFiles, opts Options) (warnings []string, err error) {
+//
+// Compilation runs in the background so that layers of other packages are
+// written meanwhile: a package being compiled has a pycReady channel, closed
+// once its entries and record are complete. wait returns the warnings and
+// the first error once every package is done.
+func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFiles, opts Options) (wait func() ([]string, error)) {
+	done := func(w []string, err error) func() ([]string, error) {
+		return func() ([]string, error) { return w, err }
+	}
 	py := -1
 	for i, p := range pkgs {
 		if p.Record.Name == "python" {
@@ -77,13 +85,14 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 		}
 	}
 	if py < 0 || len(noarch) == 0 {
-		return nil, nil
+		return done(nil, nil)
 	}
 	cache := newPycCache(opts.LayerCache, files[py])
 	type miss struct {
-		pf   *packageFiles
-		srcs []*entry
-		key  string
+		pf      *packageFiles
+		srcs    []*entry
+		key     string
+		release func() // closes pf.pycReady, once
 	}
 	var misses []miss
 	for _, i := range noarch {
@@ -96,43 +105,63 @@ func compilePyc(ctx context.Context, pkgs []*install.Package, files []*packageFi
 			addPyc(files[i], pyc, opts)
 			continue
 		}
-		misses = append(misses, miss{files[i], srcs, key})
+		ready := make(chan struct{})
+		files[i].pycReady = ready
+		misses = append(misses, miss{files[i], srcs, key, sync.OnceFunc(func() { close(ready) })})
 	}
 	if len(misses) == 0 {
-		return nil, nil
+		return done(nil, nil)
 	}
-	dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
-	if err != nil {
-		return nil, fmt.Errorf("compile .pyc files: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	root := filepath.Join(dir, "root")
-	for _, i := range closure(pkgs, py) {
-		if err := materialise(root, files[i].entries); err != nil {
-			return nil, fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
-		}
-	}
-	exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
-	if _, err := os.Stat(exe); err != nil {
-		return []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}, nil
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.NumCPU())
-	for _, m := range misses {
-		out := filepath.Join(dir, "out-"+m.pf.dist)
-		g.Go(func() error {
-			pyc, err := compilePackage(ctx, exe, out, m.srcs)
+	var warnings []string
+	result := make(chan error, 1)
+	go func() {
+		defer func() { // on errors too: no layer may wait forever
+			for _, m := range misses {
+				m.release()
+			}
+		}()
+		result <- func() error {
+			dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
 			if err != nil {
-				return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
+				return fmt.Errorf("compile .pyc files: %w", err)
 			}
-			if err := cache.store(m.key, pyc); err != nil {
-				return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
+			defer os.RemoveAll(dir)
+			root := filepath.Join(dir, "root")
+			for _, i := range closure(pkgs, py) {
+				if err := materialise(root, files[i].entries); err != nil {
+					return fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
+				}
 			}
-			addPyc(m.pf, pyc, opts)
-			return nil
-		})
+			exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
+			if _, err := os.Stat(exe); err != nil {
+				warnings = []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}
+				return nil
+			}
+			g, ctx := errgroup.WithContext(ctx)
+			g.SetLimit(runtime.NumCPU())
+			for i := range misses {
+				m := &misses[i]
+				out := filepath.Join(dir, "out-"+m.pf.dist)
+				g.Go(func() error {
+					pyc, err := compilePackage(ctx, exe, out, m.srcs)
+					if err != nil {
+						return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
+					}
+					if err := cache.store(m.key, pyc); err != nil {
+						return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
+					}
+					addPyc(m.pf, pyc, opts)
+					m.release()
+					return nil
+				})
+			}
+			return g.Wait()
+		}()
+	}()
+	return func() ([]string, error) {
+		err := <-result
+		return warnings, err
 	}
-	return nil, g.Wait()
 }
 
 // pySources returns the package's entries compilation takes: its regular
@@ -268,7 +297,7 @@ func addPyc(pf *packageFiles, pyc []pycFile, opts Options) {
 			continue
 		}
 		pf.entries = append(pf.entries, entry{Name: f.Path, Type: tar.TypeReg, Mode: 0o644, Data: f.Data, Size: int64(len(f.Data)), SHA256: f.SHA256})
-		pf.size += int64(len(f.Data))
+		pf.pycSize += int64(len(f.Data))
 		pf.record.PathsData.Paths = append(pf.record.PathsData.Paths, install.PrefixPath{Path: rel, PathType: install.PathPycFile})
 		pf.record.Files = append(pf.record.Files, rel)
 	}
