@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/condabox/condabox/internal/testchannel/realistic"
+	"github.com/condabox/condabox/internal/testchannel/server"
+	"github.com/condabox/condabox/internal/testimage"
+)
+
+// TestBaseImagePodman builds images/base with podman on the local Debian
+// base, then an image FROM it whose RUN lines install environments from
+// the realistic channel with condabox, and runs it: condabox is the
+// micromamba-docker-style ENTRYPOINT and SHELL (ENV_NAME,
+// MAMBA_SKIP_ACTIVATE, MAMBA_DOCKERFILE_ACTIVATE, activate.d, any uid).
+func TestBaseImagePodman(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds condabox, the realistic channel, a Debian base and three images")
+	}
+	podman := testimage.Podman(t)
+	if err := realistic.CheckTools(); err != nil {
+		t.Skip(err)
+	}
+	srv := serve(t, realisticChannel(t), server.Options{})
+	const (
+		debian = "localhost/condabox-basetest-debian:12"
+		base   = "localhost/condabox-basetest-base:test"
+		img    = "localhost/condabox-basetest-env:test"
+	)
+	dir := t.TempDir()
+	ref, err := name.ParseReference(debian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	debianTar := filepath.Join(dir, "debian.tar")
+	if err := tarball.WriteToFile(debianTar, ref, testimage.DebianBase(t, context.Background())); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := podman("load", "-i", debianTar); err != nil {
+		t.Fatalf("podman load: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { podman("rmi", "-f", img, base, debian) })
+
+	// images/base as it is, with the static condabox beside its Containerfile.
+	baseCtx := mkdir(t, filepath.Join(dir, "base"))
+	containerfile, err := os.ReadFile(filepath.Join("..", "..", "images", "base", "Containerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, baseCtx, "Containerfile", string(containerfile))
+	if err := os.Rename(staticCondabox(t), filepath.Join(baseCtx, "condabox")); err != nil {
+		t.Fatal(err)
+	}
+	build := func(tag, ctxDir string, args ...string) (string, error) {
+		return podman(append(append([]string{"build", "--format", "docker", "--network", "host", "--pull=never", "-t", tag}, args...), ctxDir)...)
+	}
+	// CA_CERTIFICATES=0: the channel is plain http on loopback, no apt needed.
+	if out, err := build(base, baseCtx, "--build-arg", "BASE_IMAGE="+debian, "--build-arg", "CA_CERTIFICATES=0"); err != nil {
+		t.Fatalf("podman build images/base: %v\n%s", err, out)
+	}
+
+	// edge-activate has an activate.d script exporting
+	// EDGE_ACTIVATE_PREFIX="$CONDA_PREFIX": only sourcing it sets that.
+	envCtx := mkdir(t, filepath.Join(dir, "env"))
+	writeFile(t, envCtx, "env.yml", "channels: ["+srv.URL()+"]\ndependencies:\n  - python\n  - requests\n  - edge-activate\n")
+	writeFile(t, envCtx, "Containerfile", `FROM `+base+`
+COPY --chown=$MAMBA_USER:$MAMBA_USER env.yml /tmp/env.yml
+RUN condabox install -y -n base --override-channels -f /tmp/env.yml
+RUN condabox create -y -n tools --override-channels -c `+srv.URL()+` jq
+ARG MAMBA_DOCKERFILE_ACTIVATE=1
+RUN python -c 'import requests' && test "$EDGE_ACTIVATE_PREFIX" = /opt/conda
+`)
+	if out, err := build(img, envCtx); err != nil {
+		t.Fatalf("podman build FROM the base image: %v\n%s", err, out)
+	}
+
+	// Without MAMBA_DOCKERFILE_ACTIVATE (an ARG does not reach images built
+	// FROM this one) RUN lines are not activated.
+	plainCtx := mkdir(t, filepath.Join(dir, "plain"))
+	writeFile(t, plainCtx, "Containerfile", "FROM "+img+"\nRUN python -c 'import requests'\n")
+	if out, err := build("localhost/condabox-basetest-plain:test", plainCtx); err == nil || !strings.Contains(out, "python: command not found") {
+		podman("rmi", "-f", "localhost/condabox-basetest-plain:test")
+		t.Errorf("RUN python without MAMBA_DOCKERFILE_ACTIVATE: %v, want python not found\n%s", err, out)
+	}
+
+	tests := []struct {
+		name  string
+		flags []string // podman run's
+		cmd   []string
+		want  string
+		code  int
+	}{
+		{"base activated by default", nil, []string{"python", "-c", "import requests, sys; print(sys.prefix)"}, "/opt/conda", 0},
+		{"activate.d and env_vars.d", nil, []string{"sh", "-c", "echo $EDGE_ACTIVATE_PREFIX $EDGE_ACTIVATE_VAR $CONDA_DEFAULT_ENV"}, "/opt/conda set-by-env-vars-d base", 0},
+		{"ENV_NAME=tools", []string{"-e", "ENV_NAME=tools"}, []string{"sh", "-c", "echo $CONDA_PREFIX; jq --version; command -v python || echo no python"}, "/opt/conda/envs/tools\njq-1.", 0},
+		{"ENV_NAME of no environment", []string{"-e", "ENV_NAME=nope"}, []string{"true"}, `ENV_NAME="nope": no conda environment at /opt/conda/envs/nope`, 1},
+		{"MAMBA_SKIP_ACTIVATE=1", []string{"-e", "MAMBA_SKIP_ACTIVATE=1"}, []string{"sh", "-c", "echo prefix=${CONDA_PREFIX:-none}; command -v python || echo no python"}, "prefix=none\nno python", 0},
+		{"default user", nil, []string{"id", "-u"}, "57439", 0},
+		{"any uid", []string{"--user", "1001"}, []string{"python", "-c", "import os, requests; print(os.getuid())"}, "1001", 0},
+		{"any uid installs", []string{"--user", "1001"}, []string{"sh", "-c", "touch /opt/conda/conda-meta/x && echo writable"}, "writable", 0},
+		{"exit code passes through", nil, []string{"python", "-c", "raise SystemExit(7)"}, "", 7},
+		{"command is the container's process", nil, []string{"sh", "-c", "echo pid=$$"}, "pid=1", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append(append([]string{"run", "--rm"}, tt.flags...), img), tt.cmd...)
+			out, err := podman(args...)
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Errorf("podman %v: exit %d, want %d\n%s\nwant %q", args, code, tt.code, out, tt.want)
+			}
+		})
+	}
+}
