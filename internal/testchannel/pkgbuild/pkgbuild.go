@@ -49,6 +49,18 @@ type Package struct {
 	About       map[string]any    // → info/about.json (summary, home, license …)
 }
 
+// ModTime is the modification time Write gives every entry of the
+// package's archives: the record's timestamp to the second, or the Unix
+// epoch without one. Entries carry the build time, so the archive depends
+// only on the record; installers keep it, so files the package generates
+// from its own (a python's .pyc) can be built to match.
+func (p *Package) ModTime() time.Time {
+	if ts := p.Record.Time(); !ts.IsZero() {
+		return ts.Truncate(time.Second)
+	}
+	return time.Unix(0, 0).UTC()
+}
+
 // Extension returns the file name extension of f: ".conda" or ".tar.bz2".
 func (f Format) Extension() string {
 	if f == FormatTarBz2 {
@@ -121,11 +133,7 @@ func Write(w io.Writer, p *Package, f Format) (conda.PackageRecord, error) {
 	if err != nil {
 		return conda.PackageRecord{}, fmt.Errorf("write package %s: %w", dist, err)
 	}
-	// Entries carry the build time, so the archive depends only on the record.
-	mtime := time.Unix(0, 0).UTC()
-	if ts := p.Record.Time(); !ts.IsZero() {
-		mtime = ts.Truncate(time.Second)
-	}
+	mtime := p.ModTime()
 
 	md5h, sha := md5.New(), sha256.New()
 	cw := &countWriter{w: io.MultiWriter(w, md5h, sha)}

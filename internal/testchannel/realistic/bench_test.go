@@ -7,32 +7,18 @@ import (
 	"testing"
 )
 
-// benchCache is the cache the benchmarks share with TestRealisticChannel.
-var benchCache = filepath.Join(os.TempDir(), "condabox-realistic-test-cache")
-
-// skipUnlessBuildable skips a benchmark the machine cannot run.
-func skipUnlessBuildable(b *testing.B) {
-	b.Helper()
-	if os.Getuid() != 0 {
-		b.Skip("realistic channel: apt-get needs root")
-	}
-	if err := CheckTools(); err != nil {
-		b.Skipf("realistic channel: %v", err)
-	}
-}
-
 // BenchmarkBuildWarm measures a rebuild from a warm cache: apt-cache
 // policy, cache lookups, hard links, the synthetic packages and the index.
 func BenchmarkBuildWarm(b *testing.B) {
 	skipUnlessBuildable(b)
 	ctx := context.Background()
 	out := b.TempDir()
-	if err := Build(ctx, out, Options{CacheDir: benchCache}); err != nil { // warms the cache
+	if err := Build(ctx, out, Options{CacheDir: testCache}); err != nil { // warms the cache
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if err := Build(ctx, out, Options{CacheDir: benchCache}); err != nil {
+		if err := Build(ctx, out, Options{CacheDir: testCache}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -47,7 +33,7 @@ func BenchmarkReadDeb(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir := filepath.Join(benchCache, "debs")
+	dir := filepath.Join(testCache, "debs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}

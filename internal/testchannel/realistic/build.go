@@ -327,13 +327,9 @@ func loadEntries(pkgDir string, pl *planned, formats []pkgbuild.Format) ([]cache
 // into the cache and returns the entries. The entry .json is written last,
 // after the archive is in place, so it marks a complete cache entry.
 func buildEntries(ctx context.Context, pl *planned, debPaths map[string]string, pkgDir string, formats []pkgbuild.Format) ([]cacheEntry, error) {
-	debs := map[string][]debEntry{}
-	for _, d := range pl.recipe.debs {
-		es, err := readDeb(ctx, debPaths[d])
-		if err != nil {
-			return nil, err
-		}
-		debs[d] = es
+	debs, err := readDebs(ctx, pl.recipe, debPaths)
+	if err != nil {
+		return nil, err
 	}
 	dir := filepath.Join(pkgDir, pl.key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -360,6 +356,20 @@ func buildEntries(ctx context.Context, pl *planned, debPaths map[string]string, 
 		es = append(es, e)
 	}
 	return es, nil
+}
+
+// readDebs reads the entries of the recipe's Debian packages, keyed by
+// package name; debPaths gives their .deb files.
+func readDebs(ctx context.Context, r *recipe, debPaths map[string]string) (map[string][]debEntry, error) {
+	debs := map[string][]debEntry{}
+	for _, d := range r.debs {
+		es, err := readDeb(ctx, debPaths[d])
+		if err != nil {
+			return nil, err
+		}
+		debs[d] = es
+	}
+	return debs, nil
 }
 
 // depNames returns the package names of match specs ("libzlib >=1.2" → libzlib).

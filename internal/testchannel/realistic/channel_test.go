@@ -16,6 +16,21 @@ import (
 	"github.com/condabox/condabox/pkg/conda"
 )
 
+// testCache is the cache the tests and benchmarks share, outliving them
+// so that reruns are warm.
+var testCache = filepath.Join(os.TempDir(), "condabox-realistic-test-cache")
+
+// skipUnlessBuildable skips a test or benchmark the machine cannot run.
+func skipUnlessBuildable(tb testing.TB) {
+	tb.Helper()
+	if os.Getuid() != 0 {
+		tb.Skip("realistic channel: apt-get update and apt-get download need root")
+	}
+	if err := CheckTools(); err != nil {
+		tb.Skipf("realistic channel: %v", err)
+	}
+}
+
 // buildForTest builds the channel into a temporary directory, with a cache
 // that outlives the test so that reruns are warm. It skips when the
 // machine cannot build it.
@@ -24,14 +39,9 @@ func buildForTest(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("realistic channel: downloads and repackages Debian binaries; skipped with -short")
 	}
-	if os.Getuid() != 0 {
-		t.Skip("realistic channel: apt-get update and apt-get download need root")
-	}
-	if err := CheckTools(); err != nil {
-		t.Skipf("realistic channel: %v", err)
-	}
+	skipUnlessBuildable(t)
 	out := t.TempDir()
-	opts := Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache"), Logf: t.Logf}
+	opts := Options{CacheDir: testCache, Logf: t.Logf}
 	if err := Build(context.Background(), out, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +147,7 @@ func TestRealisticChannel(t *testing.T) {
 
 	t.Run("warm rebuild is identical", func(t *testing.T) {
 		again := t.TempDir()
-		opts := Options{CacheDir: filepath.Join(os.TempDir(), "condabox-realistic-test-cache")}
+		opts := Options{CacheDir: testCache}
 		if err := Build(context.Background(), again, opts); err != nil {
 			t.Fatal(err)
 		}

@@ -94,6 +94,10 @@ func untar(r io.Reader, dir string) error {
 			if data, err = io.ReadAll(tr); err == nil {
 				err = os.WriteFile(dst, data, fs.FileMode(h.Mode).Perm())
 			}
+			if err == nil {
+				// Archives' mtimes are kept: python's .pyc rely on them.
+				err = os.Chtimes(dst, h.ModTime, h.ModTime)
+			}
 		default:
 			err = fmt.Errorf("%s: unexpected tar type %q", h.Name, h.Typeflag)
 		}
@@ -180,7 +184,11 @@ func linkPath(e conda.PathEntry, src, dst, prefix string) error {
 	default:
 		data = bytes.ReplaceAll(data, []byte(e.PrefixPlaceholder), []byte(prefix))
 	}
-	return os.WriteFile(dst, data, st.Mode().Perm())
+	if err := os.WriteFile(dst, data, st.Mode().Perm()); err != nil {
+		return err
+	}
+	// The package's mtime, as conda's hard links keep it.
+	return os.Chtimes(dst, st.ModTime(), st.ModTime())
 }
 
 // replaceBinary replaces placeholder by prefix inside every NUL-terminated

@@ -80,7 +80,7 @@ type linkInfo struct {
 // makePackage turns the Debian files of a planned package into a conda
 // package: files moved to conda paths, ELF files given an $ORIGIN-relative
 // RPATH, /usr/bin shebangs turned into prefix placeholders, entry points
-// taken from the wheel metadata.
+// taken from the wheel metadata, python's standard library compiled.
 func makePackage(ctx context.Context, pl *planned, debs map[string][]debEntry, tmpDir string) (*pkgbuild.Package, linkInfo, error) {
 	r := pl.recipe
 	p := &pkgbuild.Package{Record: pl.record, About: pl.about(), RunExports: pl.runExports}
@@ -121,6 +121,11 @@ func makePackage(ctx context.Context, pl *planned, debs map[string][]debEntry, t
 	if r.finish != nil {
 		if err := r.finish(p, debs); err != nil {
 			return nil, info, err
+		}
+	}
+	if r.compileStdlib {
+		if err := compileStdlib(ctx, p, tmpDir); err != nil {
+			return nil, info, fmt.Errorf("%s: %w", r.name, err)
 		}
 	}
 	if len(p.Files) == 0 && r.finish == nil {

@@ -14,7 +14,7 @@ import (
 
 // recipeVersion is part of every cache key: bump it whenever a recipe or the
 // way packages are made from Debian files changes, so caches rebuild.
-const recipeVersion = "realistic-3"
+const recipeVersion = "realistic-4"
 
 // glibcDepends is the depend on the system C library. The Debian 12 binaries
 // use symbols up to GLIBC_2.36 (Build checks that none needs a newer one),
@@ -67,6 +67,9 @@ type recipe struct {
 	version func(debVersion string) (string, error)
 	// finish adds what Debian does not ship and sets special metadata.
 	finish func(p *pkgbuild.Package, debs map[string][]debEntry) error
+	// compileStdlib has the package's own python compile its standard
+	// library's .pyc (compileStdlib in pyc.go), after finish.
+	compileStdlib bool
 	// buildSuffix ends the build string ("_cpython" for the interpreter).
 	buildSuffix string
 	license     string
@@ -120,10 +123,11 @@ var recipes = []*recipe{
 			"libzlib", "ncurses", "openssl", "readline", "xz", "libdb"},
 		moreDeps: []string{pythonABIDepends},
 		// Debian's sitecustomize.py is an absolute link into /etc; finishPython writes ours.
-		exclude:     []string{"lib/python3.11/sitecustomize.py"},
-		finish:      finishPython,
-		buildSuffix: "_cpython",
-		license:     "Python-2.0", summary: "CPython 3.11 interpreter and standard library"},
+		exclude:       []string{"lib/python3.11/sitecustomize.py"},
+		finish:        finishPython,
+		compileStdlib: true,
+		buildSuffix:   "_cpython",
+		license:       "Python-2.0", summary: "CPython 3.11 interpreter and standard library"},
 	{name: "six", debs: []string{"python3-six"}, noarch: conda.NoarchPython, moreDeps: pythonDeps,
 		license: "MIT", summary: "Python 2 and 3 compatibility utilities"},
 	{name: "idna", debs: []string{"python3-idna"}, noarch: conda.NoarchPython, moreDeps: pythonDeps,
