@@ -1,6 +1,7 @@
 package env
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,23 @@ func FuzzActivatedEnv(f *testing.F) {
 			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsRune(kv, 0) {
 				t.Fatalf("entry %q is not KEY=VALUE", kv)
 			}
+		}
+	})
+}
+
+// FuzzShellQuote: a quoted string is one word that sh reads back unchanged,
+// whatever it holds (activate.d paths are sourced through it).
+func FuzzShellQuote(f *testing.F) {
+	f.Add("/opt/conda/etc/conda/activate.d/a.sh")
+	f.Add(`it's "$HOME" $(true) \ ` + "`x`\n")
+	f.Add("''")
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, 0) {
+			return // no argument or file name holds NUL
+		}
+		out, err := exec.Command("/bin/sh", "-c", "printf %s "+shellQuote(s)).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("sh read %q back as %q (%v)", s, out, err)
 		}
 	})
 }

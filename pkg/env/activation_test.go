@@ -13,7 +13,7 @@ import (
 )
 
 // writeFiles writes prefix-relative files.
-func writeFiles(t *testing.T, prefix string, files map[string]string) {
+func writeFiles(t testing.TB, prefix string, files map[string]string) {
 	t.Helper()
 	for rel, data := range files {
 		p := filepath.Join(prefix, rel)

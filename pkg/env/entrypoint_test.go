@@ -295,3 +295,38 @@ func FuzzEntrypoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDockerfileShell: for any RUN line and variables, the line is the
+// shell's -c argument unchanged, the environment is left alone unless
+// MAMBA_DOCKERFILE_ACTIVATE=1, only an existing environment is activated,
+// and an accepted DOCKERFILE_UMASK is octal digits within 0777.
+func FuzzDockerfileShell(f *testing.F) {
+	root := f.TempDir()
+	writeFiles(f, root, map[string]string{"conda-meta/history": "", "envs/t/conda-meta/history": ""})
+	f.Add("python -c 'import x' | cat", "base", "1", "022")
+	f.Add("echo $0", "t", "1", "0777")
+	f.Add("", "../t", "0", "8")
+	f.Fuzz(func(t *testing.T, line, envName, activate, umask string) {
+		environ := []string{"MAMBA_ROOT_PREFIX=" + root, "ENV_NAME=" + envName, "MAMBA_DOCKERFILE_ACTIVATE=" + activate, "DOCKERFILE_UMASK=" + umask}
+		if mask, ok, err := DockerfileUmask(environ); ok && (err != nil || mask > 0o777 || strings.Trim(umask, "01234567") != "") {
+			t.Errorf("DOCKERFILE_UMASK=%q accepted as %o", umask, mask)
+		}
+		p, err := DockerfileShell(nil, environ, []string{line}, "/bin/bash")
+		if err != nil {
+			if activate != "1" {
+				t.Fatalf("not activated, yet %v", err)
+			}
+			return
+		}
+		if want := []string{"/bin/bash", "-o", "pipefail", "-c", line}; p.Path != "/bin/bash" || !slices.Equal(p.Args, want) {
+			t.Errorf("exec %q %q, want /bin/bash %q", p.Path, p.Args, want)
+		}
+		wantPrefix := map[string]string{"": root, "base": root, "t": filepath.Join(root, "envs", "t")}[envName]
+		switch got := lookup(p.Env, "CONDA_PREFIX"); {
+		case activate != "1" && !slices.Equal(p.Env, environ):
+			t.Errorf("not activated, yet the environment became %q", p.Env)
+		case activate == "1" && (wantPrefix == "" || got != wantPrefix):
+			t.Errorf("ENV_NAME=%q activated CONDA_PREFIX=%q, want %q", envName, got, wantPrefix)
+		}
+	})
+}
