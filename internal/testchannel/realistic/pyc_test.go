@@ -27,8 +27,8 @@ func TestPythonBytecode(t *testing.T) {
 		excluded := regexp.MustCompile(compileExclude)
 		var sources, pycs []string
 		err := filepath.WalkDir(filepath.Join(prefix, stdlibDir), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return err
+			if err != nil || d.IsDir() {
+				return err // symlinked sources count: compileall compiles them under their own name
 			}
 			rel, err := filepath.Rel(prefix, p)
 			rel = filepath.ToSlash(rel)
