@@ -1,6 +1,6 @@
-// Package testimage gives tests a real container engine and a real base
-// image: podman (with runc) configured for these machines, and a Debian 12
-// minbase root file system built with mmdebstrap from Debian's mirror.
+// Package testimage gives tests a real container engine and real base
+// images: podman (with runc) configured for these machines, and Debian 12
+// root file systems built from Debian's packages (see Rootfs).
 package testimage
 
 import (
@@ -66,7 +66,7 @@ func Podman(t testing.TB) func(args ...string) (string, error) {
 	}
 }
 
-// CacheDir keeps the Debian root file system between test runs.
+// CacheDir keeps the root file systems between test runs.
 func CacheDir() string {
 	if d := os.Getenv("CONDABOX_TEST_CACHE"); d != "" {
 		return filepath.Join(d, "testimage")
@@ -74,24 +74,48 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), "condabox-testimage-cache")
 }
 
-// ErrNoMmdebstrap is returned by BuildDebianRootfs when mmdebstrap is missing.
-var ErrNoMmdebstrap = errors.New("mmdebstrap is not installed (apt-get install mmdebstrap): the Debian base is built with it")
+// ErrNoTool is returned by Rootfs.Build when a tool the base is built
+// with is not installed.
+var ErrNoTool = errors.New("not installed")
 
-// BuildDebianRootfs returns a tarball of a Debian 12 (bookworm) minbase root
-// file system, built with mmdebstrap on first use (about 2 minutes) and cached
-// in CacheDir; mmdebstrap's output goes to log. Concurrent callers — test
-// binaries of several packages run at once — share one build: a file lock
-// serialises them, the cache is checked again under the lock, and the tarball
-// is written under a unique name and renamed into place.
-func BuildDebianRootfs(ctx context.Context, log io.Writer) (string, error) {
-	dir := CacheDir()
-	out := filepath.Join(dir, "bookworm-minbase.tar")
+// lookTools returns an ErrNoTool error for the first tool not installed;
+// tools maps each to its Debian package.
+func lookTools(tools map[string]string) error {
+	for tool, pkg := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is %w (apt-get install %s)", tool, ErrNoTool, pkg)
+		}
+	}
+	return nil
+}
+
+// Rootfs is a Debian 12 (bookworm) root file system built from Debian's
+// packages on first use and cached in CacheDir as an uncompressed tarball.
+type Rootfs struct {
+	// Name says which base it is (minbase, slim, distroless).
+	Name string
+	// file is the tarball's name in CacheDir; a recipe change renames it.
+	file string
+	// build writes the tarball to out, with the tools' output to log.
+	build func(ctx context.Context, out string, log io.Writer) error
+	// env and cmd are the image configuration's.
+	env, cmd []string
+}
+
+// Path is where the tarball is once built.
+func (r *Rootfs) Path() string { return filepath.Join(CacheDir(), r.file) }
+
+// Build returns the tarball, building it on first use; the tools' output
+// goes to log. Concurrent callers — test binaries of several packages run
+// at once — share one build: a file lock serialises them, the cache is
+// checked again under the lock, and the tarball is written in a private
+// folder and renamed into place.
+func (r *Rootfs) Build(ctx context.Context, log io.Writer) (string, error) {
+	out := r.Path()
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
-	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		return "", ErrNoMmdebstrap
-	}
+	dir := filepath.Dir(out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -109,10 +133,8 @@ func BuildDebianRootfs(ctx context.Context, log io.Writer) (string, error) {
 	}
 	defer os.RemoveAll(work)
 	tmp := filepath.Join(work, "rootfs.tar") // mmdebstrap picks the format from the name
-	cmd := exec.CommandContext(ctx, "mmdebstrap", "--variant=minbase", "--quiet", "bookworm", tmp)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("mmdebstrap: %w", err)
+	if err := r.build(ctx, tmp, log); err != nil {
+		return "", fmt.Errorf("build the %s base: %w", r.Name, err)
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return "", err
@@ -120,46 +142,57 @@ func BuildDebianRootfs(ctx context.Context, log io.Writer) (string, error) {
 	return out, nil
 }
 
-// DebianRootfs is BuildDebianRootfs for tests: it skips without root or
-// mmdebstrap and fails the test on other errors, with mmdebstrap's output.
-func DebianRootfs(t testing.TB, ctx context.Context) string {
+// Image returns the root file system as a one-layer linux/amd64 image
+// configured as the image it imitates (PATH, and bash as the command when
+// there is a shell).
+func (r *Rootfs) Image(ctx context.Context, log io.Writer) (v1.Image, error) {
+	path, err := r.Build(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("layer of %s: %w", path, err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Config.Env, cf.Config.Cmd = r.env, r.cmd
+	return mutate.ConfigFile(img, cf)
+}
+
+// TestImage is Image for tests: it skips without root or a tool the base
+// is built with and fails the test on other errors, with the tools' output.
+func (r *Rootfs) TestImage(t testing.TB, ctx context.Context) v1.Image {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(CacheDir(), "bookworm-minbase.tar")); err != nil && os.Getuid() != 0 {
-		t.Skip("mmdebstrap needs root here")
+	if _, err := os.Stat(r.Path()); err != nil && os.Getuid() != 0 {
+		t.Skipf("building the %s base needs root here", r.Name)
 	}
 	var log bytes.Buffer
-	out, err := BuildDebianRootfs(ctx, &log)
+	img, err := r.Image(ctx, &log)
 	switch {
-	case errors.Is(err, ErrNoMmdebstrap):
+	case errors.Is(err, ErrNoTool):
 		t.Skip(err)
 	case err != nil:
 		t.Fatalf("%v\n%s", err, log.Bytes())
 	}
-	return out
+	return img
 }
 
-// DebianBase returns the Debian root file system as a one-layer
-// linux/amd64 image running bash.
+// BuildDebianRootfs is Minbase.Build, for the quick start.
+func BuildDebianRootfs(ctx context.Context, log io.Writer) (string, error) {
+	return Minbase.Build(ctx, log)
+}
+
+// DebianBase is Minbase.TestImage, the base of the image tests.
 func DebianBase(t testing.TB, ctx context.Context) v1.Image {
 	t.Helper()
-	layer, err := tarball.LayerFromFile(DebianRootfs(t, ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	cf.Config.Cmd = []string{"bash"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return Minbase.TestImage(t, ctx)
 }
