@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -24,13 +23,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/condabox/condabox/pkg/conda"
-	"github.com/condabox/condabox/pkg/config"
 	"github.com/condabox/condabox/pkg/env"
-	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/image"
 	"github.com/condabox/condabox/pkg/image/sbom"
 	"github.com/condabox/condabox/pkg/install"
-	"github.com/condabox/condabox/pkg/pkgcache"
 	"github.com/condabox/condabox/pkg/redact"
 	"github.com/condabox/condabox/pkg/solve"
 )
@@ -262,7 +258,7 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	if err != nil {
 		return nil, err
 	}
-	return fetchPackages(ctx, plan.Records)
+	return plan.Fetch(ctx, env.Progress{})
 }
 
 // parse checks the flags and fills opts.
@@ -367,49 +363,6 @@ func buildEpoch(lookup func(string) (string, bool)) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
 	}
 	return time.Unix(n, 0).UTC(), nil
-}
-
-// fetchPackages downloads and extracts the records into the package cache
-// (pkgs_dirs of the configuration) and reads them, in the records' order.
-func fetchPackages(ctx context.Context, recs []conda.PackageRecord) ([]*install.Package, error) {
-	cfg, err := config.Load(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	cache, err := pkgcache.Open(cfg.PkgsDirs...)
-	if err != nil {
-		return nil, err
-	}
-	client := fetch.New(fetch.Options{})
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pkgs := make([]*install.Package, len(recs))
-	errs := make([]error, len(recs))
-	sem := make(chan struct{}, 4) // downloads overlap; extraction is CPU bound
-	var wg sync.WaitGroup
-	for i := range recs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			dir, err := cache.Get(ctx, recs[i], client)
-			if err == nil {
-				pkgs[i], err = install.ReadPackage(dir)
-			}
-			if err != nil {
-				errs[i] = err
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-	}
-	return pkgs, errors.Join(errs...)
 }
 
 // publish writes or pushes the image (an index of them for several

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,6 +59,9 @@ type ApplyRequest struct {
 	// Progress receives the downloads and warnings.
 	Progress Progress
 }
+
+// fetchJobs is how many packages are fetched and extracted at once.
+const fetchJobs = 6
 
 // Progress is where Apply reports downloads and warnings: a line each, or,
 // InPlace (for a terminal), downloads as one status line rewritten in place.
@@ -146,12 +150,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 
 // apply downloads the packages to link and syncs the prefix to target.
 func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
-	creds := repodata.EnvCredentials(requestLookup(req.CreateRequest))
-	for _, p := range link {
-		if _, ok := auth[p.Record.URL]; !ok {
-			auth[p.Record.URL] = downloadURL(&p.Record, plan.channels, creds)
-		}
-	}
+	plan.addDownloadURLs(auth, link)
 	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress)
 	if err != nil {
 		return nil, err
@@ -217,6 +216,32 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 	return done, nil
 }
 
+// Fetch gets every package of the plan into the package cache (downloading
+// what it lacks) and returns them in the plan's order, for builders that
+// read packages without linking them (condabox build). As Apply does, it
+// takes credentials out of the record URLs first: the package cache and
+// what is made of the records (conda-meta, an SBOM) never hold them.
+func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
+	auth := stripCredentials(p.Records)
+	target := placeholders(p.Records)
+	p.addDownloadURLs(auth, target)
+	if _, err := fetchAll(ctx, p, target, target, auth, progress); err != nil {
+		return nil, err
+	}
+	return target, nil
+}
+
+// addDownloadURLs maps the URL of each of pkgs to the URL to download it
+// from, unless auth has one already (from stripCredentials).
+func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) {
+	creds := repodata.EnvCredentials(p.lookup)
+	for _, pkg := range pkgs {
+		if _, ok := auth[pkg.Record.URL]; !ok {
+			auth[pkg.Record.URL] = downloadURL(&pkg.Record, p.channels, creds)
+		}
+	}
+}
+
 // fetchAll replaces the placeholders of target that are to be linked by
 // the packages from the package cache, downloading in parallel what it
 // lacks from the URLs auth maps record URLs to, and returns the records it
@@ -228,12 +253,19 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	}
 	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, progress: progress}
 	defer f.endProgress()
-	g, gctx := errgroup.WithContext(ctx)
+	// The biggest first: the longest download and extraction must not
+	// start last. A few at a time: extraction is CPU bound.
+	order := make([]int, 0, len(link))
 	for i, p := range target {
-		if !slices.Contains(link, p) {
-			continue // kept: only its identity matters to the transaction
+		if slices.Contains(link, p) { // the others are kept: only their identity matters
+			order = append(order, i)
 		}
-		rec := p.Record
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(target[b].Record.Size, target[a].Record.Size) })
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(fetchJobs)
+	for _, i := range order {
+		rec := target[i].Record
 		g.Go(func() error {
 			dir, err := cache.Get(gctx, rec, f)
 			if err != nil {

@@ -65,6 +65,7 @@ type Plan struct {
 	cfg      *config.Config
 	channels []conda.Channel
 	specs    []conda.MatchSpec
+	lookup   func(string) (string, bool)
 }
 
 // PlanCreate resolves a create request: it reads the files, loads the
@@ -77,7 +78,7 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{cfg: cfg}
+	plan := &Plan{cfg: cfg, lookup: lookup}
 	if plan.Prefix, err = targetPrefix(req, lookup); err != nil {
 		return nil, err
 	}
