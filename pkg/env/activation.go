@@ -155,8 +155,8 @@ func ActivatedProcess(prefix, name string, environ, args []string, shell string)
 			return Process{}, err
 		}
 	}
-	if len(scripts) == 0 {
-		return directProcess(env, args)
+	if len(scripts) == 0 || len(args) == 0 {
+		return directProcess(env, args) // which refuses no args
 	}
 	var script strings.Builder
 	for _, s := range scripts {
@@ -234,6 +234,18 @@ func lookPath(file string, environ []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: executable file not found in the environment's PATH", file)
+}
+
+// lookup returns the last value of key in environ, as a process sees it,
+// or "".
+func lookup(environ []string, key string) string {
+	var v string
+	for _, kv := range environ {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
 }
 
 // isExecutable reports whether p is a regular file someone may execute.

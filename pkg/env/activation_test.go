@@ -167,4 +167,8 @@ func TestActivatedProcess(t *testing.T) {
 			}
 		})
 	}
+	// A shell's `exec` of nothing would succeed doing nothing.
+	if _, err := ActivatedProcess(prefix, "e", nil, nil, "/bin/sh"); err == nil || !strings.Contains(err.Error(), "no command given") {
+		t.Errorf("no command: %v, want an error", err)
+	}
 }

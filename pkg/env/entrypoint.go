@@ -110,18 +110,14 @@ func activate(envs *ImageEnvs, environ, args []string, shell string) (Process, e
 	if err != nil {
 		return Process{}, err
 	}
-	// Baked last, so that they override environ; the env_vars.d files and
-	// conda-meta/state that ActivatedEnv reads now (a user may have set
-	// variables since the build) override them.
+	// Baked after environ, so that they override it; the env_vars.d files
+	// and conda-meta/state that ActivatedEnv reads now (a user may have set
+	// variables since the build) override them in turn.
 	base := slices.Clone(environ)
 	for _, k := range slices.Sorted(maps.Keys(e.Baked)) {
 		base = append(base, k+"="+e.Baked[k])
 	}
-	p, err := ActivatedProcess(e.Prefix, e.Name, base, args, shell)
-	if err != nil {
-		return Process{}, fmt.Errorf("activate %s: %w", e.Name, err)
-	}
-	return p, nil
+	return ActivatedProcess(e.Prefix, e.Name, base, args, shell)
 }
 
 // selectEnv returns the environment ENV_NAME names: one of envs, or with
@@ -159,18 +155,6 @@ func selectEnv(envs *ImageEnvs, environ []string) (ImageEnv, error) {
 		return ImageEnv{}, fmt.Errorf("ENV_NAME=%q: no conda environment at %s (MAMBA_ROOT_PREFIX=%s): create it, or set ENV_NAME to an existing one", name, prefix, root)
 	}
 	return ImageEnv{Name: name, Prefix: prefix}, nil
-}
-
-// lookup returns the last value of key in environ, as a process sees it,
-// or "".
-func lookup(environ []string, key string) string {
-	var v string
-	for _, kv := range environ {
-		if val, ok := strings.CutPrefix(kv, key+"="); ok {
-			v = val
-		}
-	}
-	return v
 }
 
 // ReadImageEnvs reads an ImageEnvs file; it returns nil when there is none,
