@@ -4,31 +4,36 @@
 # size with --prune safe). The peer is what micromamba-docker users do: a
 # Containerfile FROM a base holding the package manager (here condabox,
 # static, with MAMBA_ROOT_PREFIX=/opt/conda and user mambauser 57439 as
-# mambaorg/micromamba has), COPY env.yml, RUN create + remove the package
-# cache. Both start from that same base in a local docker-registry and end
-# with the image pushed there; env.yml is python requests jq (+ edge-versions,
-# changed 1 → 2 for the rebuild) from the realistic channel on loopback.
-# Needs root, podman, runc, docker-registry and the Debian rootfs that
-# internal/testimage caches (run TestBuildRealisticPodman once).
+# mambaorg/micromamba has, on a debian:bookworm-slim-like base as theirs),
+# COPY env.yml, RUN create + remove the package cache. The timed builds start
+# from that same base in a local docker-registry and end with the image
+# pushed there; env.yml is python requests jq (+ edge-versions, changed
+# 1 → 2 for the rebuild) from the realistic channel on loopback. The sizes
+# also cover condabox builds onto the plain slim-like base and onto a
+# distroless-like one (gcr.io/distroless/cc-debian12's packages): a condabox
+# image needs no shell or package manager from its base.
+# Needs root, podman, runc, docker-registry and mmdebstrap (internal/testimage
+# builds the bases on first use, about a minute, and caches them).
 # Usage: sudo bench/image/compare.sh [WORKDIR]   (default /tmp/imgcompare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-for tool in podman runc /usr/bin/docker-registry jq bc; do
+for tool in podman runc /usr/bin/docker-registry jq bc mmdebstrap; do
 	command -v $tool >/dev/null || { echo "skip: $tool not installed"; exit 0; }
 done
 [ "$(id -u)" = 0 ] || { echo "skip: podman runs rootful here: need root"; exit 0; }
-[ -f /tmp/condabox-testimage-cache/bookworm-minbase.tar ] || podman image exists localhost/bookworm-minbase ||
-	{ echo "skip: no Debian rootfs: run go test ./cmd/condabox -run TestBuildRealisticPodman first"; exit 0; }
 B=${1:-/tmp/imgcompare} CH_PORT=8766 REG_PORT=5056
 R=127.0.0.1:$REG_PORT
 . bench/image/lib.sh
 start_fixtures
+"$B/testimage" push slim $R/bookworm-slim:12
+"$B/testimage" push distroless $R/distroless-cc:12
 
 # The base, not timed: a user pulls it (mambaorg/micromamba) once.
 mkdir -p "$B/base" "$B/ctx"
 cp "$B/condabox" "$B/base/condabox"
 cat >"$B/base/Containerfile" <<'EOC'
-FROM localhost/bookworm-minbase
+ARG BASE
+FROM $BASE
 COPY condabox /usr/local/bin/condabox
 RUN groupadd -g 57439 mambauser && useradd -u 57439 -g 57439 -m -s /bin/bash mambauser && \
     mkdir -p /opt/conda && chown mambauser:mambauser /opt/conda
@@ -36,7 +41,7 @@ ENV MAMBA_ROOT_PREFIX=/opt/conda PATH=/opt/conda/bin:$PATH LANG=C.UTF-8 LC_ALL=C
 USER mambauser
 WORKDIR /tmp
 EOC
-podman build -q --format docker -t localhost/condabox-base:1 "$B/base" >/dev/null
+podman build -q --pull=always --tls-verify=false --build-arg BASE=$R/bookworm-slim:12 --format docker -t localhost/condabox-base:1 "$B/base" >/dev/null
 podman push -q --tls-verify=false localhost/condabox-base:1 $R/condabox-base:1
 
 # micromamba-docker's recipe: install into the base prefix, then
@@ -95,8 +100,10 @@ ours "back to 1, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
 env_yml 2.0.0
 ours "changed again, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
 
-# Sizes of the edge-versions 2 images. Compressed: the layers' sizes in the
-# pushed manifest; uncompressed: podman image inspect after a pull.
+# Sizes of the edge-versions 2 images: the peer's, ours on its base and, with
+# --prune safe, ours on the same base, on the plain slim-like base and on the
+# distroless-like one. Compressed: the layers' sizes in the pushed manifest;
+# uncompressed: podman image inspect after a pull; ratios to the peer's.
 compressed() {
 	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
 		-H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$R/v2/$1/manifests/$2" | jq '[.layers[].size] | add'
@@ -106,11 +113,16 @@ unpacked() {
 	podman image inspect --format '{{.Size}}' "$R/$1:$2"
 }
 ours "prune safe (sizes below)" "" --prune safe --tag $R/cenv:safe
-printf '%-34s %14s %14s\n' image compressed uncompressed
-for img in condabox-base:1 penv:v1 cenv:v1 cenv:safe; do
-	printf '%-34s %14s %14s\n' "$img" "$(compressed ${img%:*} ${img#*:})" "$(unpacked ${img%:*} ${img#*:})"
+ours "slim base, prune safe" "" --prune safe --base $R/bookworm-slim:12 --tag $R/cenv-slim:safe
+ours "distroless, prune safe" "" --prune safe --base $R/distroless-cc:12 --tag $R/cenv-distroless:safe
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+PC=$(compressed penv v1) PU=$(unpacked penv v1)
+printf '%-24s %12s %12s %8s %8s\n' image compressed uncompressed c/peer u/peer
+for img in bookworm-slim:12 distroless-cc:12 condabox-base:1 penv:v1 cenv:v1 cenv:safe cenv-slim:safe cenv-distroless:safe; do
+	c=$(compressed ${img%:*} ${img#*:}) u=$(unpacked ${img%:*} ${img#*:})
+	printf '%-24s %12s %12s %8.3f %8.3f\n' "$img" "$c" "$u" "$(echo "$c / $PC" | bc -l)" "$(echo "$u / $PU" | bc -l)"
 done
-# Both images hold a working environment (not timed).
-for img in localhost/penv:v1 $R/cenv:v1; do
+# The images hold a working environment (not timed); distroless has no shell.
+for img in localhost/penv:v1 $R/cenv:v1 $R/cenv-slim:safe $R/cenv-distroless:safe; do
 	echo "$img: $(podman run --rm "$img" python -W ignore -c 'import requests, sys; print(sys.prefix, requests.__version__)') $(podman run --rm "$img" jq --version)"
 done

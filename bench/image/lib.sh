@@ -1,13 +1,16 @@
 # Shared by the image benchmarks: source it from the repository root after
 # setting $B (work folder), $CH_PORT (channel) and $REG_PORT (registry).
 
-# start_fixtures builds condabox and testchannel into $B, writes the
-# realistic channel once, serves it on 127.0.0.1:$CH_PORT and runs a fresh
-# docker-registry on 127.0.0.1:$REG_PORT until the script exits.
+# start_fixtures builds condabox, testchannel and testimage into $B, writes
+# the realistic channel once, serves it on 127.0.0.1:$CH_PORT, runs a fresh
+# docker-registry on 127.0.0.1:$REG_PORT until the script exits and imports
+# internal/testimage's Debian minbase into podman as localhost/bookworm-minbase
+# (testimage builds the bases on first use: root, mmdebstrap).
 start_fixtures() {
 	mkdir -p "$B"
 	CGO_ENABLED=0 go build -o "$B/condabox" ./cmd/condabox # static: it also goes into a base image
 	go build -o "$B/testchannel" ./internal/testchannel/cmd/testchannel
+	go build -o "$B/testimage" ./internal/testimage/cmd/testimage
 	[ -d "$B/ch" ] || "$B/testchannel" --out "$B/ch" --format conda --cache /tmp/condabox-realistic-test-cache >/dev/null 2>&1
 	"$B/testchannel" serve "$B/ch" --addr "127.0.0.1:$CH_PORT" >/dev/null 2>"$B/serve.log" &
 	SERVE=$!
@@ -23,7 +26,7 @@ EOC
 	trap 'kill $SERVE $REG' EXIT
 	sleep 1
 	podman image exists localhost/bookworm-minbase ||
-		podman import /tmp/condabox-testimage-cache/bookworm-minbase.tar localhost/bookworm-minbase >/dev/null
+		podman import "$("$B/testimage" tarball minbase)" localhost/bookworm-minbase >/dev/null
 }
 
 # env_yml VERSION writes $B/env.yml: python requests jq and edge-versions
