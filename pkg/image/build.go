@@ -203,7 +203,8 @@ func pruneRecord(rec *install.PrefixRecord, keep func(rel string) bool) {
 
 // imageEntry turns a file of pkg/install into a layer entry under root.
 func imageEntry(root string, f install.ImageFile) entry {
-	e := entry{Name: root + "/" + f.Path, Mode: int64(f.Mode), Source: f.Source, Data: f.Data, Size: f.Size, SHA256: f.SHA256}
+	e := entry{Name: root + "/" + f.Path, Mode: int64(f.Mode), Source: f.Source, Data: f.Data, Size: f.Size, SHA256: f.SHA256,
+		ModTime: f.ModTime.Truncate(time.Second)}
 	switch f.Type {
 	case conda.PathDirectory:
 		e.Type, e.Mode, e.Size = tar.TypeDir, 0, 0

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,29 +34,32 @@ func TestBuildFileSystem(t *testing.T) {
 		want     string
 		wantType byte
 		wantMode int64
+		// pkg is the package whose archive gave a file its mtime; the
+		// build's files have the epoch.
+		pkg string
 	}{
-		{"text placeholder replaced", full, "opt/conda/bin/tool", "#!/bin/sh\necho /opt/conda/share\n", tar.TypeReg, 0o755},
+		{"text placeholder replaced", full, "opt/conda/bin/tool", "#!/bin/sh\necho /opt/conda/share\n", tar.TypeReg, 0o755, "tool-1.0-0"},
 		{"binary placeholder NUL-padded", full, "opt/conda/lib/libtool.so",
-			"ELF\x00/opt/conda/lib" + strings.Repeat("\x00", len(binPH)-len("/opt/conda")) + "\x00tail", tar.TypeReg, 0o755},
-		{"owner-only file readable by all", full, "opt/conda/lib/python3.11/os.py", "# os\n", tar.TypeReg, 0o644},
-		{"symlink kept", full, "opt/conda/bin/python3", "", tar.TypeSymlink, 0o777},
-		{"noarch python mapped", full, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644},
-		{"entry point generated", full, "opt/conda/bin/greet", "", tar.TypeReg, 0o755},
-		{"clobber: the package linked last wins", full, "opt/conda/etc/clobbered", "from tool", tar.TypeReg, 0o644},
-		{"conda-meta record", full, "opt/conda/conda-meta/tool-1.0-0.json", "", tar.TypeReg, 0o644},
-		{"conda-meta history", full, "opt/conda/conda-meta/history", "", tar.TypeReg, 0o644},
-		{"scratch gets /tmp", full, "tmp", "", tar.TypeDir, 0o1777},
-		{"home owned by the user", full, "home/mambauser", "", tar.TypeDir, 0o755},
-		{"passwd created", full, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nmambauser:x:57439:57439::/home/mambauser:/bin/sh\n", tar.TypeReg, 0o644},
-		{"group created", full, "etc/group", "root:x:0:\nmambauser:x:57439:\n", tar.TypeReg, 0o644},
-		{"static lib kept without prune", full, "opt/conda/lib/libpython3.11.a", "static", tar.TypeReg, 0o644},
-		{"safe prune drops static libs", safe, "opt/conda/lib/libpython3.11.a", "-", 0, 0},
-		{"safe prune drops man pages", safe, "opt/conda/share/man/man1/python.1", "-", 0, 0},
-		{"safe prune keeps headers", safe, "opt/conda/include/python3.11/Python.h", "/* h */", tar.TypeReg, 0o644},
-		{"aggressive prune drops headers", aggressive, "opt/conda/include/python3.11/Python.h", "-", 0, 0},
-		{"aggressive prune drops tests", aggressive, site + "greet/tests/test_greet.py", "-", 0, 0},
-		{"aggressive prune drops conda-meta", aggressive, "opt/conda/conda-meta/history", "-", 0, 0},
-		{"aggressive prune keeps code", aggressive, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644},
+			"ELF\x00/opt/conda/lib" + strings.Repeat("\x00", len(binPH)-len("/opt/conda")) + "\x00tail", tar.TypeReg, 0o755, "tool-1.0-0"},
+		{"owner-only file readable by all", full, "opt/conda/lib/python3.11/os.py", "# os\n", tar.TypeReg, 0o644, "python-3.11.9-h_0"},
+		{"symlink kept", full, "opt/conda/bin/python3", "", tar.TypeSymlink, 0o777, ""},
+		{"noarch python mapped", full, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644, "greet-2.0-pyh_0"},
+		{"entry point generated", full, "opt/conda/bin/greet", "", tar.TypeReg, 0o755, ""},
+		{"clobber: the package linked last wins", full, "opt/conda/etc/clobbered", "from tool", tar.TypeReg, 0o644, "tool-1.0-0"},
+		{"conda-meta record", full, "opt/conda/conda-meta/tool-1.0-0.json", "", tar.TypeReg, 0o644, ""},
+		{"conda-meta history", full, "opt/conda/conda-meta/history", "", tar.TypeReg, 0o644, ""},
+		{"scratch gets /tmp", full, "tmp", "", tar.TypeDir, 0o1777, ""},
+		{"home owned by the user", full, "home/mambauser", "", tar.TypeDir, 0o755, ""},
+		{"passwd created", full, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nmambauser:x:57439:57439::/home/mambauser:/bin/sh\n", tar.TypeReg, 0o644, ""},
+		{"group created", full, "etc/group", "root:x:0:\nmambauser:x:57439:\n", tar.TypeReg, 0o644, ""},
+		{"static lib kept without prune", full, "opt/conda/lib/libpython3.11.a", "static", tar.TypeReg, 0o644, "python-3.11.9-h_0"},
+		{"safe prune drops static libs", safe, "opt/conda/lib/libpython3.11.a", "-", 0, 0, ""},
+		{"safe prune drops man pages", safe, "opt/conda/share/man/man1/python.1", "-", 0, 0, ""},
+		{"safe prune keeps headers", safe, "opt/conda/include/python3.11/Python.h", "/* h */", tar.TypeReg, 0o644, "python-3.11.9-h_0"},
+		{"aggressive prune drops headers", aggressive, "opt/conda/include/python3.11/Python.h", "-", 0, 0, ""},
+		{"aggressive prune drops tests", aggressive, site + "greet/tests/test_greet.py", "-", 0, 0, ""},
+		{"aggressive prune drops conda-meta", aggressive, "opt/conda/conda-meta/history", "-", 0, 0, ""},
+		{"aggressive prune keeps code", aggressive, site + "greet/__init__.py", "def main(): print('hi')\n", tar.TypeReg, 0o644, "greet-2.0-pyh_0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,14 +86,35 @@ func TestBuildFileSystem(t *testing.T) {
 			if e.hdr.Uid != wantUID || e.hdr.Gid != wantUID {
 				t.Errorf("owner %d:%d, want %d", e.hdr.Uid, e.hdr.Gid, wantUID)
 			}
-			if !e.hdr.ModTime.Equal(epoch) {
-				t.Errorf("mtime %s, want the epoch %s", e.hdr.ModTime, epoch)
+			want := epoch
+			if tt.pkg != "" {
+				want = archiveMtime(t, pkgs, tt.pkg)
+			}
+			if !e.hdr.ModTime.Equal(want) {
+				t.Errorf("mtime %s, want %s (package %q)", e.hdr.ModTime, want, tt.pkg)
 			}
 		})
 	}
 	if ep := full["opt/conda/bin/greet"].data; !strings.HasPrefix(ep, "#!/opt/conda/bin/python3.11\n") || !strings.Contains(ep, "from greet import main") {
 		t.Errorf("entry point script:\n%s", ep)
 	}
+}
+
+// archiveMtime is the mtime the archive of the package dist gave its files
+// (pkgbuild gives all one), as extraction kept it.
+func archiveMtime(t *testing.T, pkgs []*install.Package, dist string) time.Time {
+	t.Helper()
+	for _, p := range pkgs {
+		if p.Record.Dist() == dist {
+			st, err := os.Stat(filepath.Join(p.Dir, "info", "index.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.ModTime()
+		}
+	}
+	t.Fatalf("no package %s", dist)
+	return time.Time{}
 }
 
 func TestBuildCondaMetaMatchesImage(t *testing.T) {

@@ -19,10 +19,10 @@ import (
 
 // layerCacheVersion changes whenever the bytes writeLayer produces for the
 // same entries change (tar or gzip settings), so old entries are not reused.
-const layerCacheVersion = "condabox-layer-1"
+const layerCacheVersion = "condabox-layer-2"
 
 // layerKey returns the cache key of the layer holding entries: a hash of
-// every entry's header fields and content hash, and of the epoch. It is ""
+// every entry's header fields, mtime and content hash, and of the epoch. It is ""
 // when an entry's content hash is unknown (then the layer is not cached).
 func layerKey(entries []entry, epoch time.Time) string {
 	h := sha256.New()
@@ -32,7 +32,11 @@ func layerKey(entries []entry, epoch time.Time) string {
 		if e.Type == tar.TypeReg && e.SHA256 == "" {
 			return ""
 		}
-		fmt.Fprintf(h, "%q %c %o %d %d %q %d %s\n", e.Name, e.Type, normalMode(e), e.UID, e.GID, e.Linkname, e.Size, e.SHA256)
+		var mtime int64
+		if !e.ModTime.IsZero() {
+			mtime = e.ModTime.Unix()
+		}
+		fmt.Fprintf(h, "%q %c %o %d %d %q %d %s %d\n", e.Name, e.Type, normalMode(e), e.UID, e.GID, e.Linkname, e.Size, e.SHA256, mtime)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

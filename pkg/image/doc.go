@@ -11,8 +11,10 @@
 // the layers of changed packages are new and need pushing. A last small layer
 // holds conda-meta, the user's passwd/group entries and its home.
 //
-// Builds are reproducible: entries are sorted, mtimes come from
-// Options.Epoch (SOURCE_DATE_EPOCH) or the packages' timestamps,
+// Builds are reproducible: entries are sorted, package files keep the
+// mtimes of their archives (python's .pyc checks need them) and other
+// mtimes come from Options.Epoch (SOURCE_DATE_EPOCH) or the packages'
+// timestamps,
 // owners are root (files readable and directories searchable by any uid, so
 // any --user can run the environment) and layers are compressed with a fixed
 // gzip header and level; the same packages, options and base give the same

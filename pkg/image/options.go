@@ -59,11 +59,15 @@ type Options struct {
 	// MaxLayers bounds the number of package layers (the metadata layer
 	// comes on top); default DefaultMaxLayers.
 	MaxLayers int
-	// Epoch, when set (from SOURCE_DATE_EPOCH), is every file's mtime and
-	// the image's creation time. When zero, a package layer's files take
-	// the newest timestamp of its packages — so that updating one package
-	// changes only its layer — and the metadata layer and the image the
-	// newest of all packages (the Unix epoch when they carry none).
+	// Epoch, when set (from SOURCE_DATE_EPOCH), is the mtime of every file
+	// the build makes (directories, entry points, .pyc, conda-meta, users)
+	// and the image's creation time. Files from packages keep the mtimes
+	// their archives give them: those are fixed by the package already,
+	// and python's timestamp-checked .pyc files need them. When Epoch is
+	// zero, a package layer's made files take the newest timestamp of its
+	// packages — so that updating one package changes only its layer —
+	// and the metadata layer and the image the newest of all packages (the
+	// Unix epoch when they carry none).
 	Epoch time.Time
 	// User runs the image; the zero value means DefaultUser.
 	User User

@@ -34,6 +34,12 @@ type entry struct {
 	Data   []byte
 	// SHA256 is the content's hash when known; the layer cache keys on it.
 	SHA256 string
+	// ModTime is a package file's own mtime (seconds); zero means the
+	// layer's epoch. Package files keep theirs: python checks the mtime a
+	// timestamp-based .pyc records against its source's, and packages ship
+	// such .pyc files (conda-forge's python its whole standard library).
+	// They are reproducible already: the package archive fixes them.
+	ModTime time.Time
 }
 
 // content opens a regular entry's bytes.
@@ -90,7 +96,8 @@ func sortEntries(entries []entry) []entry {
 const gzipLevel = gzip.DefaultCompression
 
 // writeLayer writes entries (sorted with sortEntries) as a gzip-compressed
-// tar to a new file in dir and returns it as a layer. Every mtime is epoch,
+// tar to a new file in dir and returns it as a layer. Every mtime is epoch
+// but package files' own (entry.ModTime),
 // owners are numeric only (no user names), and the gzip header carries no
 // name or time, so the same entries give the same digest.
 func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time) (*fileLayer, error) {
@@ -143,6 +150,9 @@ func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoc
 func writeEntry(tw *tar.Writer, e *entry, epoch time.Time) error {
 	hdr := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: normalMode(e), Uid: e.UID, Gid: e.GID,
 		Linkname: e.Linkname, ModTime: epoch, Format: tar.FormatPAX}
+	if !e.ModTime.IsZero() {
+		hdr.ModTime = e.ModTime
+	}
 	if e.Type == tar.TypeDir {
 		hdr.Name += "/"
 	}

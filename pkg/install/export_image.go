@@ -3,6 +3,7 @@ package install
 import (
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -28,6 +29,10 @@ type ImageFile struct {
 	Data []byte
 	// Size is the content's length.
 	Size int64
+	// ModTime is a package file's modification time, as its archive gave
+	// it; zero for files the installer makes. Keeping it keeps the
+	// package's timestamp-checked .pyc files valid.
+	ModTime time.Time
 	// SHA256 is the content's hash (hex), as paths.json or conda-meta's
 	// sha256_in_prefix give it; "" for directories and softlinks.
 	SHA256 string

@@ -320,7 +320,7 @@ func placedFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPa
 	if err != nil {
 		return f, pp, err
 	}
-	f.Mode, f.Size = st.Mode().Perm(), st.Size()
+	f.Mode, f.Size, f.ModTime = st.Mode().Perm(), st.Size(), st.ModTime()
 	if e.PrefixPlaceholder == "" {
 		f.Source = src
 		if pp.SHA256 == "" { // packages without paths.json carry no hashes
