@@ -60,8 +60,10 @@ func TestBaseImagePodman(t *testing.T) {
 	if err := os.Rename(staticCondabox(t), filepath.Join(baseCtx, "condabox")); err != nil {
 		t.Fatal(err)
 	}
+	// --no-cache: podman's layer cache is shared with other tests and
+	// engineers, whose removals can leave it pointing at missing layers.
 	build := func(tag, ctxDir string, args ...string) (string, error) {
-		return podman(append(append([]string{"build", "--format", "docker", "--network", "host", "--pull=never", "-t", tag}, args...), ctxDir)...)
+		return podman(append(append([]string{"build", "--no-cache", "--format", "docker", "--network", "host", "--pull=never", "-t", tag}, args...), ctxDir)...)
 	}
 	// CA_CERTIFICATES=0: the channel is plain http on loopback, no apt needed.
 	if out, err := build(base, baseCtx, "--build-arg", "BASE_IMAGE="+debian, "--build-arg", "CA_CERTIFICATES=0"); err != nil {
