@@ -5,6 +5,7 @@ package testimage
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -144,13 +145,15 @@ func (r *Rootfs) Build(ctx context.Context, log io.Writer) (string, error) {
 
 // Image returns the root file system as a one-layer linux/amd64 image
 // configured as the image it imitates (PATH, and bash as the command when
-// there is a shell).
+// there is a shell), its layer compressed as on a real registry.
 func (r *Rootfs) Image(ctx context.Context, log io.Writer) (v1.Image, error) {
 	path, err := r.Build(ctx, log)
 	if err != nil {
 		return nil, err
 	}
-	layer, err := tarball.LayerFromFile(path)
+	// gzip's default level, as docker push compresses the bases users pull
+	// (go-containerregistry's default, BestSpeed, makes them 15% bigger).
+	layer, err := tarball.LayerFromFile(path, tarball.WithCompressionLevel(gzip.DefaultCompression))
 	if err != nil {
 		return nil, fmt.Errorf("layer of %s: %w", path, err)
 	}
