@@ -42,24 +42,16 @@ var secretParams = []string{
 // redactQuery replaces the value of every secretParams parameter, the text
 // after `?name=` or `&name=` up to the next '&' or '#'.
 func redactQuery(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexAny(s, "?&")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+1])
-		s = s[i+1:]
-		param := s
-		if end := strings.IndexAny(s, "&#"); end >= 0 {
-			param = s[:end]
+	return rewriteAfter(s, func(s string) int { return strings.IndexAny(s, "?&") + 1 }, func(rest string) (string, int) {
+		param := rest
+		if end := strings.IndexAny(rest, "&#"); end >= 0 {
+			param = rest[:end]
 		}
 		if name, value, ok := strings.Cut(param, "="); ok && value != "" && isSecretParam(name) {
-			b.WriteString(name + "=" + Token)
-			s = s[len(param):]
+			return name + "=" + Token, len(param)
 		}
-	}
+		return "", 0
+	})
 }
 
 // isSecretParam reports whether a query parameter holds a credential.
@@ -69,24 +61,53 @@ func isSecretParam(name string) bool {
 
 // redactPasswords masks the password of the userinfo that follows each "://".
 func redactPasswords(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "://")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+3])
-		s = s[i+3:]
-		authority := s[:partEnd(s)]
+	return rewriteAfter(s, after("://"), func(rest string) (string, int) {
+		authority := rest[:partEnd(rest)]
 		at := strings.LastIndexByte(authority, '@')
 		colon := strings.IndexByte(authority, ':')
 		if at < 0 || colon < 0 || colon > at {
-			continue // no userinfo, or a user without password: nothing secret
+			return "", 0 // no userinfo, or a user without password: nothing secret
 		}
-		b.WriteString(authority[:colon+1])
-		b.WriteString(Password)
-		s = s[at:]
+		return authority[:colon+1] + Password, at
+	})
+}
+
+// redactTokens replaces the segment after every "/t/" with Token.
+func redactTokens(s string) string {
+	return rewriteAfter(s, after("/t/"), func(rest string) (string, int) {
+		if end := partEnd(rest); end > 0 {
+			return Token, end
+		}
+		return "", 0
+	})
+}
+
+// rewriteAfter copies s, letting mask rewrite the text after each marker.
+// next returns where the text after the next marker starts, or 0 when
+// there is none; mask returns what to write in place of the first n bytes
+// of the text after a marker.
+func rewriteAfter(s string, next func(string) int, mask func(rest string) (replacement string, n int)) string {
+	var b strings.Builder
+	for {
+		i := next(s)
+		if i <= 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		replacement, n := mask(s[i:])
+		b.WriteString(replacement)
+		s = s[i+n:]
+	}
+}
+
+// after returns a rewriteAfter marker function for a fixed marker.
+func after(marker string) func(string) int {
+	return func(s string) int {
+		if i := strings.Index(s, marker); i >= 0 {
+			return i + len(marker)
+		}
+		return 0
 	}
 }
 
@@ -97,26 +118,6 @@ func partEnd(s string) int {
 		return i
 	}
 	return len(s)
-}
-
-// redactTokens replaces the segment after every "/t/" with Token.
-func redactTokens(s string) string {
-	const marker = "/t/"
-	var b strings.Builder
-	for {
-		i := strings.Index(s, marker)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+len(marker)])
-		s = s[i+len(marker):]
-		end := partEnd(s)
-		if end > 0 {
-			b.WriteString(Token)
-		}
-		s = s[end:]
-	}
 }
 
 // Text redacts every URL in free text such as a log line or an error

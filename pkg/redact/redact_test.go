@@ -136,6 +136,11 @@ func FuzzURL(f *testing.F) {
 		if strings.Contains(prefix+host+rest, "SeCrEt") {
 			t.Skip()
 		}
+		if strings.HasSuffix(prefix+host, "/t") {
+			// "/t/t/secret": the segment after the first "/t/" is the
+			// token, as conda reads it, so "t" is masked, not the secret.
+			t.Skip()
+		}
 		// A token may be written anywhere after a host; a password only in
 		// the userinfo of a URL.
 		inputs := []string{
