@@ -177,7 +177,7 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		}
 		builds = append(builds, pb)
 	}
-	out, err := b.publish(ctx, ref, builds)
+	out, err := b.publish(ctx, stderr, ref, builds)
 	if err != nil {
 		return err
 	}
@@ -367,7 +367,7 @@ func buildEpoch(lookup func(string) (string, bool)) (time.Time, error) {
 
 // publish writes or pushes the image (an index of them for several
 // platforms) and the SBOMs, and describes the result.
-func (b *buildFlags) publish(ctx context.Context, ref name.Reference, builds []platformBuild) (*buildResult, error) {
+func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Reference, builds []platformBuild) (*buildResult, error) {
 	out := &buildResult{Tag: b.tag, Output: b.output}
 	imgs := make([]v1.Image, len(builds))
 	docs := make([][]byte, len(builds))
@@ -391,13 +391,15 @@ func (b *buildFlags) publish(ctx context.Context, ref name.Reference, builds []p
 	out.Digest = digest.String()
 	if b.push {
 		out.Output = ref.String()
-		auth := remote.WithAuthFromKeychain(authn.DefaultKeychain)
+		progress := newPushProgress(stderr, ref.Context().String())
+		po := image.PushOptions{Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, Progress: progress.Blob}
 		sbomDigests := make([]v1.Hash, 1)
 		if idx == nil {
-			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], auth)
+			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], po)
 		} else {
-			sbomDigests, err = image.PushIndex(ctx, ref, idx, imgs, docs, auth)
+			sbomDigests, err = image.PushIndex(ctx, ref, idx, imgs, docs, po)
 		}
+		progress.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -480,9 +482,21 @@ func writeSizeReport(w io.Writer, out *buildResult) {
 // newLayerProgress reports layers on stderr: redrawn in place on a
 // terminal, as plain lines otherwise.
 func newLayerProgress(stderr io.Writer, platform string) *image.LayerProgress {
-	live, width := isTerminal(stderr), 0
-	if live {
-		width, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
-	}
+	live, width := terminalWidth(stderr)
 	return image.NewLayerProgress(stderr, platform, live, width)
+}
+
+// newPushProgress reports a push's blobs on stderr, the same way.
+func newPushProgress(stderr io.Writer, repo string) *image.PushProgress {
+	live, width := terminalWidth(stderr)
+	return image.NewPushProgress(stderr, repo, live, width)
+}
+
+// terminalWidth tells whether w is a terminal, and its width.
+func terminalWidth(w io.Writer) (bool, int) {
+	if !isTerminal(w) {
+		return false, 0
+	}
+	width, _, _ := term.GetSize(int(w.(*os.File).Fd()))
+	return true, width
 }

@@ -111,12 +111,15 @@ func (p *LayerProgress) erase() string {
 }
 
 // cut shortens s to the terminal's width, marking the cut with "…".
-func (p *LayerProgress) cut(s string) string {
+func (p *LayerProgress) cut(s string) string { return cutLine(s, p.width) }
+
+// cutLine shortens s to width columns, marking the cut with "…".
+func cutLine(s string, width int) string {
 	r := []rune(s)
-	if len(r) <= p.width-1 { // the last column would make some terminals wrap
+	if len(r) <= width-1 { // the last column would make some terminals wrap
 		return s
 	}
-	return string(r[:p.width-2]) + "…"
+	return string(r[:width-2]) + "…"
 }
 
 // FormatSize writes a byte count for people: B, KiB or MiB.
@@ -128,4 +131,42 @@ func FormatSize(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// PushProgress shows a push's blobs on w: with live set, one count line
+// rewritten in place; otherwise a plain line per blob.
+type PushProgress struct {
+	w     io.Writer
+	label string
+	live  bool
+	width int
+	shown bool
+}
+
+// NewPushProgress returns a reporter for Push's PushOptions.Progress; label
+// names the destination. width is as for NewLayerProgress.
+func NewPushProgress(w io.Writer, label string, live bool, width int) *PushProgress {
+	if width <= 0 {
+		width = 80
+	}
+	return &PushProgress{w: w, label: label, live: live, width: width}
+}
+
+// Blob reports one more blob pushed (Push calls it one at a time).
+func (p *PushProgress) Blob(b BlobPushed) {
+	line := fmt.Sprintf("push %s: %d/%d blobs, %s", p.label, b.Done, b.Total, FormatSize(b.Bytes))
+	if !p.live {
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", cutLine(line, p.width))
+	p.shown = true
+}
+
+// Close ends the live line.
+func (p *PushProgress) Close() {
+	if p.live && p.shown {
+		fmt.Fprintln(p.w)
+		p.shown = false
+	}
 }

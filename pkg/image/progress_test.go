@@ -132,3 +132,32 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+func TestPushProgress(t *testing.T) {
+	blobs := []BlobPushed{{Done: 1, Total: 2, Bytes: 2048}, {Done: 2, Total: 2, Bytes: 3 << 20}}
+	tests := []struct {
+		name  string
+		live  bool
+		width int
+		want  string
+	}{
+		{"plain lines", false, 0, "push reg/app: 1/2 blobs, 2.0 KiB\npush reg/app: 2/2 blobs, 3.0 MiB\n"},
+		{"live line rewritten, ended by Close", true, 80,
+			"\r\x1b[Kpush reg/app: 1/2 blobs, 2.0 KiB\r\x1b[Kpush reg/app: 2/2 blobs, 3.0 MiB\n"},
+		{"live line cut to the width", true, 20, "\r\x1b[Kpush reg/app: 1/2 …\r\x1b[Kpush reg/app: 2/2 …\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			p := NewPushProgress(&b, "reg/app", tt.live, tt.width)
+			for _, e := range blobs {
+				p.Blob(e)
+			}
+			p.Close()
+			p.Close() // a second Close writes nothing
+			if b.String() != tt.want {
+				t.Errorf("got %q, want %q", b.String(), tt.want)
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package image
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,36 +74,6 @@ func WriteDockerArchive(file string, img v1.Image, tag string) error {
 	return nil
 }
 
-// Push pushes img to ref and, when sbomDoc is not nil, the SBOM as an OCI
-// referrer artifact whose subject is the image (registries without the
-// referrers API get the fallback tag sha256-<digest>). Blobs the registry
-// has are not uploaded again. It returns the SBOM manifest's digest.
-func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte, opts ...remote.Option) (v1.Hash, error) {
-	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	if err := remote.Write(ref, img, opts...); err != nil {
-		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
-	}
-	return pushSBOM(ref, img, sbomDoc, opts)
-}
-
-// PushIndex pushes an index of per-platform images to ref and the SBOM of
-// each image (sbomDocs[i] for imgs[i], which idx holds) as its referrer.
-func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs []v1.Image, sbomDocs [][]byte, opts ...remote.Option) ([]v1.Hash, error) {
-	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	if err := remote.WriteIndex(ref, idx, opts...); err != nil {
-		return nil, fmt.Errorf("push %s: %w", ref, err)
-	}
-	out := make([]v1.Hash, len(imgs))
-	for i, img := range imgs {
-		d, err := pushSBOM(ref, img, sbomDocs[i], opts)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = d
-	}
-	return out, nil
-}
-
 // pushSBOM pushes doc as the referrer of img; nothing when doc is nil.
 func pushSBOM(ref name.Reference, img v1.Image, doc []byte, opts []remote.Option) (v1.Hash, error) {
 	if doc == nil {
@@ -126,14 +95,12 @@ func pushSBOM(ref name.Reference, img v1.Image, doc []byte, opts []remote.Option
 var emptyConfig = static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
 
 // pushReferrer uploads doc as the single layer of an artifact manifest of
-// type sbom.MediaType with subject, and pushes the manifest by digest.
+// type sbom.MediaType with subject, and pushes the manifest by digest,
+// unless the registry has that manifest already.
 func pushReferrer(repo name.Repository, subject v1.Descriptor, doc []byte, opts []remote.Option) (v1.Hash, error) {
 	layer := static.NewLayer(doc, sbom.MediaType)
 	var descs []v1.Descriptor
 	for _, l := range []v1.Layer{emptyConfig, layer} {
-		if err := remote.WriteLayer(repo, l, opts...); err != nil {
-			return v1.Hash{}, err
-		}
 		d, err := partial.Descriptor(l)
 		if err != nil {
 			return v1.Hash{}, err
@@ -151,6 +118,14 @@ func pushReferrer(repo name.Repository, subject v1.Descriptor, doc []byte, opts 
 	h, _, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
 		return v1.Hash{}, err
+	}
+	if _, err := remote.Head(repo.Digest(h.String()), opts...); err == nil {
+		return h, nil // pushed by an earlier build of the same image
+	}
+	for _, l := range []v1.Layer{emptyConfig, layer} {
+		if err := remote.WriteLayer(repo, l, opts...); err != nil {
+			return v1.Hash{}, err
+		}
 	}
 	return h, remote.Put(repo.Digest(h.String()), rawManifest{raw}, opts...)
 }

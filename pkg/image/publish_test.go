@@ -29,7 +29,7 @@ func TestPushWithSBOMReferrer(t *testing.T) {
 	}
 	img := build(t, extractPackages(t, testEnv("v1")), Options{}).Image
 	doc := []byte(`{"spdxVersion":"SPDX-2.3"}`)
-	sbomDigest, err := Push(context.Background(), ref, img, doc)
+	sbomDigest, err := Push(context.Background(), ref, img, doc, PushOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,185 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"golang.org/x/sync/errgroup"
+)
+
+// pushJobs is how many blobs are checked or uploaded at once.
+const pushJobs = 6
+
+// PushOptions tunes Push.
+type PushOptions struct {
+	// Remote holds the registry options (auth, transport).
+	Remote []remote.Option
+	// Progress, when set, is called after each blob the push had to check
+	// or upload (one at a time).
+	Progress func(BlobPushed)
+}
+
+// BlobPushed reports one blob of a push.
+type BlobPushed struct {
+	// Done of Total blobs are checked or uploaded; Bytes is the size of
+	// those done.
+	Done, Total int
+	Bytes       int64
+}
+
+// Push pushes img to ref and, when sbomDoc is not nil, the SBOM as an OCI
+// referrer artifact whose subject is the image (registries without the
+// referrers API get the fallback tag sha256-<digest>). It returns the SBOM
+// manifest's digest.
+//
+// A rebuild pushes to a tag that names the previous image, so Push reads
+// that manifest first: when it is img already nothing is uploaded, and the
+// blobs it lists are in the repository and not asked for again. The other
+// blobs are checked and uploaded (or mounted from the base's repository)
+// in parallel, and the manifest is put last, so the tag never names an
+// image with missing blobs.
+func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte, o PushOptions) (v1.Hash, error) {
+	opts, err := reuse(ctx, o.Remote)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+	}
+	current, known := tagged(ref, opts)
+	if current != d {
+		if err := pushBlobs(ctx, ref.Context(), []v1.Image{img}, known, o.Progress, opts); err != nil {
+			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+		}
+		if err := remote.Put(ref, img, opts...); err != nil {
+			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+		}
+	}
+	return pushSBOM(ref, img, sbomDoc, opts)
+}
+
+// PushIndex pushes an index of per-platform images to ref and the SBOM of
+// each image (sbomDocs[i] for imgs[i], which idx holds) as its referrer.
+// The images' blobs are uploaded first, then each image by digest, then
+// the index.
+func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs []v1.Image, sbomDocs [][]byte, o PushOptions) ([]v1.Hash, error) {
+	opts, err := reuse(ctx, o.Remote)
+	if err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
+	}
+	if err := pushBlobs(ctx, ref.Context(), imgs, nil, o.Progress, opts); err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
+	}
+	for _, img := range imgs {
+		d, err := img.Digest()
+		if err == nil {
+			err = remote.Put(ref.Context().Digest(d.String()), img, opts...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", ref, err)
+		}
+	}
+	if err := remote.Put(ref, idx, opts...); err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
+	}
+	out := make([]v1.Hash, len(imgs))
+	for i, img := range imgs {
+		d, err := pushSBOM(ref, img, sbomDocs[i], opts)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// reuse returns opts with ctx and a pusher and a puller that every call
+// of one push shares: one connection setup and authentication per
+// repository, not one per blob.
+func reuse(ctx context.Context, opts []remote.Option) ([]remote.Option, error) {
+	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return nil, err
+	}
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, remote.Reuse(pusher), remote.Reuse(puller)), nil
+}
+
+// tagged returns the digest of the image manifest ref names in the
+// registry and the blobs it lists; nothing when there is none (or it
+// cannot be read: the push then checks every blob, as it must).
+func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool) {
+	desc, err := remote.Get(ref, opts...)
+	if err != nil || !desc.MediaType.IsImage() {
+		return v1.Hash{}, nil
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+	if err != nil {
+		return v1.Hash{}, nil
+	}
+	known := map[v1.Hash]bool{m.Config.Digest: true}
+	for _, l := range m.Layers {
+		known[l.Digest] = true
+	}
+	return desc.Digest, known
+}
+
+// pushBlobs uploads the configs and layers of imgs that known does not
+// list, pushJobs at a time.
+func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, known map[v1.Hash]bool, progress func(BlobPushed), opts []remote.Option) error {
+	var todo []v1.Layer
+	seen := map[v1.Hash]bool{}
+	for _, img := range imgs {
+		layers, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		raw, err := img.RawConfigFile()
+		if err != nil {
+			return err
+		}
+		for _, l := range append(layers, static.NewLayer(raw, "")) {
+			d, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			if !known[d] && !seen[d] {
+				seen[d] = true
+				todo = append(todo, l)
+			}
+		}
+	}
+	var mu sync.Mutex
+	report := BlobPushed{Total: len(todo)}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(pushJobs)
+	for _, l := range todo {
+		g.Go(func() error {
+			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...); err != nil {
+				d, _ := l.Digest()
+				return fmt.Errorf("blob %s: %w", d, err)
+			}
+			if progress != nil {
+				size, _ := l.Size()
+				mu.Lock()
+				defer mu.Unlock()
+				report.Done++
+				report.Bytes += size
+				progress(report)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
