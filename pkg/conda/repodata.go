@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/condabox/condabox/internal/jsonscan"
 )
 
 // RepoData is a channel subdir's index, repodata.json. Records are keyed by
@@ -34,7 +36,7 @@ type RepoDataInfo struct {
 // what encoding/json would; errors give the byte offset and the package key.
 // The records' strings share one copy of data, so data may be reused.
 func ParseRepoData(data []byte) (*RepoData, error) {
-	s := repoScan{r: jsonReader{data: data, text: string(data)}, decodeAll: true}
+	s := repoScan{r: jsonReader{Tokenizer: jsonscan.NewBytes(data), text: string(data)}, decodeAll: true}
 	if err := s.document(); err != nil {
 		return nil, fmt.Errorf("parse repodata: %w", err)
 	}

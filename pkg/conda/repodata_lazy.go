@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/condabox/condabox/internal/jsonscan"
 )
 
 // LazyRepoData is a repodata.json document indexed by package name. One scan
@@ -50,7 +52,7 @@ var infoFields = []string{"subdir", "base_url"}
 func NewLazyRepoData(data []byte) (*LazyRepoData, error) {
 	// conda-forge records take 500-700 bytes: reserve room for the records
 	// up front instead of growing the slice a dozen times.
-	s := repoScan{r: jsonReader{data: data}, records: make([]rawRecord, 0, len(data)/512)}
+	s := repoScan{r: jsonReader{Tokenizer: jsonscan.NewBytes(data)}, records: make([]rawRecord, 0, len(data)/512)}
 	if err := s.document(); err != nil {
 		return nil, fmt.Errorf("parse repodata: %w", err)
 	}
@@ -156,7 +158,7 @@ func (l *LazyRepoData) Names() []string { return slices.Clone(l.names) }
 func (l *LazyRepoData) Records(name string) ([]PackageRecord, error) {
 	raw := l.byName[name]
 	recs := make([]PackageRecord, len(raw))
-	r := jsonReader{data: l.data}
+	r := jsonReader{Tokenizer: jsonscan.NewBytes(l.data)}
 	for i, rr := range raw {
 		if err := l.decode(&r, rr, &recs[i]); err != nil {
 			return nil, err
@@ -170,7 +172,8 @@ func (l *LazyRepoData) Records(name string) ([]PackageRecord, error) {
 
 // decode decodes one record with r and names it after its key.
 func (l *LazyRepoData) decode(r *jsonReader, rr rawRecord, rec *PackageRecord) error {
-	r.pos, r.text, r.textOffset = rr.offset, string(l.data[rr.offset:rr.end]), rr.offset
+	r.Seek(rr.offset)
+	r.text, r.textOffset = string(l.data[rr.offset:rr.end]), rr.offset
 	if err := r.decodeRecord(rec, 2); err != nil {
 		return fmt.Errorf("parse repodata: %s[%q]: %w", sectionKeys[rr.section], rr.key, err)
 	}
@@ -196,28 +199,22 @@ type repoScan struct {
 
 // document scans the whole document: an object or null.
 func (s *repoScan) document() error {
-	kind, err := s.r.peek()
+	kind, err := s.r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindNull:
-		err = s.r.literal("null")
-	case kindObject:
-		err = s.r.eachMember(1, func(raw []byte, plain bool) error {
-			return s.topField(keyString(raw, plain))
-		})
+	case jsonscan.Null:
+		err = s.r.Literal("null")
+	case jsonscan.Object:
+		err = s.r.Object(1, func(k jsonscan.Key) error { return s.topField(k.String()) })
 	default:
-		return s.r.typeError("document", "an object", kind)
+		return s.r.TypeError("document", "an object", kind)
 	}
 	if err != nil {
 		return err
 	}
-	s.r.skipSpace()
-	if s.r.pos < len(s.r.data) {
-		return s.r.syntaxError("after top-level value")
-	}
-	return nil
+	return s.r.End()
 }
 
 // topField scans the value of a top-level key.
@@ -240,25 +237,23 @@ func (s *repoScan) topField(key string) error {
 	if i := foldedField(key, repoDataFields); i >= 0 {
 		return s.topField(repoDataFields[i])
 	}
-	return s.r.skipValue(1)
+	return s.r.SkipValue(1)
 }
 
 // info scans the "info" object; null leaves it unchanged.
 func (s *repoScan) info() error {
-	kind, err := s.r.peek()
+	kind, err := s.r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindNull:
-		return s.r.literal("null")
-	case kindObject:
+	case jsonscan.Null:
+		return s.r.Literal("null")
+	case jsonscan.Object:
 	default:
-		return s.r.typeError("info", "an object", kind)
+		return s.r.TypeError("info", "an object", kind)
 	}
-	return s.r.eachMember(2, func(raw []byte, plain bool) error {
-		return s.infoField(keyString(raw, plain))
-	})
+	return s.r.Object(2, func(k jsonscan.Key) error { return s.infoField(k.String()) })
 }
 
 // infoField scans the value of a key of "info".
@@ -272,31 +267,31 @@ func (s *repoScan) infoField(key string) error {
 	if i := foldedField(key, infoFields); i >= 0 {
 		return s.infoField(infoFields[i])
 	}
-	return s.r.skipValue(2)
+	return s.r.SkipValue(2)
 }
 
 // section scans "packages" or "packages.conda": an object of records, or
 // null, which drops the records read so far, as encoding/json does with a
 // repeated key.
 func (s *repoScan) section(sec int) error {
-	kind, err := s.r.peek()
+	kind, err := s.r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindNull:
+	case jsonscan.Null:
 		s.records = slices.DeleteFunc(s.records, func(r rawRecord) bool { return r.section == sec })
 		*s.recordMap(sec) = nil
-		return s.r.literal("null")
-	case kindObject:
+		return s.r.Literal("null")
+	case jsonscan.Object:
 	default:
-		return s.r.typeError(sectionKeys[sec], "an object", kind)
+		return s.r.TypeError(sectionKeys[sec], "an object", kind)
 	}
 	if m := s.recordMap(sec); s.decodeAll && *m == nil {
 		*m = map[string]PackageRecord{}
 	}
-	return s.r.eachMember(2, func(raw []byte, plain bool) error {
-		key := keyString(raw, plain)
+	return s.r.Object(2, func(k jsonscan.Key) error {
+		key := k.String()
 		if s.decodeAll {
 			var rec PackageRecord
 			if err := s.r.decodeRecord(&rec, 2); err != nil {
@@ -306,13 +301,13 @@ func (s *repoScan) section(sec int) error {
 			(*s.recordMap(sec))[key] = rec
 			return nil
 		}
-		s.r.skipSpace()
-		rec := rawRecord{key: key, section: sec, offset: s.r.pos}
+		s.r.SkipSpace()
+		rec := rawRecord{key: key, section: sec, offset: int(s.r.Offset())}
 		var err error
 		if rec.name, err = s.recordName(); err != nil {
 			return fmt.Errorf("%s[%q]: %w", sectionKeys[sec], key, err)
 		}
-		rec.end = s.r.pos
+		rec.end = int(s.r.Offset())
 		if !s.irregular && !isFileNameOf(key, rec.name) {
 			s.irregular = true
 		}
@@ -332,28 +327,28 @@ func (s *repoScan) recordMap(sec int) *map[string]PackageRecord {
 // recordName validates a record and returns its name, decoded as
 // decodeRecord would; the other fields are left for Records.
 func (s *repoScan) recordName() (string, error) {
-	kind, err := s.r.peek()
+	kind, err := s.r.Peek()
 	if err != nil {
 		return "", err
 	}
 	switch kind {
-	case kindNull:
-		return "", s.r.literal("null")
-	case kindObject:
+	case jsonscan.Null:
+		return "", s.r.Literal("null")
+	case jsonscan.Object:
 	default:
-		return "", s.r.typeError("record", "an object", kind)
+		return "", s.r.TypeError("record", "an object", kind)
 	}
 	var name string
-	err = s.r.eachMember(3, func(raw []byte, plain bool) error {
-		if !isNameKey(raw, plain) {
-			return s.r.skipValue(3)
+	err = s.r.Object(3, func(k jsonscan.Key) error {
+		if !k.Is("name") {
+			return s.r.SkipValue(3)
 		}
-		if kind, _ := s.r.peek(); kind == kindString {
-			value, plain, err := s.r.rawString()
+		if kind, _ := s.r.Peek(); kind == jsonscan.String {
+			value, plain, err := s.r.RawString()
 			if plain && string(value) == s.lastName {
 				name = s.lastName
 			} else if err == nil {
-				name = keyString(value, plain)
+				name = jsonscan.Decoded(value, plain)
 				s.lastName = name
 			}
 			return err
@@ -372,14 +367,4 @@ func isFileNameOf(key, name string) bool {
 	}
 	j := strings.LastIndexByte(key[:i], '-')
 	return j >= 0 && key[:j] == name
-}
-
-// isNameKey reports whether a record key selects the "name" field. Record
-// field names differ even when case is folded, so a key folding to "name"
-// cannot be the exact name of another field.
-func isNameKey(raw []byte, plain bool) bool {
-	if plain && string(raw) == "name" {
-		return true
-	}
-	return strings.EqualFold(keyString(raw, plain), "name")
 }

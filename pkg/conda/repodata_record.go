@@ -1,6 +1,10 @@
 package conda
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/condabox/condabox/internal/jsonscan"
+)
 
 // recordFields are PackageRecord's JSON keys in struct order, for keys that
 // match one only case-insensitively (see foldedField).
@@ -17,20 +21,21 @@ var recordFields = []string{
 // into rec, exactly as encoding/json would decode it into a PackageRecord.
 // depth is the nesting level of the container holding the record.
 func (r *jsonReader) decodeRecord(rec *PackageRecord, depth int) error {
-	kind, err := r.peek()
+	kind, err := r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindNull:
-		return r.literal("null")
-	case kindObject:
+	case jsonscan.Null:
+		return r.Literal("null")
+	case jsonscan.Object:
 	default:
-		return r.typeError("record", "an object", kind)
+		return r.TypeError("record", "an object", kind)
 	}
-	return r.eachMember(depth+1, func(key []byte, plain bool) error {
-		if !plain {
-			key = []byte(unescape(key))
+	return r.Object(depth+1, func(k jsonscan.Key) error {
+		key := k.Raw
+		if !k.Plain {
+			key = []byte(jsonscan.Unescape(key))
 		}
 		return r.decodeRecordField(rec, key, depth+1)
 	})
@@ -96,7 +101,7 @@ func (r *jsonReader) decodeRecordField(rec *PackageRecord, key []byte, depth int
 	if i := foldedField(string(key), recordFields); i >= 0 {
 		return r.decodeRecordField(rec, []byte(recordFields[i]), depth)
 	}
-	return r.skipValue(depth)
+	return r.SkipValue(depth)
 }
 
 // decodeVersion follows Version.UnmarshalJSON: a string (null counts as the
@@ -108,7 +113,7 @@ func (r *jsonReader) decodeVersion(dst *Version) error {
 	}
 	v, err := ParseVersion(s)
 	if err != nil {
-		return fmt.Errorf("offset %d: %w", r.pos, err)
+		return fmt.Errorf("offset %d: %w", r.Offset(), err)
 	}
 	*dst = v
 	return nil
@@ -116,23 +121,23 @@ func (r *jsonReader) decodeVersion(dst *Version) error {
 
 // decodeNoarch follows NoarchType.UnmarshalJSON.
 func (r *jsonReader) decodeNoarch(dst *NoarchType) error {
-	kind, err := r.peek()
+	kind, err := r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindNull:
+	case jsonscan.Null:
 		*dst = NoarchNone
-		return r.literal("null")
-	case kindBool:
-		b, err := r.readBool()
+		return r.Literal("null")
+	case jsonscan.Bool:
+		b, err := r.Bool()
 		*dst = NoarchNone
 		if b {
 			*dst = NoarchGeneric
 		}
 		return err
-	case kindString:
-		start := r.pos
+	case jsonscan.String:
+		start := r.Offset()
 		s, err := r.readString()
 		if err != nil {
 			return err
@@ -144,26 +149,26 @@ func (r *jsonReader) decodeNoarch(dst *NoarchType) error {
 		}
 		return fmt.Errorf("offset %d: noarch: unknown kind %q (want generic or python)", start, s)
 	}
-	return r.typeError("noarch", "a string or bool", kind)
+	return r.TypeError("noarch", "a string or bool", kind)
 }
 
 // decodeFeatures follows FeatureList.UnmarshalJSON: a separated string, a
 // list of strings (decoded afresh) or null.
 func (r *jsonReader) decodeFeatures(dst *FeatureList, depth int) error {
-	kind, err := r.peek()
+	kind, err := r.Peek()
 	if err != nil {
 		return err
 	}
 	switch kind {
-	case kindString:
+	case jsonscan.String:
 		s, err := r.readString()
 		*dst = ParseFeatureList(s)
 		return err
-	case kindNull, kindArray:
+	case jsonscan.Null, jsonscan.Array:
 		var list []string
 		err := r.decodeStringList("track_features", &list, depth)
 		*dst = list
 		return err
 	}
-	return r.typeError("track_features", "a string or list", kind)
+	return r.TypeError("track_features", "a string or list", kind)
 }

@@ -1,7 +1,6 @@
 package conda
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/condabox/condabox/internal/jsonscan"
 	"github.com/condabox/condabox/internal/testchannel"
 )
 
@@ -219,7 +219,7 @@ func TestParseRepoData(t *testing.T) {
 			doc:     `{"packages":{"a-1-0.tar.bz2":{"name":"a","noarch":"rust"}}}`,
 			wantErr: `noarch: unknown kind "rust" (want generic or python)`,
 		},
-		{name: "too deep", doc: `{"x":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, wantErr: "exceeded max depth 10000"},
+		{name: "too deep", doc: `{"x":` + strings.Repeat("[", jsonscan.MaxDepth) + strings.Repeat("]", jsonscan.MaxDepth) + `}`, wantErr: "exceeded max depth 10000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,44 +315,6 @@ func TestLazyRepoDataRecords(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(files, tt.wantFiles) {
 			t.Errorf("Records(%q) = %v, %v; want %v", tt.name, files, err, tt.wantFiles)
-		}
-	}
-}
-
-// TestPlainWord checks the eight-bytes-at-once string scan against the
-// byte table it stands for, for every byte value at every position.
-func TestPlainWord(t *testing.T) {
-	for c := range 256 {
-		for pos := range 8 {
-			word := []byte("abcdefgh")
-			word[pos] = byte(c)
-			if got, want := plainWord(binary.LittleEndian.Uint64(word)), !stringByteClass[c]; got != want {
-				t.Errorf("plainWord(%q) = %v, want %v", word, got, want)
-			}
-		}
-	}
-}
-
-func TestSkipSpace(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int // offset of the first non-whitespace byte
-	}{
-		{"", 0},
-		{"x", 0},
-		{"   x", 3},
-		{" \t\r\n x", 5},
-		{strings.Repeat(" ", 8), 8},
-		{strings.Repeat(" ", 8) + "x", 8},
-		{"\n      \"key\"", 7},
-		{"\n" + strings.Repeat(" ", 17) + "\n        ]", 27},
-		{"  \x0b", 2}, // vertical tab is not JSON whitespace
-		{"       \x00", 7},
-	}
-	for _, tt := range tests {
-		r := jsonReader{data: []byte(tt.in)}
-		if r.skipSpace(); r.pos != tt.want {
-			t.Errorf("skipSpace(%q) stopped at %d, want %d", tt.in, r.pos, tt.want)
 		}
 	}
 }

@@ -268,7 +268,7 @@ func TestFaults(t *testing.T) {
 		{"truncated zst once", "linux-64/repodata.json.zst", server.Fault{Truncate: true, TruncateAfter: 50, Times: 1}, Options{DisableShards: true}, "", 0},
 		{"truncated forever", "linux-64/repodata.json", server.Fault{Truncate: true, TruncateAfter: 100}, Options{DisableShards: true, DisableZst: true}, "body cut short", 0},
 		{"reset once", "noarch/repodata.json", server.Fault{Reset: true, Times: 1}, Options{DisableShards: true, DisableZst: true}, "", 0},
-		{"bad json", "linux-64/repodata.json", server.Fault{FlipAt: []int64{0}}, Options{DisableShards: true, DisableZst: true}, "linux-64/repodata.json: invalid JSON: document starts with", 0},
+		{"bad json", "linux-64/repodata.json", server.Fault{FlipAt: []int64{0}}, Options{DisableShards: true, DisableZst: true}, "linux-64/repodata.json: parse repodata: offset 0: invalid character", 0},
 		{"403 not retried", "noarch/repodata.json", server.Fault{Status: 403}, Options{DisableShards: true, DisableZst: true}, "HTTP 403 Forbidden: authentication failed", 1},
 		{"slow headers once: timeout, retry", "noarch/repodata.json", server.Fault{Delay: time.Second, Times: 1}, Options{DisableShards: true, DisableZst: true, HeaderTimeout: 100 * time.Millisecond}, "", 0},
 		{"slow headers forever", "noarch/repodata.json", server.Fault{Delay: time.Second}, Options{DisableShards: true, DisableZst: true, HeaderTimeout: 100 * time.Millisecond, Attempts: 2}, "timeout awaiting response headers", 0},

@@ -2,6 +2,7 @@ package repodata
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/condabox/condabox/internal/jsonscan"
 	"github.com/condabox/condabox/internal/testchannel"
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -25,7 +27,13 @@ func checkAgainstLazy(t *testing.T, data []byte, r io.Reader) {
 	lazy, lazyErr := conda.NewLazyRepoData(data)
 	ix, err := scanIndex(r)
 	if lazyErr != nil {
-		return // the scan checks less; it may accept what the decoder rejects
+		// Both validate the syntax with one tokenizer; only the lazy
+		// decoder checks the types of "info", "removed" and
+		// "repodata_version".
+		if err == nil && !json.Valid(data) {
+			t.Fatalf("scan accepts malformed JSON that pkg/conda rejects: %v", lazyErr)
+		}
+		return
 	}
 	if err != nil {
 		t.Fatalf("scan rejects what pkg/conda accepts: %v", err)
@@ -71,26 +79,34 @@ func TestScan(t *testing.T) {
 		{"nested values skipped", ` {"x":[1,-2.5e3,true,false,null,{"y":[]}],"packages":{"a-1-0.tar.bz2":{"name":"a","z":{"q":[[]]}}}} `, map[string]int{"a": 1}, ""},
 		{"null section", `{"packages":null}`, map[string]int{}, ""},
 		{"null drops the section so far", `{"packages":{"x.tar.bz2":{"name":"a"}},"packages.conda":{"x.conda":{"name":"a"}},"packages":null,"packages":{"y.tar.bz2":{"name":"a"}}}`, map[string]int{"a": 2}, ""},
-		{"not an object", `[]`, nil, "document starts with '[', want an object at offset 0"},
-		{"truncated", `{"packages":{"a-1-0.tar.bz2":{"name":"a"`, nil, `record "a-1-0.tar.bz2": invalid JSON: unexpected end of input, want ',' or '}' at offset 40`},
-		{"unterminated string", `{"packages":{"a-1-0.tar.bz2":{"name":"a`, nil, "unterminated string"},
-		{"record not an object", `{"packages":{"a.conda":[]}}`, nil, `record "a.conda": invalid JSON: unexpected '[', want a record object at offset 23`},
-		{"name not a string", `{"packages":{"a.conda":{"name":1}}}`, nil, "name starts with '1', want a string"},
+		{"null document", `null`, map[string]int{}, ""},
+		{"null record", `{"packages":{"a.conda":null}}`, map[string]int{"": 1}, ""},
+		{"null name keeps the name", `{"packages":{"a.conda":{"name":"a","name":null}}}`, map[string]int{"a": 1}, ""},
+		{"non-ASCII case fold", "{\"packageſ\":{\"a.conda\":{\"name\":\"a\"}}}", map[string]int{"a": 1}, ""},
+		{"not an object", `[]`, nil, "offset 0: document: want an object, got list"},
+		{"truncated", `{"packages":{"a-1-0.tar.bz2":{"name":"a"`, nil, `record "a-1-0.tar.bz2": offset 40: unexpected end of input after object key:value pair`},
+		{"unterminated string", `{"packages":{"a-1-0.tar.bz2":{"name":"a`, nil, "offset 39: unexpected end of input in string literal"},
+		{"record not an object", `{"packages":{"a.conda":[]}}`, nil, `record "a.conda": offset 23: record: want an object, got list`},
+		{"section not an object", `{"packages.conda":"x"}`, nil, `offset 18: package section: want an object, got string`},
+		{"name not a string", `{"packages":{"a.conda":{"name":1}}}`, nil, "offset 31: name: want a string, got number"},
 		{"no name", `{"packages":{"a.conda":{"version":"1"}}}`, map[string]int{"": 1}, ""},
 		{"null name", `{"packages":{"a.conda":{"name":null}}}`, map[string]int{"": 1}, ""},
-		{"bad escape", `{"x":"\q"}`, nil, `invalid escape "\\q"`},
-		{"bad literal", `{"x":nul}`, nil, "invalid literal, want null"},
-		{"missing colon", `{"x" 1}`, nil, "want ':' after a key"},
-		{"trailing data", `{} {}`, nil, "data after the document at offset 3"},
-		{"missing comma", `{"x":1 "y":2}`, nil, "want ',' or '}'"},
-		{"bad array", `{"x":[1 2]}`, nil, "want ',' or ']'"},
-		{"too deep", `{"x":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`, nil, "nested too deep"},
+		{"bad escape", `{"x":"\q"}`, nil, `offset 7: invalid character 'q' in string escape code`},
+		{"control character in string", "{\"x\":\"a\tb\"}", nil, `offset 7: invalid character '\t' in string literal`},
+		{"bad number", `{"x":01}`, nil, "offset 6: invalid character '1' after object key:value pair"},
+		{"bad literal", `{"x":nul}`, nil, "offset 8: invalid character '}' in literal null"},
+		{"missing colon", `{"x" 1}`, nil, "offset 5: invalid character '1' after object key"},
+		{"trailing data", `{} {}`, nil, "offset 3: invalid character '{' after top-level value"},
+		{"missing comma", `{"x":1 "y":2}`, nil, `offset 7: invalid character '"' after object key:value pair`},
+		{"bad array", `{"x":[1 2]}`, nil, "offset 8: invalid character '2' after array element"},
+		{"too deep", `{"x":` + strings.Repeat("[", jsonscan.MaxDepth) + strings.Repeat("]", jsonscan.MaxDepth) + `}`, nil, "exceeded max depth 10000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ix, err := scanIndex(iotest.HalfReader(strings.NewReader(tt.doc)))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errSyntax) {
+				var jerr *jsonscan.Error
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.As(err, &jerr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
 				}
 				return
@@ -113,7 +129,8 @@ func TestScan(t *testing.T) {
 func TestScanReadError(t *testing.T) {
 	boom := errors.New("boom")
 	_, err := scanIndex(io.MultiReader(strings.NewReader(`{"packages":{`), iotest.ErrReader(boom)))
-	if !errors.Is(err, boom) || errors.Is(err, errSyntax) || !strings.Contains(err.Error(), "read at offset 13") {
+	var jerr *jsonscan.Error
+	if !errors.Is(err, boom) || errors.As(err, &jerr) || !strings.Contains(err.Error(), "read at offset 13") {
 		t.Errorf("err = %v, want the read error, not a syntax error", err)
 	}
 }
