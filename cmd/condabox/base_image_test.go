@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -80,6 +81,8 @@ RUN condabox install -y -n base --override-channels -f /tmp/env.yml
 RUN condabox create -y -n tools --override-channels -c `+srv.URL()+` jq
 ARG MAMBA_DOCKERFILE_ACTIVATE=1
 RUN python -c 'import requests' && test "$EDGE_ACTIVATE_PREFIX" = /opt/conda
+ARG DOCKERFILE_UMASK=0077
+RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 `)
 	if out, err := build(img, envCtx); err != nil {
 		t.Fatalf("podman build FROM the base image: %v\n%s", err, out)
@@ -108,7 +111,7 @@ RUN python -c 'import requests' && test "$EDGE_ACTIVATE_PREFIX" = /opt/conda
 		{"MAMBA_SKIP_ACTIVATE=1", []string{"-e", "MAMBA_SKIP_ACTIVATE=1"}, []string{"sh", "-c", "echo prefix=${CONDA_PREFIX:-none}; command -v python || echo no python"}, "prefix=none\nno python", 0},
 		{"default user", nil, []string{"id", "-u"}, "57439", 0},
 		{"any uid", []string{"--user", "1001"}, []string{"python", "-c", "import os, requests; print(os.getuid())"}, "1001", 0},
-		{"any uid installs", []string{"--user", "1001"}, []string{"sh", "-c", "touch /opt/conda/conda-meta/x && echo writable"}, "writable", 0},
+		{"any uid writes the root prefix", []string{"--user", "1001"}, []string{"sh", "-c", "touch /opt/conda/conda-meta/x && echo writable"}, "writable", 0},
 		{"exit code passes through", nil, []string{"python", "-c", "raise SystemExit(7)"}, "", 7},
 		{"command is the container's process", nil, []string{"sh", "-c", "echo pid=$$"}, "pid=1", 0},
 	}
@@ -127,5 +130,28 @@ RUN python -c 'import requests' && test "$EDGE_ACTIVATE_PREFIX" = /opt/conda
 				t.Errorf("podman %v: exit %d, want %d\n%s\nwant %q", args, code, tt.code, out, tt.want)
 			}
 		})
+	}
+
+	// podman stop's SIGTERM reaches the command itself, through the
+	// entrypoint and the shell that sourced activate.d.
+	cid, err := podman("run", "-d", img, "python", "-c",
+		"import signal, time; signal.signal(signal.SIGTERM, lambda *_: exit(5)); print('ready', flush=True); time.sleep(120)")
+	if err != nil {
+		t.Fatalf("podman run -d: %v\n%s", err, cid)
+	}
+	cid = strings.TrimSpace(cid)
+	defer podman("rm", "-f", cid)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if out, _ := podman("logs", cid); strings.Contains(out, "ready") {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the command did not start within a minute:\n%s", out)
+		}
+	}
+	if out, err := podman("stop", "-t", "60", cid); err != nil {
+		t.Fatalf("podman stop: %v\n%s", err, out)
+	}
+	if out, err := podman("inspect", "-f", "{{.State.ExitCode}}", cid); err != nil || strings.TrimSpace(out) != "5" {
+		t.Errorf("exit code after SIGTERM: %q (%v), want 5 from the command's handler", out, err)
 	}
 }
