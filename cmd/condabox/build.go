@@ -40,9 +40,11 @@ type buildFlags struct {
 	platform, prune, user     string
 	entrypoint, cmd           string
 	labels                    []string
-	// envNames name the environments of several -f files (see parseEnvs).
-	envNames []string
-	opts     image.Options
+	// envNames name the environments of several -f files (see parseEnvs);
+	// shims are their entrypoint's condabox binary for each platform,
+	// from --shim PLATFORM=FILE (shimFlags) or this condabox.
+	envNames, shimFlags, shims []string
+	opts                       image.Options
 	// platforms are --platform's, with their conda subdirs.
 	platforms []v1.Platform
 	subdirs   []conda.Platform
@@ -107,6 +109,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringVar(&b.opts.WorkingDir, "workdir", "", "working directory (default: the user's home)")
 	f.StringArrayVar(&b.opts.Env, "env", nil, "extra KEY=VALUE variable (repeatable)")
 	f.StringArrayVar(&b.labels, "label", nil, "KEY=VALUE label (repeatable)")
+	f.StringArrayVar(&b.shimFlags, "shim", nil, "PLATFORM=FILE: a static condabox built for PLATFORM, the entrypoint of an image of several environments (default: this condabox, for its own platform)")
 	f.BoolVar(&b.json, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -216,6 +219,9 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	}
 	opts := b.opts
 	opts.Platform = b.platforms[i]
+	if b.shims != nil {
+		opts.Shim = b.shims[i]
+	}
 	opts.CompilePyc = opts.CompilePyc && image.HostRuns(opts.Platform) // the env's python compiles them
 	progress := newLayerProgress(stderr, opts.Platform.String())
 	defer progress.Close()

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/condabox/condabox/internal/testchannel/realistic"
 	"github.com/condabox/condabox/internal/testchannel/server"
@@ -110,5 +117,122 @@ func TestBuildEnvsPodman(t *testing.T) {
 	// The config activates nothing: exec goes through the entrypoint.
 	if out, err := podman("exec", "-e", "ENV_NAME=tools", cid, "condabox", "entrypoint", "jq", "--version"); err != nil || !strings.Contains(out, "jq-1.") {
 		t.Errorf("podman exec condabox entrypoint jq: %v\n%s", err, out)
+	}
+}
+
+// goBinary compiles an empty Go program for linux/arch as a static binary:
+// a real condabox stand-in for a platform this host cannot run.
+func goBinary(t *testing.T, arch string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "condabox-"+arch)
+	cmd := exec.Command("go", "build", "-o", bin, src)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build for %s: %v\n%s", arch, err, out)
+	}
+	return bin
+}
+
+// TestBuildEnvsMultiPlatform builds an image index of two environments for
+// amd64 and arm64, each image with the condabox given for its platform as
+// its entrypoint, and checks the flag's errors.
+func TestBuildEnvsMultiPlatform(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	ch := "file://" + imageChannel(t)
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.yml", "name: a\nchannels: ["+ch+"]\ndependencies:\n  - hello\n")
+	b := writeFile(t, dir, "b.yml", "name: b\nchannels: ["+ch+"]\ndependencies:\n  - greeting\n")
+	shims := map[string]string{"linux/amd64": goBinary(t, "amd64"), "linux/arm64": goBinary(t, "arm64")}
+	layoutDir := filepath.Join(dir, "layout")
+	base := []string{"build", "--json", "--override-channels", "-f", a, "-f", b, "--tag", "envs:1", "--platform", "linux/amd64,linux/arm64"}
+	res := decodeBuild(t, runCLI(t, append(base, "--output", "oci:"+layoutDir,
+		"--shim", "linux/amd64="+shims["linux/amd64"], "--shim", "linux/arm64="+shims["linux/arm64"])...))
+	if len(res.Images) != 2 {
+		t.Fatalf("%d images, want 2", len(res.Images))
+	}
+	idx, err := layout.ImageIndexFromPath(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || len(m.Manifests) != 1 {
+		t.Fatalf("layout index: %v %v", m, err)
+	}
+	inner, err := idx.ImageIndex(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := inner.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		img, err := inner.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(shims[d.Platform.String()])
+		if err != nil {
+			t.Fatalf("platform %s: %v", d.Platform, err)
+		}
+		got := fileInImage(t, img, strings.TrimPrefix(image.ShimPath, "/"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: %s is not the condabox given for it (%d bytes, want %d)", d.Platform, image.ShimPath, len(got), len(want))
+		}
+	}
+
+	out := filepath.Join(dir, "out")
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"arm64 without --shim", []string{"--shim", "linux/amd64=" + shims["linux/amd64"]}, "--shim linux/arm64=FILE"},
+		{"a binary of another platform", []string{"--shim", "linux/amd64=" + shims["linux/amd64"], "--shim", "linux/arm64=" + shims["linux/amd64"]}, "want EM_AARCH64 for linux/arm64"},
+		{"not PLATFORM=FILE", []string{"--shim", "linux/arm64"}, "want PLATFORM=FILE"},
+		{"a platform not built", []string{"--shim", "linux/s390x=" + shims["linux/arm64"]}, "not one of --platform's"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, append(append(base, "--output", "oci:"+out), tt.args...)...)
+			if r.code == 0 || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q, want %q", r.code, r.stderr, tt.wantErr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("failed build wrote %s", out)
+			}
+		})
+	}
+	r := runCLI(t, "build", "--override-channels", "-f", a, "--tag", "x", "--output", "oci:"+out, "--shim", "linux/amd64="+shims["linux/amd64"])
+	if r.code == 0 || !strings.Contains(r.stderr, "only an image of several environments") {
+		t.Errorf("--shim with one environment: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// fileInImage returns the content of the file at name (no leading slash)
+// in img's flattened file system.
+func fileInImage(t *testing.T, img v1.Image, name string) []byte {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in the image: %v", name, err)
+		}
+		if strings.TrimPrefix(hdr.Name, "./") == name {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}
 	}
 }

@@ -321,8 +321,9 @@ func TestBuildRealisticPodman(t *testing.T) {
 
 	home := isolate(t)
 	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
-	// File times from the packages' timestamps: the lock alone fixes the digest.
-	t.Setenv("SOURCE_DATE_EPOCH", "")
+	// An epoch older than the packages: the files the build makes take it,
+	// package files keep their own mtimes (python's .pyc checks need them).
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 	dir := t.TempDir()
 	build := func(edgeVersion string) buildResult {
 		env := writeFile(t, dir, "env.yml", "channels: ["+srv.URL()+"]\ndependencies:\n  - python\n  - requests\n  - jq\n  - edge-versions ="+edgeVersion+"\n")
@@ -363,6 +364,13 @@ func TestBuildRealisticPodman(t *testing.T) {
 				t.Errorf("podman %v: %v\n%s\nwant %q", cmd, err, out, tt.want)
 			}
 		})
+	}
+	// The packages' timestamp-checked .pyc (python's standard library)
+	// are valid in the image: package files keep their archives' mtimes,
+	// whatever SOURCE_DATE_EPOCH says.
+	if out, err := podman("run", "--rm", img, "python3", "-v", "-c", "import json, email.parser"); err != nil ||
+		!strings.Contains(out, "code object from '/opt/conda/lib/python3.11/json/__pycache__/") || strings.Contains(out, "bytecode is stale") {
+		t.Errorf("python3 -v: the standard library's .pyc are not used: %v\n%s", err, out)
 	}
 	cid, err := podman("run", "-d", "--rm", img, "sleep", "60")
 	if err != nil {

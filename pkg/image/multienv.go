@@ -180,19 +180,33 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	return res, nil
 }
 
+// shimMachines are the ELF machines (and byte orders) of the platforms a
+// condabox binary can be built for, by OCI architecture.
+var shimMachines = map[string]struct {
+	machine elf.Machine
+	order   elf.Data
+}{
+	"amd64":   {elf.EM_X86_64, elf.ELFDATA2LSB},
+	"arm64":   {elf.EM_AARCH64, elf.ELFDATA2LSB},
+	"ppc64le": {elf.EM_PPC64, elf.ELFDATA2LSB},
+	"s390x":   {elf.EM_S390, elf.ELFDATA2MSB},
+}
+
 // CheckShim checks that file is a binary an image of platform can run
-// without anything beside it: a statically linked linux/amd64 executable.
+// without anything beside it: a statically linked linux executable for
+// the platform's architecture.
 func CheckShim(file string, p v1.Platform) error {
-	if p.OS != "linux" || p.Architecture != "amd64" {
-		return fmt.Errorf("several environments need condabox as the entrypoint, which is built for linux/amd64 only, not %s", p.String())
+	want, ok := shimMachines[p.Architecture]
+	if p.OS != "linux" || !ok {
+		return fmt.Errorf("several environments need condabox as the entrypoint, which is not built for %s", p.String())
 	}
 	f, err := elf.Open(file)
 	if err != nil {
 		return fmt.Errorf("condabox binary %s for the entrypoint: not a linux executable: %w", file, err)
 	}
 	defer f.Close()
-	if f.Machine != elf.EM_X86_64 {
-		return fmt.Errorf("condabox binary %s for the entrypoint: built for %s, want x86-64 (linux/amd64)", file, f.Machine)
+	if f.Machine != want.machine || f.Data != want.order {
+		return fmt.Errorf("condabox binary %s for the entrypoint: built for %s (%s), want %s for %s", file, f.Machine, f.Data, want.machine, p.String())
 	}
 	for _, prog := range f.Progs {
 		if prog.Type == elf.PT_INTERP {

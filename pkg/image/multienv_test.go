@@ -60,10 +60,12 @@ func TestCheckShim(t *testing.T) {
 	}{
 		{"static amd64", writeELF(t, elf.EM_X86_64, false), LinuxAMD64, ""},
 		{"dynamic", writeELF(t, elf.EM_X86_64, true), LinuxAMD64, "build condabox with CGO_ENABLED=0"},
-		{"other machine", writeELF(t, elf.EM_AARCH64, false), LinuxAMD64, "built for EM_AARCH64, want x86-64"},
+		{"other machine", writeELF(t, elf.EM_AARCH64, false), LinuxAMD64, "built for EM_AARCH64 (ELFDATA2LSB), want EM_X86_64 for linux/amd64"},
+		{"static arm64", writeELF(t, elf.EM_AARCH64, false), v1.Platform{OS: "linux", Architecture: "arm64"}, ""},
 		{"not ELF", notELF, LinuxAMD64, "not a linux executable"},
 		{"missing", filepath.Join(t.TempDir(), "none"), LinuxAMD64, "not a linux executable"},
-		{"arm64 image", writeELF(t, elf.EM_X86_64, false), v1.Platform{OS: "linux", Architecture: "arm64"}, "linux/amd64 only, not linux/arm64"},
+		{"amd64 binary for an arm64 image", writeELF(t, elf.EM_X86_64, false), v1.Platform{OS: "linux", Architecture: "arm64"}, "want EM_AARCH64 for linux/arm64"},
+		{"unknown architecture", writeELF(t, elf.EM_X86_64, false), v1.Platform{OS: "linux", Architecture: "mips"}, "not built for linux/mips"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CheckShim(tc.file, tc.platform)

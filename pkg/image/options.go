@@ -100,8 +100,8 @@ type Options struct {
 	// written: its packages (as LayerReport.Packages) and how many package
 	// layers there are, one call at a time with Progress.
 	LayerStarted func(packages []string, total int)
-	// Shim is a static linux/amd64 condabox binary: BuildEnvs copies it into
-	// the image as its entrypoint (ShimPath).
+	// Shim is a static condabox binary for the image's platform: BuildEnvs
+	// copies it into the image as its entrypoint (ShimPath).
 	Shim string
 	// WorkDir receives the layer files; they must stay until the image is
 	// written. Empty means os.TempDir().
