@@ -181,6 +181,30 @@ func TestEntrypointRootPrefix(t *testing.T) {
 	}
 }
 
+// TestEntrypointSourcesActivateScripts: with a shell and activate.d
+// scripts, the entrypoint execs the shell, which sources them and execs the
+// command; without a shell the command is exec'd directly.
+func TestEntrypointSourcesActivateScripts(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"conda-meta/history": "", "etc/conda/activate.d/x.sh": "export X=1\n"})
+	environ := []string{"MAMBA_ROOT_PREFIX=" + root, "PATH=/usr/bin:/bin"}
+	args := []string{"/bin/echo", "hi"}
+	for _, tc := range []struct {
+		shell, path string
+	}{{"/bin/sh", "/bin/sh"}, {"", "/bin/echo"}} {
+		p, err := Entrypoint(nil, environ, args, tc.shell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Path != tc.path || !slices.Equal(p.Args[len(p.Args)-2:], args) {
+			t.Errorf("shell %q: exec %q %q, want %s ending with %q", tc.shell, p.Path, p.Args, tc.path, args)
+		}
+		if tc.shell != "" && !strings.Contains(strings.Join(p.Args, " "), filepath.Join(root, ActivateDir, "x.sh")) {
+			t.Errorf("shell %q: %q does not source x.sh", tc.shell, p.Args)
+		}
+	}
+}
+
 func TestDockerfileShell(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{"conda-meta/history": ""})
