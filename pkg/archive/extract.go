@@ -27,19 +27,9 @@ func (x Extractor) ExtractInfo(ctx context.Context, path, dest string) error {
 	return x.extract(ctx, path, dest, true)
 }
 
-func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool) error {
-	err := x.extractOnce(ctx, path, dest, infoOnly, true)
-	if isBzip2Failure(err) {
-		// The parallel bzip2 decoder may fail where the sequential one
-		// does not (see bzip2.go); a corrupt archive fails both.
-		err = x.extractOnce(ctx, path, dest, infoOnly, false)
-	}
-	return err
-}
-
-// extractOnce extracts into a fresh temporary directory beside dest, then
-// renames it to dest, using the parallel decoders when parallel.
-func (x Extractor) extractOnce(ctx context.Context, path, dest string, infoOnly, parallel bool) (err error) {
+// extract extracts into a fresh temporary directory beside dest, then
+// renames it to dest.
+func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool) (err error) {
 	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".extract-")
 	if err != nil {
 		return err
@@ -50,7 +40,7 @@ func (x Extractor) extractOnce(ctx context.Context, path, dest string, infoOnly,
 		}
 	}()
 	w := writer{archive: path, root: tmp}
-	if err := x.walk(ctx, path, infoOnly, parallel, w.write); err != nil {
+	if err := x.walk(ctx, path, infoOnly, true, w.write); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp made it private

@@ -69,8 +69,8 @@ func (x Extractor) ReadInfo(ctx context.Context, path string) (map[string][]byte
 
 // walk opens the archive at path and streams its entries to fn, only info/
 // ones when infoOnly. With parallel, the two tarballs of a .conda are
-// decoded at once (fn must then be safe for concurrent use) and a .tar.bz2
-// with the parallel decoder. fs.SkipAll from fn ends the walk without error.
+// decoded at once (fn must then be safe for concurrent use). fs.SkipAll
+// from fn ends the walk without error.
 func (x Extractor) walk(ctx context.Context, path string, infoOnly, parallel bool, fn WalkFunc) error {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -89,7 +89,7 @@ func (x Extractor) walk(ctx context.Context, path string, infoOnly, parallel boo
 	if format == FormatConda {
 		err = walkConda(ctx, c, f, st.Size(), infoOnly, parallel, fn)
 	} else {
-		err = walkTarBz2(ctx, c, f, infoOnly, parallel, fn)
+		err = walkTarBz2(ctx, c, f, infoOnly, fn)
 	}
 	if errors.Is(err, fs.SkipAll) {
 		return nil
@@ -147,8 +147,8 @@ func (c corruptOnError) Read(p []byte) (int, error) {
 }
 
 // walkTarBz2 walks the single tarball of a .tar.bz2.
-func walkTarBz2(ctx context.Context, c *checker, f *os.File, infoOnly, parallel bool, fn WalkFunc) error {
-	br, err := newBzip2Reader(ctx, bufio.NewReaderSize(f, 1<<20), parallel)
+func walkTarBz2(ctx context.Context, c *checker, f *os.File, infoOnly bool, fn WalkFunc) error {
+	br, err := newBzip2Reader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return &Error{Archive: c.archive, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
 	}
