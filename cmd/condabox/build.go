@@ -38,6 +38,7 @@ type buildFlags struct {
 	base, tag, output         string
 	push, json                bool
 	platform, prune, user     string
+	compression               string
 	entrypoint, cmd           string
 	labels                    []string
 	// envNames name the environments of several -f files (see parseEnvs);
@@ -100,6 +101,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringVarP(&b.output, "output", "o", "", "write the image to oci:DIR or docker-archive:FILE")
 	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
 	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (see docs)")
+	f.StringVar(&b.compression, "compression", "gzip", "layer compression: gzip (any engine) or zstd (faster and smaller; Docker 23+, containerd 1.5+, podman)")
 	f.BoolVar(&b.opts.CompilePyc, "compile-pyc", true, "add .pyc files of noarch python packages (platforms this host runs only)")
 	f.IntVar(&b.opts.MaxLayers, "max-layers", image.DefaultMaxLayers, "most package layers")
 	f.StringVar(&b.opts.Prefix, "prefix", image.DefaultPrefix, "where the environment lives in the image")
@@ -288,6 +290,9 @@ func (b *buildFlags) parse() error {
 	var err error
 	if b.opts.Prune, err = image.ParsePrune(b.prune); err != nil {
 		return fmt.Errorf("--prune: %w", err)
+	}
+	if b.opts.Compression, err = image.ParseCompression(b.compression); err != nil {
+		return fmt.Errorf("--compression: %w", err)
 	}
 	if b.opts.User, err = image.ParseUser(b.user); err != nil {
 		return fmt.Errorf("--user: %w", err)

@@ -255,6 +255,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"platform twice", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--platform", "linux/amd64,linux/amd64"}, "given twice"},
 		{"docker archive of two platforms", []string{"-f", good, "--tag", "x", "--output", "docker-archive:" + out, "--platform", "linux/amd64,linux/arm64"}, "a docker archive holds one platform"},
 		{"bad prune", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--prune", "all"}, `parse prune "all"`},
+		{"bad compression", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--compression", "xz"}, `--compression: parse compression "xz": want gzip or zstd`},
 		{"bad user", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--user", "bob"}, `parse user "bob"`},
 		{"bad cmd", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--cmd", "[1]"}, "--cmd"},
 		{"bad env file", []string{"-f", badEnv, "--tag", "x", "--output", "oci:" + out}, `parse environment file "` + badEnv},

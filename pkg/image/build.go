@@ -16,6 +16,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
@@ -289,7 +290,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				opts.LayerStarted(dists, len(groups))
 				progressMu.Unlock()
 			}
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members))
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members), opts.Compression)
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
@@ -333,7 +334,7 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 		}
 		entries = append(entries, meta...)
 	}
-	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), created)
+	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), created, opts.Compression)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}
@@ -362,7 +363,7 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // annotations.
 func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activation map[string]string, opts Options, t time.Time) (v1.Image, error) {
 	created := v1.Time{Time: t}
-	base, layerType, err := manifestKind(base)
+	base, layerType, err := manifestKind(base, opts.Compression)
 	if err != nil {
 		return nil, err
 	}
@@ -417,24 +418,66 @@ func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activat
 
 // manifestKind returns the base to build on and the media type of the
 // layers to add: scratch becomes an OCI image, a base keeps its manifest
-// format (Docker or OCI) and the layers follow it.
-func manifestKind(base v1.Image) (v1.Image, types.MediaType, error) {
+// format (Docker or OCI) and the layers follow it — but zstd layers exist
+// in OCI manifests only, so for them a Docker base is rewritten as OCI.
+func manifestKind(base v1.Image, c Compression) (v1.Image, types.MediaType, error) {
 	layers, err := base.Layers()
 	if err != nil {
 		return nil, "", fmt.Errorf("build image: base layers: %w", err)
 	}
+	layerType := c.ociMediaType()
 	if len(layers) == 0 {
 		base = mutate.ConfigMediaType(mutate.MediaType(base, types.OCIManifestSchema1), types.OCIConfigJSON)
-		return base, types.OCILayer, nil
+		return base, layerType, nil
 	}
 	mt, err := base.MediaType()
 	if err != nil {
 		return nil, "", fmt.Errorf("build image: base manifest: %w", err)
 	}
-	if mt == types.DockerManifestSchema2 {
-		return base, types.DockerLayer, nil
+	switch {
+	case mt != types.DockerManifestSchema2:
+		return base, layerType, nil
+	case c == Zstd:
+		base, err = dockerToOCI(base, layers)
+		return base, layerType, err
 	}
-	return base, types.OCILayer, nil
+	return base, types.DockerLayer, nil
+}
+
+// ociLayerTypes are the OCI media types of Docker's layer media types: the
+// same blobs, described for an OCI manifest.
+var ociLayerTypes = map[types.MediaType]types.MediaType{
+	types.DockerLayer:             types.OCILayer,
+	types.DockerForeignLayer:      types.OCIRestrictedLayer,
+	types.DockerUncompressedLayer: types.OCIUncompressedLayer,
+}
+
+// dockerToOCI describes a Docker-format image as an OCI one: the same
+// layer blobs and config content under OCI media types.
+func dockerToOCI(img v1.Image, layers []v1.Layer) (v1.Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("build image: read base config: %w", err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("build image: base manifest: %w", err)
+	}
+	adds := make([]mutate.Addendum, len(layers))
+	for i, l := range layers {
+		mt := m.Layers[i].MediaType
+		oci, ok := ociLayerTypes[mt]
+		if !ok {
+			return nil, fmt.Errorf("build image: base layer of media type %s has no OCI equivalent for zstd layers", mt)
+		}
+		adds[i] = mutate.Addendum{Layer: l, MediaType: oci}
+	}
+	oci := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	if oci, err = mutate.Append(oci, adds...); err != nil {
+		return nil, fmt.Errorf("build image: base layers: %w", err)
+	}
+	// The base's own config: its history and diff IDs describe these layers.
+	return mutate.ConfigFile(oci, cf)
 }
 
 // imageEnv returns the config's environment: the base's, then the

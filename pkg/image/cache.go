@@ -14,7 +14,6 @@ import (
 	"github.com/condabox/condabox/pkg/atomicfile"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // layerCacheVersion changes whenever the bytes writeLayer produces for the
@@ -51,22 +50,22 @@ type cachedLayer struct {
 // from the same entries is reused without reading or compressing anything,
 // which makes a rebuild after one package changed cost only that package's
 // layer. dir "" disables the cache.
-func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time) (*fileLayer, error) {
+func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c Compression) (*fileLayer, error) {
 	key := ""
 	if dir != "" {
 		key = layerKey(entries, epoch)
 	}
 	if key == "" {
-		return writeLayer(ctx, workDir, entries, epoch)
+		return writeLayer(ctx, workDir, entries, epoch, c)
 	}
-	blob, meta := filepath.Join(dir, key+".tar.gz"), filepath.Join(dir, key+".json")
-	if l := readCached(blob, meta); l != nil {
+	blob, meta := filepath.Join(dir, key+".tar"+c.ext()), filepath.Join(dir, key+c.ext()+".json")
+	if l := readCached(blob, meta, c); l != nil {
 		return l, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
-	l, err := writeLayer(ctx, dir, entries, epoch)
+	l, err := writeLayer(ctx, dir, entries, epoch, c)
 	if err != nil {
 		return nil, err
 	}
@@ -86,20 +85,20 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 
 // readCached returns the cached layer, or nil when it is absent or
 // incomplete.
-func readCached(blob, meta string) *fileLayer {
+func readCached(blob, meta string, c Compression) *fileLayer {
 	b, err := os.ReadFile(meta)
 	if err != nil {
 		return nil
 	}
-	var c cachedLayer
-	if json.Unmarshal(b, &c) != nil {
+	var cl cachedLayer
+	if json.Unmarshal(b, &cl) != nil {
 		return nil
 	}
 	st, err := os.Stat(blob)
-	if err != nil || st.Size() != c.Size {
+	if err != nil || st.Size() != cl.Size {
 		return nil
 	}
-	return &fileLayer{path: blob, digest: c.Digest, diffID: c.DiffID, size: c.Size, mediaType: types.OCILayer}
+	return &fileLayer{path: blob, digest: cl.Digest, diffID: cl.DiffID, size: cl.Size, compression: c, mediaType: c.ociMediaType()}
 }
 
 // startReadBase runs cachedReadBase in the background (on a cold build it

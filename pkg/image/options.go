@@ -73,6 +73,8 @@ type Options struct {
 	User User
 	// Prune drops files from the environment (PruneNone keeps all).
 	Prune Prune
+	// Compression of the new layers; the zero value is Gzip.
+	Compression Compression
 	// Entrypoint, Cmd and WorkingDir go into the image config; WorkingDir
 	// defaults to the user's home.
 	Entrypoint, Cmd []string
@@ -118,6 +120,9 @@ func (o Options) withDefaults() Options {
 	if o.EnvName == "" {
 		o.EnvName = DefaultEnvName
 	}
+	if o.Compression == "" {
+		o.Compression = Gzip
+	}
 	if o.MaxLayers <= 0 {
 		o.MaxLayers = DefaultMaxLayers
 	}
@@ -128,4 +133,27 @@ func (o Options) withDefaults() Options {
 		o.WorkingDir = o.User.Home()
 	}
 	return o
+}
+
+// Compression is how new layers are compressed.
+type Compression string
+
+const (
+	// Gzip layers are what every engine pulls.
+	Gzip Compression = "gzip"
+	// Zstd layers compress about twice as fast, and smaller; Docker 23+,
+	// containerd 1.5+, podman and CRI-O pull them. They need an OCI
+	// manifest: a Docker-format base is rewritten as one (same blobs).
+	Zstd Compression = "zstd"
+)
+
+// ParseCompression parses --compression: "gzip" or "zstd".
+func ParseCompression(s string) (Compression, error) {
+	switch c := Compression(s); c {
+	case Gzip, Zstd:
+		return c, nil
+	case "":
+		return Gzip, nil
+	}
+	return "", fmt.Errorf("parse compression %q: want gzip or zstd", s)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // entry is one file, directory or symlink of a layer. Name is the path in the
@@ -92,20 +93,24 @@ func sortEntries(entries []entry) []entry {
 	return out
 }
 
-// gzipLevel is fixed: another level would give other bytes, another digest.
-const gzipLevel = gzip.DefaultCompression
+// gzipLevel and zstdLevel are fixed: another level would give other bytes,
+// another digest.
+const (
+	gzipLevel = gzip.DefaultCompression
+	zstdLevel = zstd.SpeedDefault
+)
 
-// writeLayer writes entries (sorted with sortEntries) as a gzip-compressed
-// tar to a new file in dir and returns it as a layer. Every mtime is epoch
-// but package files' own (entry.ModTime),
-// owners are numeric only (no user names), and the gzip header carries no
-// name or time, so the same entries give the same digest.
-func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time) (*fileLayer, error) {
-	f, err := os.CreateTemp(dir, "layer-*.tar.gz")
+// writeLayer writes entries (sorted with sortEntries) as a compressed tar
+// to a new file in dir and returns it as a layer. Every mtime is epoch but
+// package files' own (entry.ModTime), owners are numeric only (no user
+// names), the gzip header carries no name or time and the zstd encoder
+// runs single-threaded, so the same entries give the same digest.
+func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time, c Compression) (*fileLayer, error) {
+	f, err := os.CreateTemp(dir, "layer-*.tar"+c.ext())
 	if err != nil {
 		return nil, fmt.Errorf("create layer file: %w", err)
 	}
-	l := &fileLayer{path: f.Name(), mediaType: types.OCILayer}
+	l := &fileLayer{path: f.Name(), compression: c, mediaType: c.ociMediaType()}
 	err = l.write(ctx, f, entries, epoch)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -120,7 +125,7 @@ func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Tim
 func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoch time.Time) error {
 	compressed := sha256.New()
 	counted := &countWriter{w: io.MultiWriter(f, compressed)}
-	zw, err := gzip.NewWriterLevel(counted, gzipLevel)
+	zw, err := l.compression.writer(counted)
 	if err != nil {
 		return err
 	}
@@ -192,9 +197,34 @@ type fileLayer struct {
 	path           string
 	digest, diffID v1.Hash
 	size           int64
+	compression    Compression
 	// mediaType follows the base's manifest: an OCI layer in a Docker
 	// manifest is refused by podman and Docker.
 	mediaType types.MediaType
+}
+
+// writer returns the compressing writer of c.
+func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
+	if c == Zstd {
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1))
+	}
+	return gzip.NewWriterLevel(w, gzipLevel)
+}
+
+// ociMediaType is the OCI media type of c's layers.
+func (c Compression) ociMediaType() types.MediaType {
+	if c == Zstd {
+		return types.OCILayerZStd
+	}
+	return types.OCILayer
+}
+
+// ext is the file name extension of c's layer blobs.
+func (c Compression) ext() string {
+	if c == Zstd {
+		return ".zst"
+	}
+	return ".gz"
 }
 
 func (l *fileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }

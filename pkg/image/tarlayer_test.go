@@ -52,11 +52,11 @@ func TestSortEntries(t *testing.T) {
 func TestWriteLayerDeterministic(t *testing.T) {
 	entries := sortEntries([]entry{{Name: "a/b", Type: tar.TypeReg, Data: []byte("x"), Size: 1}})
 	epoch := time.Unix(42, 0)
-	l1, err := writeLayer(context.Background(), t.TempDir(), entries, epoch)
+	l1, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l2, err := writeLayer(context.Background(), t.TempDir(), entries, epoch)
+	l2, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestWriteLayerDeterministic(t *testing.T) {
 		t.Errorf("two writes differ: %v %v", l1, l2)
 	}
 	bad := []entry{{Name: "a", Type: tar.TypeReg, Data: []byte("xy"), Size: 1}}
-	if _, err := writeLayer(context.Background(), t.TempDir(), bad, epoch); err == nil {
+	if _, err := writeLayer(context.Background(), t.TempDir(), bad, epoch, Gzip); err == nil {
 		t.Error("an entry longer than its size was written")
 	}
 }
