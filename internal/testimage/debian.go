@@ -18,8 +18,9 @@ import (
 // The bases. Minbase is what mmdebstrap's minbase variant gives; Slim and
 // Distroless imitate the bases users really start from.
 var (
-	// Minbase is mmdebstrap --variant=minbase as it was first used here:
-	// it also holds usrmerge and perl, and all docs, man pages and locales.
+	// Minbase is plain mmdebstrap --variant=minbase, the earlier tests'
+	// base: it also holds usrmerge and perl, and all docs, man pages and
+	// locales (170 MB).
 	Minbase = &Rootfs{Name: "minbase", file: "bookworm-minbase.tar",
 		build: buildMinbase, env: []string{pathEnv}, cmd: []string{"bash"}}
 	// Slim is built as Docker's official debian:bookworm-slim is
@@ -228,8 +229,7 @@ func buildDistroless(ctx context.Context, out string, log io.Writer) error {
 // rootfsWriter merges the data of .debs into one tarball.
 type rootfsWriter struct {
 	tw *tar.Writer
-	// seen holds the paths written: packages share directories, and
-	// distrolessFiles replace what packages have (passwd, /tmp).
+	// seen holds the paths written (cleaned): packages share directories.
 	seen map[string]bool
 	// certs are ca-certificates' PEM certificates, in the package's order.
 	certs []string
