@@ -411,6 +411,20 @@ func TestBuildRealisticPodman(t *testing.T) {
 		t.Errorf("one-package rebuild uploaded %d blobs, want 4 (2 layers, config, SBOM): %v", n, reg.Uploads())
 	}
 	t.Logf("first build: %d layers, %d bytes; one-package rebuild uploaded %d blobs", len(first.Images[0].Layers), first.Images[0].Size, len(reg.Uploads()))
+
+	// zstd layers on the Docker-format base: an OCI image podman runs.
+	zstdImg := reg.Host + "/env:zstd"
+	env := writeFile(t, dir, "env.yml", "channels: ["+srv.URL()+"]\ndependencies:\n  - python\n  - requests\n")
+	if r := runCLI(t, "build", "-f", env, "--override-channels", "--base", baseRef.String(), "--tag", zstdImg, "--push", "--compression", "zstd"); r.code != 0 {
+		t.Fatalf("zstd build: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { podman("rmi", "-f", zstdImg) })
+	if out, err := podman("pull", "--tls-verify=false", zstdImg); err != nil {
+		t.Fatalf("podman pull of the zstd image: %v\n%s", err, out)
+	}
+	if out, err := podman("run", "--rm", zstdImg, "python3", "-c", "import requests; print('zstd ok')"); err != nil || !strings.Contains(out, "zstd ok") {
+		t.Errorf("zstd image: %v\n%s", err, out)
+	}
 }
 
 // staticHello is a program that needs nothing from its image: built
