@@ -462,6 +462,32 @@ func TestEnvironmentByName(t *testing.T) {
 	}
 }
 
+// TestInstallIntoActiveEnvironment: without -n or -p, install acts on
+// $CONDA_PREFIX, as micromamba's does; create still needs a target.
+func TestInstallIntoActiveEnvironment(t *testing.T) {
+	ch := "file://" + imageChannel(t)
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	prefix := filepath.Join(t.TempDir(), "active")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", ch, "hello"); r.code != 0 {
+		t.Fatalf("create: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Setenv("CONDA_PREFIX", prefix)
+	d := decode(t, runCLI(t, "install", "--dry-run", "--json", "--platform", "linux-64", "--override-channels", "-c", ch, "hello"))
+	if d.Prefix != prefix {
+		t.Errorf("install went to %q, want the active %q", d.Prefix, prefix)
+	}
+	t.Setenv("CONDA_PREFIX", "")
+	r := runCLI(t, "install", "--dry-run", "--json", "--platform", "linux-64", "--override-channels", "-c", ch, "hello")
+	if r.code == 0 || !strings.Contains(r.stderr, "no target environment") {
+		t.Errorf("install without a target: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "create", "--dry-run", "--json", "--platform", "linux-64", "--override-channels", "-c", ch, "hello")
+	if r.code == 0 || !strings.Contains(r.stderr, "no target environment") {
+		t.Errorf("create without a target: exit %d, %q", r.code, r.stderr)
+	}
+}
+
 // TestCreateRefusesNonEnvironmentFolder: create does not install into a
 // folder that holds other files, and leaves them alone.
 func TestCreateRefusesNonEnvironmentFolder(t *testing.T) {

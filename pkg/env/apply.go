@@ -92,6 +92,13 @@ func TargetPrefix(req CreateRequest) (string, error) {
 // transaction. A create into a prefix that did not exist leaves no prefix
 // behind when it fails.
 func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
+	if req.Op != Create && req.Prefix == "" && req.Name == "" {
+		// As micromamba: install, update and remove without -n or -p act on
+		// the active environment (a RUN line with MAMBA_DOCKERFILE_ACTIVATE=1).
+		if active, ok := requestLookup(req.CreateRequest)("CONDA_PREFIX"); ok && active != "" {
+			req.Prefix = active
+		}
+	}
 	prefix, err := TargetPrefix(req.CreateRequest)
 	if err != nil {
 		return nil, err

@@ -211,7 +211,7 @@ func targetPrefix(req CreateRequest, lookup func(string) (string, bool)) (string
 		}
 		return filepath.Join(req.WorkDir, req.Prefix), nil
 	case req.Name == "":
-		return "", errors.New("no target environment: give -p PREFIX or -n NAME")
+		return "", errors.New("no target environment: give -p PREFIX or -n NAME (install, update and remove also take the active one, $CONDA_PREFIX)")
 	case req.Name != filepath.Base(req.Name) || req.Name == "." || req.Name == "..":
 		return "", fmt.Errorf("environment name %q: must not hold a path separator", req.Name)
 	}
