@@ -73,12 +73,14 @@ peer() {
 	PEER=$(echo "$b + $p" | bc)
 	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER"
 }
-# ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push;
-# prints its time and, given the peer's, the ratio.
+# ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push
+# with its caches in $OURS_HOME; prints its time and, given the peer's, the
+# ratio.
+OURS_HOME=$B/home
 ours() {
 	local label=$1 peer=$2 s ratio=-
 	shift 2
-	s=$(HOME="$B/home" CONDA_PKGS_DIRS="$B/home/pkgs" SOURCE_DATE_EPOCH=1700000000 elapsed $CONDABOX_BUILD "$@")
+	s=$(HOME="$OURS_HOME" CONDA_PKGS_DIRS="$OURS_HOME/pkgs" SOURCE_DATE_EPOCH=1700000000 elapsed $CONDABOX_BUILD "$@")
 	[ -z "$peer" ] || ratio=$(printf '%.3f' "$(echo "$s / $peer" | bc -l)")
 	printf '%-26s ours %6.2f s   ratio %5s   %s\n' "$label" "$s" "$ratio" "$(jq -r .digest "$B/out.json" | cut -c1-19)"
 }
@@ -87,11 +89,14 @@ podman rmi -f localhost/penv:v1 >/dev/null 2>&1 || true
 rm -rf "$B/home" && mkdir -p "$B/home"
 env_yml 1.0.0
 peer "cold" --no-cache
+PEER_COLD=$PEER
 ours "cold (no pkgs, no layers)" "$PEER"
 peer "warm"
+PEER_WARM=$PEER
 ours "warm" "$PEER"
 env_yml 2.0.0
 peer "one package changed"
+PEER_CHANGED=$PEER
 ours "one package changed" "$PEER"
 # Where the rebuild's time goes: the same rebuild without .pyc compilation
 # (ratios still against the peer's rebuild, which compiles them).
@@ -99,6 +104,16 @@ env_yml 1.0.0
 ours "back to 1, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
 env_yml 2.0.0
 ours "changed again, no pyc" "$PEER" --compile-pyc=false --tag $R/cenv:nopyc
+# zstd layers (--compression zstd), from empty caches, against the same
+# peer rows (podman pushes gzip).
+OURS_HOME=$B/home-zstd
+rm -rf "$OURS_HOME" && mkdir -p "$OURS_HOME"
+ours "cold, zstd" "$PEER_COLD" --compression zstd --tag $R/cenv:zstd
+ours "warm, zstd" "$PEER_WARM" --compression zstd --tag $R/cenv:zstd
+env_yml 1.0.0
+ours "one package changed, zstd" "$PEER_CHANGED" --compression zstd --tag $R/cenv:zstd
+env_yml 2.0.0
+OURS_HOME=$B/home
 
 # Sizes of the edge-versions 2 images: the peer's, ours on its base and, with
 # --prune safe, ours on the same base, on the plain slim-like base and on the

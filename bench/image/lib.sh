@@ -11,7 +11,10 @@ start_fixtures() {
 	CGO_ENABLED=0 go build -o "$B/condabox" ./cmd/condabox # static: it also goes into a base image
 	go build -o "$B/testchannel" ./internal/testchannel/cmd/testchannel
 	go build -o "$B/testimage" ./internal/testimage/cmd/testimage
-	[ -d "$B/ch" ] || "$B/testchannel" --out "$B/ch" --format conda --cache /tmp/condabox-realistic-test-cache >/dev/null 2>&1
+	# Always rewritten (about 2 s from the cache): a channel of an older
+	# recipe must not be measured.
+	rm -rf "$B/ch"
+	"$B/testchannel" --out "$B/ch" --format conda --cache /tmp/condabox-realistic-test-cache >/dev/null 2>&1
 	"$B/testchannel" serve "$B/ch" --addr "127.0.0.1:$CH_PORT" >/dev/null 2>"$B/serve.log" &
 	SERVE=$!
 	rm -rf "$B/reg" && mkdir -p "$B/reg"
