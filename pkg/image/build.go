@@ -146,15 +146,27 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 			python = &p.Record
 		}
 	}
+	// Reading the packages (paths.json, a stat per file, prefix
+	// replacement) is independent per package: on all cores.
+	files := make([][]install.ImageFile, len(pkgs))
+	recs := make([]*install.PrefixRecord, len(pkgs))
+	g := new(errgroup.Group)
+	g.SetLimit(runtime.NumCPU())
+	for i, p := range pkgs {
+		g.Go(func() (err error) {
+			files[i], recs[i], err = install.ImageFiles(p, python, opts.Prefix)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("build image: %w", err)
+	}
 	root := strings.TrimPrefix(opts.Prefix, "/")
 	owner := map[string]int{} // prefix-relative path → index of the last package writing it
 	all := make([]*packageFiles, len(pkgs))
 	act := map[string][]byte{} // by path: a clobbering package's file replaces the earlier one
 	for i, p := range pkgs {
-		imgFiles, rec, err := install.ImageFiles(p, python, opts.Prefix)
-		if err != nil {
-			return nil, nil, fmt.Errorf("build image: %w", err)
-		}
+		imgFiles, rec := files[i], recs[i]
 		pf := &packageFiles{dist: p.Record.Dist(), record: rec}
 		for _, f := range imgFiles {
 			if opts.Prune.drops(f.Path) {
@@ -334,7 +346,12 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 		}
 		entries = append(entries, meta...)
 	}
-	l, err := writeLayer(ctx, opts.WorkDir, sortEntries(entries), created, opts.Compression)
+	for i := range entries {
+		if e := &entries[i]; e.Type == tar.TypeReg && e.SHA256 == "" {
+			e.SHA256 = sha256Hex(e.Data) // the layer cache keys on content hashes
+		}
+	}
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.Compression)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}

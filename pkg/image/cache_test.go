@@ -22,8 +22,8 @@ func TestLayerCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(blobs) != len(first.Layers)-1 { // every package layer; not the metadata layer
-		t.Fatalf("%d cached blobs for %d package layers", len(blobs), len(first.Layers)-1)
+	if len(blobs) != len(first.Layers) { // the package layers and the metadata layer
+		t.Fatalf("%d cached blobs for %d layers", len(blobs), len(first.Layers))
 	}
 	stamp := map[string]int64{}
 	for _, b := range blobs {
