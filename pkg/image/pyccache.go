@@ -1,9 +1,10 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,14 +17,14 @@ import (
 // pycCacheVersion changes whenever the bytes a cached .pyc set holds for
 // the same key could change (the cache's layout, how compilation is run),
 // so old entries are not reused.
-const pycCacheVersion = "condabox-pyc-1"
+const pycCacheVersion = "condabox-pyc-2"
 
 // pycFile is one compiled file: where it is in the image (no leading
 // slash) and its bytes.
 type pycFile struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-	Data   []byte `json:"data"`
+	Path   string
+	SHA256 string
+	Data   []byte
 }
 
 // pycCache keeps the .pyc files compiled for each noarch python package
@@ -73,7 +74,7 @@ func (c pycCache) key(srcs []*entry) string {
 
 // file is where the entry of key is stored.
 func (c pycCache) file(key string) string {
-	return filepath.Join(c.dir, "pyc-"+key+".json")
+	return filepath.Join(c.dir, "pyc-"+key+".gob")
 }
 
 // load returns the .pyc files cached under key. ok is false when the entry
@@ -88,8 +89,11 @@ func (c pycCache) load(key string) (files []pycFile, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	if json.Unmarshal(b, &files) != nil {
+	if gob.NewDecoder(bytes.NewReader(b)).Decode(&files) != nil {
 		return nil, false
+	}
+	if files == nil {
+		files = []pycFile{} // gob decodes an empty list as nil: "none compiled" is a result
 	}
 	for _, f := range files {
 		if sha256Hex(f.Data) != f.SHA256 || !validPycPath(f.Path) {
@@ -116,12 +120,13 @@ func (c pycCache) store(key string, files []pycFile) error {
 	if files == nil {
 		files = []pycFile{} // "none compiled" is a result too: stored as [], not null
 	}
-	b, err := json.Marshal(files)
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(files)
 	if err == nil {
 		err = os.MkdirAll(c.dir, 0o755)
 	}
 	if err == nil {
-		err = atomicfile.WriteFile(c.file(key), b, 0o600)
+		err = atomicfile.WriteFile(c.file(key), b.Bytes(), 0o600)
 	}
 	if err != nil {
 		return fmt.Errorf("pyc cache: %w", err)

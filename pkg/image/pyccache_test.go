@@ -2,7 +2,8 @@ package image
 
 import (
 	"archive/tar"
-	"encoding/json"
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,14 +45,14 @@ func pythonRuns(t *testing.T, log string) []string {
 // package whose site-packages path starts with module.
 func pycCacheEntry(t *testing.T, cache, module string) string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(cache, "pyc-*.json"))
+	names, err := filepath.Glob(filepath.Join(cache, "pyc-*.gob"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range names {
 		var files []pycFile
 		b, err := os.ReadFile(name)
-		if err == nil && json.Unmarshal(b, &files) == nil && len(files) > 0 && strings.Contains(files[0].Path, "/site-packages/"+module) {
+		if err == nil && gob.NewDecoder(bytes.NewReader(b)).Decode(&files) == nil && len(files) > 0 && strings.Contains(files[0].Path, "/site-packages/"+module) {
 			return name
 		}
 	}
@@ -91,14 +92,15 @@ func TestPycCacheRebuild(t *testing.T) {
 		var files []pycFile
 		b, err := os.ReadFile(name)
 		if err == nil {
-			err = json.Unmarshal(b, &files)
+			err = gob.NewDecoder(bytes.NewReader(b)).Decode(&files)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		files[0].Data[len(files[0].Data)-1] ^= 1 // the recorded sha256 no longer matches
-		if b, err = json.Marshal(files); err == nil {
-			err = os.WriteFile(name, b, 0o644)
+		var out bytes.Buffer
+		if err = gob.NewEncoder(&out).Encode(files); err == nil {
+			err = os.WriteFile(name, out.Bytes(), 0o644)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -207,10 +209,10 @@ func TestPycCacheLoad(t *testing.T) {
 		ok    bool
 	}{
 		{"absent", "", nil, false},
-		{"partly written", `[{"path":"` + good.Path, nil, false},
+		{"not a cache entry", `[{"path":"` + good.Path, nil, false},
 		{"no files compiled", "", []pycFile{}, true},
 		{"good", "", []pycFile{good}, true},
-		{"hash mismatch", `[{"path":"` + good.Path + `","sha256":"00","data":"cHlj"}]`, nil, false},
+		{"hash mismatch", "", []pycFile{{Path: good.Path, SHA256: "00", Data: []byte("pyc")}}, false},
 		{"path outside __pycache__", "", []pycFile{pyc("opt/conda/bin/a.pyc")}, false},
 		{"path escaping", "", []pycFile{pyc("../x/__pycache__/a.pyc")}, false},
 		{"absolute path", "", []pycFile{pyc("/opt/x/__pycache__/a.pyc")}, false},
@@ -243,11 +245,16 @@ func TestPycCacheLoad(t *testing.T) {
 // panic, and what it accepts must be files compilation could have made,
 // with their recorded hashes.
 func FuzzPycCacheLoad(f *testing.F) {
-	f.Add([]byte(`[]`))
-	f.Add([]byte(`[{"path":"opt/conda/lib/python3.11/site-packages/__pycache__/a.cpython-311.pyc","sha256":"5c85d85c5badfbd1b9a0c917cdde5ca8b3bdb98f62aeae711279a6562e6fd9f6","data":"cHlj"}]`))
-	f.Add([]byte(`null`))
-	f.Add([]byte(`[{"path":"../__pycache__/x.pyc"`))
 	c := pycCache{dir: f.TempDir(), python: "python"}
+	for _, files := range [][]pycFile{{}, {{Path: "opt/conda/lib/python3.11/site-packages/__pycache__/a.cpython-311.pyc", SHA256: sha256Hex([]byte("pyc")), Data: []byte("pyc")}},
+		{{Path: "../__pycache__/x.pyc", SHA256: "00"}}} {
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(files); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+		f.Add(b.Bytes()[:b.Len()/2]) // partly written
+	}
 	key := strings.Repeat("0", 64)
 	f.Fuzz(func(t *testing.T, content []byte) {
 		if err := os.WriteFile(c.file(key), content, 0o644); err != nil {
