@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,17 +46,57 @@ type PrefixPath struct {
 	NoLink            bool           `json:"no_link,omitempty"`
 }
 
-// MarshalJSON writes size_in_bytes for every hardlink and softlink, also
-// when 0, as conda does; the omitempty tag alone would drop it.
+// MarshalJSON writes the keys in the struct's order, empty ones left out,
+// except size_in_bytes: every hardlink and softlink has it, also when 0, as
+// conda writes it, and then last. Written by hand: a record holds one per
+// file (python's: thousands), and reflection made conda-meta the slowest
+// part of a warm image build.
 func (p PrefixPath) MarshalJSON() ([]byte, error) {
-	type plain PrefixPath // no methods: avoids recursing into MarshalJSON
-	if p.PathType != conda.PathHardlink && p.PathType != conda.PathSoftlink {
-		return json.Marshal(plain(p))
+	sized := p.PathType == conda.PathHardlink || p.PathType == conda.PathSoftlink
+	b := make([]byte, 0, 64+len(p.Path)+len(p.SHA256)+len(p.SHA256InPrefix)+len(p.PrefixPlaceholder))
+	b = append(b, `{"_path":`...)
+	b = appendJSONString(b, p.Path)
+	b = append(b, `,"path_type":`...)
+	b = appendJSONString(b, string(p.PathType))
+	for _, kv := range [...]struct{ key, value string }{{"sha256", p.SHA256}, {"sha256_in_prefix", p.SHA256InPrefix}} {
+		if kv.value != "" {
+			b = append(b, `,"`+kv.key+`":`...)
+			b = appendJSONString(b, kv.value)
+		}
 	}
-	return json.Marshal(struct {
-		plain
-		SizeInBytes int64 `json:"size_in_bytes"`
-	}{plain(p), p.SizeInBytes})
+	if p.SizeInBytes != 0 && !sized {
+		b = append(b, `,"size_in_bytes":`...)
+		b = strconv.AppendInt(b, p.SizeInBytes, 10)
+	}
+	for _, kv := range [...]struct{ key, value string }{{"file_mode", string(p.FileMode)}, {"prefix_placeholder", p.PrefixPlaceholder}} {
+		if kv.value != "" {
+			b = append(b, `,"`+kv.key+`":`...)
+			b = appendJSONString(b, kv.value)
+		}
+	}
+	if p.NoLink {
+		b = append(b, `,"no_link":true`...)
+	}
+	if sized {
+		b = append(b, `,"size_in_bytes":`...)
+		b = strconv.AppendInt(b, p.SizeInBytes, 10)
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as encoding/json writes it: plain printable
+// ASCII as is, anything else (escapes, HTML characters, invalid UTF-8) by
+// encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // PathsData is a conda-meta record's paths_data.

@@ -1,0 +1,60 @@
+package install
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// reflectPrefixPath is how PrefixPath was encoded with reflection: the
+// reference the hand-written MarshalJSON must equal byte for byte.
+func reflectPrefixPath(p PrefixPath) ([]byte, error) {
+	type plain PrefixPath
+	if p.PathType != conda.PathHardlink && p.PathType != conda.PathSoftlink {
+		return json.Marshal(plain(p))
+	}
+	return json.Marshal(struct {
+		plain
+		SizeInBytes int64 `json:"size_in_bytes"`
+	}{plain(p), p.SizeInBytes})
+}
+
+func checkPrefixPathJSON(t *testing.T, p PrefixPath) {
+	t.Helper()
+	got, err := p.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := reflectPrefixPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("MarshalJSON(%+v)\n got %s\nwant %s", p, got, want)
+	}
+}
+
+func TestPrefixPathJSON(t *testing.T) {
+	for _, p := range []PrefixPath{
+		{Path: "bin/python3.11", PathType: conda.PathHardlink, SHA256: "ab", SHA256InPrefix: "cd", SizeInBytes: 12, FileMode: conda.FileModeBinary, PrefixPlaceholder: "/opt/anaconda1anaconda2anaconda3"},
+		{Path: "empty", PathType: conda.PathHardlink},
+		{Path: "lib/libz.so", PathType: conda.PathSoftlink, SizeInBytes: 0},
+		{Path: "lib", PathType: conda.PathDirectory},
+		{Path: "bin/greet", PathType: PathUnixPythonEntryPoint, SHA256InPrefix: "ef", SizeInBytes: 99},
+		{Path: "lib/python3.11/site-packages/__pycache__/a.cpython-311.pyc", PathType: PathPycFile},
+		{Path: "share/x", PathType: conda.PathHardlink, NoLink: true, SizeInBytes: 3},
+		{Path: `odd "quoted" \ name <&> é` + "\t\x01\xff", PathType: conda.PathHardlink},
+	} {
+		checkPrefixPathJSON(t, p)
+	}
+}
+
+func FuzzPrefixPathJSON(f *testing.F) {
+	f.Add("bin/x", "hardlink", "ab", "", int64(3), "text", "/opt/ph", false)
+	f.Add("a<b>&\"c\\", "directory", "", "", int64(0), "", "", true)
+	f.Fuzz(func(t *testing.T, path, pathType, sha, shaIn string, size int64, mode, ph string, noLink bool) {
+		checkPrefixPathJSON(t, PrefixPath{Path: path, PathType: conda.PathType(pathType), SHA256: sha, SHA256InPrefix: shaIn,
+			SizeInBytes: size, FileMode: conda.FileMode(mode), PrefixPlaceholder: ph, NoLink: noLink})
+	})
+}
