@@ -139,12 +139,9 @@ func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
 	if q.Depends == nil {
 		q.Depends = []string{}
 	}
-	if q.Files == nil {
-		q.Files = []string{}
-	}
-	if q.PathsData.Paths == nil {
-		q.PathsData.Paths = []PrefixPath{}
-	}
+	// files and paths_data, one entry per file, are written by hand below:
+	// through reflection and the map they cost most of the encoding.
+	q.Files, q.PathsData = nil, PathsData{}
 	b, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
@@ -153,6 +150,24 @@ func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
+	files := []byte{'['}
+	for i, f := range p.Files {
+		if i > 0 {
+			files = append(files, ',')
+		}
+		files = appendJSONString(files, f)
+	}
+	m["files"] = append(files, ']')
+	paths := append([]byte(`{"paths_version":`), strconv.Itoa(p.PathsData.PathsVersion)...)
+	paths = append(paths, `,"paths":[`...)
+	for i, pp := range p.PathsData.Paths {
+		if i > 0 {
+			paths = append(paths, ',')
+		}
+		e, _ := pp.MarshalJSON() // never fails
+		paths = append(paths, e...)
+	}
+	m["paths_data"] = append(paths, "]}"...)
 	if _, ok := m["constrains"]; !ok {
 		m["constrains"] = json.RawMessage("[]")
 	}

@@ -2,6 +2,8 @@ package install
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -57,4 +59,71 @@ func FuzzPrefixPathJSON(f *testing.F) {
 		checkPrefixPathJSON(t, PrefixPath{Path: path, PathType: conda.PathType(pathType), SHA256: sha, SHA256InPrefix: shaIn,
 			SizeInBytes: size, FileMode: conda.FileMode(mode), PrefixPlaceholder: ph, NoLink: noLink})
 	})
+}
+
+// reflectRecord is how PrefixRecord was encoded before files and
+// paths_data were written by hand: the reference.
+func reflectRecord(p *PrefixRecord) ([]byte, error) {
+	type plain PrefixRecord
+	q := plain(*p)
+	if q.Depends == nil {
+		q.Depends = []string{}
+	}
+	if q.Files == nil {
+		q.Files = []string{}
+	}
+	if q.PathsData.Paths == nil {
+		q.PathsData.Paths = []PrefixPath{}
+	}
+	b, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if _, ok := m["constrains"]; !ok {
+		m["constrains"] = json.RawMessage("[]")
+	}
+	for k, v := range p.extra {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return conda.IndentJSON(m, "")
+}
+
+// TestPrefixRecordJSONRealRecords encodes the real conda-meta records of
+// shared/realdata both ways: the same bytes.
+func TestPrefixRecordJSONRealRecords(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no real records: %v", err)
+	}
+	records := []*PrefixRecord{{}} // an empty one too
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r PrefixRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		records = append(records, &r)
+	}
+	for _, r := range records {
+		got, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := reflectRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: hand-written encoding differs from the reference", r.Dist())
+		}
+	}
 }
