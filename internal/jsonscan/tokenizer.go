@@ -114,8 +114,8 @@ func (t *Tokenizer) refill(keep int) (dropped int, ok bool) {
 	}
 }
 
-// want tries to buffer n bytes from pos on, keeping the bytes from index
-// keep; it returns by how much indices into data moved.
+// want tries to buffer n bytes from the read position on, keeping the
+// bytes from index keep; it returns by how much indices into data moved.
 func (t *Tokenizer) want(n, keep int) (dropped int) {
 	for t.pos+n > len(t.data) {
 		d, ok := t.refill(keep - dropped)
@@ -227,9 +227,20 @@ func (t *Tokenizer) End() error {
 
 // RawNumber reads a number and returns its text.
 func (t *Tokenizer) RawNumber() ([]byte, error) {
-	if t.src != nil {
+	start := t.pos
+	text, err := t.number()
+	if t.pos == len(t.data) && t.src != nil {
+		// The number may go on in the stream: buffer all of it and read
+		// it again, once, so that even a huge number is read in linear time.
+		t.pos = start
 		t.bufferNumber()
+		text, err = t.number()
 	}
+	return text, err
+}
+
+// number reads the number in data at the read position.
+func (t *Tokenizer) number() ([]byte, error) {
 	start := t.pos
 	if t.pos < len(t.data) && t.data[t.pos] == '-' {
 		t.pos++
@@ -261,8 +272,7 @@ func (t *Tokenizer) RawNumber() ([]byte, error) {
 }
 
 // bufferNumber reads a stream on until the bytes that may belong to the
-// number at the read position end inside data, so that RawNumber's grammar
-// sees the whole number.
+// number at the read position end inside data.
 func (t *Tokenizer) bufferNumber() {
 	i := t.pos
 	for {

@@ -285,29 +285,34 @@ func FuzzTokenizer(f *testing.F) {
 	})
 }
 
-// TestValueLongerThanBuffer reads, from a stream, a key and a value larger
+// TestValueLongerThanBuffer reads, from a stream, keys and values larger
 // than the stream's buffer, which must grow to hold them.
 func TestValueLongerThanBuffer(t *testing.T) {
 	long := strings.Repeat("abcdefg\\n", streamBufSize/4)
-	doc := `{"` + long + `"   :   "` + long + `"}`
+	number := "1" + strings.Repeat("0", 2*streamBufSize) + ".5e-3"
+	doc := `{"` + long + `"   :   "` + long + `", "n": ` + number + `}`
+	want := map[string]string{long: `"` + long + `"`, "n": number}
 	tok := NewReader(iotest.HalfReader(strings.NewReader(doc)))
 	if _, err := tok.Peek(); err != nil {
 		t.Fatal(err)
 	}
+	members := 0
 	err := tok.Object(1, func(k Key) error {
-		if string(k.Raw) != long {
-			t.Errorf("key of %d bytes, want %d", len(k.Raw), len(long))
+		members++
+		wantValue, ok := want[string(k.Raw)]
+		if !ok {
+			t.Errorf("key of %d bytes, not in the document", len(k.Raw))
 		}
 		raw, err := tok.RawValue(1)
-		if string(raw) != `"`+long+`"` {
-			t.Errorf("value of %d bytes, want %d", len(raw), len(long)+2)
+		if string(raw) != wantValue {
+			t.Errorf("value of %d bytes, want %d", len(raw), len(wantValue))
 		}
 		return err
 	})
 	if err == nil {
 		err = tok.End()
 	}
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || members != len(want) {
+		t.Fatalf("%d members, %v; want %d", members, err, len(want))
 	}
 }

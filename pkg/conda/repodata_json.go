@@ -21,9 +21,10 @@ type jsonReader struct {
 	*jsonscan.Tokenizer
 	// scratch collects list elements; see decodeStringList.
 	scratch []string
-	// text, when set, is a copy of the document from textOffset on:
-	// strings read inside it are cut from it instead of each being
-	// allocated, so decoding a record allocates its text once.
+	// text, when set, is a copy of the document's bytes from textOffset
+	// to textOffset+len(text): strings read inside it are cut from it
+	// instead of each being allocated, so decoding a record allocates its
+	// text once.
 	text       string
 	textOffset int
 }
