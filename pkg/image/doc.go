@@ -14,14 +14,23 @@
 // Builds are reproducible: entries are sorted, package files keep the
 // mtimes of their archives (python's .pyc checks need them) and other
 // mtimes come from Options.Epoch (SOURCE_DATE_EPOCH) or the packages'
-// timestamps,
-// owners are root (files readable and directories searchable by any uid, so
-// any --user can run the environment) and layers are compressed with a fixed
-// gzip header and level; the same packages, options and base give the same
-// image digest.
+// timestamps, owners are root (files readable and directories searchable
+// by any uid, so any --user can run the environment) and layers are
+// compressed with a fixed gzip header and level, or a single-threaded zstd
+// encoder (Options.Compression); the same packages, options and base give
+// the same image digest.
+//
+// Rebuilds are cheap: layers (package and metadata) are cached by a key of
+// their entries under Options.LayerCache, and so are the .pyc files compiled
+// for noarch python packages (pyccache.go); the base's users are read top
+// down and only as far as needed (basefs.go); .pyc compilation runs while
+// other layers are written.
 //
 // The environment's activation is baked into the image config (see
 // activationEnv) so that `podman exec` and Kubernetes commands see it without
-// a shell. Publishing (registry, OCI layout, docker-archive) and the SPDX SBOM
-// referrer are in publish.go; the SBOM document itself in package sbom.
+// a shell. Push (push.go) reads the tag's current manifest first and uploads
+// only the blobs the registry lacks; OCI layouts, docker-archives and the
+// SPDX SBOM referrer are in publish.go; the SBOM document itself in package
+// sbom. Images of several environments, with condabox as their entrypoint,
+// are in multienv.go.
 package image
