@@ -378,6 +378,22 @@ type Key struct {
 	Offset int64
 }
 
+// ObjectOrNull reads a null, reporting false, or finds an object at the
+// read position for Object, reporting true; any other value is a type error
+// naming what.
+func (t *Tokenizer) ObjectOrNull(what string) (object bool, err error) {
+	kind, err := t.Peek()
+	switch {
+	case err != nil:
+		return false, err
+	case kind == Object:
+		return true, nil
+	case kind == Null:
+		return false, t.Literal("null")
+	}
+	return false, t.TypeError(what, "an object", kind)
+}
+
 // Object reads the object at the read position, which Peek found, calling
 // member with each key and the tokenizer at the member's value, which
 // member must consume. depth is the object's nesting level.

@@ -183,6 +183,30 @@ func TestObjectKeysAndOffsets(t *testing.T) {
 	}
 }
 
+func TestObjectOrNull(t *testing.T) {
+	tests := []struct {
+		doc        string
+		wantObject bool
+		wantErr    string
+		wantOffset int64 // after the call
+	}{
+		{` {"a":1}`, true, "", 1},
+		{` null`, false, "", 5},
+		{` "x"`, false, "offset 1: record: want an object, got string", 1},
+		{`[]`, false, "offset 0: record: want an object, got list", 0},
+		{` nul`, false, "offset 4: unexpected end of input in literal null", 4},
+		{``, false, "offset 0: unexpected end of input looking for beginning of value", 0},
+	}
+	for _, tt := range tests {
+		for how, tok := range tokenizers([]byte(tt.doc)) {
+			object, err := tok.ObjectOrNull("record")
+			if object != tt.wantObject || (err == nil) != (tt.wantErr == "") || err != nil && err.Error() != tt.wantErr || tok.Offset() != tt.wantOffset {
+				t.Errorf("%s: ObjectOrNull(%q) = %v, %v at offset %d; want %v, %q at offset %d", how, tt.doc, object, err, tok.Offset(), tt.wantObject, tt.wantErr, tt.wantOffset)
+			}
+		}
+	}
+}
+
 func TestReadError(t *testing.T) {
 	boom := errors.New("boom")
 	for _, doc := range []string{`{"packages":{`, `{"a":"unterminated`, `[1, 2`, `{"a":1}`} {

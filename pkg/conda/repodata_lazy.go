@@ -199,17 +199,9 @@ type repoScan struct {
 
 // document scans the whole document: an object or null.
 func (s *repoScan) document() error {
-	kind, err := s.r.Peek()
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case jsonscan.Null:
-		err = s.r.Literal("null")
-	case jsonscan.Object:
+	object, err := s.r.ObjectOrNull("document")
+	if object {
 		err = s.r.Object(1, func(k jsonscan.Key) error { return s.topField(k.String()) })
-	default:
-		return s.r.TypeError("document", "an object", kind)
 	}
 	if err != nil {
 		return err
@@ -242,16 +234,8 @@ func (s *repoScan) topField(key string) error {
 
 // info scans the "info" object; null leaves it unchanged.
 func (s *repoScan) info() error {
-	kind, err := s.r.Peek()
-	if err != nil {
+	if object, err := s.r.ObjectOrNull("info"); !object {
 		return err
-	}
-	switch kind {
-	case jsonscan.Null:
-		return s.r.Literal("null")
-	case jsonscan.Object:
-	default:
-		return s.r.TypeError("info", "an object", kind)
 	}
 	return s.r.Object(2, func(k jsonscan.Key) error { return s.infoField(k.String()) })
 }
@@ -274,18 +258,14 @@ func (s *repoScan) infoField(key string) error {
 // null, which drops the records read so far, as encoding/json does with a
 // repeated key.
 func (s *repoScan) section(sec int) error {
-	kind, err := s.r.Peek()
+	object, err := s.r.ObjectOrNull(sectionKeys[sec])
 	if err != nil {
 		return err
 	}
-	switch kind {
-	case jsonscan.Null:
+	if !object {
 		s.records = slices.DeleteFunc(s.records, func(r rawRecord) bool { return r.section == sec })
 		*s.recordMap(sec) = nil
-		return s.r.Literal("null")
-	case jsonscan.Object:
-	default:
-		return s.r.TypeError(sectionKeys[sec], "an object", kind)
+		return nil
 	}
 	if m := s.recordMap(sec); s.decodeAll && *m == nil {
 		*m = map[string]PackageRecord{}
@@ -327,19 +307,11 @@ func (s *repoScan) recordMap(sec int) *map[string]PackageRecord {
 // recordName validates a record and returns its name, decoded as
 // decodeRecord would; the other fields are left for Records.
 func (s *repoScan) recordName() (string, error) {
-	kind, err := s.r.Peek()
-	if err != nil {
+	if object, err := s.r.ObjectOrNull("record"); !object {
 		return "", err
 	}
-	switch kind {
-	case jsonscan.Null:
-		return "", s.r.Literal("null")
-	case jsonscan.Object:
-	default:
-		return "", s.r.TypeError("record", "an object", kind)
-	}
 	var name string
-	err = s.r.Object(3, func(k jsonscan.Key) error {
+	err := s.r.Object(3, func(k jsonscan.Key) error {
 		if !k.Is("name") {
 			return s.r.SkipValue(3)
 		}

@@ -21,16 +21,8 @@ var recordFields = []string{
 // into rec, exactly as encoding/json would decode it into a PackageRecord.
 // depth is the nesting level of the container holding the record.
 func (r *jsonReader) decodeRecord(rec *PackageRecord, depth int) error {
-	kind, err := r.Peek()
-	if err != nil {
+	if object, err := r.ObjectOrNull("record"); !object {
 		return err
-	}
-	switch kind {
-	case jsonscan.Null:
-		return r.Literal("null")
-	case jsonscan.Object:
-	default:
-		return r.TypeError("record", "an object", kind)
 	}
 	return r.Object(depth+1, func(k jsonscan.Key) error {
 		key := k.Raw

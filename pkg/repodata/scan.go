@@ -58,17 +58,9 @@ type indexScan struct {
 
 // document scans the whole document: an object or null.
 func (s *indexScan) document() error {
-	kind, err := s.t.Peek()
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case jsonscan.Null:
-		err = s.t.Literal("null")
-	case jsonscan.Object:
+	object, err := s.t.ObjectOrNull("document")
+	if object {
 		err = s.t.Object(1, s.topField)
-	default:
-		return s.t.TypeError("document", "an object", kind)
 	}
 	if err != nil {
 		return err
@@ -93,21 +85,17 @@ func (s *indexScan) topField(k jsonscan.Key) error {
 
 // section scans "packages" or "packages.conda": null or an object of records.
 func (s *indexScan) section(conda bool) error {
-	kind, err := s.t.Peek()
+	object, err := s.t.ObjectOrNull("package section")
 	if err != nil {
 		return err
 	}
-	switch kind {
-	case jsonscan.Null:
+	if !object {
 		// null drops the section's records read so far, as encoding/json
 		// does when a repeated key sets the map to nil.
 		for id, spans := range s.ix.spans {
 			s.ix.spans[id] = slices.DeleteFunc(spans, func(sp span) bool { return sp.conda == conda })
 		}
-		return s.t.Literal("null")
-	case jsonscan.Object:
-	default:
-		return s.t.TypeError("package section", "an object", kind)
+		return nil
 	}
 	return s.t.Object(2, func(k jsonscan.Key) error {
 		s.fileBuf = append(s.fileBuf[:0], k.Raw...)
@@ -136,19 +124,11 @@ func (s *indexScan) section(conda bool) error {
 // name, valid until the next record. A record without a name has the name
 // "", which no spec reaches.
 func (s *indexScan) recordName() ([]byte, error) {
-	kind, err := s.t.Peek()
-	if err != nil {
+	if object, err := s.t.ObjectOrNull("record"); !object {
 		return nil, err
 	}
-	switch kind {
-	case jsonscan.Null:
-		return nil, s.t.Literal("null")
-	case jsonscan.Object:
-	default:
-		return nil, s.t.TypeError("record", "an object", kind)
-	}
 	var name []byte
-	err = s.t.Object(3, func(k jsonscan.Key) error {
+	err := s.t.Object(3, func(k jsonscan.Key) error {
 		if !k.Is("name") {
 			return s.t.SkipValue(3)
 		}
