@@ -42,6 +42,11 @@ env_yml() {
 # $B/stderr.log) and prints its wall time in seconds.
 elapsed() {
 	local t0 t1
+	# Each timed step starts with the disk settled: the previous step's
+	# writes (podman's commit, a removed cache on this discard-mounted
+	# ext4) must not slow the next one down.
+	sync
+	sleep 1
 	t0=$(date +%s.%N)
 	"$@" >"$B/out.json" 2>>"$B/stderr.log" || { tail "$B/stderr.log" >&2; return 1; }
 	t1=$(date +%s.%N)
