@@ -60,4 +60,4 @@ echo "## ${#files[@]} packages, $(du -cb "${files[@]}" | tail -1 | cut -f1) byte
 BENCH_SETUP='rm -rf "$work/cold"' measure cold bash -c 'create "$work/cold" 2>/dev/null'
 measure warm bash -c 'create "$work/warm" 2>/dev/null'
 measure floor bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} bash -c "floor_one {} $0"' "$work/out" "$jobs" "${files[@]}"
-measure cph bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} cph x {} --dest "$0"' "$work/out" "$jobs" "${files[@]}"
+measure cph bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} bash -c "cph_one {} $0"' "$work/out" "$jobs" "${files[@]}"

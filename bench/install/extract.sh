@@ -40,5 +40,5 @@ for ext in conda tar.bz2; do
 	echo "## .$ext: ${#files[@]} packages, $(du -cb "${files[@]}" | tail -1 | cut -f1) bytes of archives"
 	measure ours "$work/extract" -out "$work/out" "${files[@]}"
 	measure floor bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} bash -c "floor_one {} $0"' "$work/out" "$jobs" "${files[@]}"
-	measure cph bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} cph x {} --dest "$0"' "$work/out" "$jobs" "${files[@]}"
+	measure cph bash -c 'printf "%s\n" "${@:2}" | xargs -P "$1" -I{} bash -c "cph_one {} $0"' "$work/out" "$jobs" "${files[@]}"
 done

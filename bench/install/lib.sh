@@ -15,6 +15,14 @@ floor_one() {
 }
 export -f floor_one
 
+# cph_one extracts one archive into $2/<archive name> with Debian's cph:
+# one folder each, as floor_one, since cph's parallel runs into one folder
+# race on creating info/.
+cph_one() {
+	cph x "$1" --dest "$2/$(basename "$1")"
+}
+export -f cph_one
+
 # measure NAME CMD... runs CMD $runs times into a fresh $work/out and
 # prints the median run's wall and CPU time (user+sys, children included).
 # $BENCH_SETUP, when set, is run (untimed) before each run.
