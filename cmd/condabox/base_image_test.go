@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,13 +95,7 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 		t.Errorf("RUN python without MAMBA_DOCKERFILE_ACTIVATE: %v, want python not found\n%s", err, out)
 	}
 
-	tests := []struct {
-		name  string
-		flags []string // podman run's
-		cmd   []string
-		want  string
-		code  int
-	}{
+	tests := []containerRun{
 		{"base activated by default", nil, []string{"python", "-c", "import requests, sys; print(sys.prefix)"}, "/opt/conda", 0},
 		{"activate.d and env_vars.d", nil, []string{"sh", "-c", "echo $EDGE_ACTIVATE_PREFIX $EDGE_ACTIVATE_VAR $CONDA_DEFAULT_ENV"}, "/opt/conda set-by-env-vars-d base", 0},
 		{"ENV_NAME=tools", []string{"-e", "ENV_NAME=tools"}, []string{"sh", "-c", "echo $CONDA_PREFIX; jq --version; command -v python || echo no python"}, "/opt/conda/envs/tools\njq-1.", 0},
@@ -115,22 +107,7 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 		{"exit code passes through", nil, []string{"python", "-c", "raise SystemExit(7)"}, "", 7},
 		{"command is the container's process", nil, []string{"sh", "-c", "echo pid=$$"}, "pid=1", 0},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append(append(append([]string{"run", "--rm"}, tt.flags...), img), tt.cmd...)
-			out, err := podman(args...)
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tt.code || !strings.Contains(out, tt.want) {
-				t.Errorf("podman %v: exit %d, want %d\n%s\nwant %q", args, code, tt.code, out, tt.want)
-			}
-		})
-	}
+	checkContainerRuns(t, podman, img, tests)
 
 	// podman stop's SIGTERM reaches the command itself, through the
 	// entrypoint and the shell that sourced activate.d.

@@ -36,6 +36,37 @@ func staticCondabox(t *testing.T) string {
 	return bin
 }
 
+// containerRun is one `podman run` of an image and what it must print.
+type containerRun struct {
+	name  string
+	flags []string // podman run's
+	cmd   []string
+	want  string // in the output
+	code  int    // the exit code
+}
+
+// checkContainerRuns runs each case as `podman run --rm FLAGS IMG CMD...`
+// in a subtest and checks its output and exit code.
+func checkContainerRuns(t *testing.T, podman func(args ...string) (string, error), img string, runs []containerRun) {
+	t.Helper()
+	for _, tt := range runs {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append(append([]string{"run", "--rm"}, tt.flags...), img), tt.cmd...)
+			out, err := podman(args...)
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Errorf("podman %v: exit %d, want %d\n%s\nwant %q", args, code, tt.code, out, tt.want)
+			}
+		})
+	}
+}
+
 // TestBuildEnvsPodman builds an image of two environments on Debian with
 // the static condabox and runs it with podman: ENV_NAME chooses the
 // environment, MAMBA_SKIP_ACTIVATE skips activation, any uid runs both, and
@@ -74,13 +105,7 @@ func TestBuildEnvsPodman(t *testing.T) {
 	}
 	t.Cleanup(func() { podman("rmi", "-f", img) })
 
-	tests := []struct {
-		name  string
-		flags []string // podman run's
-		cmd   []string
-		want  string
-		code  int
-	}{
+	tests := []containerRun{
 		{"base by default", nil, []string{"python3", "-c", "import requests, sys; print(sys.prefix)"}, "/opt/conda", 0},
 		{"ENV_NAME=base", []string{"-e", "ENV_NAME=base"}, []string{"sh", "-c", "echo $CONDA_DEFAULT_ENV $CONDA_PREFIX"}, "base /opt/conda", 0},
 		{"ENV_NAME=tools", []string{"-e", "ENV_NAME=tools"}, []string{"jq", "--version"}, "jq-1.", 0},
@@ -92,22 +117,7 @@ func TestBuildEnvsPodman(t *testing.T) {
 		{"exit code passes through", nil, []string{"python3", "-c", "raise SystemExit(7)"}, "", 7},
 		{"command is the container's process", nil, []string{"sh", "-c", "echo pid=$$"}, "pid=1", 0},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append(append(append([]string{"run", "--rm"}, tt.flags...), img), tt.cmd...)
-			out, err := podman(args...)
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tt.code || !strings.Contains(out, tt.want) {
-				t.Errorf("podman %v: exit %d, want %d\n%s\nwant %q", args, code, tt.code, out, tt.want)
-			}
-		})
-	}
+	checkContainerRuns(t, podman, img, tests)
 	cid, err := podman("run", "-d", "--rm", img, "sleep", "60")
 	if err != nil {
 		t.Fatalf("podman run -d: %v\n%s", err, cid)
