@@ -19,13 +19,14 @@ import (
 func newCreateCmd() *cobra.Command {
 	var t transaction
 	t.req.Op = env.Create
+	t.req.AllowEmpty = true // as micromamba: `create -n NAME` alone makes an empty environment
 	cmd := &cobra.Command{
 		Use:   "create [flags] [SPEC...]",
 		Short: "Create an environment from specs or files",
 		Long: `create solves the requested specs against the channels, downloads the
 packages into the package cache and links them into a new environment (an
-existing one at the prefix is replaced). A failed create into a new prefix
-leaves no folder behind. --dry-run only shows what it would install; --json
+existing one at the prefix is replaced); without specs or files, an empty
+environment. A failed create into a new prefix leaves no folder behind. --dry-run only shows what it would install; --json
 prints micromamba's JSON document.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t.req.Specs = args

@@ -248,7 +248,6 @@ func TestCreateBadInput(t *testing.T) {
 		{"missing file", []string{"-c", ch, "-f", filepath.Join(dir, "nope.yml")}, "no such file"},
 		{"unreachable channel", []string{"-c", "http://127.0.0.1:1/chan", "python"}, "http://127.0.0.1:1/chan"},
 		{"no channel", []string{"python"}, "no channels"},
-		{"no specs", []string{"-c", ch}, "nothing to install"},
 		{"bad platform", []string{"-c", ch, "--platform", "beos-64", "python"}, `parse platform "beos-64"`},
 		{"bad priority", []string{"-c", ch, "--channel-priority", "loose", "python"}, `channel priority "loose"`},
 		{"explicit with specs", []string{"-f", explicit, "python"}, "give it alone"},
@@ -446,5 +445,30 @@ func TestCreateOffline(t *testing.T) {
 	r = runCLI(t, append(args, "--offline")...)
 	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "offline") {
 		t.Errorf("offline without a cache: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCreateEmptyEnvironment: create without specs makes an empty
+// environment, as micromamba's does, which install then fills; install
+// without specs still has nothing to do.
+func TestCreateEmptyEnvironment(t *testing.T) {
+	ch := "file://" + imageChannel(t)
+	isolate(t)
+	prefix := filepath.Join(t.TempDir(), "empty")
+	if r := runCLI(t, "create", "-y", "-p", prefix); r.code != 0 {
+		t.Fatalf("create without specs: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "conda-meta", "history")); err != nil {
+		t.Fatalf("the empty environment has no conda-meta/history: %v", err)
+	}
+	r := runCLI(t, "install", "-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", ch)
+	if r.code == 0 || !strings.Contains(r.stderr, "nothing to install") {
+		t.Errorf("install without specs: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, "install", "-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", ch, "hello"); r.code != 0 {
+		t.Fatalf("install into the empty environment: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "bin", "hello")); err != nil {
+		t.Errorf("hello not installed: %v", err)
 	}
 }

@@ -170,8 +170,28 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, aut
 	if err != nil {
 		return nil, err
 	}
+	if req.Op == Create && len(target) == 0 {
+		// An empty environment: conda-meta/history is what marks a folder
+		// as one (conda env list, a later install).
+		if err := markEnvironment(plan.Prefix); err != nil {
+			return nil, err
+		}
+	}
 	done.Messages = res.Messages
 	return done, nil
+}
+
+// markEnvironment creates prefix/conda-meta/history when it is missing.
+func markEnvironment(prefix string) error {
+	dir := filepath.Join(prefix, "conda-meta")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "history"), os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // checkReplaceable refuses to create an environment over a folder that

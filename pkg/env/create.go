@@ -41,6 +41,9 @@ type CreateRequest struct {
 	ChannelPriority string
 	// Offline uses cached indexes only.
 	Offline bool
+	// AllowEmpty plans an empty environment when nothing is asked for, as
+	// micromamba's create does, instead of failing.
+	AllowEmpty bool
 	// LookupEnv reads the environment (os.LookupEnv in production): config
 	// files, CONDA_OVERRIDE_*, CONDA_SUBDIR and credentials.
 	LookupEnv func(string) (string, bool)
@@ -88,6 +91,8 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	specs, channels, locked, err := readRequest(ctx, req, plan.Platform)
 	plan.specs = specs
 	switch {
+	case errors.Is(err, errNothingAsked) && req.AllowEmpty:
+		return plan, nil // an empty environment: nothing to solve
 	case err != nil:
 		return nil, err
 	case locked != nil:
@@ -152,10 +157,14 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (spec
 		specs = append(specs, m)
 	}
 	if len(specs) == 0 && len(req.Remove) == 0 && len(req.Update) == 0 {
-		return nil, nil, nil, errors.New("nothing to install: give specs or -f files")
+		return nil, nil, nil, errNothingAsked
 	}
 	return specs, channels, nil, nil
 }
+
+// errNothingAsked is readRequest's error for a request without specs,
+// files, removals or updates.
+var errNothingAsked = errors.New("nothing to install: give specs or -f files")
 
 // solveSpecs loads the channels' indexes for platform p and solves specs
 // with p's virtual packages.
