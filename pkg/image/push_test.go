@@ -115,3 +115,54 @@ func TestPushUploadsOnlyWhatChanged(t *testing.T) {
 		t.Errorf("the tag names %s, want %s", digest(t, pulled), digest(t, v2img))
 	}
 }
+
+// TestUploaderOverlapsBuild uploads layers as Build writes them; the push
+// after it asks for none of them again, and an unchanged rebuild uploads
+// nothing.
+func TestUploaderOverlapsBuild(t *testing.T) {
+	reg, host := newCountingRegistry(t)
+	ref, err := name.ParseReference(host + "/env/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := extractPackages(t, testEnv("v1"))
+	buildAndPush := func() (map[string]int, int) {
+		t.Helper()
+		u, err := NewUploader(context.Background(), ref, PushOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := build(t, pkgs, Options{LayerWritten: u.Upload})
+		uploaded := reg.reset()
+		known, err := u.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		duringBuild := reg.reset()["POST uploads"] + uploaded["POST uploads"]
+		if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Known: known}); err != nil {
+			t.Fatal(err)
+		}
+		pulled, err := remote.Image(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if digest(t, pulled) != digest(t, res.Image) {
+			t.Fatalf("pulled %s, built %s", digest(t, pulled), digest(t, res.Image))
+		}
+		return reg.reset(), duringBuild
+	}
+	push, duringBuild := buildAndPush()
+	layers := len(build(t, pkgs, Options{}).Layers)
+	if duringBuild != layers {
+		t.Errorf("%d blobs uploaded while building, want the %d layers", duringBuild, layers)
+	}
+	// The push itself: the config blob only, and the manifest.
+	if push["HEAD blobs"] != 1 || push["POST uploads"] != 1 || push["PUT manifests"] != 1 {
+		t.Errorf("push after the uploads: %v, want one blob (the config) and the manifest", push)
+	}
+	// The same build again: every layer is in the tag's manifest.
+	push, duringBuild = buildAndPush()
+	if duringBuild != 0 || push["POST uploads"] != 0 || push["PUT manifests"] != 0 {
+		t.Errorf("unchanged rebuild: %d uploads while building, push %v", duringBuild, push)
+	}
+}
