@@ -49,8 +49,6 @@ type buildFlags struct {
 	// platforms are --platform's, with their conda subdirs.
 	platforms []v1.Platform
 	subdirs   []conda.Platform
-	// uploader pushes layers while the others are written (--push).
-	uploader *image.Uploader
 }
 
 func newBuildCmd() *cobra.Command {
@@ -176,13 +174,6 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if dir, err := os.UserCacheDir(); err == nil {
 		b.opts.LayerCache = filepath.Join(dir, "condabox", "image-layers")
 	}
-	if b.push {
-		if b.uploader, err = image.NewUploader(ctx, ref, image.PushOptions{Remote: registryAuth()}); err != nil {
-			return err
-		}
-		defer b.uploader.Wait() // no upload outlives a failed build
-		b.opts.LayerWritten = b.uploader.Upload
-	}
 	var builds []platformBuild
 	for i := range b.platforms {
 		pb, err := b.buildPlatform(ctx, stderr, i)
@@ -209,12 +200,6 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	return nil
 }
 
-// registryAuth is how condabox authenticates to registries: docker's
-// config.json and its credential helpers.
-func registryAuth() []remote.Option {
-	return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-}
-
 // checkPush fails fast on an unreachable registry or wrong credentials.
 func checkPush(ref name.Reference) error {
 	err := remote.CheckPushPermission(ref, authn.DefaultKeychain, http.DefaultTransport)
@@ -230,7 +215,7 @@ func checkPush(ref name.Reference) error {
 
 // buildPlatform solves, fetches and builds the image of platform i.
 func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int) (platformBuild, error) {
-	base, err := image.LoadBase(ctx, b.base, b.platforms[i], registryAuth()...)
+	base, err := image.LoadBase(ctx, b.base, b.platforms[i], remote.WithAuthFromKeychain(authn.DefaultKeychain))
 	if err != nil {
 		return platformBuild{}, err
 	}
@@ -417,14 +402,8 @@ func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Ref
 	out.Digest = digest.String()
 	if b.push {
 		out.Output = ref.String()
-		// Most layers were uploaded while the others were written: the
-		// push is what is left.
-		known, err := b.uploader.Wait()
-		if err != nil {
-			return nil, err
-		}
 		progress := newPushProgress(stderr, ref.Context().String())
-		po := image.PushOptions{Remote: registryAuth(), Progress: progress.Blob, Known: known}
+		po := image.PushOptions{Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, Progress: progress.Blob}
 		sbomDigests := make([]v1.Hash, 1)
 		if idx == nil {
 			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], po)

@@ -306,7 +306,6 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
-			opts.written(l)
 			layers[gi] = l
 			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
 			if opts.Progress != nil {
@@ -356,7 +355,6 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}
-	opts.written(l)
 	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}}, nil
 }
 

@@ -234,7 +234,6 @@ func writeShimLayer(ctx context.Context, opts Options) (*fileLayer, LayerReport,
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: condabox layer: %w", err)
 	}
-	opts.written(l)
 	// Named by its path, so that the layer's history and reports say what it is.
 	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{ShimPath}}, nil
 }

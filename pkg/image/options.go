@@ -102,28 +102,12 @@ type Options struct {
 	// written: its packages (as LayerReport.Packages) and how many package
 	// layers there are, one call at a time with Progress.
 	LayerStarted func(packages []string, total int)
-	// LayerWritten, when set, is given each new layer (package, metadata
-	// and condabox layers) as soon as its blob is complete, from several
-	// goroutines at once: an Uploader starts pushing it while the others
-	// are written.
-	LayerWritten func(v1.Layer)
 	// Shim is a static condabox binary for the image's platform: BuildEnvs
 	// copies it into the image as its entrypoint (ShimPath).
 	Shim string
 	// WorkDir receives the layer files; they must stay until the image is
 	// written. Empty means os.TempDir().
 	WorkDir string
-}
-
-// written hands l to LayerWritten, if set.
-func (o Options) written(l *fileLayer) {
-	if o.LayerWritten == nil {
-		return
-	}
-	c := *l // a copy: assemble sets the media type of l later, while it uploads
-	if v, err := c.layer(); err == nil { // CompressedToLayer fails on nothing a fileLayer has
-		o.LayerWritten(v)
-	}
 }
 
 func (o Options) withDefaults() Options {

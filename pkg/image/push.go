@@ -23,8 +23,6 @@ type PushOptions struct {
 	// Progress, when set, is called after each blob the push had to check
 	// or upload (one at a time).
 	Progress func(BlobPushed)
-	// Known lists blobs the repository has (an Uploader's): not asked for.
-	Known map[v1.Hash]bool
 }
 
 // BlobPushed reports one blob of a push.
@@ -56,7 +54,6 @@ func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte,
 		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
 	}
 	current, known := tagged(ref, opts)
-	known = merged(known, o.Known)
 	if current != d {
 		if err := pushBlobs(ctx, ref.Context(), []v1.Image{img}, known, o.Progress, opts); err != nil {
 			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
@@ -77,7 +74,7 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
-	if err := pushBlobs(ctx, ref.Context(), imgs, o.Known, o.Progress, opts); err != nil {
+	if err := pushBlobs(ctx, ref.Context(), imgs, nil, o.Progress, opts); err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
 	for _, img := range imgs {
@@ -185,82 +182,4 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, known
 		})
 	}
 	return g.Wait()
-}
-
-// merged returns the union of two blob sets.
-func merged(a, b map[v1.Hash]bool) map[v1.Hash]bool {
-	out := make(map[v1.Hash]bool, len(a)+len(b))
-	for h := range a {
-		out[h] = true
-	}
-	for h := range b {
-		out[h] = true
-	}
-	return out
-}
-
-// Uploader pushes layers to a repository while the image is still being
-// built (Options.LayerWritten), so that compressing one layer and uploading
-// another overlap; Push then finds them there (PushOptions.Known). Layers
-// that the tag's current manifest lists are not uploaded: a rebuild
-// uploads only new layers. A build that fails later leaves only blobs that
-// no manifest names, which registries collect as garbage; no tag changes.
-type Uploader struct {
-	repo  name.Repository
-	opts  []remote.Option
-	known map[v1.Hash]bool // the tag's manifest's blobs, read at the start
-
-	g   *errgroup.Group
-	ctx context.Context
-	// queued counts uploads handed to g by goroutines of their own:
-	// Upload must not make the layer writer wait for a free upload slot.
-	queued sync.WaitGroup
-	mu     sync.Mutex
-	sent   map[v1.Hash]bool
-}
-
-// NewUploader returns an uploader to ref's repository.
-func NewUploader(ctx context.Context, ref name.Reference, o PushOptions) (*Uploader, error) {
-	opts, err := reuse(ctx, o.Remote)
-	if err != nil {
-		return nil, fmt.Errorf("push %s: %w", ref, err)
-	}
-	_, known := tagged(ref, opts)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(pushJobs)
-	return &Uploader{repo: ref.Context(), opts: opts, known: merged(known, o.Known), g: g, ctx: gctx, sent: map[v1.Hash]bool{}}, nil
-}
-
-// Upload starts uploading l, unless it is known or already started; safe
-// for concurrent use. A failure is returned by Wait.
-func (u *Uploader) Upload(l v1.Layer) {
-	d, err := l.Digest()
-	if err != nil {
-		return // Push uploads it, and says what is wrong
-	}
-	u.mu.Lock()
-	skip := u.known[d] || u.sent[d]
-	u.sent[d] = true
-	u.mu.Unlock()
-	if skip {
-		return
-	}
-	u.queued.Go(func() {
-		u.g.Go(func() error {
-			if err := remote.WriteLayer(u.repo, l, append(u.opts, remote.WithContext(u.ctx))...); err != nil {
-				return fmt.Errorf("push %s: blob %s: %w", u.repo, d, err)
-			}
-			return nil
-		})
-	})
-}
-
-// Wait waits for the uploads and returns the blobs the repository has now,
-// for PushOptions.Known.
-func (u *Uploader) Wait() (map[v1.Hash]bool, error) {
-	u.queued.Wait()
-	if err := u.g.Wait(); err != nil {
-		return nil, err
-	}
-	return merged(u.known, u.sent), nil
 }
