@@ -68,7 +68,7 @@ type packageFiles struct {
 	// must not change the plan: they come from the cache or not.
 	size, pycSize int64
 	// pycReady, when not nil, is closed once startPyc has added the
-	// package's .pyc files: entries, record and size are final then.
+	// package's .pyc files: entries, record and pycSize are final then.
 	pycReady <-chan struct{}
 }
 
