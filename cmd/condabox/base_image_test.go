@@ -109,6 +109,22 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 	}
 	checkContainerRuns(t, podman, img, tests)
 
+	// podman exec bypasses the entrypoint; an interactive bash is activated
+	// by /etc/bash.bashrc, and a non-interactive command is left alone.
+	idle, err := podman("run", "-d", img, "sleep", "120")
+	if err != nil {
+		t.Fatalf("podman run -d: %v\n%s", err, idle)
+	}
+	idle = strings.TrimSpace(idle)
+	defer podman("rm", "-f", idle)
+	if out, err := podman("exec", idle, "bash", "-ic", "echo prefix=$CONDA_PREFIX script=$EDGE_ACTIVATE_PREFIX; command -v python"); err != nil ||
+		!strings.Contains(out, "prefix=/opt/conda script=/opt/conda\n/opt/conda/bin/python") {
+		t.Errorf("podman exec bash -i: not activated: %v\n%s", err, out)
+	}
+	if out, err := podman("exec", idle, "sh", "-c", "echo prefix=${CONDA_PREFIX:-none}"); err != nil || !strings.Contains(out, "prefix=none") {
+		t.Errorf("podman exec sh -c: %v\n%s, want no activation", err, out)
+	}
+
 	// podman stop's SIGTERM reaches the command itself, through the
 	// entrypoint and the shell that sourced activate.d.
 	cid, err := podman("run", "-d", img, "python", "-c",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 
@@ -70,6 +71,35 @@ with umask DOCKERFILE_UMASK when set. Use it as
 				syscall.Umask(mask) // exec keeps it
 			}
 			return execProcess("dockerfile-shell", p)
+		},
+	}
+}
+
+// newShellActivateCmd prints what activates ENV_NAME's environment in an
+// interactive shell: condabox's base image evaluates it from
+// /etc/bash.bashrc, so that `podman exec -it CTR bash` is activated too.
+func newShellActivateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "shell-activate",
+		Short: "Print the shell code activating ENV_NAME's environment (for bashrc)",
+		Long: `shell-activate prints POSIX shell code that activates the environment
+entrypoint would (ENV_NAME, MAMBA_ROOT_PREFIX, MAMBA_SKIP_ACTIVATE): exports, then
+the activate.d scripts sourced; nothing when that environment is active already.
+Use it as
+  eval "$(/usr/local/bin/condabox shell-activate)"`,
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			envs, err := env.ReadImageEnvs(env.ImageEnvsPath)
+			if err != nil {
+				return err
+			}
+			script, err := env.ActivationScript(envs, os.Environ())
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), script)
+			return err
 		},
 	}
 }

@@ -31,5 +31,6 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())
+	root.AddCommand(newShellActivateCmd())
 	return root
 }

@@ -239,13 +239,19 @@ func lookPath(file string, environ []string) (string, error) {
 // lookup returns the last value of key in environ, as a process sees it,
 // or "".
 func lookup(environ []string, key string) string {
-	var v string
+	v, _ := lookupOK(environ, key)
+	return v
+}
+
+// lookupOK is lookup that also tells whether key is set (the last
+// occurrence wins, as for exec).
+func lookupOK(environ []string, key string) (v string, ok bool) {
 	for _, kv := range environ {
-		if val, ok := strings.CutPrefix(kv, key+"="); ok {
-			v = val
+		if val, found := strings.CutPrefix(kv, key+"="); found {
+			v, ok = val, true
 		}
 	}
-	return v
+	return v, ok
 }
 
 // isExecutable reports whether p is a regular file someone may execute.

@@ -120,6 +120,62 @@ func activate(envs *ImageEnvs, environ, args []string, shell string) (Process, e
 	return ActivatedProcess(e.Prefix, e.Name, base, args, shell)
 }
 
+// ActivationScript returns the POSIX shell code that activates ENV_NAME's
+// environment in the shell that evaluates it, as micromamba-docker's
+// _activate_current_env.sh does for interactive shells (`podman exec -it
+// CTR bash` bypasses the entrypoint): an export for each variable the
+// activation sets or changes, then the activate.d scripts sourced. It is
+// empty with MAMBA_SKIP_ACTIVATE=1 and when the environment is active
+// already ($CONDA_PREFIX), as in a shell the entrypoint started.
+func ActivationScript(envs *ImageEnvs, environ []string) (string, error) {
+	if lookup(environ, "MAMBA_SKIP_ACTIVATE") == "1" {
+		return "", nil
+	}
+	e, err := selectEnv(envs, environ)
+	if err != nil {
+		return "", err
+	}
+	if lookup(environ, "CONDA_PREFIX") == e.Prefix {
+		return "", nil
+	}
+	base := slices.Clone(environ)
+	for _, k := range slices.Sorted(maps.Keys(e.Baked)) {
+		base = append(base, k+"="+e.Baked[k])
+	}
+	activated, err := ActivatedEnv(e.Prefix, e.Name, base)
+	if err != nil {
+		return "", err
+	}
+	var script strings.Builder
+	for _, kv := range activated { // sorted by name
+		k, v, _ := strings.Cut(kv, "=")
+		if !isShellName(k) {
+			continue // a shell cannot hold it, and it must not become code
+		}
+		if old, ok := lookupOK(environ, k); !ok || old != v {
+			script.WriteString("export " + k + "=" + shellQuote(v) + "\n")
+		}
+	}
+	scripts, err := activateScripts(e.Prefix)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range scripts {
+		script.WriteString(". " + shellQuote(s) + "\n")
+	}
+	return script.String(), nil
+}
+
+// isShellName reports whether k is a POSIX shell variable name.
+func isShellName(k string) bool {
+	for i, c := range k {
+		if c != '_' && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && !(i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return k != ""
+}
+
 // selectEnv returns the environment ENV_NAME names: one of envs, or with
 // envs nil an environment of the root prefix, which must exist.
 func selectEnv(envs *ImageEnvs, environ []string) (ImageEnv, error) {

@@ -2,6 +2,7 @@ package env
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -353,4 +354,51 @@ func FuzzDockerfileShell(f *testing.F) {
 			t.Errorf("ENV_NAME=%q activated CONDA_PREFIX=%q, want %q", envName, got, wantPrefix)
 		}
 	})
+}
+
+// TestActivationScript evaluates the script in a real shell: the
+// environment is active after it, and it is empty when it would do nothing.
+func TestActivationScript(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"conda-meta/history":                    "",
+		"envs/it's/conda-meta/history":          "",
+		"envs/it's/etc/conda/activate.d/x.sh":   "export FROM_SCRIPT=\"$CONDA_PREFIX\"\n",
+		"envs/it's/etc/conda/env_vars.d/v.json": `{"QUOTED": "a 'b' $c", "X;touch injected;Y": "1", "1X": "2"}`,
+	})
+	env := root + "/envs/it's"
+	environ := []string{"PATH=/usr/bin:/bin", "MAMBA_ROOT_PREFIX=" + root, "ENV_NAME=it's"}
+	script, err := ActivationScript(nil, environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", script+`printf '%s|%s|%s|%s|%s\n' "$CONDA_PREFIX" "$CONDA_DEFAULT_ENV" "$FROM_SCRIPT" "$QUOTED" "${PATH%%:*}"`)
+	cmd.Env = environ
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sh: %v\nscript:\n%s", err, script)
+	}
+	if want := env + "|it's|" + env + "|a 'b' $c|" + env + "/bin\n"; string(out) != want {
+		t.Errorf("activated shell printed %q, want %q\nscript:\n%s", out, want, script)
+	}
+	if strings.Contains(script, "injected") || strings.Contains(script, "1X") {
+		t.Errorf("names that are no shell variables made it into the script:\n%s", script)
+	}
+	for _, tc := range []struct {
+		name    string
+		environ []string
+	}{
+		{"already active", append(slices.Clone(environ), "CONDA_PREFIX="+env)},
+		{"MAMBA_SKIP_ACTIVATE=1", append(slices.Clone(environ), "MAMBA_SKIP_ACTIVATE=1")},
+	} {
+		if s, err := ActivationScript(nil, tc.environ); err != nil || s != "" {
+			t.Errorf("%s: script %q, %v; want none", tc.name, s, err)
+		}
+	}
+	if _, err := ActivationScript(nil, []string{"MAMBA_ROOT_PREFIX=" + root, "ENV_NAME=nope"}); err == nil || !strings.Contains(err.Error(), `ENV_NAME="nope"`) {
+		t.Errorf("missing environment: %v", err)
+	}
 }
