@@ -74,60 +74,89 @@ func WriteDockerArchive(file string, img v1.Image, tag string) error {
 	return nil
 }
 
-// pushSBOM pushes doc as the referrer of img; nothing when doc is nil.
-func pushSBOM(ref name.Reference, img v1.Image, doc []byte, opts []remote.Option) (v1.Hash, error) {
-	if doc == nil {
-		return v1.Hash{}, nil
-	}
-	subject, err := partial.Descriptor(img)
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	d, err := pushReferrer(ref.Context(), *subject, doc, opts)
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("push SBOM of %s: %w", ref, err)
-	}
-	return d, nil
-}
-
 // emptyConfig is the OCI 1.1 empty descriptor's content: artifacts that
 // have no config point at it.
 var emptyConfig = static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
 
-// pushReferrer uploads doc as the single layer of an artifact manifest of
-// type sbom.MediaType with subject, and pushes the manifest by digest,
-// unless the registry has that manifest already.
-func pushReferrer(repo name.Repository, subject v1.Descriptor, doc []byte, opts []remote.Option) (v1.Hash, error) {
+// sbomArtifact is an SBOM as an OCI artifact manifest of type
+// sbom.MediaType whose subject is an image, ready to push: the manifest and
+// its blobs (the empty config and the document).
+type sbomArtifact struct {
+	digest name.Digest
+	raw    []byte
+	blobs  []v1.Layer
+}
+
+// newSBOMArtifact describes doc as the referrer of img in repo; nil for a
+// nil doc.
+func newSBOMArtifact(repo name.Repository, img v1.Image, doc []byte) (*sbomArtifact, error) {
+	if doc == nil {
+		return nil, nil
+	}
+	subject, err := partial.Descriptor(img)
+	if err != nil {
+		return nil, err
+	}
 	layer := static.NewLayer(doc, sbom.MediaType)
+	blobs := []v1.Layer{emptyConfig, layer}
 	var descs []v1.Descriptor
-	for _, l := range []v1.Layer{emptyConfig, layer} {
+	for _, l := range blobs {
 		d, err := partial.Descriptor(l)
 		if err != nil {
-			return v1.Hash{}, err
+			return nil, err
 		}
 		descs = append(descs, *d)
 	}
 	descs[1].Annotations = map[string]string{"org.opencontainers.image.title": "sbom.spdx.json"}
 	subject.Platform, subject.Annotations = nil, nil
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: sbom.MediaType,
-		Config: descs[0], Layers: descs[1:], Subject: &subject}
+		Config: descs[0], Layers: descs[1:], Subject: subject}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return v1.Hash{}, err
+		return nil, err
 	}
 	h, _, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
-		return v1.Hash{}, err
+		return nil, err
 	}
-	if _, err := remote.Head(repo.Digest(h.String()), opts...); err == nil {
-		return h, nil // pushed by an earlier build of the same image
-	}
-	for _, l := range []v1.Layer{emptyConfig, layer} {
-		if err := remote.WriteLayer(repo, l, opts...); err != nil {
-			return v1.Hash{}, err
+	return &sbomArtifact{digest: repo.Digest(h.String()), raw: raw, blobs: blobs}, nil
+}
+
+// pending returns the artifacts the registry lacks (an earlier build of
+// the same image pushed the others), and the digests of all of them.
+func pendingSBOMs(arts []*sbomArtifact, opts []remote.Option) (pending []*sbomArtifact, digests []v1.Hash, err error) {
+	digests = make([]v1.Hash, len(arts))
+	for i, a := range arts {
+		if a == nil {
+			continue
+		}
+		if digests[i], err = v1.NewHash(a.digest.DigestStr()); err != nil {
+			return nil, nil, err
+		}
+		if _, err := remote.Head(a.digest, opts...); err != nil {
+			pending = append(pending, a)
 		}
 	}
-	return h, remote.Put(repo.Digest(h.String()), rawManifest{raw}, opts...)
+	return pending, digests, nil
+}
+
+// sbomBlobs lists the blobs of arts.
+func sbomBlobs(arts []*sbomArtifact) []v1.Layer {
+	var out []v1.Layer
+	for _, a := range arts {
+		out = append(out, a.blobs...)
+	}
+	return out
+}
+
+// putSBOMs puts the manifests of arts, whose blobs are pushed.
+func putSBOMs(arts []*sbomArtifact, opts []remote.Option) error {
+	for _, a := range arts {
+		if err := remote.Put(a.digest, rawManifest{a.raw}, opts...); err != nil {
+			return fmt.Errorf("push SBOM %s: %w", a.digest, err)
+		}
+	}
+	return nil
 }
 
 // rawManifest is a manifest to push as is.

@@ -45,59 +45,72 @@ type BlobPushed struct {
 // in parallel, and the manifest is put last, so the tag never names an
 // image with missing blobs.
 func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte, o PushOptions) (v1.Hash, error) {
-	opts, err := reuse(ctx, o.Remote)
+	digests, err := PushIndex(ctx, ref, nil, []v1.Image{img}, [][]byte{sbomDoc}, o)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+		return v1.Hash{}, err
 	}
-	d, err := img.Digest()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
-	}
-	current, known := tagged(ref, opts)
-	if current != d {
-		if err := pushBlobs(ctx, ref.Context(), []v1.Image{img}, known, o.Progress, opts); err != nil {
-			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
-		}
-		if err := remote.Put(ref, img, opts...); err != nil {
-			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
-		}
-	}
-	return pushSBOM(ref, img, sbomDoc, opts)
+	return digests[0], nil
 }
 
 // PushIndex pushes an index of per-platform images to ref and the SBOM of
-// each image (sbomDocs[i] for imgs[i], which idx holds) as its referrer.
-// The images' blobs are uploaded first, then each image by digest, then
-// the index.
+// each image (sbomDocs[i] for imgs[i], which idx holds) as its referrer;
+// with a nil idx, the one image of imgs is ref's manifest (Push). The blobs
+// of the images and SBOMs go first, all at once; then the images'
+// manifests, the index, and the SBOMs' manifests.
 func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs []v1.Image, sbomDocs [][]byte, o PushOptions) ([]v1.Hash, error) {
 	opts, err := reuse(ctx, o.Remote)
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
-	if err := pushBlobs(ctx, ref.Context(), imgs, nil, o.Progress, opts); err != nil {
+	repo := ref.Context()
+	arts := make([]*sbomArtifact, len(imgs))
+	for i, img := range imgs {
+		if arts[i], err = newSBOMArtifact(repo, img, sbomDocs[i]); err != nil {
+			return nil, fmt.Errorf("push SBOM of %s: %w", ref, err)
+		}
+	}
+	pending, sbomDigests, err := pendingSBOMs(arts, opts)
+	if err != nil {
+		return nil, fmt.Errorf("push SBOM of %s: %w", ref, err)
+	}
+	var want v1.Hash
+	if idx != nil {
+		want, err = idx.Digest()
+	} else {
+		want, err = imgs[0].Digest()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
+	}
+	current, known := tagged(ref, opts)
+	if current == want {
+		imgs = nil // the tag names it already
+	}
+	if err := pushBlobs(ctx, repo, imgs, sbomBlobs(pending), known, o.Progress, opts); err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
 	for _, img := range imgs {
-		d, err := img.Digest()
-		if err == nil {
-			err = remote.Put(ref.Context().Digest(d.String()), img, opts...)
+		target := name.Reference(ref)
+		if idx != nil {
+			d, err := img.Digest()
+			if err != nil {
+				return nil, fmt.Errorf("push %s: %w", ref, err)
+			}
+			target = repo.Digest(d.String())
 		}
-		if err != nil {
+		if err := remote.Put(target, img, opts...); err != nil {
 			return nil, fmt.Errorf("push %s: %w", ref, err)
 		}
 	}
-	if err := remote.Put(ref, idx, opts...); err != nil {
-		return nil, fmt.Errorf("push %s: %w", ref, err)
-	}
-	out := make([]v1.Hash, len(imgs))
-	for i, img := range imgs {
-		d, err := pushSBOM(ref, img, sbomDocs[i], opts)
-		if err != nil {
-			return nil, err
+	if idx != nil && imgs != nil {
+		if err := remote.Put(ref, idx, opts...); err != nil {
+			return nil, fmt.Errorf("push %s: %w", ref, err)
 		}
-		out[i] = d
 	}
-	return out, nil
+	if err := putSBOMs(pending, opts); err != nil {
+		return nil, err
+	}
+	return sbomDigests, nil
 }
 
 // reuse returns opts with ctx and a pusher and a puller that every call
@@ -135,21 +148,13 @@ func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool
 	return desc.Digest, known
 }
 
-// pushBlobs uploads the configs and layers of imgs that known does not
-// list, pushJobs at a time.
-func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, known map[v1.Hash]bool, progress func(BlobPushed), opts []remote.Option) error {
+// pushBlobs uploads the configs and layers of imgs, and extra, that known
+// does not list, pushJobs at a time.
+func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool, progress func(BlobPushed), opts []remote.Option) error {
 	var todo []v1.Layer
 	seen := map[v1.Hash]bool{}
-	for _, img := range imgs {
-		layers, err := img.Layers()
-		if err != nil {
-			return err
-		}
-		raw, err := img.RawConfigFile()
-		if err != nil {
-			return err
-		}
-		for _, l := range append(layers, static.NewLayer(raw, "")) {
+	add := func(ls []v1.Layer) error {
+		for _, l := range ls {
 			d, err := l.Digest()
 			if err != nil {
 				return err
@@ -159,6 +164,23 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, known
 				todo = append(todo, l)
 			}
 		}
+		return nil
+	}
+	for _, img := range imgs {
+		layers, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		raw, err := img.RawConfigFile()
+		if err != nil {
+			return err
+		}
+		if err := add(append(layers, static.NewLayer(raw, ""))); err != nil {
+			return err
+		}
+	}
+	if err := add(extra); err != nil {
+		return err
 	}
 	var mu sync.Mutex
 	report := BlobPushed{Total: len(todo)}
