@@ -56,6 +56,13 @@ func TestBaseImagePodman(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, baseCtx, "Containerfile", string(containerfile))
+	shell, err := os.ReadFile(filepath.Join("..", "..", "images", "base", "_dockerfile_shell.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(baseCtx, "_dockerfile_shell.sh"), shell, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Rename(staticCondabox(t), filepath.Join(baseCtx, "condabox")); err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +116,22 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 	}
 	checkContainerRuns(t, podman, img, tests)
 
-	// podman exec bypasses the entrypoint; an interactive bash is activated
-	// by /etc/bash.bashrc, and a non-interactive command is left alone.
+	// podman exec bypasses the entrypoint: a shell activates itself with
+	// condabox shell-activate, and a plain command is left alone.
 	idle, err := podman("run", "-d", img, "sleep", "120")
 	if err != nil {
 		t.Fatalf("podman run -d: %v\n%s", err, idle)
 	}
 	idle = strings.TrimSpace(idle)
 	defer podman("rm", "-f", idle)
-	if out, err := podman("exec", idle, "bash", "-ic", "echo prefix=$CONDA_PREFIX script=$EDGE_ACTIVATE_PREFIX; command -v python"); err != nil ||
-		!strings.Contains(out, "prefix=/opt/conda script=/opt/conda\n/opt/conda/bin/python") {
-		t.Errorf("podman exec bash -i: not activated: %v\n%s", err, out)
+	for _, shell := range [][]string{
+		{"bash", "-c", `eval "$(condabox shell-activate)"; echo prefix=$CONDA_PREFIX script=$EDGE_ACTIVATE_PREFIX; command -v python`},
+		{"sh", "-c", `eval "$(condabox shell-activate)"; echo prefix=$CONDA_PREFIX script=$EDGE_ACTIVATE_PREFIX; command -v python`},
+	} {
+		if out, err := podman(append([]string{"exec", idle}, shell...)...); err != nil ||
+			!strings.Contains(out, "prefix=/opt/conda script=/opt/conda\n/opt/conda/bin/python") {
+			t.Errorf("podman exec %q: not activated: %v\n%s", shell, err, out)
+		}
 	}
 	if out, err := podman("exec", idle, "sh", "-c", "echo prefix=${CONDA_PREFIX:-none}"); err != nil || !strings.Contains(out, "prefix=none") {
 		t.Errorf("podman exec sh -c: %v\n%s, want no activation", err, out)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/gofrs/flock"
@@ -50,6 +51,9 @@ func Podman(t testing.TB) func(args ...string) (string, error) {
 			t.Skipf("%s not installed (apt-get install podman runc)", tool)
 		}
 	}
+	if err := lockPodman(); err != nil {
+		t.Fatalf("podman test lock: %v", err)
+	}
 	if b, err := os.ReadFile(containersConfPath); err != nil || string(b) != ContainersConf {
 		if err := os.MkdirAll(filepath.Dir(containersConfPath), 0o755); err != nil {
 			t.Fatal(err)
@@ -65,6 +69,24 @@ func Podman(t testing.TB) func(args ...string) (string, error) {
 		err := cmd.Run()
 		return out.String(), err
 	}
+}
+
+// podmanLock is held, once taken, until the test process exits: podman
+// tests of different packages (go test runs their binaries at once) then
+// run one package after the other. Run side by side, a podman build's RUN
+// lines lost their output and failed now and then (exit 2 or 120) while
+// another package's test loaded and ran images.
+var podmanLock struct {
+	sync.Once
+	err error
+}
+
+// lockPodman takes podmanLock.
+func lockPodman() error {
+	podmanLock.Do(func() {
+		podmanLock.err = flock.New(filepath.Join(os.TempDir(), "condabox-podman-tests.lock")).Lock()
+	})
+	return podmanLock.err
 }
 
 // CacheDir keeps the root file systems between test runs.
