@@ -82,9 +82,10 @@ var emptyConfig = static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+js
 // sbom.MediaType whose subject is an image, ready to push: the manifest and
 // its blobs (the empty config and the document).
 type sbomArtifact struct {
-	digest name.Digest
-	raw    []byte
-	blobs  []v1.Layer
+	hash  v1.Hash     // the manifest's
+	ref   name.Digest // repo@hash
+	raw   []byte
+	blobs []v1.Layer
 }
 
 // newSBOMArtifact describes doc as the referrer of img in repo; nil for a
@@ -119,25 +120,23 @@ func newSBOMArtifact(repo name.Repository, img v1.Image, doc []byte) (*sbomArtif
 	if err != nil {
 		return nil, err
 	}
-	return &sbomArtifact{digest: repo.Digest(h.String()), raw: raw, blobs: blobs}, nil
+	return &sbomArtifact{hash: h, ref: repo.Digest(h.String()), raw: raw, blobs: blobs}, nil
 }
 
-// pending returns the artifacts the registry lacks (an earlier build of
-// the same image pushed the others), and the digests of all of them.
-func pendingSBOMs(arts []*sbomArtifact, opts []remote.Option) (pending []*sbomArtifact, digests []v1.Hash, err error) {
+// pendingSBOMs returns the artifacts the registry lacks (an earlier build
+// of the same image pushed the others), and the digests of all of them.
+func pendingSBOMs(arts []*sbomArtifact, opts []remote.Option) (pending []*sbomArtifact, digests []v1.Hash) {
 	digests = make([]v1.Hash, len(arts))
 	for i, a := range arts {
 		if a == nil {
 			continue
 		}
-		if digests[i], err = v1.NewHash(a.digest.DigestStr()); err != nil {
-			return nil, nil, err
-		}
-		if _, err := remote.Head(a.digest, opts...); err != nil {
+		digests[i] = a.hash
+		if _, err := remote.Head(a.ref, opts...); err != nil {
 			pending = append(pending, a)
 		}
 	}
-	return pending, digests, nil
+	return pending, digests
 }
 
 // sbomBlobs lists the blobs of arts.
@@ -152,8 +151,8 @@ func sbomBlobs(arts []*sbomArtifact) []v1.Layer {
 // putSBOMs puts the manifests of arts, whose blobs are pushed.
 func putSBOMs(arts []*sbomArtifact, opts []remote.Option) error {
 	for _, a := range arts {
-		if err := remote.Put(a.digest, rawManifest{a.raw}, opts...); err != nil {
-			return fmt.Errorf("push SBOM %s: %w", a.digest, err)
+		if err := remote.Put(a.ref, rawManifest{a.raw}, opts...); err != nil {
+			return fmt.Errorf("push SBOM %s: %w", a.ref, err)
 		}
 	}
 	return nil

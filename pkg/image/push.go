@@ -69,10 +69,7 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 			return nil, fmt.Errorf("push SBOM of %s: %w", ref, err)
 		}
 	}
-	pending, sbomDigests, err := pendingSBOMs(arts, opts)
-	if err != nil {
-		return nil, fmt.Errorf("push SBOM of %s: %w", ref, err)
-	}
+	pending, sbomDigests := pendingSBOMs(arts, opts)
 	var want v1.Hash
 	if idx != nil {
 		want, err = idx.Digest()
