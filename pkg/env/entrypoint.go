@@ -103,21 +103,33 @@ func DockerfileUmask(environ []string) (mask int, ok bool, err error) {
 // activate returns the process running args in ENV_NAME's environment,
 // or args as they are with MAMBA_SKIP_ACTIVATE=1.
 func activate(envs *ImageEnvs, environ, args []string, shell string) (Process, error) {
-	if lookup(environ, "MAMBA_SKIP_ACTIVATE") == "1" {
-		return directProcess(environ, args)
-	}
-	e, err := selectEnv(envs, environ)
+	e, base, skip, err := chooseEnv(envs, environ)
 	if err != nil {
 		return Process{}, err
+	}
+	if skip {
+		return directProcess(environ, args)
+	}
+	return ActivatedProcess(e.Prefix, e.Name, base, args, shell)
+}
+
+// chooseEnv returns ENV_NAME's environment and environ with its baked
+// variables, which activation starts from; skip with MAMBA_SKIP_ACTIVATE=1.
+func chooseEnv(envs *ImageEnvs, environ []string) (e ImageEnv, base []string, skip bool, err error) {
+	if lookup(environ, "MAMBA_SKIP_ACTIVATE") == "1" {
+		return ImageEnv{}, nil, true, nil
+	}
+	if e, err = selectEnv(envs, environ); err != nil {
+		return ImageEnv{}, nil, false, err
 	}
 	// Baked after environ, so that they override it; the env_vars.d files
 	// and conda-meta/state that ActivatedEnv reads now (a user may have set
 	// variables since the build) override them in turn.
-	base := slices.Clone(environ)
+	base = slices.Clone(environ)
 	for _, k := range slices.Sorted(maps.Keys(e.Baked)) {
 		base = append(base, k+"="+e.Baked[k])
 	}
-	return ActivatedProcess(e.Prefix, e.Name, base, args, shell)
+	return e, base, false, nil
 }
 
 // ActivationScript returns the POSIX shell code that activates ENV_NAME's
@@ -128,19 +140,9 @@ func activate(envs *ImageEnvs, environ, args []string, shell string) (Process, e
 // empty with MAMBA_SKIP_ACTIVATE=1 and when the environment is active
 // already ($CONDA_PREFIX), as in a shell the entrypoint started.
 func ActivationScript(envs *ImageEnvs, environ []string) (string, error) {
-	if lookup(environ, "MAMBA_SKIP_ACTIVATE") == "1" {
-		return "", nil
-	}
-	e, err := selectEnv(envs, environ)
-	if err != nil {
+	e, base, skip, err := chooseEnv(envs, environ)
+	if err != nil || skip || lookup(environ, "CONDA_PREFIX") == e.Prefix {
 		return "", err
-	}
-	if lookup(environ, "CONDA_PREFIX") == e.Prefix {
-		return "", nil
-	}
-	base := slices.Clone(environ)
-	for _, k := range slices.Sorted(maps.Keys(e.Baked)) {
-		base = append(base, k+"="+e.Baked[k])
 	}
 	activated, err := ActivatedEnv(e.Prefix, e.Name, base)
 	if err != nil {
