@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -258,8 +259,15 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 	groups := planLayers(names, sizes, opts.MaxLayers)
 	layers := make([]*fileLayer, len(groups))
 	reports := make([]LayerReport, len(groups))
-	// Groups waiting for .pyc compilation go last, so that the others are
-	// written meanwhile.
+	// The biggest groups start first, so that the longest compression does
+	// not start last with the other CPUs idle; groups waiting for .pyc
+	// compilation go after the others, which are written meanwhile.
+	groupSize := make([]int64, len(groups))
+	for gi, group := range groups {
+		for _, i := range group {
+			groupSize[gi] += files[i].size
+		}
+	}
 	var order, later []int
 	for gi, group := range groups {
 		if slices.ContainsFunc(group, func(i int) bool { return files[i].pycReady != nil }) {
@@ -268,6 +276,9 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 			order = append(order, gi)
 		}
 	}
+	bySize := func(a, b int) int { return cmp.Compare(groupSize[b], groupSize[a]) }
+	slices.SortStableFunc(order, bySize)
+	slices.SortStableFunc(later, bySize)
 	order = append(order, later...)
 	var progressMu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)

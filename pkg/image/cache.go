@@ -18,7 +18,7 @@ import (
 
 // layerCacheVersion changes whenever the bytes writeLayer produces for the
 // same entries change (tar or gzip settings), so old entries are not reused.
-const layerCacheVersion = "condabox-layer-2"
+const layerCacheVersion = "condabox-layer-3"
 
 // layerKey returns the cache key of the layer holding entries: a hash of
 // every entry's header fields, mtime and content hash, and of the epoch. It is ""

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -18,8 +19,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
 )
 
 // entry is one file, directory or symlink of a layer. Name is the path in the
@@ -95,12 +96,20 @@ func sortEntries(entries []entry) []entry {
 	return out
 }
 
-// gzipLevel and zstdLevel are fixed: another level would give other bytes,
-// another digest.
+// gzipLevel, gzipBlock and zstdLevel are fixed: another level or block
+// size would give other bytes, another digest.
 const (
-	gzipLevel = gzip.DefaultCompression
+	gzipLevel = pgzip.DefaultCompression
 	zstdLevel = zstd.SpeedDefault
+	// gzipBlock is the input each gzip member block holds: pgzip deflates
+	// the blocks of one layer on all cores (the biggest layer is the end of
+	// a cold build), each with the previous block's tail as dictionary, so
+	// the bytes depend on the block size and level only, not on the CPUs.
+	gzipBlock = 1 << 20
 )
+
+// gzipJobs is how many blocks of one layer are deflated at once.
+var gzipJobs = max(2, runtime.NumCPU())
 
 // writeLayer writes entries (sorted with sortEntries) as a compressed tar
 // to a new file in dir and returns it as a layer. Every mtime is epoch but
@@ -223,7 +232,17 @@ func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
 	if c == Zstd {
 		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1))
 	}
-	return gzip.NewWriterLevel(w, gzipLevel)
+	zw, err := pgzip.NewWriterLevel(w, gzipLevel)
+	if err != nil {
+		return nil, err
+	}
+	// No name, and MTIME 0 ("none") as compress/gzip writes for a zero
+	// time: pgzip would write the zero time's seconds.
+	zw.ModTime = time.Unix(0, 0)
+	if err := zw.SetConcurrency(gzipBlock, gzipJobs); err != nil {
+		return nil, err
+	}
+	return zw, nil
 }
 
 // ociMediaType is the OCI media type of c's layers.
