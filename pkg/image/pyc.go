@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -27,42 +29,47 @@ func HostRuns(p v1.Platform) bool {
 	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH
 }
 
-// compileScript compiles the .py files named on stdin, one "SOURCE\tPATH"
-// line each (PATH: where the file is in the image), into OUT (argv[1]) +
-// the cache path of PATH, and prints that cache path for each success.
-// Unchecked-hash .pyc files carry no source mtime, so their bytes depend on
-// the source and the interpreter only; python never rewrites them, so a
-// read-only image or any uid still loads them. A file that does not
-// compile is skipped, as conda does.
-const compileScript = `import importlib.util, py_compile, sys
-out = sys.argv[1]
+// compileScript compiles the .py files of package argv[1] named on stdin,
+// one "SOURCE\tPATH" line each (PATH: where the file is in the image), and
+// writes "CACHE\tLENGTH\n" and the .pyc bytes to stdout for each, CACHE
+// being the cache path of PATH: no file is written. The bytes are
+// py_compile's for unchecked-hash .pyc files (the same loader, compiler and
+// header), which carry no source mtime, so they depend on the source and
+// the interpreter only; python never rewrites them, so a read-only image or
+// any uid still loads them. A file that does not compile is skipped, as
+// conda does.
+const compileScript = `import importlib.machinery, importlib.util, sys
+from importlib._bootstrap_external import _code_to_hash_pyc
+out = sys.stdout.buffer
 for line in sys.stdin:
     src, dfile = line.rstrip("\n").split("\t")
-    cfile = importlib.util.cache_from_source(dfile)
+    loader = importlib.machinery.SourceFileLoader("<py_compile>", src)
+    source = loader.get_data(src)
     try:
-        py_compile.compile(src, cfile=out + cfile, dfile=dfile, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    except py_compile.PyCompileError as e:
-        print(e.msg, file=sys.stderr)
+        code = loader.source_to_code(source, dfile)
+    except Exception as e:
+        print("%s: %s: %s" % (sys.argv[1], dfile, e), file=sys.stderr)
         continue
-    print(cfile)
+    data = _code_to_hash_pyc(code, importlib.util.source_hash(source), False)
+    out.write(b"%s\t%d\n" % (importlib.util.cache_from_source(dfile).encode(), len(data)))
+    out.write(data)
 `
 
-// compileEnv is the whole environment of the compiling python: only what
-// the compilation needs. PYTHONHASHSEED fixes the order of set constants in
-// the byte code; no PYTHON* variable of the caller (PYTHONPYCACHEPREFIX,
-// PYTHONOPTIMIZE) may change paths or bytes.
+// compileEnv is the whole environment of the compiling python but
+// LD_LIBRARY_PATH: only what the compilation needs. PYTHONHASHSEED fixes
+// the order of set constants in the byte code; no PYTHON* variable of the
+// caller (PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE) may change paths or bytes.
 var compileEnv = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
 
 // startPyc adds the byte code of the noarch python packages' site-packages
 // .py files to their entries and conda-meta records, as linking with conda
 // would (pkg/install's pyc_file paths). A package's .pyc files come from
 // the cache when they can, else they are compiled by the environment's
-// python, written with its dependencies to a folder in opts.WorkDir: one
-// process per package, so a package's .pyc bytes do not depend on which
-// other packages the environment has and its layer stays the same. An
-// environment whose python has no bin/python3 (pypy) is left uncompiled,
-// with a warning.
+// python, run where the package cache has it (inPlacePython): one process
+// per package, so a package's .pyc bytes do not depend on which other
+// packages the environment has (marshal's references follow the process's
+// state) and its layer stays the same. An environment whose python has no
+// bin/python3 (pypy) is left uncompiled, with a warning.
 //
 // Compilation runs in the background so that layers of other packages are
 // written meanwhile: a package being compiled has a pycReady channel, closed
@@ -121,29 +128,24 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 			}
 		}()
 		result <- func() error {
+			exe, libs := inPlacePython(pkgs, py)
+			if exe == "" {
+				warnings = []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}
+				return nil
+			}
 			dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
 			if err != nil {
 				return fmt.Errorf("compile .pyc files: %w", err)
 			}
 			defer os.RemoveAll(dir)
-			root := filepath.Join(dir, "root")
-			for _, i := range closure(pkgs, py) {
-				if err := materialise(root, files[i].entries); err != nil {
-					return fmt.Errorf("compile .pyc files: write %s: %w", files[i].dist, err)
-				}
-			}
-			exe := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(opts.Prefix, "/")), "bin", "python3")
-			if _, err := os.Stat(exe); err != nil {
-				warnings = []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}
-				return nil
-			}
+			env := append(slices.Clip(compileEnv), "LD_LIBRARY_PATH="+strings.Join(libs, ":"))
 			g, ctx := errgroup.WithContext(ctx)
 			g.SetLimit(runtime.NumCPU())
 			for i := range misses {
 				m := &misses[i]
-				out := filepath.Join(dir, "out-"+m.pf.dist)
+				src := filepath.Join(dir, m.pf.dist)
 				g.Go(func() error {
-					pyc, err := compilePackage(ctx, exe, out, m.srcs)
+					pyc, err := compilePackage(ctx, exe, env, src, m.pf.dist, m.srcs)
 					if err != nil {
 						return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
 					}
@@ -206,29 +208,26 @@ func closure(pkgs []*install.Package, i int) []int {
 	return out
 }
 
-// materialise writes entries below root: package files as hard links into
-// the package cache where it can (read-only use), else as copies.
-func materialise(root string, entries []entry) error {
-	for i := range entries {
-		e := &entries[i]
-		dst := filepath.Join(root, filepath.FromSlash(e.Name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		var err error
-		switch {
-		case e.Type == tar.TypeDir:
-			err = os.MkdirAll(dst, 0o755)
-		case e.Type == tar.TypeSymlink:
-			err = os.Symlink(e.Linkname, dst)
-		case e.Source == "" || os.Link(e.Source, dst) != nil:
-			err = writeContent(dst, e)
-		}
-		if err != nil {
-			return err
+// inPlacePython returns the python of pkgs[py] where the package cache has
+// it, and the library folders its programs find in an environment: those of
+// python and of everything it depends on, which LD_LIBRARY_PATH gives it
+// instead of the prefix's lib. Python finds its standard library next to
+// its executable, so it runs there as it would in the environment; the
+// prefix placeholders left in the cache's copy only name where it was
+// built. exe is "" when python has no bin/python3 (pypy).
+func inPlacePython(pkgs []*install.Package, py int) (exe string, libs []string) {
+	exe = filepath.Join(pkgs[py].Dir, "bin", "python3")
+	if _, err := os.Stat(exe); err != nil {
+		return "", nil
+	}
+	// python's own first, as its RPATH ($ORIGIN/../lib) has it.
+	libs = []string{filepath.Join(pkgs[py].Dir, "lib")}
+	for _, i := range closure(pkgs, py) {
+		if i != py {
+			libs = append(libs, filepath.Join(pkgs[i].Dir, "lib"))
 		}
 	}
-	return nil
+	return exe, libs
 }
 
 // writeContent writes a regular entry's bytes to a new file.
@@ -249,15 +248,16 @@ func writeContent(dst string, e *entry) error {
 	return err
 }
 
-// compilePackage compiles srcs (entries of one package) into out and
-// returns the .pyc files, in the order of srcs; a source that does not
-// compile has none.
-func compilePackage(ctx context.Context, exe, out string, srcs []*entry) ([]pycFile, error) {
+// compilePackage compiles srcs (entries of one package) with compileScript
+// and returns the .pyc files, in the order of srcs; a source that does not
+// compile has none. Sources whose bytes are only in memory (prefix
+// replaced) are written below tmp first.
+func compilePackage(ctx context.Context, exe string, env []string, tmp, dist string, srcs []*entry) ([]pycFile, error) {
 	var list bytes.Buffer
 	for _, e := range srcs {
 		src := e.Source
-		if src == "" { // prefix replaced: the bytes are only in memory
-			src = filepath.Join(out, "src", filepath.FromSlash(e.Name))
+		if src == "" {
+			src = filepath.Join(tmp, filepath.FromSlash(e.Name))
 			if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
 				return nil, err
 			}
@@ -267,25 +267,41 @@ func compilePackage(ctx context.Context, exe, out string, srcs []*entry) ([]pycF
 		}
 		fmt.Fprintf(&list, "%s\t/%s\n", src, e.Name)
 	}
-	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, out)
+	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, dist)
 	cmd.Stdin = &list
-	cmd.Env = compileEnv
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
+	return readCompiled(&stdout)
+}
+
+// readCompiled reads compileScript's output: "CACHE\tLENGTH\n" and the
+// bytes, for each .pyc file.
+func readCompiled(r io.Reader) ([]pycFile, error) {
+	br := bufio.NewReader(r)
 	var pyc []pycFile
-	s := bufio.NewScanner(&stdout)
-	for s.Scan() {
-		name := strings.TrimPrefix(s.Text(), "/")
-		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
-		if err != nil {
-			return nil, err
+	for {
+		line, err := br.ReadString('\n')
+		if err == io.EOF && line == "" {
+			return pyc, nil
 		}
-		pyc = append(pyc, pycFile{Path: name, SHA256: sha256Hex(data), Data: data})
+		if err != nil {
+			return nil, fmt.Errorf("compiler output: %w", err)
+		}
+		name, size, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		n, perr := strconv.Atoi(size)
+		if !ok || perr != nil || n < 0 || !strings.HasPrefix(name, "/") {
+			return nil, fmt.Errorf("compiler output: bad line %q", line)
+		}
+		data := make([]byte, n)
+		if _, err := io.ReadFull(br, data); err != nil {
+			return nil, fmt.Errorf("compiler output: %s: %w", name, err)
+		}
+		pyc = append(pyc, pycFile{Path: strings.TrimPrefix(name, "/"), SHA256: sha256Hex(data), Data: data})
 	}
-	return pyc, s.Err()
 }
 
 // addPyc adds the .pyc files the image keeps (below the prefix, not

@@ -1,11 +1,16 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"os/exec"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -215,5 +220,68 @@ func BenchmarkCompilePyc(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The .pyc bytes compileScript prints are those py_compile writes for
+// unchecked-hash files, for sources on disk and in memory alike; a source
+// that does not compile has none.
+func TestCompileScriptMatchesPyCompile(t *testing.T) {
+	exe, _ := hostPython(t)
+	dir := t.TempDir()
+	sources := map[string]string{
+		"pkg/__init__.py": "WORDS = {'hi', 'hello', 'hey'}\nfrozen = frozenset({1, 2, 3})\n",
+		"pkg/text.py":     "# -*- coding: utf-8 -*-\nS = 'häuser € \\u00e9'\ndef f(*a, **k):\n    return [x for x in a if x]\n",
+		"pkg/broken.py":   "def (:\n",
+	}
+	var srcs []*entry
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		src := filepath.Join(dir, "src", name)
+		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(src, []byte(sources[name]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e := &entry{Name: "opt/conda/lib/site-packages/" + name, Type: tar.TypeReg, Mode: 0o644, Size: int64(len(sources[name]))}
+		if name == "pkg/text.py" {
+			e.Data = []byte(sources[name]) // prefix replaced: only in memory
+		} else {
+			e.Source = src
+		}
+		srcs = append(srcs, e)
+	}
+	got, err := compilePackage(t.Context(), exe, compileEnv, filepath.Join(dir, "tmp"), "pkg-1.0-0", srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d .pyc files, want 2 (broken.py has none): %v", len(got), got)
+	}
+	for _, p := range got {
+		// py_compile's own file, from the same source under the same name:
+		// pkg/__pycache__/text.cpython-3XX.pyc is pkg/text.py's.
+		rel := strings.TrimPrefix(p.Path, "opt/conda/lib/site-packages/")
+		mod := strings.Split(path.Base(rel), ".")[0]
+		src := filepath.Join(dir, "src", path.Dir(path.Dir(rel)), mod+".py")
+		ref := filepath.Join(dir, "ref.pyc")
+		script := `import py_compile, sys
+py_compile.compile(sys.argv[1], cfile=sys.argv[2], dfile=sys.argv[3], doraise=True,
+                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)`
+		cmd := exec.Command(exe, "-S", "-B", "-c", script, src, ref, "/opt/conda/lib/site-packages/"+path.Dir(path.Dir(rel))+"/"+mod+".py")
+		cmd.Env = compileEnv
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("py_compile %s: %v: %s", src, err, out)
+		}
+		want, err := os.ReadFile(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(p.Data, want) {
+			t.Errorf("%s: %d bytes differ from py_compile's %d", p.Path, len(p.Data), len(want))
+		}
+		if p.SHA256 != sha256Hex(want) {
+			t.Errorf("%s: sha256 %s does not match its bytes", p.Path, p.SHA256)
+		}
 	}
 }

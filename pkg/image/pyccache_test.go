@@ -19,10 +19,11 @@ import (
 )
 
 // countingPycEnv is pycEnv whose bin/python3 appends the package it
-// compiles (from the out-DIST argument) to the file log before running exe.
+// compiles (its fifth argument, after -S -B -c SCRIPT) to the file log
+// before running exe.
 func countingPycEnv(exe, mm, log string) []*pkgbuild.Package {
 	env := pycEnv(exe, mm, true)
-	env[0].Files[0].Data = []byte("#!/bin/sh\necho \"${5##*/out-}\" >>" + log + "\nexec " + exe + " \"$@\"\n")
+	env[0].Files[0].Data = []byte("#!/bin/sh\necho \"$5\" >>" + log + "\nexec " + exe + " \"$@\"\n")
 	return env
 }
 
