@@ -2,18 +2,105 @@ package main
 
 import (
 	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/condabox/condabox/pkg/env"
 )
 
-// newEnvCmd is being written (placeholder so that root.go can list it).
 func newEnvCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "env",
-		Short:  "Environments: list, export",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("env: not implemented yet")
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Environments: list, export",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
 		},
 	}
+	cmd.AddCommand(newEnvListCmd(), newEnvExportCmd())
+	return cmd
+}
+
+func newEnvListCmd() *cobra.Command {
+	var (
+		req    env.CreateRequest
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the known environments",
+		Long: `env list shows the environments: the root prefix (base), the folders of
+<root prefix>/envs and those ~/.conda/environments.txt records, each a
+folder with conda-meta; the active one ($CONDA_PREFIX) is marked *. --json
+prints {"envs": [...]}.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req.LookupEnv = os.LookupEnv
+			envs, err := env.KnownEnvironments(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return env.WriteEnvListJSON(cmd.OutOrStdout(), envs)
+			}
+			return env.WriteEnvList(cmd.OutOrStdout(), envs)
+		},
+	}
+	cmd.Flags().StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"envs": [prefix, ...]}`)
+	return cmd
+}
+
+func newEnvExportCmd() *cobra.Command {
+	var (
+		req                env.CreateRequest
+		opts               env.ExportOptions
+		explicit, asJSON   bool
+		md5, noMD5, sha256 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "export [flags]",
+		Short: "Export an environment as environment.yml or @EXPLICIT file",
+		Long: `env export writes an environment as an environment.yml: its name, the
+channels its packages came from (-c channels first) and every package as
+name=version=build (--no-build: name=version; --from-history: the specs
+the user asked for, from conda-meta/history). --json writes the same as
+JSON. --explicit writes an @EXPLICIT file instead: one package URL per line
+with its md5 (as micromamba; --no-md5 leaves it out, --sha256 gives the
+sha256 instead). condabox create -f reads both back. Without -n or -p it
+exports the active environment ($CONDA_PREFIX), else the root prefix.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if explicit && asJSON {
+				return errors.New("--explicit and --json: give one")
+			}
+			in, err := readInstalled(cmd, req)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			opts.MD5, opts.SHA256 = md5, sha256
+			switch {
+			case explicit:
+				// md5 is the default of an explicit file, as in micromamba.
+				return in.WriteExplicit(w, env.ExplicitOptions{MD5: md5 || (!noMD5 && !sha256), SHA256: sha256})
+			case asJSON:
+				return in.WriteExportJSON(w, opts)
+			}
+			return in.WriteExport(w, opts)
+		},
+	}
+	f := cmd.Flags()
+	addPrefixFlags(f, &req)
+	f.BoolVarP(&explicit, "explicit", "e", false, "write an @EXPLICIT file of package URLs")
+	f.BoolVar(&md5, "md5", false, "add each package's md5 ([md5=...]; the default with --explicit)")
+	f.BoolVar(&noMD5, "no-md5", false, "with --explicit, write the URLs without md5")
+	f.BoolVar(&sha256, "sha256", false, "add each package's sha256 ([sha256=...]; with --explicit, #sha256:... instead of the md5)")
+	f.BoolVar(&opts.NoBuild, "no-build", false, "write name=version, without the build string")
+	f.BoolVar(&opts.NoBuild, "no-builds", false, "same as --no-build (conda's spelling)")
+	f.BoolVar(&opts.FromHistory, "from-history", false, "write the specs the user asked for, not every package")
+	f.StringArrayVarP(&opts.Channels, "channel", "c", nil, "channel to list first (repeatable)")
+	f.BoolVar(&asJSON, "json", false, "write the environment.yml's content as JSON")
+	return cmd
 }

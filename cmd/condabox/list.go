@@ -1,19 +1,66 @@
 package main
 
 import (
-	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/condabox/condabox/pkg/env"
 )
 
-// newListCmd is being written (placeholder so that root.go can list it).
 func newListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "list [REGEX]",
-		Short:  "List the packages of an environment",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("list: not implemented yet")
+	var (
+		req      env.CreateRequest
+		asJSON   bool
+		fullName bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list [flags] [REGEX]",
+		Short: "List the packages of an environment",
+		Long: `list shows the packages installed in an environment (its conda-meta records),
+sorted by name: name, version, build and channel, or, with --json, conda's
+list --json objects. REGEX keeps the packages whose name it matches
+anywhere (--full-name: the whole name). Without -n or -p it lists the
+active environment ($CONDA_PREFIX), else the root prefix (base).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := readInstalled(cmd, req)
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				if err := in.Filter(args[0], fullName); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return in.WriteListJSON(cmd.OutOrStdout())
+			}
+			return in.WriteList(cmd.OutOrStdout())
 		},
 	}
+	f := cmd.Flags()
+	addPrefixFlags(f, &req)
+	f.BoolVar(&asJSON, "json", false, "print conda's list --json output")
+	f.BoolVarP(&fullName, "full-name", "f", false, "REGEX must match the whole name (^REGEX$)")
+	return cmd
+}
+
+// addPrefixFlags adds micromamba's flags naming an existing environment.
+func addPrefixFlags(f *pflag.FlagSet, req *env.CreateRequest) {
+	f.StringVarP(&req.Prefix, "prefix", "p", "", "path of the environment (default: $CONDA_PREFIX, else the root prefix)")
+	f.StringVarP(&req.Name, "name", "n", "", "name of the environment, under <root prefix>/envs")
+	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
+}
+
+// readInstalled reads the environment the flags name, relative paths
+// taken from the working directory.
+func readInstalled(cmd *cobra.Command, req env.CreateRequest) (*env.Installed, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	req.LookupEnv, req.WorkDir = os.LookupEnv, wd
+	return env.ReadInstalled(cmd.Context(), req)
 }

@@ -95,9 +95,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op != Create && req.Prefix == "" && req.Name == "" {
 		// As micromamba: install, update and remove without -n or -p act on
 		// the active environment (a RUN line with MAMBA_DOCKERFILE_ACTIVATE=1).
-		if active, ok := requestLookup(req.CreateRequest)("CONDA_PREFIX"); ok && active != "" {
-			req.Prefix = active
-		}
+		req.Prefix = activePrefix(requestLookup(req.CreateRequest))
 	}
 	prefix, err := TargetPrefix(req.CreateRequest)
 	if err != nil {

@@ -1,0 +1,123 @@
+package env
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// readHistorySpecs reads the requested specs of conda-meta/history (see
+// parseHistorySpecs); a missing file has none.
+func readHistorySpecs(name string) (map[string]string, error) {
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseHistorySpecs(name, data)
+}
+
+// parseHistorySpecs returns package name → the spec the user last asked
+// for it, replaying the "# update specs: [...]" and "# remove specs: [...]"
+// lines of a conda-meta/history file as conda does: a later request for a
+// name replaces an earlier one, a removal drops it. name is the file's name
+// for error messages.
+func parseHistorySpecs(name string, data []byte) (map[string]string, error) {
+	specs := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for lineNo := 1; sc.Scan(); lineNo++ {
+		line := strings.TrimSpace(sc.Text())
+		list, update := strings.CutPrefix(line, "# update specs:")
+		if !update {
+			var remove bool
+			if list, remove = strings.CutPrefix(line, "# remove specs:"); !remove {
+				continue // dates, commands, +/- dists, neutered specs
+			}
+		}
+		items, err := parsePythonList(strings.TrimSpace(list))
+		if err != nil {
+			return nil, fmt.Errorf("parse history %q: line %d: %w", name, lineNo, err)
+		}
+		for _, s := range items {
+			m, err := conda.ParseMatchSpec(s)
+			if err != nil {
+				return nil, fmt.Errorf("parse history %q: line %d: %w", name, lineNo, err)
+			}
+			if update {
+				specs[m.Name.String()] = m.String()
+			} else {
+				delete(specs, m.Name.String())
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("parse history %q: %w", name, err)
+	}
+	return specs, nil
+}
+
+// parsePythonList parses a python list of string literals as conda writes
+// it with repr: "['a', \"b'c\", 'd\\\\e']".
+func parsePythonList(s string) ([]string, error) {
+	body, open := strings.CutPrefix(s, "[")
+	body, closed := strings.CutSuffix(body, "]")
+	if !open || !closed {
+		return nil, fmt.Errorf("spec list %q: want [...]", s)
+	}
+	var out []string
+	for i := 0; ; {
+		for i < len(body) && body[i] == ' ' {
+			i++
+		}
+		if i == len(body) {
+			return out, nil
+		}
+		if len(out) > 0 {
+			if body[i] != ',' {
+				return nil, fmt.Errorf("spec list %q: want ',' at offset %d", s, i+1)
+			}
+			for i++; i < len(body) && body[i] == ' '; i++ {
+			}
+			if i == len(body) { // a trailing comma
+				return out, nil
+			}
+		}
+		item, n, err := parsePythonString(body[i:])
+		if err != nil {
+			return nil, fmt.Errorf("spec list %q: at offset %d: %w", s, i+1, err)
+		}
+		out = append(out, item)
+		i += n
+	}
+}
+
+// parsePythonString parses the string literal at the start of s, quoted
+// with ' or ", and returns its value and length.
+func parsePythonString(s string) (string, int, error) {
+	if s == "" || (s[0] != '\'' && s[0] != '"') {
+		return "", 0, errors.New("want a quoted string")
+	}
+	quote := s[0]
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == quote:
+			return b.String(), i + 1, nil
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i]) // specs hold only \\, \' and \" escapes
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", 0, errors.New("unterminated string")
+}
