@@ -63,11 +63,28 @@ func ActivatedEnv(prefix, name string, base []string) ([]string, error) {
 		"CONDA_DEFAULT_ENV": name,
 		"CONDA_SHLVL":       strconv.Itoa(shlvl + 1),
 	})
+	vars, err := prefixEnvVars(prefix)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(env, vars)
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
+	}
+	return out, nil
+}
+
+// prefixEnvVars returns the variables prefix's activation sets beyond
+// PATH and CONDA_*: those of EnvVarsDir files in file name order, then
+// conda-meta/state's env_vars, later ones winning.
+func prefixEnvVars(prefix string) (map[string]string, error) {
 	files, err := filepath.Glob(filepath.Join(prefix, EnvVarsDir, "*.json"))
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(files)
+	env := map[string]string{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -84,11 +101,7 @@ func ActivatedEnv(prefix, name string, base []string) ([]string, error) {
 		return nil, err
 	}
 	maps.Copy(env, state)
-	out := make([]string, 0, len(env))
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		out = append(out, k+"="+env[k])
-	}
-	return out, nil
+	return env, nil
 }
 
 // stateEnvVars reads the env_vars of conda-meta/state, which
@@ -171,7 +184,12 @@ func ActivatedProcess(prefix, name string, environ, args []string, shell string)
 
 // activateScripts returns prefix's ActivateDir/*.sh files in name order.
 func activateScripts(prefix string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(prefix, ActivateDir, "*.sh"))
+	return shellScripts(prefix, ActivateDir)
+}
+
+// shellScripts returns the *.sh files of prefix's folder dir in name order.
+func shellScripts(prefix, dir string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(prefix, dir, "*.sh"))
 	if err != nil {
 		return nil, err
 	}
