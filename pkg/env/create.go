@@ -36,6 +36,10 @@ type CreateRequest struct {
 	OverrideChannels bool
 	// Platform is the target subdir; "" means CONDA_SUBDIR or the machine's.
 	Platform string
+	// TargetVirtualPackages solves with the target platform's default
+	// virtual packages even when it is this machine's, so that a lock file
+	// does not depend on the machine that made it.
+	TargetVirtualPackages bool
 	// ChannelPriority is "strict", "flexible" or "disabled"; "" means the
 	// configuration's, else strict.
 	ChannelPriority string
@@ -178,7 +182,7 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	if err != nil {
 		return nil, err
 	}
-	virtual, err := virtualPackages(ctx, p, lookup)
+	virtual, err := virtualPackages(ctx, p, lookup, req.TargetVirtualPackages)
 	if err != nil {
 		return nil, err
 	}
@@ -277,14 +281,14 @@ func channelPriority(flag, configured string) (solve.ChannelPriority, error) {
 }
 
 // virtualPackages returns the machine's virtual packages when solving for
-// it, else the defaults of the target platform, CONDA_OVERRIDE_* applied
-// either way.
-func virtualPackages(ctx context.Context, p conda.Platform, lookup func(string) (string, bool)) ([]conda.PackageRecord, error) {
+// it (unless targetDefaults), else the defaults of the target platform,
+// CONDA_OVERRIDE_* applied either way.
+func virtualPackages(ctx context.Context, p conda.Platform, lookup func(string) (string, bool), targetDefaults bool) ([]conda.PackageRecord, error) {
 	var (
 		vps []conda.VirtualPackage
 		err error
 	)
-	if host, hostErr := conda.CurrentPlatform(); hostErr == nil && host == p {
+	if host, hostErr := conda.CurrentPlatform(); hostErr == nil && host == p && !targetDefaults {
 		vps, err = virtualpkgs.VirtualPackages(ctx, lookup)
 	} else {
 		var info conda.SystemInfo

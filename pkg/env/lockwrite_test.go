@@ -1,0 +1,565 @@
+package env
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel"
+	"github.com/condabox/condabox/internal/testchannel/index"
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/solve"
+)
+
+// The package's golden tests share one -update flag; whichever test file
+// is initialised first defines it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata")
+	}
+}
+
+func specs(t *testing.T, ss ...string) []conda.MatchSpec {
+	t.Helper()
+	var out []conda.MatchSpec
+	for _, s := range ss {
+		m, err := conda.ParseMatchSpec(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestContentHash(t *testing.T) {
+	hash := func(channels []string, ss ...string) string {
+		t.Helper()
+		h, err := ContentHash(channels, specs(t, ss...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	forge := []string{"conda-forge"}
+	// The hash rattler reproduces from conda-lock's (without conda-lock's
+	// virtual packages), for python =3.11.0 from conda-forge.
+	if got, want := hash(forge, "python =3.11.0"), "66c2193c7a9f1172bbd93eaf49119bd478d1408da018b2944974bbc8d85a6a50"; got != want {
+		t.Errorf("content hash of python =3.11.0 = %s, want %s", got, want)
+	}
+	base := hash(forge, "numpy >=1.26", "python 3.12.*")
+	for _, tc := range []struct {
+		name     string
+		channels []string
+		specs    []string
+		same     bool
+	}{
+		{"specs in another order", forge, []string{"python 3.12.*", "numpy >=1.26"}, true},
+		{"a version changed", forge, []string{"numpy >=1.27", "python 3.12.*"}, false},
+		{"a spec added", forge, []string{"numpy >=1.26", "python 3.12.*", "pip"}, false},
+		{"a build pinned", forge, []string{"numpy >=1.26 *openblas*", "python 3.12.*"}, false},
+		{"a channel pinned", forge, []string{"conda-forge::numpy >=1.26", "python 3.12.*"}, false},
+		{"another channel", []string{"bioconda"}, []string{"numpy >=1.26", "python 3.12.*"}, false},
+		{"a second channel", []string{"conda-forge", "bioconda"}, []string{"numpy >=1.26", "python 3.12.*"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hash(tc.channels, tc.specs...); (got == base) != tc.same {
+				t.Errorf("hash %s, base %s: want same = %v", got, base, tc.same)
+			}
+		})
+	}
+}
+
+func TestPythonJSON(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":[1,2],"b":{"c":null}}`, `{"a": [1, 2], "b": {"c": null}}`},
+		{`{"s":"x, y: z"}`, `{"s": "x, y: z"}`},
+		{`{"s":"q\"uote, \\"}`, `{"s": "q\"uote, \\"}`},
+		{`{"s":"é😀"}`, `{"s": "\u00e9\ud83d\ude00"}`},
+	} {
+		if got := string(pythonJSON([]byte(tc.in))); got != tc.want {
+			t.Errorf("pythonJSON(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAddDependency(t *testing.T) {
+	for _, tc := range []struct {
+		deps    []string
+		want    map[string]string
+		wantErr string
+	}{
+		{deps: []string{"python >=3.8", "libgcc-ng >=12", "_libgcc_mutex 0.1 conda_forge", "tzdata"},
+			want: map[string]string{"python": ">=3.8", "libgcc-ng": ">=12", "_libgcc_mutex": "0.1 conda_forge", "tzdata": ""}},
+		{deps: []string{"python>=3.8"}, want: map[string]string{"python": ">=3.8"}},
+		{deps: []string{"python >=3.8", "python <4"}, want: map[string]string{"python": ">=3.8,<4"}},
+		{deps: []string{"python", "python >=3.8"}, want: map[string]string{"python": ">=3.8"}},
+		{deps: []string{"python >=3.8", "python"}, want: map[string]string{"python": ">=3.8"}},
+		{deps: []string{"a 1 b0", "a 2 b1"}, wantErr: `"a 2 b1": a is constrained twice ("1 b0")`},
+		{deps: []string{"conda-forge::a >=1"}, wantErr: "the name does not lead the spec"},
+		{deps: []string{"a >=1,,"}, wantErr: `dependency "a >=1,,"`},
+	} {
+		t.Run(strings.Join(tc.deps, "|"), func(t *testing.T) {
+			got := map[string]string{}
+			var err error
+			for _, d := range tc.deps {
+				if err = addDependency(got, d); err != nil {
+					break
+				}
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !mapsEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// lockRecord makes a channel record with digests derived from its file name.
+func lockRecord(subdir, name, version, build string, depends ...string) conda.PackageRecord {
+	fn := name + "-" + version + "-" + build + ".conda"
+	m, s := md5.Sum([]byte(fn)), sha256.Sum256([]byte(fn))
+	return conda.PackageRecord{
+		Name: name, Version: conda.MustParseVersion(version), Build: build, Subdir: subdir,
+		Depends: depends, FileName: fn, MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(s[:]),
+	}
+}
+
+// lockChannel writes a channel where python's newest build needs a newer
+// glibc than the default linux-64 virtual package, only linux-64 has zlib,
+// and noarch packages depend on python.
+func lockChannel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	recs := []conda.PackageRecord{
+		lockRecord("linux-64", "python", "3.11.9", "h_0", "__glibc >=2.17", "zlib >=1.2,<2"),
+		lockRecord("linux-64", "python", "3.12.1", "h_0", "__glibc >=99"),
+		lockRecord("linux-64", "zlib", "1.3.1", "h_0"),
+		lockRecord("linux-aarch64", "python", "3.12.1", "h_0", "__glibc >=2.17"),
+		lockRecord("noarch", "urllib3", "2.0.7", "pyh_0", "python >=3.8"),
+		lockRecord("noarch", "requests", "2.31.0", "pyh_0", "python >=3.8", "urllib3 >=1.21,<3"),
+	}
+	if err := index.WriteChannel(dir, recs, index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// lockSetup isolates the configuration and writes env.yml with body into a
+// work folder; it returns a request for it.
+func lockSetup(t *testing.T, body string) LockRequest {
+	t.Helper()
+	home, work := t.TempDir(), t.TempDir()
+	vars := map[string]string{"HOME": home, "CONDA_PKGS_DIRS": filepath.Join(home, "pkgs")}
+	if err := os.WriteFile(filepath.Join(work, "env.yml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return LockRequest{
+		Files:     []string{filepath.Join(work, "env.yml")},
+		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		WorkDir:   work,
+		Lockfile:  filepath.Join(work, "conda-lock.yml"),
+	}
+}
+
+func envYAML(channel string, platforms []string, deps ...string) string {
+	var b strings.Builder
+	b.WriteString("channels:\n  - file://" + channel + "\ndependencies:\n")
+	for _, d := range deps {
+		b.WriteString("  - " + d + "\n")
+	}
+	if len(platforms) > 0 {
+		b.WriteString("platforms:\n")
+		for _, p := range platforms {
+			b.WriteString("  - " + p + "\n")
+		}
+	}
+	return b.String()
+}
+
+// lockKey is what a conda-lock v1 entry keeps of a record; dependencies
+// are compared by meaning ("numpy *" is "numpy").
+func lockKey(r conda.PackageRecord) string {
+	var deps []string
+	for _, d := range r.Depends {
+		if m, err := conda.ParseMatchSpec(d); err == nil {
+			d = m.String()
+		}
+		deps = append(deps, d)
+	}
+	slices.Sort(deps)
+	return strings.Join([]string{r.Name, r.Version.String(), r.Build, r.Subdir, r.URL, r.Channel, r.MD5, r.SHA256, strings.Join(deps, ";")}, " | ")
+}
+
+func lockKeys(rs []conda.PackageRecord) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = lockKey(r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestSolveLockRoundTrip(t *testing.T) {
+	ch := lockChannel(t)
+	req := lockSetup(t, envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests"))
+	lock, err := SolveLock(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []conda.Platform{"linux-64", "linux-aarch64"}; !slices.Equal(lock.Metadata.Platforms, want) {
+		t.Errorf("platforms %v, want %v (the file's)", lock.Metadata.Platforms, want)
+	}
+	if want := []string{"env.yml"}; !slices.Equal(lock.Metadata.Sources, want) {
+		t.Errorf("sources %v, want %v (relative to the lock file)", lock.Metadata.Sources, want)
+	}
+	wantNames := map[conda.Platform][]string{
+		// The default linux-64 glibc cannot take python 3.12.1's.
+		"linux-64":      {"python 3.11.9", "requests 2.31.0", "urllib3 2.0.7", "zlib 1.3.1"},
+		"linux-aarch64": {"python 3.12.1", "requests 2.31.0", "urllib3 2.0.7"},
+	}
+	data, err := MarshalCondaLock(lock, "conda-lock.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := MarshalCondaLock(lock, "conda-lock.yml")
+	if err != nil || !bytes.Equal(data, again) {
+		t.Fatalf("two writes of one lock differ (err %v)", err)
+	}
+	parsed, err := ParseLock("conda-lock.yml", data)
+	if err != nil {
+		t.Fatalf("ParseLock of the written file: %v\n%s", err, data)
+	}
+	penv := parsed.Environments[DefaultEnvironment]
+	for p, want := range wantNames {
+		var names []string
+		var solved []conda.PackageRecord
+		for _, pkg := range lock.Environment.Packages[p] {
+			names = append(names, pkg.Conda.Name+" "+pkg.Conda.Version.String())
+			solved = append(solved, pkg.Conda)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: locked %v, want %v", p, names, want)
+		}
+		if got, want := lockKeys(penv.CondaRecords(p)), lockKeys(solved); !slices.Equal(got, want) {
+			t.Errorf("%s: records read back:\n%s\nwant:\n%s", p, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if !slices.Equal(penv.Channels, []string{"file://" + ch}) {
+		t.Errorf("channels read back %v, want the file's", penv.Channels)
+	}
+	// The same inputs solve to the same bytes.
+	lock2, err := SolveLock(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data2, _ := MarshalCondaLock(lock2, "conda-lock.yml"); !bytes.Equal(data, data2) {
+		t.Errorf("two locks of the same inputs differ:\n%s\n---\n%s", data, data2)
+	}
+}
+
+func TestSolveLockPlatforms(t *testing.T) {
+	ch := lockChannel(t)
+	for _, tc := range []struct {
+		name      string
+		file      []string
+		flags     []string
+		subdir    string
+		want      []conda.Platform
+		wantErr   string
+		wantUnsat bool
+	}{
+		{name: "flags win over the file", file: []string{"linux-64"}, flags: []string{"linux-aarch64"}, want: []conda.Platform{"linux-aarch64"}},
+		{name: "CONDA_SUBDIR without either", subdir: "linux-aarch64", want: []conda.Platform{"linux-aarch64"}},
+		{name: "repeated flags once", flags: []string{"linux-64", "linux-64"}, want: []conda.Platform{"linux-64"}},
+		{name: "noarch", flags: []string{"noarch"}, wantErr: "not noarch"},
+		{name: "unknown platform", flags: []string{"linux-65"}, wantErr: "linux-65"},
+		// zlib exists for linux-64 only.
+		{name: "unsatisfiable on one platform", flags: []string{"linux-64", "linux-aarch64"}, wantErr: "lock for linux-aarch64", wantUnsat: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deps := []string{"python"}
+			if tc.wantUnsat {
+				deps = append(deps, "zlib")
+			}
+			req := lockSetup(t, envYAML(ch, tc.file, deps...))
+			req.Platforms = tc.flags
+			if tc.subdir != "" {
+				lookup := req.LookupEnv
+				req.LookupEnv = func(k string) (string, bool) {
+					if k == "CONDA_SUBDIR" {
+						return tc.subdir, true
+					}
+					return lookup(k)
+				}
+			}
+			lock, err := SolveLock(t.Context(), req)
+			if tc.wantErr != "" {
+				var unsat *solve.UnsatisfiableError
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || errors.As(err, &unsat) != tc.wantUnsat {
+					t.Fatalf("error %v, want one containing %q (unsatisfiable: %v)", err, tc.wantErr, tc.wantUnsat)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(lock.Metadata.Platforms, tc.want) {
+				t.Errorf("platforms %v, want %v", lock.Metadata.Platforms, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckLock(t *testing.T) {
+	ch := lockChannel(t)
+	req := lockSetup(t, envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests"))
+	lock, err := SolveLock(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := MarshalCondaLock(lock, "conda-lock.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		env       string
+		platforms []string
+		channels  []string
+		stale     string
+	}{
+		{name: "unchanged", env: envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests")},
+		{name: "platforms: key dropped (the lock's are checked)", env: envYAML(ch, nil, "requests")},
+		{name: "comment and order changes only", env: "# pinned\n" + envYAML(ch, []string{"linux-aarch64", "linux-64"}, "requests")},
+		{name: "spec changed", env: envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests >=2.31"), stale: "linux-64 was locked from other inputs"},
+		{name: "spec added", env: envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests", "urllib3"), stale: "linux-aarch64 was locked"},
+		{name: "selector adds a spec on one platform", env: envYAML(ch, nil, "requests", "sel(osx): zlib"), platforms: []string{"osx-64"}, stale: "osx-64 is not locked"},
+		{name: "a channel added", env: envYAML(ch, nil, "requests"), channels: []string{"file:///other"}, stale: "linux-64 was locked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(req.Files[0], []byte(tc.env), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := req
+			r.Platforms, r.Channels = tc.platforms, tc.channels
+			err := CheckLock(t.Context(), r, "conda-lock.yml", data)
+			if tc.stale == "" {
+				if err != nil {
+					t.Fatalf("CheckLock: %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrStaleLock) || !strings.Contains(err.Error(), tc.stale) || !strings.Contains(err.Error(), "conda-lock.yml") {
+				t.Fatalf("CheckLock: %v, want ErrStaleLock naming conda-lock.yml and containing %q", err, tc.stale)
+			}
+		})
+	}
+}
+
+func TestLockRejectsLockFiles(t *testing.T) {
+	req := lockSetup(t, "")
+	lockFile := filepath.Join(req.WorkDir, "old-lock.yml")
+	if err := os.WriteFile(lockFile, []byte(condaLockDoc()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req.Files = []string{lockFile}
+	if _, err := SolveLock(t.Context(), req); err == nil || !strings.Contains(err.Error(), lockFile) || !strings.Contains(err.Error(), "already locked") {
+		t.Fatalf("SolveLock of a lock file: %v, want an error naming it", err)
+	}
+}
+
+// goldenLock is a fixed lock: two platforms, a noarch package on both, a
+// package in two categories, a pip package and a version YAML would read as
+// a number.
+func goldenLock() *CondaLockFile {
+	mutex := lockRecord("linux-64", "_libgcc_mutex", "0.1", "conda_forge")
+	python := lockRecord("linux-64", "python", "3.12.1", "h_0", "zlib >=1.3,<2", "_libgcc_mutex 0.1 conda_forge", "tzdata")
+	pythonArm := lockRecord("linux-aarch64", "python", "3.12.1", "h_0", "tzdata")
+	tzdata := lockRecord("noarch", "tzdata", "2024a", "h_0")
+	zlib := lockRecord("linux-64", "zlib", "1.3.1", "h_0")
+	for _, r := range []*conda.PackageRecord{&mutex, &python, &pythonArm, &tzdata, &zlib} {
+		r.Channel = "https://conda.anaconda.org/conda-forge/" + r.Subdir
+		r.URL = r.Channel + "/" + r.FileName
+	}
+	locked := func(r conda.PackageRecord, category string) LockedPackage {
+		return LockedPackage{Manager: ManagerConda, Category: category, Optional: category != "main", Conda: r}
+	}
+	return &CondaLockFile{
+		Metadata: LockMetadata{
+			ContentHash: map[conda.Platform]string{"linux-aarch64": strings.Repeat("b", 64), "linux-64": strings.Repeat("a", 64)},
+			Platforms:   []conda.Platform{"linux-64", "linux-aarch64"},
+			Sources:     []string{"environment.yml"},
+		},
+		Environment: &LockedEnvironment{
+			Channels: []string{"conda-forge"},
+			Packages: map[conda.Platform][]LockedPackage{
+				"linux-64": {locked(zlib, "main"), locked(python, "main"), locked(tzdata, "main"), locked(tzdata, "dev"), locked(mutex, "main"),
+					{Manager: ManagerPip, Category: "main", Pypi: PypiPackage{Name: "six", Version: "1.16.0",
+						Location: "https://files.pythonhosted.org/packages/six-1.16.0-py2.py3-none-any.whl", SHA256: strings.Repeat("c", 64)}}},
+				"linux-aarch64": {locked(tzdata, "main"), locked(pythonArm, "main")},
+			},
+		},
+	}
+}
+
+func TestMarshalCondaLockGolden(t *testing.T) {
+	got, err := MarshalCondaLock(goldenLock(), "conda-lock.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "lockwrite", "conda-lock.yml")
+	if flag.Lookup("update").Value.String() == "true" {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestMarshalCondaLockGolden -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("MarshalCondaLock differs from %s (-update rewrites it):\n%s", golden, got)
+	}
+	// The golden file reads back into the records it was written from.
+	parsed, err := ParseLock(golden, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, pkgs := range goldenLock().Environment.Packages {
+		var recs []conda.PackageRecord
+		for _, pkg := range pkgs {
+			if pkg.Manager == ManagerConda && pkg.Category == "main" {
+				recs = append(recs, pkg.Conda)
+			}
+		}
+		if got, want := lockKeys(parsed.Environments[DefaultEnvironment].CondaRecords(p, "main")), lockKeys(recs); !slices.Equal(got, want) {
+			t.Errorf("%s: read back\n%s\nwant\n%s", p, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func TestMarshalCondaLockErrors(t *testing.T) {
+	noMD5 := lockRecord("linux-64", "a", "1", "0")
+	noMD5.MD5 = ""
+	badDep := lockRecord("linux-64", "b", "1", "0", "c 1 x", "c 2 y")
+	for _, tc := range []struct {
+		name string
+		pkg  LockedPackage
+		want string
+	}{
+		{"no md5", LockedPackage{Manager: ManagerConda, Conda: noMD5}, "linux-64: package a-1-0.conda: no md5 checksum"},
+		{"dependency a mapping cannot hold", LockedPackage{Manager: ManagerConda, Conda: badDep}, "package b-1-0.conda: dependency \"c 2 y\""},
+		{"unknown manager", LockedPackage{Manager: "npm", Pypi: PypiPackage{Name: "left-pad"}}, `manager "npm"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &CondaLockFile{Environment: &LockedEnvironment{Packages: map[conda.Platform][]LockedPackage{"linux-64": {tc.pkg}}}}
+			_, err := MarshalCondaLock(l, "x-lock.yml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "x-lock.yml") {
+				t.Fatalf("error %v, want one naming x-lock.yml and containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRealCondaLocksRoundTrip writes every real conda-lock file read and
+// reads it back: the records (and pip packages) must stay the same.
+func TestRealCondaLocksRoundTrip(t *testing.T) {
+	root := testchannel.RealData(t, "locks")
+	for rel, want := range realLocks {
+		if want.format != FormatCondaLock {
+			continue
+		}
+		t.Run(rel, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(root, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := ParseLock(rel, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := first.Environments[DefaultEnvironment]
+			lock := &CondaLockFile{Environment: env}
+			for p := range env.Packages {
+				lock.Metadata.Platforms = append(lock.Metadata.Platforms, p)
+			}
+			slices.Sort(lock.Metadata.Platforms)
+			written, err := MarshalCondaLock(lock, filepath.Base(rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := ParseLock(rel, written)
+			if err != nil {
+				t.Fatalf("reading the written file: %v", err)
+			}
+			env2 := second.Environments[DefaultEnvironment]
+			if !slices.Equal(env.Channels, env2.Channels) {
+				t.Errorf("channels %v, read back %v", env.Channels, env2.Channels)
+			}
+			for p, pkgs := range env.Packages {
+				for _, cat := range categories(pkgs) {
+					if got, want := lockKeys(env2.CondaRecords(p, cat)), lockKeys(env.CondaRecords(p, cat)); !slices.Equal(got, want) {
+						t.Errorf("%s %s: %d records read back, %d written; first difference: %.400v", p, cat, len(got), len(want), difference(want, got))
+					}
+				}
+				if got, want := pypiKeys(env2.Packages[p]), pypiKeys(pkgs); !slices.Equal(got, want) {
+					t.Errorf("%s: pip packages %v, read back %v", p, want, got)
+				}
+			}
+		})
+	}
+}
+
+func categories(pkgs []LockedPackage) []string {
+	var out []string
+	for _, p := range pkgs {
+		if !slices.Contains(out, p.Category) {
+			out = append(out, p.Category)
+		}
+	}
+	return out
+}
+
+func pypiKeys(pkgs []LockedPackage) []string {
+	var out []string
+	for _, p := range pkgs {
+		if p.Manager == ManagerPip {
+			out = append(out, strings.Join([]string{p.Category, p.Pypi.Name, p.Pypi.Version, p.Pypi.Location, p.Pypi.SHA256}, " "))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
