@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -72,11 +73,15 @@ func pinnedSpec(r *conda.PackageRecord, opts ExportOptions) string {
 	if !opts.NoBuild {
 		s += "=" + r.Build
 	}
+	var keys []string // one bracket section: a spec may have only one
 	if opts.MD5 && r.MD5 != "" {
-		s += "[md5=" + r.MD5 + "]"
+		keys = append(keys, "md5="+r.MD5)
 	}
 	if opts.SHA256 && r.SHA256 != "" {
-		s += "[sha256=" + r.SHA256 + "]"
+		keys = append(keys, "sha256="+r.SHA256)
+	}
+	if len(keys) > 0 {
+		s += "[" + strings.Join(keys, ",") + "]"
 	}
 	return s
 }

@@ -91,7 +91,7 @@ func ReadInstalled(ctx context.Context, req CreateRequest) (*Installed, error) {
 		if spec := history[r.Name]; spec != "" {
 			in.Requested[r.Name] = spec
 		} else if r.RequestedSpec != "" {
-			in.Requested[r.Name] = r.RequestedSpec
+			in.Requested[r.Name] = canonicalSpec(r.RequestedSpec)
 		}
 	}
 	if root, err := config.RootPrefix(requestLookup(req)); err == nil {
@@ -122,6 +122,16 @@ func envPlatform(recs []*install.PrefixRecord, lookup func(string) (string, bool
 	return targetPlatform("", lookup)
 }
 
+// canonicalSpec writes a requested_spec as history's specs are written,
+// or as it is when it does not parse (another tool's record).
+func canonicalSpec(s string) string {
+	m, err := conda.ParseMatchSpec(s)
+	if err != nil {
+		return s
+	}
+	return m.String()
+}
+
 // envName names prefix as micromamba does: "base" for the root prefix,
 // the path under <root>/envs for an environment there, else "".
 func envName(root, prefix string) string {
@@ -129,7 +139,7 @@ func envName(root, prefix string) string {
 	if prefix == root {
 		return "base"
 	}
-	if rel, err := filepath.Rel(filepath.Join(root, "envs"), prefix); err == nil && filepath.IsLocal(rel) {
+	if rel, err := filepath.Rel(filepath.Join(root, "envs"), prefix); err == nil && rel != "." && filepath.IsLocal(rel) {
 		return rel
 	}
 	return ""
