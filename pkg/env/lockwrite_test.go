@@ -153,15 +153,16 @@ func lockRecord(subdir, name, version, build string, depends ...string) conda.Pa
 	}
 }
 
-// lockChannel writes a channel where python's newest build needs a newer
-// glibc than the default linux-64 virtual package, only linux-64 has zlib,
-// and noarch packages depend on python.
+// lockChannel writes a channel where python's newest linux-64 build needs
+// a glibc newer than the default linux-64 __glibc (2.28) but not newer than
+// this machine's (Debian 12: 2.36), only linux-64 has zlib, and noarch
+// packages depend on python.
 func lockChannel(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	recs := []conda.PackageRecord{
 		lockRecord("linux-64", "python", "3.11.9", "h_0", "__glibc >=2.17", "zlib >=1.2,<2"),
-		lockRecord("linux-64", "python", "3.12.1", "h_0", "__glibc >=99"),
+		lockRecord("linux-64", "python", "3.12.1", "h_0", "__glibc >=2.30"),
 		lockRecord("linux-64", "zlib", "1.3.1", "h_0"),
 		lockRecord("linux-aarch64", "python", "3.12.1", "h_0", "__glibc >=2.17"),
 		lockRecord("noarch", "urllib3", "2.0.7", "pyh_0", "python >=3.8"),
@@ -242,7 +243,7 @@ func TestSolveLockRoundTrip(t *testing.T) {
 		t.Errorf("sources %v, want %v (relative to the lock file)", lock.Metadata.Sources, want)
 	}
 	wantNames := map[conda.Platform][]string{
-		// The default linux-64 glibc cannot take python 3.12.1's.
+		// The default linux-64 __glibc, not the machine's, decides.
 		"linux-64":      {"python 3.11.9", "requests 2.31.0", "urllib3 2.0.7", "zlib 1.3.1"},
 		"linux-aarch64": {"python 3.12.1", "requests 2.31.0", "urllib3 2.0.7"},
 	}

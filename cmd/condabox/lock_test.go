@@ -1,0 +1,183 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/server"
+	"github.com/condabox/condabox/pkg/conda"
+	"github.com/condabox/condabox/pkg/env"
+)
+
+// writeEnvFile writes an environment.yml with one channel and deps.
+func writeEnvFile(t *testing.T, path, channel string, deps ...string) {
+	t.Helper()
+	body := "channels:\n  - " + channel + "\ndependencies:\n"
+	for _, d := range deps {
+		body += "  - " + d + "\n"
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readLock parses a lock file written by condabox lock.
+func readLock(t *testing.T, path string) *env.LockedEnvironment {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := env.ParseLock(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Environments[env.DefaultEnvironment]
+}
+
+// lockedLinks returns "name version build subdir" of a platform's locked
+// packages, sorted, as linked() prints LINK entries.
+func lockedLinks(e *env.LockedEnvironment, p conda.Platform) []string {
+	var out []string
+	for _, r := range e.CondaRecords(p) {
+		out = append(out, strings.Join([]string{r.Name, r.Version.String(), r.Build, r.Subdir}, " "))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestLockThenCreate locks for two platforms from a channel served over
+// HTTP; create -f of the lock links exactly the locked packages of each.
+func TestLockThenCreate(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.17") // lock applies it to every platform's defaults
+	srv := serve(t, testChannel(t), server.Options{})
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	writeEnvFile(t, envFile, srv.URL(), "requests")
+	r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "-p", "linux-aarch64", "--lockfile", lockFile)
+	if r.code != 0 {
+		t.Fatalf("lock: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "for 2 platforms into "+lockFile) {
+		t.Errorf("lock stdout %q", r.stdout)
+	}
+	locked := readLock(t, lockFile)
+	for _, tc := range []struct {
+		platform conda.Platform
+		python   string // as __glibc 2.17 allows
+	}{{"linux-64", "python 3.11.9 h_0 linux-64"}, {"linux-aarch64", "python 3.12.1 h_0 linux-aarch64"}} {
+		want := lockedLinks(locked, tc.platform)
+		if len(want) != 3 || !slices.Contains(want, tc.python) {
+			t.Errorf("%s: locked %q, want 3 packages with %s", tc.platform, want, tc.python)
+		}
+		r := runCLI(t, "create", "--dry-run", "--json", "-p", filepath.Join(dir, "env-"+string(tc.platform)),
+			"--platform", string(tc.platform), "-f", lockFile)
+		if r.code != 0 {
+			t.Fatalf("create -f %s: exit %d\nstderr: %s", lockFile, r.code, r.stderr)
+		}
+		got := linked(t, decode(t, r))
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: create links %q, the lock has %q", tc.platform, got, want)
+		}
+	}
+	// Locking the same inputs again writes the same bytes.
+	first, _ := os.ReadFile(lockFile)
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "-p", "linux-aarch64", "--lockfile", lockFile); r.code != 0 {
+		t.Fatalf("second lock: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if second, _ := os.ReadFile(lockFile); string(first) != string(second) {
+		t.Errorf("two locks of the same inputs differ")
+	}
+}
+
+func TestLockCheck(t *testing.T) {
+	isolate(t)
+	ch := "file://" + testChannel(t)
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	writeEnvFile(t, envFile, ch, "requests")
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "-o", lockFile); r.code != 0 {
+		t.Fatalf("lock: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		name   string
+		deps   []string
+		code   int
+		stderr string
+	}{
+		{"unchanged", []string{"requests"}, 0, ""},
+		{"a spec added", []string{"requests", "urllib3 >=2"}, 1, "lock file is out of date: " + lockFile + ": linux-64 was locked from other inputs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeEnvFile(t, envFile, ch, tc.deps...)
+			r := runCLI(t, "lock", "--check", "-f", envFile, "-o", lockFile)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tc.code, tc.stderr)
+			}
+			if tc.code == 0 && !strings.Contains(r.stdout, "is up to date") {
+				t.Errorf("stdout %q", r.stdout)
+			}
+		})
+	}
+}
+
+// TestLockUnsatisfiable: one platform without a solution fails the lock
+// with the solver's explanation naming that platform, and writes nothing.
+func TestLockUnsatisfiable(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	// linux-aarch64 has python 3.12.1 only.
+	writeEnvFile(t, envFile, "file://"+testChannel(t), "python <3.12")
+	r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "-p", "linux-aarch64", "-o", lockFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "lock for linux-aarch64") || !strings.Contains(r.stderr, "python") || !strings.Contains(r.stderr, "not written") {
+		t.Errorf("exit %d, stderr %q: want 1 and the platform's conflict", r.code, r.stderr)
+	}
+	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
+		t.Errorf("a lock file was written: %v", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Errorf("the folder holds %v (err %v), want env.yml alone", entries, err)
+	}
+}
+
+// TestLockThenInstallRealistic locks python and jq from the realistic
+// channel (real packages) and installs the lock: conda-meta lists exactly
+// the locked packages.
+func TestLockThenInstallRealistic(t *testing.T) {
+	ch := realisticChannel(t)
+	home := isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36") // the realistic channel's Debian floor
+	srv := serve(t, ch, server.Options{})
+	envFile, lockFile := filepath.Join(home, "env.yml"), filepath.Join(home, "conda-lock.yml")
+	writeEnvFile(t, envFile, srv.URL(), "python", "jq")
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "-o", lockFile); r.code != 0 {
+		t.Fatalf("lock: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	prefix := filepath.Join(home, "envs", "locked")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "--platform", "linux-64", "-f", lockFile); r.code != 0 {
+		t.Fatalf("create: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	want := map[string]string{}
+	for _, r := range readLock(t, lockFile).CondaRecords("linux-64") {
+		want[r.Name] = r.Version.String()
+	}
+	got := installedVersions(t, prefix)
+	if len(got) != len(want) || len(want) < 3 {
+		t.Errorf("installed %v, locked %v", got, want)
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s: installed %q, locked %q", name, got[name], v)
+		}
+	}
+	if out := runIn(t, filepath.Join(prefix, "bin", "jq"), "-n", "1+1"); out != "2" {
+		t.Errorf("jq from the locked environment printed %q", out)
+	}
+}
