@@ -56,12 +56,14 @@ func TestBaseImagePodman(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, baseCtx, "Containerfile", string(containerfile))
-	shell, err := os.ReadFile(filepath.Join("..", "..", "images", "base", "_dockerfile_shell.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(baseCtx, "_dockerfile_shell.sh"), shell, 0o755); err != nil {
-		t.Fatal(err)
+	for _, script := range []string{"_dockerfile_shell.sh", "_activate_current_env.sh"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "images", "base", script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(baseCtx, script), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.Rename(staticCondabox(t), filepath.Join(baseCtx, "condabox")); err != nil {
 		t.Fatal(err)
@@ -135,6 +137,33 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 	}
 	if out, err := podman("exec", idle, "sh", "-c", "echo prefix=${CONDA_PREFIX:-none}"); err != nil || !strings.Contains(out, "prefix=none") {
 		t.Errorf("podman exec sh -c: %v\n%s, want no activation", err, out)
+	}
+
+	// Interactive bash (podman exec -it CTR bash; -i without a terminal
+	// here) is activated by the bashrc files for every user, with the
+	// condabox shell function and the prompt; `podman run IMAGE bash -i`
+	// too, on top of the entrypoint's activation (a reactivation: level 1).
+	const probe = `case $PS1 in "${CONDA_PROMPT_MODIFIER:-none}"*) p=$CONDA_PROMPT_MODIFIER ;; *) p=none ;; esac
+echo "prefix=${CONDA_PREFIX:-none} script=${EDGE_ACTIVATE_PREFIX:-none} level=${CONDA_SHLVL:-none} prompt=$p"; command -v python || echo no python`
+	activated := "prefix=/opt/conda script=/opt/conda level=1 prompt=(base) \n/opt/conda/bin/python"
+	interactive := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"exec bash -i", []string{"exec", idle, "bash", "-ic", probe}, activated},
+		{"exec bash -i as root", []string{"exec", "--user", "root", idle, "bash", "-ic", probe}, activated},
+		{"exec bash -i as any uid", []string{"exec", "--user", "1001", idle, "bash", "-ic", probe}, activated},
+		{"exec bash -i, MAMBA_SKIP_ACTIVATE=1", []string{"exec", "-e", "MAMBA_SKIP_ACTIVATE=1", idle, "bash", "-ic", probe}, "prefix=none script=none level=0 prompt=none\nno python"},
+		{"exec bash -i, ENV_NAME=tools", []string{"exec", "-e", "ENV_NAME=tools", idle, "bash", "-ic", probe}, "prefix=/opt/conda/envs/tools script=none level=1 prompt=(tools) \nno python"},
+		{"run bash -i", []string{"run", "--rm", img, "bash", "-ic", probe}, activated},
+		{"condabox activate another", []string{"exec", idle, "bash", "-ic", `condabox activate tools && echo "$CONDA_DEFAULT_ENV $CONDA_SHLVL $(command -v jq)"; condabox deactivate && echo "$CONDA_DEFAULT_ENV $CONDA_SHLVL $(command -v python)"`},
+			"tools 2 /opt/conda/envs/tools/bin/jq\nbase 1 /opt/conda/bin/python"},
+	}
+	for _, tt := range interactive {
+		if out, err := podman(tt.args...); err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: podman %q: %v\n%s\nwant %q", tt.name, tt.args, err, out, tt.want)
+		}
 	}
 
 	// podman stop's SIGTERM reaches the command itself, through the

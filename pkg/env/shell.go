@@ -501,30 +501,38 @@ func RCFile(sh Shell, lookup func(string) (string, bool)) (string, error) {
 // place of the condabox block it has, or appended. It reports whether the
 // file changed.
 func WriteInitBlock(rcFile, block string) (bool, error) {
-	return editRCFile(rcFile, func(rc []byte) ([]byte, error) {
-		start, end, err := findInitBlock(rcFile, rc)
-		switch {
-		case err != nil:
-			return nil, err
-		case start >= 0:
-			return slices.Concat(rc[:start], []byte(block), rc[end:]), nil
-		case len(rc) > 0 && !bytes.HasSuffix(rc, []byte("\n")):
-			rc = append(rc, '\n')
-		}
-		return append(rc, block...), nil
-	})
+	return editRCFile(rcFile, func(rc []byte) ([]byte, error) { return addInitBlock(rcFile, rc, block) })
 }
 
 // RemoveInitBlock removes the condabox block from the rc file, if it has
 // one. It reports whether the file changed.
 func RemoveInitBlock(rcFile string) (bool, error) {
-	return editRCFile(rcFile, func(rc []byte) ([]byte, error) {
-		start, end, err := findInitBlock(rcFile, rc)
-		if err != nil || start < 0 {
-			return rc, err
-		}
-		return slices.Concat(rc[:start], rc[end:]), nil
-	})
+	return editRCFile(rcFile, func(rc []byte) ([]byte, error) { return removeInitBlock(rcFile, rc) })
+}
+
+// addInitBlock returns rc (the content of the rc file name) with block in
+// place of its condabox block, or appended on a line of its own.
+func addInitBlock(name string, rc []byte, block string) ([]byte, error) {
+	start, end, err := findInitBlock(name, rc)
+	switch {
+	case err != nil:
+		return nil, err
+	case start >= 0:
+		return slices.Concat(rc[:start], []byte(block), rc[end:]), nil
+	case len(rc) > 0 && !bytes.HasSuffix(rc, []byte("\n")):
+		rc = append(slices.Clip(rc), '\n')
+	}
+	return append(slices.Clip(rc), block...), nil
+}
+
+// removeInitBlock returns rc (the content of the rc file name) without its
+// condabox block.
+func removeInitBlock(name string, rc []byte) ([]byte, error) {
+	start, end, err := findInitBlock(name, rc)
+	if err != nil || start < 0 {
+		return rc, err
+	}
+	return slices.Concat(rc[:start], rc[end:]), nil
 }
 
 // editRCFile replaces the rc file's content by edit's, whole or not at all,
@@ -569,11 +577,10 @@ func findInitBlock(name string, rc []byte) (start, end int, err error) {
 		line := bytes.Count(rc[:start], []byte("\n")) + 1
 		return -1, -1, fmt.Errorf("%s: the condabox block of line %d has no closing %q line: fix or remove it by hand", name, line, initEnd)
 	}
-	end += len(initEnd)
-	if end < len(rc) && rc[end] == '\n' {
-		end++
+	if next := bytes.IndexByte(rc[end:], '\n'); next >= 0 {
+		return start, end + next + 1, nil
 	}
-	return start, end, nil
+	return start, len(rc), nil
 }
 
 // lineIndex returns the offset of the first line of rc from offset from on
