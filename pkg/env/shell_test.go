@@ -270,8 +270,8 @@ func FuzzShellRoundTrip(f *testing.F) {
 
 func TestHook(t *testing.T) {
 	for _, tc := range []struct {
-		sh         Shell
-		root       string
+		sh           Shell
+		root         string
 		want, absent []string
 	}{
 		{Bash, "", []string{"export CONDABOX_EXE='/opt/it'\\''s/condabox'\n", `shell "$@" -s bash)`}, []string{"MAMBA_ROOT_PREFIX"}},
