@@ -44,14 +44,14 @@ func ParseShell(s string) (Shell, error) {
 // the function evaluates in this shell, since a child process cannot change
 // its parent's variables; install, update and remove may change the active
 // environment's activation scripts, so they are followed by a reactivate.
-// PS1 is passed along because shells do not export it. The status of the
-// command substitution is the function's, so `condabox activate nope && …`
-// stops.
+// PS1 is passed along because shells do not export it. A failing condabox
+// is the function's status, so `condabox activate nope && …` stops. No
+// hash -r: bash, zsh and dash forget the commands they found when PATH is
+// set (TestShellSession's tool of a, then of b, shows it).
 const hookTemplate = `__condabox_xctivate() {
 	__condabox_code=$(PS1="${PS1-}" "$CONDABOX_EXE" shell "$@" -s %[1]s) && eval "$__condabox_code"
 	__condabox_status=$?
 	unset __condabox_code
-	hash -r
 	return "$__condabox_status"
 }
 condabox() {

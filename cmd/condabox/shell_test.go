@@ -1,0 +1,140 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// shellSession is what TestShellSession runs in each shell: the hook, then
+// activate a, b, deactivate, activate --stack b, deactivate twice, each
+// step reported; then whether the exported variables and PS1 are exactly
+// as before.
+const shellSession = `eval "$("$CB" shell hook -s "$SH" -r "$ROOT")" || exit 1
+PS1='$ '
+snapshot() { env | LC_ALL=C sort; echo "PS1=$PS1"; }
+report() {
+	echo "$1: prefix=${CONDA_PREFIX-} env=${CONDA_DEFAULT_ENV-} level=$CONDA_SHLVL ps1=$PS1|foo=${FOO-}|act=${A_ACT-}|$(tool 2>/dev/null || echo no tool)|only-a=$(command -v only-a || echo none)"
+}
+before=$(snapshot)
+condabox activate nope 2>/dev/null || echo "nope refused"
+condabox activate a && report a
+condabox activate b && report b
+condabox deactivate && report back
+condabox activate --stack b && report stacked
+condabox deactivate && condabox deactivate && report none
+after=$(snapshot)
+if [ "$before" = "$after" ]; then echo restored; else printf 'before:\n%s\nafter:\n%s\n' "$before" "$after"; fi
+condabox --version
+`
+
+// TestShellSession runs the hook and activations in real bash, zsh and
+// dash: PATH (and the shell's command hash), CONDA_*, the prompt, the
+// env_vars.d variable, activate.d and deactivate.d, and everything
+// restored byte for byte after the last deactivate.
+func TestShellSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds condabox")
+	}
+	root := t.TempDir()
+	a, b := filepath.Join(root, "envs", "a"), filepath.Join(root, "envs", "b")
+	for _, d := range []string{root, a, b} {
+		mkdir(t, filepath.Join(d, "conda-meta"))
+	}
+	for _, tool := range []struct{ dir, name, out string }{
+		{a, "tool", "tool of a"}, {a, "only-a", ""}, {b, "tool", "tool of b"},
+	} {
+		p := writeFile(t, mkdir(t, filepath.Join(tool.dir, "bin")), tool.name, "#!/bin/sh\necho '"+tool.out+"'\n")
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "env_vars.d")), "a.json", `{"FOO": "from a's $HOME"}`)
+	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "activate.d")), "a.sh", `export A_ACT="$CONDA_PREFIX"`+"\n")
+	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "deactivate.d")), "a.sh", `echo "deactivate.d of a sees $CONDA_PREFIX"; unset A_ACT`+"\n")
+
+	want := strings.NewReplacer("@A", a, "@B", b).Replace(`nope refused
+a: prefix=@A env=a level=1 ps1=(a) $ |foo=from a's $HOME|act=@A|tool of a|only-a=@A/bin/only-a
+deactivate.d of a sees @A
+b: prefix=@B env=b level=2 ps1=(b) $ |foo=orig|act=|tool of b|only-a=none
+back: prefix=@A env=a level=1 ps1=(a) $ |foo=from a's $HOME|act=@A|tool of a|only-a=@A/bin/only-a
+stacked: prefix=@B env=b level=2 ps1=(b) $ |foo=from a's $HOME|act=@A|tool of b|only-a=@A/bin/only-a
+deactivate.d of a sees @A
+none: prefix= env= level=0 ps1=$ |foo=orig|act=|no tool|only-a=none
+restored
+condabox ` + version + "\n")
+
+	cb := staticCondabox(t)
+	for _, tc := range []struct{ shell, flag string }{{"bash", "bash"}, {"zsh", "zsh"}, {"dash", "posix"}} {
+		t.Run(tc.shell, func(t *testing.T) {
+			path, err := exec.LookPath(tc.shell)
+			if err != nil {
+				t.Skipf("%s is not installed (apt-get install %s)", tc.shell, tc.shell)
+			}
+			cmd := exec.Command(path, "-c", shellSession)
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + root, "LANG=C", "FOO=orig", "CB=" + cb, "SH=" + tc.flag, "ROOT=" + root}
+			out, err := cmd.CombinedOutput()
+			if err != nil || string(out) != want {
+				t.Errorf("%s: %v\n%s\nwant:\n%s", tc.shell, err, out, want)
+			}
+		})
+	}
+}
+
+// TestShellInit: shell init adds one block to ~/.bashrc or $ZDOTDIR/.zshrc
+// however often it runs, and deinit takes it out again.
+func TestShellInit(t *testing.T) {
+	home := isolate(t)
+	zdot := mkdir(t, filepath.Join(home, "zdot"))
+	t.Setenv("ZDOTDIR", zdot)
+	writeFile(t, home, ".bashrc", "export KEEP=1\n")
+	for _, tc := range []struct {
+		shell, rc, before string
+	}{
+		{"bash", filepath.Join(home, ".bashrc"), "export KEEP=1\n"},
+		{"zsh", filepath.Join(zdot, ".zshrc"), ""},
+	} {
+		t.Run(tc.shell, func(t *testing.T) {
+			for range 2 {
+				if r := runCLI(t, "shell", "init", "-s", tc.shell, "-r", "/opt/root"); r.code != 0 {
+					t.Fatalf("init: exit %d: %s", r.code, r.stderr)
+				}
+			}
+			data, err := os.ReadFile(tc.rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rc := string(data); strings.Count(rc, "condabox initialize") != 2 || !strings.HasPrefix(rc, tc.before) ||
+				!strings.Contains(rc, "shell hook -s "+tc.shell+" -r '/opt/root')") {
+				t.Errorf("%s after init twice:\n%s", tc.rc, rc)
+			}
+			if r := runCLI(t, "shell", "deinit", "-s", tc.shell); r.code != 0 {
+				t.Fatalf("deinit: exit %d: %s", r.code, r.stderr)
+			}
+			if data, err := os.ReadFile(tc.rc); err != nil || string(data) != tc.before {
+				t.Errorf("%s after deinit: %q, %v; want %q", tc.rc, data, err, tc.before)
+			}
+		})
+	}
+}
+
+// TestShellFlags: the shell is required and checked; activate reports a
+// missing environment by name.
+func TestShellFlags(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"shell", "hook"}, "give the shell with -s"},
+		{[]string{"shell", "activate", "-s", "fish"}, `shell "fish": not supported`},
+		{[]string{"shell", "init", "-s", "posix"}, "only bash and zsh have an rc file"},
+		{[]string{"shell", "activate", "-s", "bash", "nope"}, "activate nope: no conda environment at"},
+	} {
+		if r := runCLI(t, tc.args...); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want an error with %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
