@@ -1,0 +1,81 @@
+package env
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseHistorySpecs(t *testing.T) {
+	for _, tc := range []struct {
+		name, history string
+		want          map[string]string
+		wantErr       string
+	}{
+		{"empty", "", map[string]string{}, ""},
+		{"conda's format", fixtureHistory, map[string]string{"python": "python[version='>=3.11']", "requests": "requests"}, ""},
+		{"later request replaces", "# update specs: ['numpy=1.26']\n# update specs: ['numpy']\n", map[string]string{"numpy": "numpy"}, ""},
+		{"removal then request", "# remove specs: ['a']\n# update specs: ['a>1']\n", map[string]string{"a": "a[version='>1']"}, ""},
+		{"channel and brackets", `# update specs: ['conda-forge::numpy[build=py*]', "x 1.*"]`, map[string]string{"numpy": "conda-forge::numpy[build=py*]", "x": "x=1"}, ""},
+		{"escapes and spaces", `  # update specs: [ 'a' ,  "b\"" , ]  `, nil, `parse match spec "b\""`},
+		{"empty list", "# update specs: []\n# remove specs: []\n", map[string]string{}, ""},
+		{"other comments ignored", "# neutered specs: ['x']\n+conda-forge::a-1-0\n-b-1-0\n# cmd: update specs: ['y']\n", map[string]string{}, ""},
+		{"no brackets", "# update specs: 'a'\n", nil, `line 1: spec list "'a'": want [...]`},
+		{"unterminated", "\n# update specs: ['a]\n", nil, `line 2: spec list "['a]": at offset 1: unterminated string`},
+		{"no comma", "# remove specs: ['a' 'b']", nil, "want ',' at offset 5"},
+		{"bad spec", "# update specs: ['a >=>1']", nil, `line 1: parse match spec "a >=>1"`},
+		{"unquoted", "# update specs: [a]", nil, "want a quoted string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseHistorySpecs("history", []byte(tc.history))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), `"history"`) {
+					t.Fatalf("error %v, want one naming the file and containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tc.want) {
+				t.Errorf("got %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParsePythonList(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"[]", nil},
+		{"['a']", []string{"a"}},
+		{`['a', "b'c", 'd\'e', 'f\\g']`, []string{"a", "b'c", "d'e", `f\g`}},
+		{"['a',]", []string{"a"}},
+		{"[  'a'  ,'b' ]", []string{"a", "b"}},
+	} {
+		got, err := parsePythonList(tc.in)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("parsePythonList(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzParseHistorySpecs checks that no history makes the parser panic and
+// that every spec it returns is keyed by its own name.
+func FuzzParseHistorySpecs(f *testing.F) {
+	f.Add([]byte(fixtureHistory))
+	f.Add([]byte(`# update specs: ['a', "b'", 'c\\']` + "\n# remove specs: ['a',]"))
+	f.Add([]byte("# update specs: ['conda-forge::numpy[build=py*]']"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		specs, err := parseHistorySpecs("fuzz", data)
+		if err != nil {
+			return
+		}
+		for name, spec := range specs {
+			again, err := parseHistorySpecs("again", []byte("# update specs: ['"+strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(spec)+"']"))
+			if err != nil || again[name] != spec {
+				t.Errorf("spec %q of %q does not read back: %v, %v", spec, name, again, err)
+			}
+		}
+	})
+}
