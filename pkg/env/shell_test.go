@@ -427,3 +427,18 @@ func TestWriteInitBlock(t *testing.T) {
 		t.Errorf("a missing rc file: changed %v, %v; want it created", changed, err)
 	}
 }
+
+// BenchmarkShellActivate is the work of `condabox activate b` from a (an
+// interactive shell of the base image does one at its start): leave a,
+// enter b, write the code.
+func BenchmarkShellActivate(b *testing.B) {
+	root := shellRoot(b)
+	a := filepath.Join(root, "envs", "a")
+	environ := []string{"MAMBA_ROOT_PREFIX=" + root, "PATH=" + a + "/bin:/usr/bin:/bin", "PS1=(a) $ ", "CONDA_SHLVL=1",
+		"CONDA_PREFIX=" + a, "CONDA_DEFAULT_ENV=a", "CONDA_PROMPT_MODIFIER=(a) ", "FOO=from a", "A_ONLY=it's a"}
+	for b.Loop() {
+		if _, err := ShellActivate(ShellRequest{Environ: environ, Target: "b", WorkDir: "/"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
