@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestList(t *testing.T) {
+	home := isolate(t)
+	ch := "file://" + imageChannel(t)
+	if r := runCLI(t, "create", "-y", "-n", "demo", "--override-channels", "-c", ch, "hello"); r.code != 0 {
+		t.Fatalf("create: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	demo := filepath.Join(home, "root", "envs", "demo")
+	// names returns the package names of list's table or JSON output.
+	names := func(t *testing.T, r result, asJSON bool) []string {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+		}
+		var out []string
+		if asJSON {
+			var entries []struct{ Name, Channel, Platform string }
+			if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+			}
+			for _, e := range entries {
+				if e.Channel != ch || e.Platform == "" {
+					t.Errorf("entry %+v: want channel %s and a platform", e, ch)
+				}
+				out = append(out, e.Name)
+			}
+			return out
+		}
+		if !strings.HasPrefix(r.stdout, `List of packages in environment: "`+demo+`"`) {
+			t.Errorf("list does not name the environment first:\n%s", r.stdout)
+		}
+		for _, line := range strings.Split(r.stdout, "\n")[4:] {
+			if f := strings.Fields(line); len(f) == 4 {
+				out = append(out, f[0])
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		active string // $CONDA_PREFIX
+		want   []string
+	}{
+		{"by name", []string{"-n", "demo"}, "", []string{"greeting", "hello"}},
+		{"by prefix", []string{"-p", demo}, "/elsewhere", []string{"greeting", "hello"}},
+		{"active", nil, demo, []string{"greeting", "hello"}},
+		{"regex", []string{"-n", "demo", "^he"}, "", []string{"hello"}},
+		{"regex anywhere", []string{"-n", "demo", "ll"}, "", []string{"hello"}},
+		{"full name", []string{"-n", "demo", "-f", "hell"}, "", nil},
+		{"no match", []string{"-n", "demo", "zzz"}, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("CONDA_PREFIX", tc.active)
+			if got := names(t, runCLI(t, append([]string{"list"}, tc.args...)...), false); !slices.Equal(got, tc.want) {
+				t.Errorf("list: %q, want %q", got, tc.want)
+			}
+			if got := names(t, runCLI(t, append([]string{"list", "--json"}, tc.args...)...), true); !slices.Equal(got, tc.want) {
+				t.Errorf("list --json: %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if r := runCLI(t, "list", "-n", "demo", "he(llo"); r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, `pattern "he(llo"`) {
+		t.Errorf("list with a bad regex: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestListNotAnEnvironment checks the one clear error of list and env
+// export for a folder that is no environment.
+func TestListNotAnEnvironment(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PREFIX", "")
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"list", "-p", home}, home + ": not a conda environment"},
+		{[]string{"list", "-p", filepath.Join(home, "missing")}, filepath.Join(home, "missing") + ": not a conda environment"},
+		{[]string{"list", "-n", "nosuch"}, filepath.Join(home, "root", "envs", "nosuch") + ": not a conda environment"},
+		{[]string{"list"}, filepath.Join(home, "root") + ": not a conda environment"}, // base, never created
+		{[]string{"env", "export", "-p", home}, home + ": not a conda environment"},
+		{[]string{"env", "export", "-p", home, "--explicit"}, home + ": not a conda environment"},
+		{[]string{"list", "-n", "a", "-p", home}, "not both"},
+		{[]string{"env", "export", "--explicit", "--json"}, "--explicit and --json"},
+	} {
+		r := runCLI(t, tc.args...)
+		if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, tc.wantErr) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("condabox %q: exit %d, stdout %q, stderr %q; want one error line containing %q", tc.args, r.code, r.stdout, r.stderr, tc.wantErr)
+		}
+	}
+}
