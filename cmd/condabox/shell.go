@@ -56,6 +56,15 @@ environment afterwards. The other subcommands print or write shell code.`,
 	return cmd
 }
 
+// helpToStderr makes c's help go to stderr: the condabox shell function
+// evaluates c's stdout, where help text would run as commands.
+func helpToStderr(c *cobra.Command) {
+	c.SetHelpFunc(func(c *cobra.Command, args []string) {
+		c.SetOut(c.ErrOrStderr())
+		c.Parent().HelpFunc()(c, args)
+	})
+}
+
 func newShellHookCmd(flags *shellFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "hook -s SHELL [-r ROOT]",
@@ -107,13 +116,14 @@ function evaluates it: condabox activate NAME.`,
 		},
 	}
 	cmd.Flags().BoolVar(&stack, "stack", false, "keep the active environment's bin on PATH")
+	helpToStderr(cmd)
 	return cmd
 }
 
 // newShellXctivateCmd is deactivate or reactivate, which differ only in
 // what they print.
 func newShellXctivateCmd(flags *shellFlags, name, short string, code func(env.ShellRequest) (string, error)) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   name + " -s SHELL",
 		Short: short,
 		Args:  cobra.NoArgs,
@@ -125,6 +135,8 @@ func newShellXctivateCmd(flags *shellFlags, name, short string, code func(env.Sh
 			return writeShellCode(cmd, code, req)
 		},
 	}
+	helpToStderr(cmd)
+	return cmd
 }
 
 // shellRequest returns the request of the process's environment, which

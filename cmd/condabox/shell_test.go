@@ -138,3 +138,17 @@ func TestShellFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestShellCodeHelp: the help of the commands whose stdout the shell
+// function evaluates goes to stderr, where it cannot run as commands.
+func TestShellCodeHelp(t *testing.T) {
+	for _, sub := range []string{"activate", "deactivate", "reactivate"} {
+		r := runCLI(t, "shell", sub, "--help")
+		if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "Usage:") {
+			t.Errorf("shell %s --help: exit %d, stdout %q, stderr %q; want the help on stderr only", sub, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runCLI(t, "shell", "hook", "--help"); !strings.Contains(r.stdout, "Usage:") {
+		t.Errorf("shell hook --help: stdout %q; want the help there", r.stdout)
+	}
+}
