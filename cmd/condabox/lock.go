@@ -65,6 +65,9 @@ func writeLock(cmd *cobra.Command, req env.LockRequest) error {
 		// explanation.
 		return fmt.Errorf("%s not written: %w", req.Lockfile, err)
 	}
+	for _, pip := range lock.UnlockedPip {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: pip requirement %q is not locked: condabox locks conda packages only\n", pip)
+	}
 	data, err := env.MarshalCondaLock(lock, filepath.Base(req.Lockfile))
 	if err != nil {
 		return err
@@ -72,11 +75,9 @@ func writeLock(cmd *cobra.Command, req env.LockRequest) error {
 	if err := atomicfile.WriteFile(req.Lockfile, data, 0o644); err != nil {
 		return err
 	}
-	n := 0
-	for _, pkgs := range lock.Environment.Packages {
-		n += len(pkgs)
+	for _, p := range lock.Metadata.Platforms {
+		fmt.Fprintf(cmd.OutOrStdout(), "Locked %d packages for %s into %s\n", len(lock.Environment.Packages[p]), p, req.Lockfile)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Locked %d packages for %d platforms into %s\n", n, len(lock.Metadata.Platforms), req.Lockfile)
 	return nil
 }
 

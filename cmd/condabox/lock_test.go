@@ -62,7 +62,7 @@ func TestLockThenCreate(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("lock: exit %d\nstderr: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "for 2 platforms into "+lockFile) {
+	if want := "Locked 3 packages for linux-64 into " + lockFile + "\nLocked 3 packages for linux-aarch64 into " + lockFile + "\n"; r.stdout != want {
 		t.Errorf("lock stdout %q", r.stdout)
 	}
 	locked := readLock(t, lockFile)
@@ -179,5 +179,24 @@ func TestLockThenInstallRealistic(t *testing.T) {
 	}
 	if out := runIn(t, filepath.Join(prefix, "bin", "jq"), "-n", "1+1"); out != "2" {
 		t.Errorf("jq from the locked environment printed %q", out)
+	}
+}
+
+// TestLockWarnsPip: pip requirements are named as not locked; the conda
+// packages are locked all the same.
+func TestLockWarnsPip(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	body := "channels:\n  - file://" + testChannel(t) + "\ndependencies:\n  - requests\n  - pip:\n    - rich==13.7.1\n"
+	if err := os.WriteFile(envFile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "lock", "-f", envFile, "-p", "linux-aarch64", "-o", lockFile)
+	if r.code != 0 || !strings.Contains(r.stderr, `warning: pip requirement "rich==13.7.1" is not locked`) {
+		t.Fatalf("exit %d, stderr %q: want 0 and a warning naming rich", r.code, r.stderr)
+	}
+	if got := lockedLinks(readLock(t, lockFile), "linux-aarch64"); len(got) != 3 {
+		t.Errorf("locked %q, want python, requests and urllib3", got)
 	}
 }

@@ -48,6 +48,9 @@ type CondaLockFile struct {
 	// Environment holds the channels and the packages per platform; they
 	// are written sorted as conda-lock sorts them.
 	Environment *LockedEnvironment
+	// UnlockedPip are the sources' pip: requirements, which condabox does
+	// not lock (nor install); callers warn about them.
+	UnlockedPip []string
 }
 
 // LockMetadata is the metadata section of a conda-lock file.
@@ -72,6 +75,7 @@ type lockInputs struct {
 	channels     []conda.Channel
 	channelNames []string
 	specs        map[conda.Platform][]conda.MatchSpec
+	pip          []string
 	sources      []string
 	cfg          *config.Config
 	lookup       func(string) (string, bool)
@@ -103,6 +107,7 @@ func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platf
 		}
 		files = append(files, f.Environment)
 		channels = append(channels, f.Environment.Channels...)
+		in.pip = append(in.pip, f.Environment.Pip...)
 		for _, p := range f.Environment.Platforms {
 			if !slices.Contains(filePlatforms, p) {
 				filePlatforms = append(filePlatforms, p)
@@ -214,6 +219,7 @@ func SolveLock(ctx context.Context, req LockRequest) (*CondaLockFile, error) {
 			Sources:     in.sources,
 		},
 		Environment: &LockedEnvironment{Channels: in.channelNames, Packages: map[conda.Platform][]LockedPackage{}},
+		UnlockedPip: in.pip,
 	}
 	for _, p := range in.platforms {
 		specs := in.specs[p]
@@ -501,11 +507,13 @@ func addDependency(deps map[string]string, dep string) error {
 		rest = "" // any version, as conda-lock writes it
 	}
 	prev, seen := deps[name]
+	prevRange, prevOK := versionRange(name, prev)
+	restRange, restOK := versionRange(name, rest)
 	switch {
 	case !seen || prev == rest:
 		deps[name] = rest
-	case prev != "" && rest != "" && !strings.ContainsAny(prev+rest, " ["):
-		deps[name] = prev + "," + rest
+	case prev != "" && rest != "" && prevOK && restOK:
+		deps[name] = prevRange + "," + restRange
 	case rest == "":
 		// "name" alone adds nothing to a constraint already there.
 	case prev == "":
@@ -514,4 +522,16 @@ func addDependency(deps map[string]string, dep string) error {
 		return fmt.Errorf("dependency %q: %s is constrained twice (%q), which a conda-lock mapping cannot hold", dep, name, prev)
 	}
 	return nil
+}
+
+// versionRange returns the version spec of "name spec" when that is all it
+// says and it holds no "|", which a "," joining it to another would bind
+// differently.
+func versionRange(name, spec string) (string, bool) {
+	m, err := conda.ParseMatchSpec(name + " " + spec)
+	if err != nil || strings.Contains(spec, "|") {
+		return "", false
+	}
+	only := conda.MatchSpec{Name: m.Name, Version: m.Version}
+	return m.Version.String(), m.String() == only.String()
 }

@@ -104,6 +104,9 @@ func TestAddDependency(t *testing.T) {
 		{deps: []string{"python", "python >=3.8"}, want: map[string]string{"python": ">=3.8"}},
 		{deps: []string{"python >=3.8", "python"}, want: map[string]string{"python": ">=3.8"}},
 		{deps: []string{"a 1 b0", "a 2 b1"}, wantErr: `"a 2 b1": a is constrained twice ("1 b0")`},
+		{deps: []string{"b 0=0", "b 00"}, wantErr: `b is constrained twice ("0=0")`},
+		{deps: []string{"b >=2|<1", "b <3"}, wantErr: `b is constrained twice (">=2|<1")`},
+		{deps: []string{"b >=1", "b <2", "b !=1.5"}, want: map[string]string{"b": ">=1,<2,!=1.5"}},
 		{deps: []string{"conda-forge::a >=1"}, wantErr: "the name does not lead the spec"},
 		{deps: []string{"a >=1,,"}, wantErr: `dependency "a >=1,,"`},
 	} {
@@ -206,11 +209,20 @@ func envYAML(channel string, platforms []string, deps ...string) string {
 	return b.String()
 }
 
-// lockKey is what a conda-lock v1 entry keeps of a record; dependencies
-// are compared by meaning ("numpy *" is "numpy").
+// lockKey is what a conda-lock v1 entry keeps of a record. Dependencies
+// are compared as conda-lock's mapping holds them (a name's constraints
+// joined, TestAddDependency checks how) and by meaning ("numpy *" is
+// "numpy").
 func lockKey(r conda.PackageRecord) string {
-	var deps []string
+	mapping := map[string]string{}
 	for _, d := range r.Depends {
+		if err := addDependency(mapping, d); err != nil {
+			return "unwritable: " + err.Error()
+		}
+	}
+	var deps []string
+	for name, spec := range mapping {
+		d := strings.TrimSpace(name + " " + spec)
 		if m, err := conda.ParseMatchSpec(d); err == nil {
 			d = m.String()
 		}
@@ -522,25 +534,32 @@ func TestRealCondaLocksRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := ParseLock(rel, written)
-			if err != nil {
-				t.Fatalf("reading the written file: %v", err)
-			}
-			env2 := second.Environments[DefaultEnvironment]
-			if !slices.Equal(env.Channels, env2.Channels) {
-				t.Errorf("channels %v, read back %v", env.Channels, env2.Channels)
-			}
-			for p, pkgs := range env.Packages {
-				for _, cat := range categories(pkgs) {
-					if got, want := lockKeys(env2.CondaRecords(p, cat)), lockKeys(env.CondaRecords(p, cat)); !slices.Equal(got, want) {
-						t.Errorf("%s %s: %d records read back, %d written; first difference: %.400v", p, cat, len(got), len(want), difference(want, got))
-					}
-				}
-				if got, want := pypiKeys(env2.Packages[p]), pypiKeys(pkgs); !slices.Equal(got, want) {
-					t.Errorf("%s: pip packages %v, read back %v", p, want, got)
-				}
-			}
+			checkRoundTrip(t, env, written)
 		})
+	}
+}
+
+// checkRoundTrip reads written, the conda-lock file of e, back and fails
+// when a channel, record or pip package of e changed.
+func checkRoundTrip(t *testing.T, e *LockedEnvironment, written []byte) {
+	t.Helper()
+	back, err := ParseLock("written", written)
+	if err != nil {
+		t.Fatalf("reading the written file: %v\n%s", err, written)
+	}
+	e2 := back.Environments[DefaultEnvironment]
+	if !slices.Equal(e.Channels, e2.Channels) {
+		t.Errorf("channels %q, read back %q", e.Channels, e2.Channels)
+	}
+	for p, pkgs := range e.Packages {
+		for _, cat := range categories(pkgs) {
+			if got, want := lockKeys(e2.CondaRecords(p, cat)), lockKeys(e.CondaRecords(p, cat)); !slices.Equal(got, want) {
+				t.Errorf("%s %s: %d records read back, %d written; first difference: %.400v", p, cat, len(got), len(want), difference(want, got))
+			}
+		}
+		if got, want := pypiKeys(e2.Packages[p]), pypiKeys(pkgs); !slices.Equal(got, want) {
+			t.Errorf("%s: pip packages %v, read back %v", p, want, got)
+		}
 	}
 }
 
