@@ -127,7 +127,7 @@ func ShellActivate(req ShellRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if prefix == s.current() {
+	if prefix == filepath.Clean(s.current()) {
 		return s.reactivate()
 	}
 	var pre []string
@@ -180,16 +180,18 @@ func ShellDeactivate(req ShellRequest) (string, error) {
 	}
 	stacked := s.vars[stackedVar(level)] == "true"
 	delete(s.vars, stackedVar(level))
-	if level == 1 {
+	previous := s.vars[prefixVar(level-1)]
+	delete(s.vars, prefixVar(level-1))
+	switch {
+	case previous == "":
+		// The last one, or one that `condabox run` activated on top of
+		// another without noting it: none is active any more.
 		s.setPrompt("")
 		delete(s.vars, "CONDA_PREFIX")
 		delete(s.vars, "CONDA_DEFAULT_ENV")
 		s.vars["CONDA_SHLVL"] = "0"
 		return s.script(pre, nil), nil
-	}
-	previous := s.vars[prefixVar(level-1)]
-	delete(s.vars, prefixVar(level-1))
-	if stacked {
+	case stacked:
 		// Its variables and PATH entry stayed: only the names change back.
 		s.setActive(previous, level-1)
 		return s.script(pre, nil), nil
@@ -272,21 +274,23 @@ func (s *shellState) level() int {
 // target returns the prefix of req.Target, which must be a conda
 // environment.
 func (s *shellState) target(req ShellRequest) (string, error) {
-	cr := CreateRequest{Name: req.Target, WorkDir: req.WorkDir}
-	switch {
-	case req.Target == "":
-		cr.Name = "base"
-	case strings.ContainsRune(req.Target, '/') || req.Target == "." || req.Target == "..":
-		cr.Name, cr.Prefix = "", req.Target
+	target := req.Target
+	if target == "" {
+		target = "base"
+	}
+	cr := CreateRequest{Name: target, WorkDir: req.WorkDir}
+	if strings.ContainsRune(target, '/') || target == "." || target == ".." {
+		cr.Name, cr.Prefix = "", target
 	}
 	prefix, err := targetPrefix(cr, s.lookup(req.RootPrefix))
 	if err != nil {
-		return "", fmt.Errorf("activate %s: %w", cr.Name+cr.Prefix, err)
+		return "", fmt.Errorf("activate %s: %w", target, err)
 	}
 	if st, err := os.Stat(filepath.Join(prefix, "conda-meta")); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("activate %s: no conda environment at %s (no conda-meta folder)", cr.Name+cr.Prefix, prefix)
+		return "", fmt.Errorf("activate %s: no conda environment at %s (no conda-meta folder)", target, prefix)
 	}
-	return prefix, nil
+	// As clean as CONDA_PREFIX is compared and names are derived.
+	return filepath.Clean(prefix), nil
 }
 
 // reactivate leaves and enters the active environment again.

@@ -59,8 +59,8 @@ func TestShellCode(t *testing.T) {
 				"export __CONDA_SHLVL_0_FOO='orig'",
 				". '@R/envs/a/etc/conda/activate.d/a.sh'",
 			}},
-		{"base by default, by path too; no PS1 is left alone", ShellActivate,
-			[]string{"PATH=/usr/bin"}, "", false, []string{
+		{"base by default, the root's trailing slash dropped; no PS1 is left alone", ShellActivate,
+			[]string{"PATH=/usr/bin", "MAMBA_ROOT_PREFIX=" + root + "/"}, "", false, []string{
 				"export CONDA_DEFAULT_ENV='base'",
 				"export CONDA_PREFIX='@R'",
 				"export CONDA_PROMPT_MODIFIER='(base) '",
@@ -96,7 +96,7 @@ func TestShellCode(t *testing.T) {
 				"export __CONDA_SHLVL_1_FOO='from a'",
 			}},
 		{"activate the active one reactivates", ShellActivate,
-			activeA, "a", false, []string{
+			activeA, root + "//envs/a/", false, []string{
 				". '@R/envs/a/etc/conda/deactivate.d/a.sh'",
 				". '@R/envs/a/etc/conda/activate.d/a.sh'",
 			}},
@@ -127,6 +127,13 @@ func TestShellCode(t *testing.T) {
 				"export PATH='@R/envs/a/bin:/usr/bin'",
 				"export __CONDA_SHLVL_0_FOO='orig'",
 				". '@R/envs/a/etc/conda/activate.d/a.sh'",
+			}},
+		{"deactivate with nothing noted below (condabox run inside an activated shell)", ShellDeactivate,
+			[]string{"PATH=" + b + "/bin:" + a + "/bin", "CONDA_SHLVL=2", "CONDA_PREFIX=" + b, "CONDA_DEFAULT_ENV=b"}, "", false, []string{
+				"unset CONDA_DEFAULT_ENV",
+				"unset CONDA_PREFIX",
+				"export CONDA_SHLVL='0'",
+				"export PATH='@R/envs/a/bin'",
 			}},
 		{"deactivate with none active", ShellDeactivate, []string{"PATH=/usr/bin", "CONDA_SHLVL=0"}, "", false, nil},
 		{"reactivate with none active", ShellReactivate, []string{"PATH=/usr/bin"}, "", false, nil},
