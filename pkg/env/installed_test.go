@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -345,17 +346,18 @@ func TestEnvName(t *testing.T) {
 	}
 }
 
-// TestRealPrefixRecords lists and exports real conda-forge conda-meta
-// records (of two platforms, two versions of some names).
-func TestRealPrefixRecords(t *testing.T) {
-	src := testchannel.RealData(t, "prefix-records", "conda-meta")
+// realPrefix copies the real conda-meta records into a new prefix and
+// returns it with the number of records.
+func realPrefix(tb testing.TB) (string, int) {
+	tb.Helper()
+	src := testchannel.RealData(tb, "prefix-records", "conda-meta")
 	files, err := filepath.Glob(filepath.Join(src, "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no records in %s (%v)", src, err)
+		tb.Fatalf("no records in %s (%v)", src, err)
 	}
-	prefix := filepath.Join(t.TempDir(), "real")
+	prefix := filepath.Join(tb.TempDir(), "real")
 	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -363,15 +365,39 @@ func TestRealPrefixRecords(t *testing.T) {
 			err = os.WriteFile(filepath.Join(prefix, "conda-meta", filepath.Base(f)), data, 0o644)
 		}
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
+	return prefix, len(files)
+}
+
+// BenchmarkListReal reads the real conda-meta records (python, numpy,
+// scipy … with their paths_data) and writes list's table: the work of
+// `condabox list`.
+func BenchmarkListReal(b *testing.B) {
+	prefix, _ := realPrefix(b)
+	req := CreateRequest{Prefix: prefix, LookupEnv: lookupOf(nil)}
+	for b.Loop() {
+		in, err := ReadInstalled(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := in.WriteList(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestRealPrefixRecords lists and exports real conda-forge conda-meta
+// records (of two platforms, two versions of some names).
+func TestRealPrefixRecords(t *testing.T) {
+	prefix, n := realPrefix(t)
 	in, err := ReadInstalled(context.Background(), CreateRequest{Prefix: prefix, LookupEnv: lookupOf(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in.Records) != len(files) || in.Platform != "" {
-		t.Errorf("%d records of %d files, platform %q (want none: the records mix osx-arm64 and win-64)", len(in.Records), len(files), in.Platform)
+	if len(in.Records) != n || in.Platform != "" {
+		t.Errorf("%d records of %d files, platform %q (want none: the records mix osx-arm64 and win-64)", len(in.Records), n, in.Platform)
 	}
 	var list []listEntryJSON
 	var b bytes.Buffer
@@ -405,7 +431,7 @@ func TestRealPrefixRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := ParseExplicit("real", b.Bytes())
-	if err != nil || len(e.Records) != len(files) {
+	if err != nil || len(e.Records) != n {
 		t.Errorf("explicit export of the real records reads back as %v (%v)", e, err)
 	}
 }
