@@ -37,7 +37,10 @@ type exportFile struct {
 }
 
 // export builds the environment.yml of the environment.
-func (in *Installed) export(opts ExportOptions) exportFile {
+func (in *Installed) export(opts ExportOptions) (exportFile, error) {
+	if opts.FromHistory && in.historyErr != nil {
+		return exportFile{}, in.historyErr
+	}
 	out := exportFile{Name: in.Name, Prefix: in.Prefix, Channels: []string{}, Dependencies: []string{}}
 	for _, c := range opts.Channels {
 		if !slices.Contains(out.Channels, c) {
@@ -63,7 +66,7 @@ func (in *Installed) export(opts ExportOptions) exportFile {
 	}
 	slices.Sort(found)
 	out.Channels = append(out.Channels, found...)
-	return out
+	return out, nil
 }
 
 // pinnedSpec is the spec of exactly r: name=version=build, the build and
@@ -90,9 +93,13 @@ func pinnedSpec(r *conda.PackageRecord, opts ExportOptions) string {
 // create -f` reads back: name, channels, dependencies name=version=build,
 // prefix.
 func (in *Installed) WriteExport(w io.Writer, opts ExportOptions) error {
+	doc, err := in.export(opts)
+	if err != nil {
+		return err
+	}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
-	if err := enc.Encode(in.export(opts)); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("export %s: %w", in.Prefix, err)
 	}
 	return enc.Close()
@@ -101,7 +108,11 @@ func (in *Installed) WriteExport(w io.Writer, opts ExportOptions) error {
 // WriteExportJSON writes the environment.yml's content as JSON, as
 // micromamba's env export --json does.
 func (in *Installed) WriteExportJSON(w io.Writer, opts ExportOptions) error {
-	return writeJSON(w, in.export(opts))
+	doc, err := in.export(opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, doc)
 }
 
 // ExplicitOptions say which checksum `condabox env export --explicit`

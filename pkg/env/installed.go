@@ -36,6 +36,9 @@ type Installed struct {
 	// Requested maps a package name to the spec the user asked for it with:
 	// conda-meta/history's update specs, else the record's requested_spec.
 	Requested map[string]string
+	// historyErr is why conda-meta/history could not be read: only what
+	// needs the requested specs fails for it, not list.
+	historyErr error
 }
 
 // ErrNotEnvironment is the error (wrapped with the folder) for a prefix
@@ -82,11 +85,11 @@ func ReadInstalled(ctx context.Context, req CreateRequest) (*Installed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", prefix, err)
 	}
+	in := &Installed{Prefix: prefix, Records: recs, Requested: map[string]string{}}
 	history, err := readHistorySpecs(filepath.Join(prefix, "conda-meta", "history"))
 	if err != nil {
-		return nil, fmt.Errorf("environment %s: %w", prefix, err)
+		in.historyErr = fmt.Errorf("environment %s: %w", prefix, err)
 	}
-	in := &Installed{Prefix: prefix, Records: recs, Requested: map[string]string{}}
 	for _, r := range recs {
 		if spec := history[r.Name]; spec != "" {
 			in.Requested[r.Name] = spec

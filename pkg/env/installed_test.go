@@ -264,10 +264,6 @@ func TestEnvironmentPrefix(t *testing.T) {
 
 func TestReadInstalledErrors(t *testing.T) {
 	dir := t.TempDir()
-	bad := writePrefix(t, dir, "bad", "# update specs: ['python' 'x']\n")
-	if err := os.WriteFile(filepath.Join(dir, "envs", "broken.json"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	brokenRecord := writePrefix(t, dir, "brokenrecord", "")
 	if err := os.WriteFile(filepath.Join(brokenRecord, "conda-meta", "x-1-0.json"), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
@@ -279,7 +275,6 @@ func TestReadInstalledErrors(t *testing.T) {
 	}{
 		{dir, "not a conda environment (no conda-meta)", ErrNotEnvironment},
 		{filepath.Join(dir, "missing"), "missing: not a conda environment", ErrNotEnvironment},
-		{bad, `line 1: spec list "['python' 'x']": want ','`, nil},
 		{brokenRecord, "x-1-0.json", nil},
 	} {
 		_, err := ReadInstalled(context.Background(), CreateRequest{Prefix: tc.prefix, LookupEnv: lookupOf(nil)})
@@ -288,6 +283,31 @@ func TestReadInstalledErrors(t *testing.T) {
 		}
 		if tc.is != nil && !errors.Is(err, tc.is) {
 			t.Errorf("%s: error %v is not %v", tc.prefix, err, tc.is)
+		}
+	}
+}
+
+// TestBadHistory checks that an unreadable conda-meta/history fails only
+// the export of the requested specs.
+func TestBadHistory(t *testing.T) {
+	prefix := writePrefix(t, t.TempDir(), "bad", "# update specs: ['python' 'x']\n",
+		fixtureRecord("https://conda.anaconda.org/conda-forge", "noarch", "x", "1", "0", "x"))
+	in, err := ReadInstalled(context.Background(), CreateRequest{Prefix: prefix, LookupEnv: lookupOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []ExportOptions{{}, {NoBuild: true}} {
+		if err := in.WriteExport(io.Discard, opts); err != nil {
+			t.Errorf("export %+v: %v", opts, err)
+		}
+	}
+	if err := in.WriteList(io.Discard); err != nil {
+		t.Errorf("list: %v", err)
+	}
+	for _, write := range []func(io.Writer, ExportOptions) error{in.WriteExport, in.WriteExportJSON} {
+		err := write(io.Discard, ExportOptions{FromHistory: true})
+		if want := `line 1: spec list "['python' 'x']": want ','`; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), prefix) {
+			t.Errorf("export --from-history: error %v, want one naming the prefix and containing %q", err, want)
 		}
 	}
 }
