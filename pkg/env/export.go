@@ -49,15 +49,13 @@ func (in *Installed) export(opts ExportOptions) (exportFile, error) {
 	}
 	var found []string // the packages' channels, sorted after the -c ones
 	for _, r := range in.Records {
-		dep := in.Requested[r.Name]
+		dep := pinnedSpec(&r.PackageRecord, opts)
 		if opts.FromHistory {
 			// Two installed records of one name (a broken prefix) share
 			// their requested spec: write it once.
-			if dep == "" || slices.Contains(out.Dependencies, dep) {
+			if dep = in.Requested[r.Name]; dep == "" || slices.Contains(out.Dependencies, dep) {
 				continue
 			}
-		} else {
-			dep = pinnedSpec(&r.PackageRecord, opts)
 		}
 		out.Dependencies = append(out.Dependencies, dep)
 		if c := channelName(recordChannel(&r.PackageRecord)); !slices.Contains(out.Channels, c) && !slices.Contains(found, c) {
