@@ -38,6 +38,9 @@ since the lock was made (for CI).`,
 				return err
 			}
 			req.Platforms, req.LookupEnv, req.WorkDir = platform, os.LookupEnv, wd
+			if !env.IsLockFileName(req.Lockfile) {
+				return fmt.Errorf("--lockfile %s: name it *-lock.yml (or *-lock.yaml), as create -f, build -f and micromamba tell lock files from environment files by name", req.Lockfile)
+			}
 			if check {
 				return checkLock(cmd, req)
 			}

@@ -200,3 +200,32 @@ func TestLockWarnsPip(t *testing.T) {
 		t.Errorf("locked %q, want python, requests and urllib3", got)
 	}
 }
+
+func TestLockBadInput(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env.yml")
+	writeEnvFile(t, envFile, "file://"+testChannel(t), "requests")
+	oldLock := filepath.Join(dir, "old-lock.yml")
+	if err := os.WriteFile(oldLock, []byte("version: 1\nmetadata: {}\npackage: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"-f", envFile, "-o", filepath.Join(dir, "lock.yml")}, "name it *-lock.yml"},
+		{[]string{"-f", oldLock, "-o", filepath.Join(dir, "new-lock.yml")}, oldLock + ": a lock or @EXPLICIT file is already locked"},
+		{[]string{"-o", filepath.Join(dir, "new-lock.yml")}, "nothing to lock: give -f FILE"},
+		{[]string{"-f", envFile, "-p", "noarch", "-o", filepath.Join(dir, "new-lock.yml")}, `platform "noarch"`},
+		{[]string{"--check", "-f", envFile, "-o", filepath.Join(dir, "missing-lock.yml")}, "missing-lock.yml: no such file"},
+	} {
+		r := runCLI(t, append([]string{"lock"}, tc.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("%q: exit %d, stderr %q; want 1 and %q", tc.args, r.code, r.stderr, tc.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new-lock.yml")); !os.IsNotExist(err) {
+		t.Errorf("a lock file was written: %v", err)
+	}
+}

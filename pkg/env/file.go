@@ -40,8 +40,7 @@ func ReadFile(ctx context.Context, path string) (*File, error) {
 	ext := filepath.Ext(base)
 	var f File
 	switch {
-	case ext == ".json" || base == "pixi.lock" ||
-		strings.HasSuffix(base, "-lock.yml") || strings.HasSuffix(base, "-lock.yaml"):
+	case IsLockFileName(path):
 		f.Lock, err = ParseLock(path, data)
 	case ext == ".yml" || ext == ".yaml":
 		f.Environment, err = ParseEnvironmentFile(path, data)
@@ -54,6 +53,15 @@ func ReadFile(ctx context.Context, path string) (*File, error) {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// IsLockFileName reports whether ReadFile reads the file at path as a lock
+// file, by its name as micromamba does: *.json, pixi.lock, *-lock.yml and
+// *-lock.yaml.
+func IsLockFileName(path string) bool {
+	base := strings.ToLower(filepath.Base(path))
+	return filepath.Ext(base) == ".json" || base == "pixi.lock" ||
+		strings.HasSuffix(base, "-lock.yml") || strings.HasSuffix(base, "-lock.yaml")
 }
 
 func hasExplicitMarker(data []byte) bool {

@@ -507,19 +507,20 @@ func addDependency(deps map[string]string, dep string) error {
 		rest = "" // any version, as conda-lock writes it
 	}
 	prev, seen := deps[name]
-	prevRange, prevOK := versionRange(name, prev)
-	restRange, restOK := versionRange(name, rest)
 	switch {
 	case !seen || prev == rest:
 		deps[name] = rest
-	case prev != "" && rest != "" && prevOK && restOK:
-		deps[name] = prevRange + "," + restRange
 	case rest == "":
 		// "name" alone adds nothing to a constraint already there.
 	case prev == "":
 		deps[name] = rest
 	default:
-		return fmt.Errorf("dependency %q: %s is constrained twice (%q), which a conda-lock mapping cannot hold", dep, name, prev)
+		prevRange, prevOK := versionRange(name, prev)
+		restRange, restOK := versionRange(name, rest)
+		if !prevOK || !restOK {
+			return fmt.Errorf("dependency %q: %s is constrained twice (%q), which a conda-lock mapping cannot hold", dep, name, prev)
+		}
+		deps[name] = prevRange + "," + restRange
 	}
 	return nil
 }

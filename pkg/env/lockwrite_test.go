@@ -583,3 +583,25 @@ func pypiKeys(pkgs []LockedPackage) []string {
 	slices.Sort(out)
 	return out
 }
+
+// BenchmarkMarshalCondaLock writes robostack's turtlesim lock (2,197
+// packages over four platforms) as a conda-lock v1 file.
+func BenchmarkMarshalCondaLock(b *testing.B) {
+	rel := "rattler/conda-lock/v3/robostack-turtlesim-conda-lock.yml"
+	data, err := os.ReadFile(testchannel.RealData(b, "locks", rel))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ParseLock(rel, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lock := &CondaLockFile{Environment: l.Environments[DefaultEnvironment]}
+	for b.Loop() {
+		out, err := MarshalCondaLock(lock, "conda-lock.yml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(out)))
+	}
+}
