@@ -17,6 +17,10 @@
 // Channel, Subdir and the checksums set, so that they can be installed or
 // solved without the channel's index.
 //
+// SolveLock solves environment files per platform for `condabox lock`,
+// MarshalCondaLock writes the result as a conda-lock (version 1) file and
+// CheckLock compares a lock's content hashes with its inputs.
+//
 // PlanCreate turns what `condabox create` is asked into the records to
 // install (config, channels, virtual packages, repodata, solve), and
 // Plan.WriteJSON prints them as micromamba's --json output does. Apply
