@@ -67,8 +67,8 @@ type LockMetadata struct {
 // its inputs.
 var ErrStaleLock = errors.New("lock file is out of date")
 
-// lockInputs is what a lock is made from: the content hash covers exactly
-// these.
+// lockInputs is what a lock is made from; the content hash covers its
+// channels and specs.
 type lockInputs struct {
 	platforms []conda.Platform
 	// channels in priority order, and their names as the lock records them.
@@ -85,14 +85,13 @@ type lockInputs struct {
 // channels and specs of a lock. fallback are the platforms to use when
 // neither the request nor the files name any (nil: the machine's).
 func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platform) (*lockInputs, error) {
-	creq := req.createRequest("")
-	in := &lockInputs{lookup: requestLookup(creq), specs: map[conda.Platform][]conda.MatchSpec{}}
+	if len(req.Files) == 0 {
+		return nil, errors.New("nothing to lock: give -f FILE (an environment.yml or a spec list)")
+	}
+	in := &lockInputs{lookup: requestLookup(req.createRequest("")), specs: map[conda.Platform][]conda.MatchSpec{}}
 	var err error
 	if in.cfg, err = config.Load(in.lookup); err != nil {
 		return nil, err
-	}
-	if len(req.Files) == 0 {
-		return nil, errors.New("nothing to lock: give -f FILE (an environment.yml or a spec list)")
 	}
 	var files []*EnvironmentFile
 	var filePlatforms []conda.Platform
@@ -274,6 +273,11 @@ func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) e
 			stale = append(stale, fmt.Sprintf("%s was locked from other inputs (content hash %s, the inputs hash to %s)", p, got, want))
 		}
 	}
+	for _, p := range raw.Metadata.Platforms {
+		if !slices.Contains(in.platforms, p) {
+			stale = append(stale, fmt.Sprintf("%s is locked but no longer asked for", p))
+		}
+	}
 	if len(stale) > 0 {
 		return fmt.Errorf("%w: %s: %s; run condabox lock again", ErrStaleLock, name, strings.Join(stale, "; "))
 	}
@@ -287,6 +291,16 @@ func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) e
 // virtual packages of the platform, which this leaves out (as rattler
 // does): a hash written by conda-lock itself does not match.
 func ContentHash(channels []string, specs []conda.MatchSpec) (string, error) {
+	data, err := contentHashJSON(channels, specs)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// contentHashJSON returns the JSON text ContentHash hashes.
+func contentHashJSON(channels []string, specs []conda.MatchSpec) ([]byte, error) {
 	type selectors struct {
 		Platform *[]string `json:"platform"`
 	}
@@ -327,7 +341,7 @@ func ContentHash(channels []string, specs []conda.MatchSpec) (string, error) {
 		if s.Channel != "" {
 			ch, err := conda.ParseChannel(s.Channel, conda.ChannelConfig{})
 			if err != nil {
-				return "", fmt.Errorf("content hash: spec %q: %w", s.String(), err)
+				return nil, fmt.Errorf("content hash: spec %q: %w", s.String(), err)
 			}
 			name := ch.Name()
 			d.CondaChannel = &name
@@ -339,10 +353,9 @@ func ContentHash(channels []string, specs []conda.MatchSpec) (string, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Python escapes no <, > or &
 	if err := enc.Encode(data); err != nil {
-		return "", err
+		return nil, err
 	}
-	sum := sha256.Sum256(pythonJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
-	return hex.EncodeToString(sum[:]), nil
+	return pythonJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
 
 // pythonJSON turns compact JSON into what Python's json.dumps writes: ", "

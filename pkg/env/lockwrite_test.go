@@ -50,6 +50,15 @@ func TestContentHash(t *testing.T) {
 		return h
 	}
 	forge := []string{"conda-forge"}
+	// The JSON conda-lock hashes (rattler's test-data/conda-lock/content_hash/python.txt).
+	want := `{"channels": [{"url": "conda-forge", "used_env_vars": []}], "specs": [{"build": null, "category": "main", "conda_channel": null, "extras": [], "manager": "conda", "name": "python", "optional": false, "selectors": {"platform": null}, "version": "3.11.0.*"}]}`
+	if got, err := contentHashJSON(forge, specs(t, "python =3.11.0")); err != nil || string(got) != want {
+		t.Errorf("content JSON = %s (err %v), want %s", got, err, want)
+	}
+	want = `{"channels": [], "specs": [{"build": "py*", "category": "main", "conda_channel": "conda-forge", "extras": [], "manager": "conda", "name": "numpy", "optional": false, "selectors": {"platform": null}, "version": ""}]}`
+	if got, err := contentHashJSON(nil, specs(t, "conda-forge::numpy[build=py*]")); err != nil || string(got) != want {
+		t.Errorf("content JSON = %s (err %v), want %s", got, err, want)
+	}
 	// The hash rattler reproduces from conda-lock's (without conda-lock's
 	// virtual packages), for python =3.11.0 from conda-forge.
 	if got, want := hash(forge, "python =3.11.0"), "66c2193c7a9f1172bbd93eaf49119bd478d1408da018b2944974bbc8d85a6a50"; got != want {
@@ -378,6 +387,7 @@ func TestCheckLock(t *testing.T) {
 		{name: "spec added", env: envYAML(ch, []string{"linux-64", "linux-aarch64"}, "requests", "urllib3"), stale: "linux-aarch64 was locked"},
 		{name: "selector adds a spec on one platform", env: envYAML(ch, nil, "requests", "sel(osx): zlib"), platforms: []string{"osx-64"}, stale: "osx-64 is not locked"},
 		{name: "a channel added", env: envYAML(ch, nil, "requests"), channels: []string{"file:///other"}, stale: "linux-64 was locked"},
+		{name: "a platform dropped", env: envYAML(ch, []string{"linux-64"}, "requests"), stale: "linux-aarch64 is locked but no longer asked for"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := os.WriteFile(req.Files[0], []byte(tc.env), 0o644); err != nil {
