@@ -229,3 +229,28 @@ func TestLockBadInput(t *testing.T) {
 		t.Errorf("a lock file was written: %v", err)
 	}
 }
+
+// TestLockHidesToken: a channel's token reaches neither the lock file nor
+// the output.
+func TestLockHidesToken(t *testing.T) {
+	isolate(t)
+	const token = "tk-lock-5ecret-77"
+	srv := serve(t, testChannel(t), server.Options{Token: token})
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	writeEnvFile(t, envFile, srv.URL(), "requests")
+	r := runCLI(t, "lock", "-f", envFile, "-p", "linux-aarch64", "-o", lockFile)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(lockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data)+r.stdout+r.stderr, token) {
+		t.Errorf("the token shows in the lock file or the output:\n%s", data)
+	}
+	if got := lockedLinks(readLock(t, lockFile), "linux-aarch64"); len(got) != 3 {
+		t.Errorf("locked %q", got)
+	}
+}
