@@ -22,8 +22,8 @@ func newLockCmd() *cobra.Command {
 		Short: "Solve an environment file into a conda-lock.yml, without installing",
 		Long: `lock solves environment files (environment.yml or spec lists) for each
 platform, with each platform's default virtual packages (CONDA_OVERRIDE_*
-applied), and writes the result as a conda-lock file (format version 1) that
-condabox create -f, condabox build -f and conda-lock install read. The
+applied), and writes the result in the conda-lock tool's format (version 1),
+which condabox create -f and condabox build -f install as it is. The
 platforms are the -p flags, else the files' platforms: key, else this
 machine's. Nothing is installed or downloaded but the channels' indexes; an
 unsatisfiable platform writes no file.
