@@ -615,3 +615,39 @@ func BenchmarkMarshalCondaLock(b *testing.B) {
 		b.SetBytes(int64(len(out)))
 	}
 }
+
+// TestSolveLockTwoFiles: the specs of every file are locked, and every
+// file is a source.
+func TestSolveLockTwoFiles(t *testing.T) {
+	req := lockSetup(t, envYAML(lockChannel(t), []string{"linux-64"}, "python"))
+	extra := filepath.Join(req.WorkDir, "sub", "extra.txt")
+	if err := os.MkdirAll(filepath.Dir(extra), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(extra, []byte("# more\nurllib3 >=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req.Files = append(req.Files, extra)
+	lock, err := SolveLock(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"env.yml", "sub/extra.txt"}; !slices.Equal(lock.Metadata.Sources, want) {
+		t.Errorf("sources %v, want %v", lock.Metadata.Sources, want)
+	}
+	var names []string
+	for _, pkg := range lock.Environment.Packages["linux-64"] {
+		names = append(names, pkg.Conda.Name)
+	}
+	slices.Sort(names)
+	if want := []string{"python", "urllib3", "zlib"}; !slices.Equal(names, want) {
+		t.Errorf("locked %v, want %v", names, want)
+	}
+	one, err := ContentHash(lock.Environment.Channels, specs(t, "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lock.Metadata.ContentHash["linux-64"] == one {
+		t.Errorf("the content hash leaves the second file's specs out")
+	}
+}
