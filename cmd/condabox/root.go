@@ -31,6 +31,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newListCmd())
 	root.AddCommand(newEnvCmd())
 	root.AddCommand(newShellCmd())
+	root.AddCommand(newNotInitializedCmd("activate"), newNotInitializedCmd("deactivate"))
 	root.AddCommand(newLockCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())

@@ -232,3 +232,26 @@ func reportRCFile(cmd *cobra.Command, rcFile string, changed bool, done, already
 	_, err := fmt.Fprintf(cmd.ErrOrStderr(), "%s %s\n", rcFile, msg)
 	return err
 }
+
+// newNotInitializedCmd is `condabox activate` or `condabox deactivate` run
+// as a program: the shell function of `condabox shell hook` handles both,
+// so reaching the binary means the shell has no hook. As micromamba, say
+// how to add it instead of "unknown command".
+func newNotInitializedCmd(name string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name,
+		Short:              name + " needs the shell function of `condabox shell hook`",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.ErrOrStderr(), `condabox is running as a program and cannot change the shell that started it,
+so %[1]s needs condabox's shell function. For this bash shell, run
+    eval "$(condabox shell hook -s bash)"
+then "condabox %[1]s" again; for every new bash shell, run once
+    condabox shell init -s bash
+(zsh: -s zsh; other POSIX shells: shell hook -s posix).
+`, name)
+			return exitError{code: 1}
+		},
+	}
+}

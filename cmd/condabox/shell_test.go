@@ -132,6 +132,9 @@ func TestShellFlags(t *testing.T) {
 		{[]string{"shell", "activate", "-s", "fish"}, `shell "fish": not supported`},
 		{[]string{"shell", "init", "-s", "posix"}, "only bash and zsh have an rc file"},
 		{[]string{"shell", "activate", "-s", "bash", "nope"}, "activate nope: no conda environment at"},
+		// Without the shell function, the program itself says how to add it.
+		{[]string{"activate", "myenv"}, `eval "$(condabox shell hook -s bash)"`},
+		{[]string{"deactivate"}, "so deactivate needs condabox's shell function"},
 	} {
 		if r := runCLI(t, tc.args...); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want an error with %q", tc.args, r.code, r.stderr, tc.want)
