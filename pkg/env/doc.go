@@ -32,5 +32,14 @@
 // ActivatedEnv and Command are activation for `condabox run`: PATH,
 // CONDA_PREFIX and the env_vars of packages and conda-meta/state;
 // ParseEnvVars is shared with pkg/image, which bakes the same variables into
-// image configs.
+// image configs. Shell activation for `condabox shell` (shell.go): Hook
+// prints the shell function, ShellActivate, ShellDeactivate and
+// ShellReactivate the code that function evaluates (conda's activation
+// stack), InitBlock and WriteInitBlock the rc-file block of `shell init`.
+// Entrypoint, DockerfileShell and ActivationScript activate in containers.
+//
+// Installed environments: ReadInstalled reads a prefix's conda-meta for
+// `condabox list` and `env export` (export.go writes environment.yml and
+// @EXPLICIT files), KnownEnvironments lists them for `env list`, and
+// EnvironmentPrefix is the environment a command without -n/-p acts on.
 package env
