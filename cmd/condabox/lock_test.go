@@ -138,6 +138,10 @@ func TestLockUnsatisfiable(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "lock for linux-aarch64") || !strings.Contains(r.stderr, "python") || !strings.Contains(r.stderr, "not written") {
 		t.Errorf("exit %d, stderr %q: want 1 and the platform's conflict", r.code, r.stderr)
 	}
+	// The system the lock assumed is named, with the way to change it.
+	if want := "solved for a generic linux-aarch64 system: __archspec"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "CONDA_OVERRIDE_GLIBC") {
+		t.Errorf("stderr %q: want %q and CONDA_OVERRIDE_GLIBC", r.stderr, want)
+	}
 	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
 		t.Errorf("a lock file was written: %v", err)
 	}

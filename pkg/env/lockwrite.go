@@ -18,6 +18,7 @@ import (
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/config"
+	"github.com/condabox/condabox/pkg/solve"
 )
 
 // LockRequest is what `condabox lock` is asked: environment files to solve
@@ -224,7 +225,7 @@ func SolveLock(ctx context.Context, req LockRequest) (*CondaLockFile, error) {
 		specs := in.specs[p]
 		recs, err := solveSpecs(ctx, req.createRequest(p), in.cfg, in.lookup, p, specs, in.channels)
 		if err != nil {
-			return nil, fmt.Errorf("lock for %s: %w", p, err)
+			return nil, fmt.Errorf("lock for %s%s: %w", p, assumedSystem(ctx, err, p, in.lookup), err)
 		}
 		pkgs := make([]LockedPackage, 0, len(recs))
 		for _, r := range recs {
@@ -548,4 +549,24 @@ func versionRange(name, spec string) (string, bool) {
 	}
 	only := conda.MatchSpec{Name: m.Name, Version: m.Version}
 	return m.Version.String(), m.String() == only.String()
+}
+
+// assumedSystem names, for an unsatisfiable platform, the virtual packages
+// the lock assumed: they are the generic system's, not this machine's, and
+// a package built for a newer glibc fails there until CONDA_OVERRIDE_GLIBC
+// says which systems the lock is for.
+func assumedSystem(ctx context.Context, err error, p conda.Platform, lookup func(string) (string, bool)) string {
+	var unsat *solve.UnsatisfiableError
+	if !errors.As(err, &unsat) {
+		return ""
+	}
+	virtual, verr := virtualPackages(ctx, p, lookup, true)
+	if verr != nil || len(virtual) == 0 {
+		return ""
+	}
+	names := make([]string, len(virtual))
+	for i, v := range virtual {
+		names[i] = v.Name + " " + v.Version.String()
+	}
+	return fmt.Sprintf(" (solved for a generic %s system: %s; CONDA_OVERRIDE_GLIBC, CONDA_OVERRIDE_CUDA and the like change it)", p, strings.Join(names, ", "))
 }
