@@ -130,12 +130,23 @@ unpacked() {
 ours "prune safe (sizes below)" "" --prune safe --tag $R/cenv:safe
 ours "slim base, prune safe" "" --prune safe --base $R/bookworm-slim:12 --tag $R/cenv-slim:safe
 ours "distroless, prune safe" "" --prune safe --base $R/distroless-cc:12 --tag $R/cenv-distroless:safe
+# The peer as issue 7 words it (RUN condabox install -f env.yml), without
+# micromamba-docker's cache cleanup: its image keeps /opt/conda/pkgs (the
+# archives, and the extracted packages the environment is hard-linked
+# from). Not timed; its size is a second row.
+mkdir -p "$B/ctx-nocleanup"
+cp "$B/env.yml" "$B/ctx-nocleanup/env.yml"
+sed 's# && rm -rf /opt/conda/pkgs##' "$B/ctx/Containerfile" >"$B/ctx-nocleanup/Containerfile"
+podman build -q --format docker --network host -t localhost/penv-nocleanup:v1 "$B/ctx-nocleanup" >/dev/null 2>>"$B/stderr.log"
+podman push -q --tls-verify=false localhost/penv-nocleanup:v1 $R/penv-nocleanup:v1
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-PC=$(compressed penv v1) PU=$(unpacked penv v1)
-printf '%-24s %12s %12s %8s %8s\n' image compressed uncompressed c/peer u/peer
-for img in bookworm-slim:12 distroless-cc:12 condabox-base:1 penv:v1 cenv:v1 cenv:safe cenv-slim:safe cenv-distroless:safe; do
+PC=$(compressed penv v1) PU=$(unpacked penv v1) NC=$(compressed penv-nocleanup v1)
+# c/peer, u/peer: against the cleaned peer (micromamba-docker's recipe);
+# c/issue: compressed, against the peer as issue 7 words it (no cleanup).
+printf '%-24s %12s %12s %8s %8s %8s\n' image compressed uncompressed c/peer u/peer c/issue
+for img in bookworm-slim:12 distroless-cc:12 condabox-base:1 penv:v1 penv-nocleanup:v1 cenv:v1 cenv:safe cenv-slim:safe cenv-distroless:safe; do
 	c=$(compressed ${img%:*} ${img#*:}) u=$(unpacked ${img%:*} ${img#*:})
-	printf '%-24s %12s %12s %8.3f %8.3f\n' "$img" "$c" "$u" "$(echo "$c / $PC" | bc -l)" "$(echo "$u / $PU" | bc -l)"
+	printf '%-24s %12s %12s %8.3f %8.3f %8.3f\n' "$img" "$c" "$u" "$(echo "$c / $PC" | bc -l)" "$(echo "$u / $PU" | bc -l)" "$(echo "$c / $NC" | bc -l)"
 done
 # The images hold a working environment (not timed); distroless has no shell.
 for img in localhost/penv:v1 $R/cenv:v1 $R/cenv-slim:safe $R/cenv-distroless:safe; do
