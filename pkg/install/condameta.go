@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/condabox/condabox/internal/jsonscan"
 	"github.com/condabox/condabox/pkg/conda"
 )
 
@@ -186,13 +188,40 @@ func (p *PrefixRecord) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &q); err != nil {
 		return err
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	extra, err := unknownMembers(b)
+	if err != nil {
 		return err
 	}
 	*p = PrefixRecord(q)
-	p.extra = unknownKeys(m)
+	p.extra = extra
 	return nil
+}
+
+// unknownMembers returns the members of the record b (valid JSON: it was
+// just decoded) that PrefixRecord does not model, as decoding it into a
+// map[string]json.RawMessage would: the last of repeated keys, raw values
+// without surrounding space. jsonscan skips the rest (paths_data above
+// all) several times faster than a second encoding/json pass, which
+// validated and scanned the whole record again: reading conda-meta is what
+// every install, update, remove and list starts with.
+func unknownMembers(b []byte) (map[string]json.RawMessage, error) {
+	extra := map[string]json.RawMessage{}
+	t := jsonscan.NewBytes(b)
+	if kind, err := t.Peek(); err != nil || kind != jsonscan.Object {
+		return extra, err // null: no members
+	}
+	err := t.Object(1, func(k jsonscan.Key) error {
+		name := k.String()
+		if knownKeys[name] {
+			return t.SkipValue(1)
+		}
+		raw, err := t.RawValue(1)
+		if err == nil {
+			extra[name] = slices.Clone(raw)
+		}
+		return err
+	})
+	return extra, err
 }
 
 // knownKeys are the JSON keys PrefixRecord models, from its struct tags.
@@ -212,17 +241,6 @@ func jsonKeys(t reflect.Type) map[string]bool {
 		}
 	}
 	return keys
-}
-
-// unknownKeys returns the members of m that PrefixRecord does not model.
-func unknownKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
-	extra := map[string]json.RawMessage{}
-	for k, v := range m {
-		if !knownKeys[k] {
-			extra[k] = v
-		}
-	}
-	return extra
 }
 
 // ReadPrefix reads every conda-meta/*.json record of prefix, sorted by
@@ -257,7 +275,14 @@ func readJSON(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	// A type with its own decoder validates the bytes itself: through
+	// json.Unmarshal they would be validated once more first.
+	if u, ok := v.(json.Unmarshaler); ok {
+		err = u.UnmarshalJSON(b)
+	} else {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
 		return fmt.Errorf("decode %s: %w", name, err)
 	}
 	return nil

@@ -127,3 +127,74 @@ func TestPrefixRecordJSONRealRecords(t *testing.T) {
 		}
 	}
 }
+
+// referenceUnknown is how unknownMembers was computed before, with
+// encoding/json: the reference it must equal.
+func referenceUnknown(b []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	extra := map[string]json.RawMessage{}
+	for k, v := range m {
+		if !knownKeys[k] {
+			extra[k] = v
+		}
+	}
+	return extra, nil
+}
+
+func checkUnknownMembers(t *testing.T, doc []byte) {
+	t.Helper()
+	want, werr := referenceUnknown(doc)
+	if werr != nil {
+		return // not a record object: UnmarshalJSON fails before unknownMembers
+	}
+	got, err := unknownMembers(doc)
+	if err != nil {
+		t.Fatalf("unknownMembers(%q): %v", doc, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("unknownMembers(%q) = %q, want %q", doc, got, want)
+	}
+	for k, v := range want {
+		if string(got[k]) != string(v) {
+			t.Errorf("unknownMembers(%q)[%q] = %q, want %q", doc, k, got[k], v)
+		}
+	}
+}
+
+var unknownMembersCases = []string{
+	`{}`,
+	`null`,
+	`{"name":"a","files":["x"],"paths_data":{"paths":[{"_path":"x","path_type":"hardlink"}]}}`,
+	`{"name":"a","purls":["pkg:pypi/a"],"run_exports":{"weak":["b >=1"]},"x":null}`,
+	` { "arch" : "x86_64" , "arch" : 1 , "timestamp":1.5e3 } `,                   // repeated: the last
+	`{"Name":"capital: not a known key","fIles":[],"\u006eame":"escaped known"}`, // exact keys only
+	`{"\ud83d\ude00":"emoji key","bad\ud800":"lone surrogate","nested":{"a":[1,{"b":[]}]}}`,
+}
+
+func TestUnknownMembers(t *testing.T) {
+	for _, doc := range unknownMembersCases {
+		checkUnknownMembers(t, []byte(doc))
+	}
+	t.Run("real records", func(t *testing.T) {
+		names, _ := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
+		for _, name := range names {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUnknownMembers(t, b)
+		}
+	})
+}
+
+func FuzzUnknownMembers(f *testing.F) {
+	for _, doc := range unknownMembersCases {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkUnknownMembers(t, doc)
+	})
+}

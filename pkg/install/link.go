@@ -54,12 +54,10 @@ func ReadPackage(dir string) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read package %s: %w", dir, err)
 	}
-	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &p.Record); err != nil {
 		return nil, fmt.Errorf("read package %s: decode %s: %w", dir, name, err)
 	}
-	_ = json.Unmarshal(b, &m) // cannot fail where the typed decode succeeded
-	p.extra = unknownKeys(m)
+	p.extra, _ = unknownMembers(b) // cannot fail where the typed decode succeeded
 	if p.Record.Name == "" {
 		return nil, fmt.Errorf("read package %s: %s has no name", dir, name)
 	}
