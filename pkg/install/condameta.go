@@ -181,14 +181,22 @@ func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
 	return conda.IndentJSON(m, "")
 }
 
-// UnmarshalJSON reads a record, keeping unmodelled keys.
+// UnmarshalJSON reads a record, keeping unmodelled keys: files and
+// paths_data by hand (condameta_decode.go), the rest with encoding/json.
 func (p *PrefixRecord) UnmarshalJSON(b []byte) error {
+	extra, ok, err := decodeRecord(b, p)
+	if ok {
+		if err == nil {
+			p.extra = extra
+		}
+		return err
+	}
 	type plain PrefixRecord
 	var q plain
 	if err := json.Unmarshal(b, &q); err != nil {
 		return err
 	}
-	extra, err := unknownMembers(b)
+	extra, err = unknownMembers(b)
 	if err != nil {
 		return err
 	}

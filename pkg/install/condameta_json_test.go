@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -196,5 +197,86 @@ func FuzzUnknownMembers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		checkUnknownMembers(t, doc)
+	})
+}
+
+// referenceRecord decodes a record with encoding/json alone, as
+// UnmarshalJSON did before it decoded files and paths_data by hand.
+func referenceRecord(b []byte) (*PrefixRecord, error) {
+	type plain PrefixRecord
+	var q plain
+	if err := json.Unmarshal(b, &q); err != nil {
+		return nil, err
+	}
+	extra, err := referenceUnknown(b)
+	if err != nil {
+		return nil, err
+	}
+	r := PrefixRecord(q)
+	r.extra = extra
+	return &r, nil
+}
+
+func checkDecodeRecord(t *testing.T, doc []byte) {
+	t.Helper()
+	want, werr := referenceRecord(doc)
+	var got PrefixRecord
+	gerr := json.Unmarshal(doc, &got)
+	if (gerr == nil) != (werr == nil) {
+		t.Fatalf("decode %q: error %v, encoding/json's %v", doc, gerr, werr)
+	}
+	if werr != nil {
+		return
+	}
+	if !reflect.DeepEqual(&got, want) {
+		t.Errorf("decode %q:\n got %+v\nwant %+v", doc, got, *want)
+	}
+}
+
+var decodeRecordCases = []string{
+	`{"name":"a","version":"1","build":"0","files":["bin/a","lib/b"],"paths_data":{"paths_version":1,"paths":[{"_path":"bin/a","path_type":"hardlink","sha256":"ab","sha256_in_prefix":"cd","size_in_bytes":12,"file_mode":"text","prefix_placeholder":"/opt/p","no_link":true},null,{"_path":"lib/b","path_type":"softlink","size_in_bytes":0,"extra":[1,{"x":null}]}]}}`,
+	`{"files":null,"paths_data":null}`,
+	`{"files":[],"paths_data":{"paths":null,"paths_version":null}}`,
+	`{"FILES":["x"],"Paths_Data":{"PATHS":[{"_PATH":"x","Size_In_Bytes":3,"NO_LINK":false}]}}`,
+	`{"files":["a"],"files":["b","c"]}`, // repeated: encoding/json merges
+	`{"paths_data":{"paths":[{"_path":"a","sha256":"x"}],"paths":[{"_path":"b"}]}}`,
+	`{"paths_data":{"paths":[{"_path":"a","_path":"b"}]}}`,
+	`{"files":["\u00e9\ud83d\ude00","\ud800","tab\there"]}`,
+	`{"files":[1]}`,
+	`{"paths_data":{"paths":[{"size_in_bytes":1.5}]}}`,
+	`{"paths_data":{"paths":[{"size_in_bytes":"12"}]}}`,
+	`{"paths_data":{"paths":[{"size_in_bytes":99999999999999999999}]}}`,
+	`{"paths_data":{"paths":[{"no_link":"true"}]}}`,
+	`{"paths_data":[]}`,
+	`{"name":"a"} trailing`,
+	`null`,
+	`[]`,
+	`{"depends":["python >=3.8"],"Name":"case","purls":[],"timestamp":1700000000000}`,
+}
+
+// TestDecodeRecordMatchesEncodingJSON: the hand-decoded record equals
+// encoding/json's, and fails where it fails.
+func TestDecodeRecordMatchesEncodingJSON(t *testing.T) {
+	for _, doc := range decodeRecordCases {
+		checkDecodeRecord(t, []byte(doc))
+	}
+	t.Run("real records", func(t *testing.T) {
+		names, _ := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
+		for _, name := range names {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDecodeRecord(t, b)
+		}
+	})
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	for _, doc := range decodeRecordCases {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkDecodeRecord(t, doc)
 	})
 }
