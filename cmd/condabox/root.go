@@ -33,6 +33,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newShellCmd())
 	root.AddCommand(newNotInitializedCmd("activate"), newNotInitializedCmd("deactivate"))
 	root.AddCommand(newLockCmd())
+	root.AddCommand(newCleanCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())
