@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -66,7 +65,7 @@ func condaMetaEntries(prefix string, recs []*install.PrefixRecord) ([]entry, err
 	dir := strings.TrimPrefix(prefix, "/") + "/conda-meta/"
 	out := []entry{{Name: dir + "history", Type: tar.TypeReg, Mode: 0o644}}
 	for _, r := range recs {
-		b, err := json.Marshal(r)
+		b, err := r.CompactJSON() // json.Marshal(r)'s bytes, without its second pass
 		if err != nil {
 			return nil, fmt.Errorf("encode conda-meta record of %s: %w", r.Dist(), err)
 		}

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,8 +135,56 @@ type PrefixRecord struct {
 func metaName(r *conda.PackageRecord) string { return r.Dist() + ".json" }
 
 // MarshalJSON writes the record as conda does: every key, sorted, with
-// depends and constrains as lists (never null).
+// depends and constrains as lists (never null), indented.
 func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
+	m, err := p.members()
+	if err != nil {
+		return nil, err
+	}
+	return conda.IndentJSON(m, "")
+}
+
+// CompactJSON returns the record as json.Marshal(p) does: MarshalJSON's
+// members, compact and with <, > and & escaped, but without building the
+// indented text that json.Marshal then validates and compacts again. Image
+// builds write conda-meta this way, once per package and build.
+func (p *PrefixRecord) CompactJSON() ([]byte, error) {
+	m, err := p.members()
+	if err != nil {
+		return nil, err
+	}
+	size := 2
+	for k, v := range m {
+		size += len(k) + len(v) + 4
+	}
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	var buf bytes.Buffer
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(appendJSONString(out, k), ':')
+		v := m[k]
+		if _, kept := p.extra[k]; !kept {
+			out = append(out, v...) // written by encoding/json or by hand: compact and escaped
+			continue
+		}
+		// A kept member is as the record read it: spaces, HTML.
+		buf.Reset()
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, err
+		}
+		var esc bytes.Buffer
+		json.HTMLEscape(&esc, buf.Bytes())
+		out = append(out, esc.Bytes()...)
+	}
+	return append(out, '}'), nil
+}
+
+// members returns the record's top-level members, each value compact and
+// HTML-escaped but those of p.extra, kept as they were read.
+func (p *PrefixRecord) members() (map[string]json.RawMessage, error) {
 	type plain PrefixRecord // without methods: no recursion
 	q := plain(*p)
 	if q.Depends == nil {
@@ -178,7 +227,7 @@ func (p *PrefixRecord) MarshalJSON() ([]byte, error) {
 			m[k] = v
 		}
 	}
-	return conda.IndentJSON(m, "")
+	return m, nil
 }
 
 // UnmarshalJSON reads a record, keeping unmodelled keys: files and

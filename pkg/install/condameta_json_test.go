@@ -231,6 +231,17 @@ func checkDecodeRecord(t *testing.T, doc []byte) {
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("decode %q:\n got %+v\nwant %+v", doc, got, *want)
 	}
+	checkCompactJSON(t, &got)
+}
+
+// checkCompactJSON: CompactJSON gives json.Marshal's bytes.
+func checkCompactJSON(t *testing.T, r *PrefixRecord) {
+	t.Helper()
+	want, werr := json.Marshal(r)
+	got, err := r.CompactJSON()
+	if (err == nil) != (werr == nil) || string(got) != string(want) {
+		t.Errorf("CompactJSON:\n got %s (%v)\nwant %s (%v)", got, err, want, werr)
+	}
 }
 
 var decodeRecordCases = []string{
@@ -252,6 +263,7 @@ var decodeRecordCases = []string{
 	`null`,
 	`[]`,
 	`{"depends":["python >=3.8"],"Name":"case","purls":[],"timestamp":1700000000000}`,
+	`{"name":"<a&b>","files":["x<y>&\u2028"],"kept":{ "html" : "<&>\u2029" , "n" : [ 1 , 2 ] },"<key>":1}`,
 }
 
 // TestDecodeRecordMatchesEncodingJSON: the hand-decoded record equals
