@@ -13,7 +13,8 @@
 // long-shebang rewrite, and NUL-padded binary), python.go maps noarch
 // python packages and compiles their .pyc files, entrypoints.go writes
 // entry point scripts, scripts.go runs post-link and pre-unlink scripts,
-// condameta.go writes conda-meta records and history, clobber.go resolves
+// condameta.go writes conda-meta records and history (condameta_decode.go
+// reads their big members by hand, on internal/jsonscan), clobber.go resolves
 // two packages writing one path, unlink.go removes a package, and
 // transaction.go and journal.go order and protect the whole.
 //
