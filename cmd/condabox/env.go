@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -12,13 +13,64 @@ import (
 func newEnvCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "Environments: list, export",
+		Short: "Environments: create, remove, list, export",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newEnvListCmd(), newEnvExportCmd())
+	// env create is create, as in micromamba, which has both.
+	cmd.AddCommand(newCreateCmd(), newEnvRemoveCmd(), newEnvListCmd(), newEnvExportCmd())
+	return cmd
+}
+
+func newEnvRemoveCmd() *cobra.Command {
+	var (
+		req         env.CreateRequest
+		yes, dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "remove -n NAME | -p PREFIX [flags]",
+		Short: "Delete a whole environment",
+		Long: `env remove deletes the environment -n or -p names, after asking unless
+-y, and takes it out of ~/.conda/environments.txt. It refuses the root
+prefix (base), the active environment ($CONDA_PREFIX) and a folder without
+conda-meta. The package cache keeps the packages: condabox clean -p
+removes those no environment uses any more.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			req.LookupEnv, req.WorkDir = os.LookupEnv, wd
+			prefix, err := env.RemovableEnvironment(req)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if dryRun {
+				_, err := fmt.Fprintf(out, "Would remove environment %s\n", prefix)
+				return err
+			}
+			if !yes {
+				if ok, err := confirm(cmd, fmt.Sprintf("Remove environment %s?", prefix)); err != nil || !ok {
+					return errors.Join(fmt.Errorf("remove environment %s: not confirmed (give -y)", prefix), err)
+				}
+			}
+			if err := env.RemoveEnvironment(cmd.Context(), req); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "Removed environment %s\n", prefix)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&req.Prefix, "prefix", "p", "", "path of the environment")
+	f.StringVarP(&req.Name, "name", "n", "", "name of the environment, under <root prefix>/envs")
+	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
+	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVar(&dryRun, "dry-run", false, "only show what would be removed")
 	return cmd
 }
 
