@@ -125,6 +125,9 @@ func confirm(cmd *cobra.Command, question string) (bool, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("read the answer: %w", err)
 	}
+	if !strings.HasSuffix(line, "\n") {
+		fmt.Fprintln(cmd.ErrOrStderr()) // end the question's line
+	}
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes", nil
 }

@@ -60,12 +60,15 @@ func RemoveEnvironment(ctx context.Context, req CreateRequest) error {
 	// Moved aside first, and its conda-meta deleted before the rest: a
 	// removal cut short leaves a hidden folder that no command takes for
 	// an environment, never a half-deleted one under the old name.
+	// A fresh name: os.Rename will not replace even an empty folder.
 	trash, err := os.MkdirTemp(filepath.Dir(prefix), ".condabox-removed-"+filepath.Base(prefix)+"-")
-	if err != nil {
-		return fmt.Errorf("remove environment %s: %w", prefix, err)
+	if err == nil {
+		err = os.Remove(trash)
 	}
-	if err := os.Rename(prefix, trash); err != nil {
-		os.Remove(trash)
+	if err == nil {
+		err = os.Rename(prefix, trash)
+	}
+	if err != nil {
 		return fmt.Errorf("remove environment %s: %w", prefix, err)
 	}
 	if err := os.RemoveAll(filepath.Join(trash, "conda-meta")); err != nil {

@@ -132,8 +132,14 @@ const indexDir = "cache"
 func (c *cleaner) clean(dir string) error {
 	o := c.opts
 	if o.IndexCache || o.Force {
-		if err := c.cleanIndex(filepath.Join(dir, indexDir)); err != nil {
+		index := filepath.Join(dir, indexDir)
+		if err := c.cleanIndex(index); err != nil {
 			return err
+		}
+		// Every entry goes with Force, the folder too once emptied; a
+		// held lock keeps it.
+		if o.Force && !o.DryRun && os.Remove(index) == nil {
+			c.report.Removed = append(c.report.Removed, CleanEntry{Kind: KindIndexCache, Path: index})
 		}
 	}
 	entries, err := os.ReadDir(dir)
