@@ -249,8 +249,9 @@ func guardOf(e fs.DirEntry) string {
 }
 
 // cleanIndex removes the repodata cache at dir. Each cached document is
-// removed together with its state, name index and lock while holding that
-// lock, so that a refresh under way in another process is never cut.
+// removed together with its state and name index while holding its lock,
+// so that a refresh under way in another process is never cut; then the
+// locks no process holds.
 func (c *cleaner) cleanIndex(dir string) error {
 	fi, err := os.Lstat(dir)
 	switch {
@@ -267,15 +268,16 @@ func (c *cleaner) cleanIndex(dir string) error {
 		return err
 	}
 	groups := map[string][]string{} // cache key → its files but the lock
+	var locks []string
 	for _, e := range entries {
-		if key := indexKey(e.Name()); key == "" || !e.Type().IsRegular() {
-			c.remove(KindIndexCache, filepath.Join(dir, e.Name())) // shards/, whose files are immutable
-		} else if strings.HasSuffix(e.Name(), ".lock") {
-			if _, ok := groups[key]; !ok {
-				groups[key] = nil // a lock without data goes too
-			}
-		} else {
-			groups[key] = append(groups[key], filepath.Join(dir, e.Name()))
+		path := filepath.Join(dir, e.Name())
+		switch key := indexKey(e.Name()); {
+		case key == "" || !e.Type().IsRegular():
+			c.remove(KindIndexCache, path) // shards/, whose files are immutable
+		case strings.HasSuffix(e.Name(), ".lock"):
+			locks = append(locks, path)
+		default:
+			groups[key] = append(groups[key], path)
 		}
 	}
 	keys := make([]string, 0, len(groups))
@@ -284,15 +286,14 @@ func (c *cleaner) cleanIndex(dir string) error {
 	}
 	slices.Sort(keys)
 	for _, key := range keys {
-		lock := filepath.Join(dir, key+".lock")
-		c.underLock(lock, filepath.Join(dir, key+".*"), func() {
+		c.underLock(filepath.Join(dir, key+".lock"), filepath.Join(dir, key+".*"), func() {
 			for _, p := range groups[key] {
 				c.remove(KindIndexCache, p)
 			}
-			if _, err := os.Lstat(lock); err == nil {
-				c.remove(KindIndexCache, lock)
-			}
 		})
+	}
+	for _, l := range locks {
+		c.underLock(l, l, func() { c.remove(KindIndexCache, l) })
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ var (
 	// held-3.0-0's and ef012345's locks are held by the test.
 	fixtureHeldTarball = []string{"held-3.0-0.conda"}
 	fixtureHeldPackage = []string{"held-3.0-0"}
-	fixtureHeldIndex   = []string{"cache/ef012345.*"}
+	fixtureHeldIndex   = []string{"cache/ef012345.*", "cache/ef012345.lock"}
 	fixtureHeldLocks   = []string{"cache/ef012345.lock", "held-3.0-0.lock"}
 	// Removed by Force only: a used package, a broken folder, urls.txt,
 	// links (never their targets) and a partial download.
@@ -280,4 +280,72 @@ func TestCleanNotADirectory(t *testing.T) {
 	if len(report.Removed) != len(fixtureTarballs) {
 		t.Errorf("removed %v: want the tarballs of %s", report.Removed, f.pkgs)
 	}
+}
+
+// FuzzCleanNames puts an entry of any name (a file, a folder holding
+// info/index.json, or a link out of the cache) in a pkgs directory and
+// cleans it with every option: nothing outside the directory may change,
+// and every removed path must lie directly inside it.
+func FuzzCleanNames(f *testing.F) {
+	for _, name := range []string{"a-1-0.conda", "a-1-0", ".a-1-0.conda.1.part", ".a-1-0.extract-1", "a.lock", "cache", "urls.txt", ".tmp-x.json-1", "a.tar.bz2.lock"} {
+		f.Add(name, uint8(0))
+		f.Add(name, uint8(1))
+		f.Add(name, uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, name string, shape uint8) {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 200 {
+			t.Skip("not a file name")
+		}
+		root := t.TempDir()
+		pkgs, outside := filepath.Join(root, "pkgs"), filepath.Join(root, "outside")
+		for _, d := range []string{filepath.Join(pkgs, "cache"), filepath.Join(outside, "info")} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(outside, "info", "index.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(pkgs, name)
+		var err error
+		switch shape % 3 {
+		case 0:
+			err = os.WriteFile(p, []byte("x"), 0o644)
+		case 1:
+			if err = os.MkdirAll(filepath.Join(p, "info"), 0o755); err == nil {
+				err = os.WriteFile(filepath.Join(p, "info", "index.json"), []byte("{}"), 0o644)
+			}
+		case 2:
+			err = os.Symlink(outside, p)
+		}
+		if err != nil {
+			t.Skip(err) // e.g. "cache" as a file where the folder is
+		}
+		// The same name in the index cache too.
+		if err := os.WriteFile(filepath.Join(pkgs, "cache", name), []byte("y"), 0o644); err != nil && name != "cache" {
+			t.Fatal(err)
+		}
+		before := tree(t, outside)
+		for _, opts := range []pkgcache.CleanOptions{
+			{IndexCache: true, Tarballs: true, Packages: true, Locks: true, DryRun: true},
+			{IndexCache: true, Tarballs: true, Packages: true, Locks: true},
+			{Force: true},
+		} {
+			report, err := pkgcache.Clean(t.Context(), []string{pkgs}, opts)
+			if err != nil {
+				t.Fatalf("%+v: %v", opts, err)
+			}
+			for _, e := range report.Removed {
+				if d := filepath.Dir(e.Path); d != pkgs && d != filepath.Join(pkgs, "cache") && e.Path != filepath.Join(pkgs, "cache") {
+					t.Errorf("removed %s: not an entry of %s", e.Path, pkgs)
+				}
+			}
+		}
+		if after := tree(t, outside); !slices.Equal(after, before) {
+			t.Errorf("outside the cache: %q, want %q", after, before)
+		}
+		if left := tree(t, pkgs); len(left) != 0 {
+			t.Errorf("left after clean -f: %q", left)
+		}
+	})
 }
