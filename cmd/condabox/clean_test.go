@@ -171,15 +171,21 @@ func TestCleanFlags(t *testing.T) {
 	}
 }
 
-// TestCleanThenCreate is micromamba-docker's recipe: create, then clean
-// --all. The environment keeps working, a dry run removes nothing, and a
-// later create downloads only what clean took.
+// TestCleanThenCreate is micromamba-docker's recipe: install -n base -f
+// env.yaml, then clean --all --yes. The environment keeps working, a dry
+// run removes nothing, and a later create downloads only what clean took.
 func TestCleanThenCreate(t *testing.T) {
 	home := isolate(t)
 	ch := "file://" + imageChannel(t)
 	pkgs := filepath.Join(home, "root", "pkgs")
-	kept := filepath.Join(home, "root", "envs", "kept")
-	createEnv(t, "-n", "kept", "--override-channels", "-c", ch, "hello")
+	// As in a micromamba-style base image: base exists, a Dockerfile
+	// installs an env.yaml into it, then cleans.
+	kept := filepath.Join(home, "root")
+	createEnv(t, "-n", "base")
+	envYAML := writeFile(t, t.TempDir(), "env.yaml", "channels: ["+ch+"]\ndependencies: [hello]\n")
+	if r := runCLI(t, "install", "-y", "-n", "base", "--override-channels", "-f", envYAML); r.code != 0 {
+		t.Fatalf("install -n base -f env.yaml: exit %d\nstderr: %s", r.code, r.stderr)
+	}
 
 	before := files(t, pkgs)
 	dry := runClean(t, "--all", "--dry-run")
@@ -190,10 +196,10 @@ func TestCleanThenCreate(t *testing.T) {
 		t.Errorf("clean --dry-run changed the cache:\n%q\nwant\n%q", after, before)
 	}
 
-	out := runClean(t, "--all", "-y")
+	out := runClean(t, "--all", "--yes")
 	for _, e := range removedBy(t, pkgs, out) {
 		if strings.HasPrefix(e, "package ") {
-			t.Errorf("clean --all removed %s, which environment kept uses", e)
+			t.Errorf("clean --all removed %s, which base uses", e)
 		}
 	}
 	// No archive and no lock is left; the extracted packages in use are.

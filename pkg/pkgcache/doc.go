@@ -20,4 +20,10 @@
 // appear by atomic rename. An entry found partial or corrupt (no or
 // mismatching repodata_record.json, archive of the wrong size or checksum,
 // an extraction cut short) is extracted or fetched again.
+//
+// Clean is micromamba's clean over the writable pkgs directories: the
+// repodata index cache (<pkgs_dir>/cache, pkg/repodata's), the archives,
+// the extracted folders no environment uses, the lock files, or every
+// entry. It takes each entry's lock without waiting and skips what another
+// process holds, so a running create is never cut short.
 package pkgcache
