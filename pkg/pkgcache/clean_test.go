@@ -1,6 +1,7 @@
 package pkgcache_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -348,4 +349,41 @@ func FuzzCleanNames(f *testing.F) {
 			t.Errorf("left after clean -f: %q", left)
 		}
 	})
+}
+
+// BenchmarkCleanDryRun lists what clean --all would remove from a cache of
+// 300 packages (a folder of 20 files, an archive and a lock each), half of
+// them in use: the cost of reading the cache and sizing its entries.
+func BenchmarkCleanDryRun(b *testing.B) {
+	pkgs := b.TempDir()
+	inUse := map[string]bool{}
+	for i := range 300 {
+		dist := fmt.Sprintf("pkg%03d-1.0-0", i)
+		if i%2 == 0 {
+			inUse[dist] = true
+		}
+		for j := range 20 {
+			p := filepath.Join(pkgs, dist, "lib", fmt.Sprintf("f%02d", j))
+			if j == 0 {
+				p = filepath.Join(pkgs, dist, "info", "index.json")
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(dist), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, name := range []string{dist + ".conda", dist + ".lock"} {
+			if err := os.WriteFile(filepath.Join(pkgs, name), []byte(dist), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	opts := pkgcache.CleanOptions{IndexCache: true, Tarballs: true, Packages: true, Locks: true, InUse: inUse, DryRun: true}
+	for b.Loop() {
+		if _, err := pkgcache.Clean(b.Context(), []string{pkgs}, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
