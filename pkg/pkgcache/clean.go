@@ -314,8 +314,13 @@ func indexKey(name string) string {
 // create is removed again, so that cleaning leaves no new locks. On a dry
 // run it only looks whether an existing lock is held.
 func (c *cleaner) underLock(lockName, path string, fn func()) {
-	_, statErr := os.Lstat(lockName)
+	fi, statErr := os.Lstat(lockName)
 	existed := statErr == nil
+	if existed && !fi.Mode().IsRegular() {
+		// Opening it would follow a link, maybe out of the cache.
+		c.report.Skipped = append(c.report.Skipped, CleanSkip{path, "its lock " + lockName + " is not a regular file"})
+		return
+	}
 	if c.opts.DryRun && !existed {
 		fn()
 		return

@@ -33,7 +33,9 @@ var (
 	fixtureHeldLocks   = []string{"cache/ef012345.lock", "held-3.0-0.lock"}
 	// Removed by Force only: a used package, a broken folder, urls.txt,
 	// links (never their targets) and a partial download.
-	fixtureOther = []string{".other-1.0-0.conda.123.part", "broken", "link-1.0-0", "linked-1.0-0.conda", "urls.txt", "used-1.0-0"}
+	fixtureOther = []string{".other-1.0-0.conda.123.part", "broken.lock", "link-1.0-0", "linked-1.0-0.conda", "urls.txt", "used-1.0-0"}
+	// Skipped by Force: a folder whose lock is a link.
+	fixtureOtherSkipped = []string{"broken"}
 )
 
 func newCleanFixture(t *testing.T) cleanFixture {
@@ -81,6 +83,11 @@ func newCleanFixture(t *testing.T) cleanFixture {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(filepath.Join(f.outside, "archive.conda"), filepath.Join(f.pkgs, "linked-1.0-0.conda")); err != nil {
+		t.Fatal(err)
+	}
+	// A lock that is a link out of the cache is never opened (which would
+	// create its target): what it guards is skipped; -f removes the link.
+	if err := os.Symlink(filepath.Join(f.outside, "not-created.lock"), filepath.Join(f.pkgs, "broken.lock")); err != nil {
 		t.Fatal(err)
 	}
 	for _, rel := range []string{"held-3.0-0.lock", "cache/ef012345.lock"} {
@@ -151,7 +158,7 @@ func TestClean(t *testing.T) {
 			removedKinds: []string{pkgcache.KindIndexCache, pkgcache.KindTarball, pkgcache.KindPackage, pkgcache.KindLock}},
 		{name: "force", opts: pkgcache.CleanOptions{Force: true, InUse: inUse},
 			removed:      cat(fixtureTarballs, fixturePackages, fixtureIndex, fixtureFreeLocks, fixtureOther),
-			skipped:      cat(fixtureHeldTarball, fixtureHeldPackage, fixtureHeldIndex, []string{"held-3.0-0.lock"}),
+			skipped:      cat(fixtureHeldTarball, fixtureHeldPackage, fixtureHeldIndex, []string{"held-3.0-0.lock"}, fixtureOtherSkipped),
 			removedKinds: []string{pkgcache.KindIndexCache, pkgcache.KindTarball, pkgcache.KindPackage, pkgcache.KindLock, pkgcache.KindOther}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
