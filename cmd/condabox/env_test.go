@@ -106,12 +106,15 @@ func TestEnvList(t *testing.T) {
 	if r := runCLI(t, "create", "-y", "-p", elsewhere); r.code != 0 {
 		t.Fatalf("create -p %s: exit %d\nstderr: %s", elsewhere, r.code, r.stderr)
 	}
-	// condabox does not register environments; conda's register is read.
-	if err := os.MkdirAll(filepath.Join(home, ".conda"), 0o755); err != nil {
-		t.Fatal(err)
+	// create registers every environment once, as conda and micromamba
+	// do: created again, elsewhere is not listed twice.
+	if r := runCLI(t, "create", "-y", "-p", elsewhere); r.code != 0 {
+		t.Fatalf("create -p %s again: exit %d\nstderr: %s", elsewhere, r.code, r.stderr)
 	}
-	if err := os.WriteFile(filepath.Join(home, ".conda", "environments.txt"), []byte(elsewhere+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+	registered, err := os.ReadFile(filepath.Join(home, ".conda", "environments.txt"))
+	wantRegistered := filepath.Join(home, "root", "envs", "one") + "\n" + filepath.Join(home, "root", "envs", "two") + "\n" + elsewhere + "\n"
+	if err != nil || string(registered) != wantRegistered {
+		t.Errorf("environments.txt: %q (%v), want %q", registered, err, wantRegistered)
 	}
 	two := filepath.Join(home, "root", "envs", "two")
 	t.Setenv("CONDA_PREFIX", two)

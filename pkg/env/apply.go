@@ -150,6 +150,15 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 		// Nothing of a failed create into a new folder is worth keeping.
 		os.RemoveAll(prefix)
 	}
+	if err == nil && req.Op == Create {
+		// A register that cannot be written (a read-only HOME in a
+		// container) does not undo the environment.
+		if name := environmentsTxt(requestLookup(req.CreateRequest)); name != "" {
+			if rerr := register(name, prefix); rerr != nil {
+				warnf(req.Progress.W)("environment %s not registered in %s: %v", prefix, name, rerr)
+			}
+		}
+	}
 	return applied, err
 }
 

@@ -77,8 +77,8 @@ func RemoveEnvironment(ctx context.Context, req CreateRequest) error {
 	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Errorf("remove environment %s: %w", prefix, err)
 	}
-	if home, _ := requestLookup(req)("HOME"); home != "" {
-		if err := unregister(filepath.Join(home, ".conda", "environments.txt"), prefix); err != nil {
+	if name := environmentsTxt(requestLookup(req)); name != "" {
+		if err := unregister(name, prefix); err != nil {
 			return fmt.Errorf("environment %s removed, but: %w", prefix, err)
 		}
 	}

@@ -49,8 +49,8 @@ func KnownEnvironments(ctx context.Context, req CreateRequest) ([]KnownEnv, erro
 	for _, e := range entries { // sorted by name
 		candidates = append(candidates, filepath.Join(root, "envs", e.Name()))
 	}
-	if home, _ := lookup("HOME"); home != "" {
-		registered, err := readEnvironmentsTxt(filepath.Join(home, ".conda", "environments.txt"))
+	if name := environmentsTxt(lookup); name != "" {
+		registered, err := readEnvironmentsTxt(name)
 		if err != nil {
 			return nil, fmt.Errorf("list environments: %w", err)
 		}
@@ -98,6 +98,43 @@ func readEnvironmentsTxt(name string) ([]string, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return out, nil
+}
+
+// environmentsTxt is the register of environments conda and micromamba
+// keep, and read for env list, under the home folder lookup gives; "" when
+// HOME is not set.
+func environmentsTxt(lookup func(string) (string, bool)) string {
+	home, _ := lookup("HOME")
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".conda", "environments.txt")
+}
+
+// register adds prefix to the register name unless a line names it
+// already, as conda and micromamba do for each environment they create:
+// env list then shows an environment created with -p anywhere, and clean
+// keeps the packages it uses.
+func register(name, prefix string) error {
+	known, err := readEnvironmentsTxt(name)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(known, func(p string) bool { return samePrefix(p, prefix) }) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(prefix + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // WriteEnvList writes the environments as micromamba's env list does: a
