@@ -86,6 +86,9 @@ func TestBaseImagePodman(t *testing.T) {
 COPY --chown=$MAMBA_USER:$MAMBA_USER env.yml /tmp/env.yml
 RUN condabox install -y -n base --override-channels -f /tmp/env.yml
 RUN condabox create -y -n tools --override-channels -c `+srv.URL()+` jq
+# micromamba-docker's recipe ends with clean --all: no archive and no index
+# cache are left, and the environments still work (next lines).
+RUN condabox clean --all --yes && ! ls /opt/conda/pkgs/*.conda && test -z "$(ls -A /opt/conda/pkgs/cache)"
 ARG MAMBA_DOCKERFILE_ACTIVATE=1
 RUN python -c 'import requests' && test "$EDGE_ACTIVATE_PREFIX" = /opt/conda
 ARG DOCKERFILE_UMASK=0077
