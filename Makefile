@@ -3,7 +3,15 @@
 GO ?= go
 SHARED ?= ../shared
 
-.PHONY: test crosscheck
+.PHONY: test crosscheck build
+
+# build writes the release binary: static (CGO_ENABLED=0: it goes into base
+# images and is the entrypoint shim of images of several environments),
+# without the symbol and DWARF tables (-s -w: 20 MB -> 14 MB, 10.6 -> 5.5 MB
+# gzipped) and without the build machine's paths (-trimpath).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o build/condabox ./cmd/condabox
 
 # test vets and runs every package's tests.
 test:

@@ -8,7 +8,9 @@
 # (testimage builds the bases on first use: root, mmdebstrap).
 start_fixtures() {
 	mkdir -p "$B"
-	CGO_ENABLED=0 go build -o "$B/condabox" ./cmd/condabox # static: it also goes into a base image
+	# As `make build`: static (it also goes into the peer's base image, as
+	# micromamba's static binary does) and stripped.
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$B/condabox" ./cmd/condabox
 	go build -o "$B/testchannel" ./internal/testchannel/cmd/testchannel
 	go build -o "$B/testimage" ./internal/testimage/cmd/testimage
 	# Always rewritten (about 2 s from the cache): a channel of an older
