@@ -82,6 +82,10 @@ MAMBA_SKIP_ACTIVATE=1, then execs the command. The config activates none, so
 Progress goes to stderr: on a terminal, the layers being written and a
 count, redrawn in place; otherwise (CI, a pipe) one line per finished layer.
 
+conda packages link against the system's glibc: an environment whose packages
+depend on __glibc needs a --base that has it (distroless/cc, debian slim);
+onto scratch, build warns. scratch suits static programs.
+
 --prune safe drops static libraries, docs, man and info pages; aggressive
 also drops headers, __pycache__, pip, ensurepip, idlelib, tests and
 conda-meta (the image is then no longer an environment conda can update).`,

@@ -119,6 +119,11 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	res := &Result{Image: img, Layers: reports, Warnings: append(warnings, pycWarnings...), Created: created}
+	if w, err := libcWarning(base, pkgs); err != nil {
+		return nil, fmt.Errorf("build image: %w", err)
+	} else if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	for _, p := range pkgs {
 		res.Records = append(res.Records, p.Record)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/install"
 )
 
@@ -283,6 +284,44 @@ func TestBuildFollowsBaseManifestFormat(t *testing.T) {
 				if l.MediaType != tt.wantLyr {
 					t.Errorf("layer %s is %s, want %s", l.Digest, l.MediaType, tt.wantLyr)
 				}
+			}
+		})
+	}
+}
+
+// A package depending on __glibc onto scratch is warned about: its programs
+// cannot start there. Without that dependency, or onto a base with layers,
+// there is no warning.
+func TestBuildLibcWarning(t *testing.T) {
+	needsLibc := rec("tool", "1.0", "0", "")
+	needsLibc.Depends = []string{"__glibc >=2.17,<3.0.a0"}
+	files := []pkgbuild.File{{Path: "bin/tool", Mode: 0o755, Data: []byte("#!/bin/sh\n")}}
+	withLibc := extractPackages(t, []*pkgbuild.Package{{Record: needsLibc, Files: files}})
+	static := extractPackages(t, []*pkgbuild.Package{{Record: rec("static-tool", "1.0", "0", ""), Files: files}})
+	layered, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		base v1.Image
+		pkgs []*install.Package
+		want bool
+	}{
+		{"__glibc onto scratch", empty.Image, withLibc, true},
+		{"no __glibc onto scratch", empty.Image, static, false},
+		{"__glibc onto a base with layers", layered, withLibc, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Build(t.Context(), tc.base, tc.pkgs, Options{WorkDir: t.TempDir(), Epoch: time.Unix(1, 0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.ContainsFunc(res.Warnings, func(w string) bool {
+				return strings.Contains(w, "tool-1.0-0 depends on \"__glibc >=2.17,<3.0.a0\" but the base is scratch")
+			})
+			if got != tc.want {
+				t.Errorf("warnings %q: libc warning %v, want %v", res.Warnings, got, tc.want)
 			}
 		})
 	}

@@ -115,6 +115,13 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		if err != nil {
 			return nil, fmt.Errorf("build image: environment %s: %w", e.Name, err)
 		}
+		libc, err := libcWarning(base, e.Packages)
+		if err != nil {
+			return nil, fmt.Errorf("build image: %w", err)
+		}
+		if libc != "" {
+			warnings = append(warnings, libc)
+		}
 		for _, w := range append(actWarnings, warnings...) {
 			res.Warnings = append(res.Warnings, e.Name+": "+w)
 		}
