@@ -34,6 +34,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newNotInitializedCmd("activate"), newNotInitializedCmd("deactivate"))
 	root.AddCommand(newLockCmd())
 	root.AddCommand(newCleanCmd())
+	root.AddCommand(newInfoCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())

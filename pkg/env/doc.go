@@ -41,5 +41,6 @@
 // Installed environments: ReadInstalled reads a prefix's conda-meta for
 // `condabox list` and `env export` (export.go writes environment.yml and
 // @EXPLICIT files), KnownEnvironments lists them for `env list`, and
-// EnvironmentPrefix is the environment a command without -n/-p acts on.
+// EnvironmentPrefix is the environment a command without -n/-p acts on;
+// ReadInfo is `condabox info`'s report.
 package env
