@@ -35,6 +35,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newLockCmd())
 	root.AddCommand(newCleanCmd())
 	root.AddCommand(newInfoCmd())
+	root.AddCommand(newSearchCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())

@@ -186,13 +186,7 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	if err != nil {
 		return nil, err
 	}
-	gw, err := repodata.New(repodata.Options{
-		PkgsDir:       cfg.PkgsDirs[0],
-		TTL:           cfg.LocalRepodataTTL,
-		Offline:       req.Offline || cfg.Offline,
-		ChannelConfig: chanCfg,
-		Credentials:   repodata.EnvCredentials(lookup),
-	})
+	gw, err := newGateway(req, cfg, lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +203,18 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 		Installed:       req.Installed,
 		Update:          req.Update,
 		Remove:          req.Remove,
+	})
+}
+
+// newGateway is the repodata gateway of req's configuration: its cache in
+// the first package cache, its TTL, offline mode and credentials.
+func newGateway(req CreateRequest, cfg *config.Config, lookup func(string) (string, bool)) (*repodata.Gateway, error) {
+	return repodata.New(repodata.Options{
+		PkgsDir:       cfg.PkgsDirs[0],
+		TTL:           cfg.LocalRepodataTTL,
+		Offline:       req.Offline || cfg.Offline,
+		ChannelConfig: cfg.ChannelConfig(req.WorkDir),
+		Credentials:   repodata.EnvCredentials(lookup),
 	})
 }
 

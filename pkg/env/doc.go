@@ -42,5 +42,5 @@
 // `condabox list` and `env export` (export.go writes environment.yml and
 // @EXPLICIT files), KnownEnvironments lists them for `env list`, and
 // EnvironmentPrefix is the environment a command without -n/-p acts on;
-// ReadInfo is `condabox info`'s report.
+// ReadInfo is `condabox info`'s report and Search `condabox search`'s.
 package env
