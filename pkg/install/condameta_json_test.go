@@ -179,16 +179,20 @@ func TestUnknownMembers(t *testing.T) {
 	for _, doc := range unknownMembersCases {
 		checkUnknownMembers(t, []byte(doc))
 	}
-	t.Run("real records", func(t *testing.T) {
-		names, _ := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
-		for _, name := range names {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkUnknownMembers(t, b)
+	t.Run("real records", func(t *testing.T) { forRealRecords(t, checkUnknownMembers) })
+}
+
+// forRealRecords calls check with each real conda-meta record of
+// shared/realdata (skipping when it is absent).
+func forRealRecords(t *testing.T, check func(*testing.T, []byte)) {
+	names, _ := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		check(t, b)
+	}
 }
 
 func FuzzUnknownMembers(f *testing.F) {
@@ -272,16 +276,7 @@ func TestDecodeRecordMatchesEncodingJSON(t *testing.T) {
 	for _, doc := range decodeRecordCases {
 		checkDecodeRecord(t, []byte(doc))
 	}
-	t.Run("real records", func(t *testing.T) {
-		names, _ := filepath.Glob(filepath.Join(sharedRealdata(t), "prefix-records", "conda-meta", "*.json"))
-		for _, name := range names {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkDecodeRecord(t, b)
-		}
-	})
+	t.Run("real records", func(t *testing.T) { forRealRecords(t, checkDecodeRecord) })
 }
 
 func FuzzDecodeRecord(f *testing.F) {
