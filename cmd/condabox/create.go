@@ -63,14 +63,24 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	}
 }
 
-// run applies the request and reports as micromamba does: the result on
-// stdout (JSON with --json), progress and errors on stderr.
-func (t *transaction) run(cmd *cobra.Command) error {
+// fromProcess gives req this process's environment (configuration,
+// MAMBA_ROOT_PREFIX, CONDA_PREFIX, credentials) and working directory
+// (relative -p and channel paths), as every command reads them.
+func fromProcess(req *env.CreateRequest) error {
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	t.req.LookupEnv, t.req.WorkDir = os.LookupEnv, wd
+	req.LookupEnv, req.WorkDir = os.LookupEnv, wd
+	return nil
+}
+
+// run applies the request and reports as micromamba does: the result on
+// stdout (JSON with --json), progress and errors on stderr.
+func (t *transaction) run(cmd *cobra.Command) error {
+	if err := fromProcess(&t.req.CreateRequest); err != nil {
+		return err
+	}
 	t.req.Cmd = strings.Join(append([]string{"condabox"}, os.Args[1:]...), " ")
 	t.req.Progress = env.Progress{W: cmd.ErrOrStderr(), InPlace: isTerminal(cmd.ErrOrStderr())}
 	done, err := env.Apply(cmd.Context(), t.req)

@@ -39,11 +39,9 @@ conda-meta. The package cache keeps the packages: condabox clean -p
 removes those no environment uses any more.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
+			if err := fromProcess(&req); err != nil {
 				return err
 			}
-			req.LookupEnv, req.WorkDir = os.LookupEnv, wd
 			prefix, err := env.RemovableEnvironment(req)
 			if err != nil {
 				return err

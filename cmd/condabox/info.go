@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/condabox/condabox/pkg/env"
@@ -22,11 +20,9 @@ virtual packages and channels a solve for --platform would use (channel
 tokens redacted), the base environment (root prefix) and the platform.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
+			if err := fromProcess(&req); err != nil {
 				return err
 			}
-			req.LookupEnv, req.WorkDir = os.LookupEnv, wd
 			info, err := env.ReadInfo(cmd.Context(), req, version)
 			if err != nil {
 				return err

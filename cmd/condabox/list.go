@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -57,10 +55,8 @@ func addPrefixFlags(f *pflag.FlagSet, req *env.CreateRequest) {
 // readInstalled reads the environment the flags name, relative paths
 // taken from the working directory.
 func readInstalled(cmd *cobra.Command, req env.CreateRequest) (*env.Installed, error) {
-	wd, err := os.Getwd()
-	if err != nil {
+	if err := fromProcess(&req); err != nil {
 		return nil, err
 	}
-	req.LookupEnv, req.WorkDir = os.LookupEnv, wd
 	return env.ReadInstalled(cmd.Context(), req)
 }

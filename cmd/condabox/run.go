@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 	"syscall"
 
@@ -24,11 +23,9 @@ CMD. stdin, stdout and stderr are passed through and CMD's exit code is
 condabox's.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
+			if err := fromProcess(&req); err != nil {
 				return err
 			}
-			req.LookupEnv, req.WorkDir = os.LookupEnv, wd
 			prefix, err := env.TargetPrefix(req)
 			if err != nil {
 				return err

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/condabox/condabox/pkg/env"
@@ -22,11 +20,9 @@ that match each spec: an exact name with optional version and build, such as
 numpy, "numpy >=2" or "python 3.12.*". Newest versions come first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
+			if err := fromProcess(&req); err != nil {
 				return err
 			}
-			req.LookupEnv, req.WorkDir = os.LookupEnv, wd
 			res, err := env.Search(cmd.Context(), req, args)
 			if err != nil {
 				return err
