@@ -21,17 +21,9 @@ func specNames(specs []conda.MatchSpec) []string {
 }
 
 // canonical parses specs as written and returns their canonical text.
-func canonical(t *testing.T, specs []string) []string {
+func canonical(t *testing.T, written []string) []string {
 	t.Helper()
-	var out []conda.MatchSpec
-	for _, s := range specs {
-		m, err := conda.ParseMatchSpec(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return specNames(out)
+	return specNames(specs(t, written...))
 }
 
 func TestParseEnvironmentFile(t *testing.T) {
