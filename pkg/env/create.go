@@ -103,10 +103,7 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 		plan.Records = locked
 		return plan, nil
 	}
-	if !req.OverrideChannels {
-		channels = append(channels, cfg.Channels...)
-	}
-	if plan.channels, err = parseChannels(channels, cfg.ChannelConfig(req.WorkDir)); err != nil {
+	if plan.channels, err = requestChannels(channels, req.OverrideChannels, cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	if plan.Records, err = solveSpecs(ctx, req, cfg, lookup, plan.Platform, specs, plan.channels); err != nil {
@@ -253,6 +250,17 @@ func targetPlatform(flag string, lookup func(string) (string, bool)) (conda.Plat
 		return conda.CurrentPlatform()
 	}
 	return conda.ParsePlatform(flag)
+}
+
+// requestChannels parses the channels a command uses: those given (-c
+// and the files'), then the configuration's unless override
+// (--override-channels), duplicates dropped.
+func requestChannels(given []string, override bool, cfg *config.Config, workDir string) ([]conda.Channel, error) {
+	names := slices.Clone(given)
+	if !override {
+		names = append(names, cfg.Channels...)
+	}
+	return parseChannels(names, cfg.ChannelConfig(workDir))
 }
 
 func parseChannels(names []string, cfg conda.ChannelConfig) ([]conda.Channel, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -64,11 +63,7 @@ func ReadInfo(ctx context.Context, req CreateRequest, version string) (*Info, er
 	for _, v := range virtual {
 		info.VirtualPackages = append(info.VirtualPackages, v.Name+"="+v.Version.String()+"="+v.Build)
 	}
-	names := slices.Clone(req.Channels)
-	if !req.OverrideChannels {
-		names = append(names, cfg.Channels...)
-	}
-	channels, err := parseChannels(names, cfg.ChannelConfig(req.WorkDir))
+	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
 	if err != nil {
 		return nil, err
 	}

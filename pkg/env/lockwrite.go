@@ -120,10 +120,7 @@ func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platf
 	if in.platforms, err = lockPlatforms(req.Platforms, filePlatforms, fallback, in.lookup); err != nil {
 		return nil, err
 	}
-	if !req.OverrideChannels {
-		channels = append(channels, in.cfg.Channels...)
-	}
-	if in.channels, err = parseChannels(channels, in.cfg.ChannelConfig(req.WorkDir)); err != nil {
+	if in.channels, err = requestChannels(channels, req.OverrideChannels, in.cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	for _, c := range in.channels {

@@ -49,11 +49,7 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 	if err != nil {
 		return nil, err
 	}
-	names := slices.Clone(req.Channels)
-	if !req.OverrideChannels {
-		names = append(names, cfg.Channels...)
-	}
-	channels, err := parseChannels(names, cfg.ChannelConfig(req.WorkDir))
+	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
 	if err != nil {
 		return nil, err
 	}
