@@ -22,8 +22,12 @@
 //   - ExtractInfo does the same for info/ only (cheap metadata access).
 //   - ReadInfo returns the info/ files in memory.
 //   - Walk streams every entry (info/ first for .conda) to a callback without
-//     writing anything, for consumers such as the image builder that copy
-//     package contents straight into tar layers.
+//     writing anything.
+//   - Load reads a whole package into memory as Files, a read-only fs.FS
+//     (with Lstat and ReadLink), for consumers such as the image builder
+//     that copy package contents straight into tar layers without
+//     extracting them: creating a package's files costs more than
+//     decompressing it on many disks. Files.Extract writes them out.
 //
 // Extractor carries the Limits; the package-level functions use
 // DefaultLimits.

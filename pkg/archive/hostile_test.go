@@ -174,6 +174,11 @@ func TestHostileArchivesAreRejected(t *testing.T) {
 				}
 				err = x.Walk(context.Background(), path, func(*Header, io.Reader) error { return nil })
 				assertRejected(t, err, tt.want, path, tt.entry)
+				files, err := x.Load(context.Background(), path)
+				if files != nil {
+					t.Errorf("Load returned files of a rejected archive")
+				}
+				assertRejected(t, err, tt.want, path, tt.entry)
 			})
 		}
 	}
