@@ -87,7 +87,7 @@ func (a *applier) relinkFrom(r *PrefixRecord, path string) error {
 	if dir == "" {
 		return fmt.Errorf("the record names no package folder")
 	}
-	info, err := readPkgInfo(dir)
+	info, err := readPkgInfo(folder(dir))
 	if err != nil {
 		return err
 	}

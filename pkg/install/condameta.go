@@ -332,6 +332,11 @@ func readJSON(name string, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(b, name, v)
+}
+
+// decodeJSON decodes b, the content of name, into v.
+func decodeJSON(b []byte, name string, v any) (err error) {
 	// A type with its own decoder validates the bytes itself: through
 	// json.Unmarshal they would be validated once more first.
 	if u, ok := v.(json.Unmarshaler); ok {

@@ -23,7 +23,8 @@ type ImageFile struct {
 	// Linkname is a softlink's target.
 	Linkname string
 	// Source is the file in the package folder whose bytes are the content;
-	// "" when Data holds it (prefix replaced or generated).
+	// "" when Data holds it (prefix replaced, generated, or read from a
+	// package without a folder: Package.FS).
 	Source string
 	// Data is the content when Source is "".
 	Data []byte
@@ -41,12 +42,17 @@ type ImageFile struct {
 // ImageFiles returns what linking p into a prefix at prefix would create —
 // the same placement, prefix replacement, noarch python mapping and entry
 // points as Sync — and the package's conda-meta record, without writing
-// anything. python is the environment's python record (nil when it has
+// anything. p is read from its folder, or from p.FS when it has none.
+// python is the environment's python record (nil when it has
 // none). Link scripts are not run and no .pyc files are compiled: both need
 // the prefix to exist.
 func ImageFiles(p *Package, python *conda.PackageRecord, prefix string) ([]ImageFile, *PrefixRecord, error) {
 	dist := p.Record.Dist()
-	info, err := readPkgInfo(p.Dir)
+	src, err := filesOf(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := readPkgInfo(src)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,7 +69,7 @@ func ImageFiles(p *Package, python *conda.PackageRecord, prefix string) ([]Image
 	rec := newPrefixRecord(p)
 	var files []ImageFile
 	for _, pl := range lp.pls {
-		f, pp, err := placedFile(p.Dir, pl, prefix)
+		f, pp, err := placedFile(src, pl, prefix)
 		if err != nil {
 			return nil, nil, fmt.Errorf("package %s: %s: %w", dist, pl.Target, err)
 		}

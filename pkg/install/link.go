@@ -35,6 +35,10 @@ type Package struct {
 	RequestedSpec string
 	// TarballPath is the archive the folder came from, if known.
 	TarballPath string
+	// FS holds the package's files when Dir is "": its archive read into
+	// memory (archive.Load). Only ImageFiles reads packages without a
+	// folder; linking into a prefix needs one.
+	FS fs.FS
 
 	// extra keeps the record's keys PackageRecord does not model.
 	extra map[string]json.RawMessage
@@ -73,15 +77,15 @@ type pkgInfo struct {
 // readPkgInfo reads info/paths.json and info/link.json. Packages older than
 // paths.json list their files in info/files, their placeholders in
 // info/has_prefix and their never-hardlink files in info/no_link.
-func readPkgInfo(dir string) (*pkgInfo, error) {
+func readPkgInfo(src pkgFiles) (*pkgInfo, error) {
 	info := &pkgInfo{}
 	var pj conda.PathsJSON
-	err := readJSON(filepath.Join(dir, "info", "paths.json"), &pj)
+	err := src.readJSON("info/paths.json", &pj)
 	switch {
 	case err == nil:
 		info.Paths = pj.Paths
 	case errors.Is(err, fs.ErrNotExist):
-		if info.Paths, err = readLegacyPaths(dir); err != nil {
+		if info.Paths, err = readLegacyPaths(src); err != nil {
 			return nil, err
 		}
 	default:
@@ -89,10 +93,10 @@ func readPkgInfo(dir string) (*pkgInfo, error) {
 	}
 	for _, e := range info.Paths {
 		if err := checkRelPath(e.Path); err != nil {
-			return nil, fmt.Errorf("package %s: %w", dir, err)
+			return nil, fmt.Errorf("package %s: %w", src, err)
 		}
 	}
-	err = readJSON(filepath.Join(dir, "info", "link.json"), &info.Link)
+	err = src.readJSON("info/link.json", &info.Link)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -109,12 +113,13 @@ func checkRelPath(p string) error {
 
 // readLegacyPaths builds paths.json entries from info/files, info/has_prefix
 // and info/no_link. Path types come from the payload itself.
-func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
-	files, err := readLines(filepath.Join(dir, "info", "files"))
+func readLegacyPaths(src pkgFiles) ([]conda.PathEntry, error) {
+	dir := src.String()
+	files, err := src.readLines("info/files")
 	if err != nil {
 		return nil, fmt.Errorf("package %s has neither info/paths.json nor info/files: %w", dir, err)
 	}
-	prefixLines, err := readLines(filepath.Join(dir, "info", "has_prefix"))
+	prefixLines, err := src.readLines("info/has_prefix")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -122,7 +127,7 @@ func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package %s: info/has_prefix: %w", dir, err)
 	}
-	noLinkLines, err := readLines(filepath.Join(dir, "info", "no_link"))
+	noLinkLines, err := src.readLines("info/no_link")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -136,7 +141,7 @@ func readLegacyPaths(dir string) ([]conda.PathEntry, error) {
 		if err := checkRelPath(f); err != nil {
 			return nil, fmt.Errorf("package %s: info/files: %w", dir, err)
 		}
-		st, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f)))
+		st, err := src.lstat(f)
 		if err != nil {
 			return nil, fmt.Errorf("package %s: info/files lists %s: %w", dir, f, err)
 		}
@@ -270,7 +275,7 @@ func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
 		}
 		l.hardlinks = false
 	}
-	f, pp, err := placedFile(pkgDir, pl, l.prefix)
+	f, pp, err := placedFile(folder(pkgDir), pl, l.prefix)
 	switch {
 	case err != nil:
 		return pp, err
@@ -297,9 +302,8 @@ func (pl placement) prefixPath() PrefixPath {
 // placedFile describes one placement as it is in a prefix at prefix: its
 // content (prefix replaced where the package asks) and its conda-meta
 // description. Linking writes it to disk, ImageFiles into an image.
-func placedFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPath, error) {
+func placedFile(src pkgFiles, pl placement, prefix string) (ImageFile, PrefixPath, error) {
 	e := pl.Entry
-	src := filepath.Join(pkgDir, filepath.FromSlash(e.Path))
 	f := ImageFile{Path: pl.Target, Type: e.PathType}
 	pp := pl.prefixPath()
 	switch e.PathType {
@@ -307,30 +311,32 @@ func placedFile(pkgDir string, pl placement, prefix string) (ImageFile, PrefixPa
 		f.Mode = 0o755
 		return f, pp, nil
 	case conda.PathSoftlink:
-		target, err := os.Readlink(src)
+		target, err := src.readLink(e.Path)
 		f.Linkname = target
 		return f, pp, err
 	case conda.PathHardlink:
 	default:
 		return f, pp, fmt.Errorf("unknown path_type %q", e.PathType)
 	}
-	st, err := os.Stat(src)
+	st, err := src.stat(e.Path)
 	if err != nil {
 		return f, pp, err
 	}
 	f.Mode, f.Size, f.ModTime = st.Mode().Perm(), st.Size(), st.ModTime()
 	if e.PrefixPlaceholder == "" {
-		f.Source = src
 		if pp.SHA256 == "" { // packages without paths.json carry no hashes
-			if pp.SHA256, err = fileSHA256(src); err != nil {
+			if pp.SHA256, err = src.sha256(e.Path); err != nil {
 				return f, pp, err
 			}
 			pp.SHA256InPrefix, pp.SizeInBytes = pp.SHA256, st.Size()
 		}
 		f.SHA256 = pp.SHA256InPrefix
-		return f, pp, nil
+		if f.Source = src.path(e.Path); f.Source == "" {
+			f.Data, err = src.content(e.Path)
+		}
+		return f, pp, err
 	}
-	data, err := os.ReadFile(src)
+	data, err := src.readFile(e.Path)
 	if err != nil {
 		return f, pp, err
 	}

@@ -142,7 +142,7 @@ func BenchmarkLinkFloor(b *testing.B) {
 		prefix := filepath.Join(base, "env")
 		files = 0
 		for _, p := range pkgs {
-			info, err := readPkgInfo(p.Dir)
+			info, err := readPkgInfo(folder(p.Dir))
 			if err != nil {
 				b.Fatal(err)
 			}

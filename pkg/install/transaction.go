@@ -231,7 +231,7 @@ func (t *Transaction) apply(ctx context.Context, prefix string, opts Options) (*
 	// fails here with nothing to undo.
 	infos := make([]*pkgInfo, len(t.Link))
 	for i, p := range t.Link {
-		info, err := readPkgInfo(p.Dir)
+		info, err := readPkgInfo(folder(p.Dir))
 		if err != nil {
 			return nil, err
 		}
