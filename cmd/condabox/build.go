@@ -157,10 +157,17 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if err != nil {
 		return fmt.Errorf("--tag %q: %w", b.tag, err)
 	}
+	var up *image.Uploader
 	if b.push {
 		if err := checkPush(ref); err != nil {
 			return err
 		}
+		// Layers go up as they are written: their uploads overlap the
+		// compression of the others.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		up = image.StartUpload(ctx, ref, image.PushOptions{Remote: pushRemote()})
+		b.opts.LayerWritten = up.Layer
 	}
 	b.opts.Annotations = map[string]string{
 		"org.opencontainers.image.title":   ref.Context().RepositoryStr(),
@@ -186,7 +193,7 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		}
 		builds = append(builds, pb)
 	}
-	out, err := b.publish(ctx, stderr, ref, builds)
+	out, err := b.publish(ctx, stderr, ref, builds, up)
 	if err != nil {
 		return err
 	}
@@ -202,6 +209,12 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	}
 	writeSizeReport(stdout, out)
 	return nil
+}
+
+// pushRemote is how pushes reach registries: with the credentials of
+// docker config.json and its helpers.
+func pushRemote() []remote.Option {
+	return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 }
 
 // checkPush fails fast on an unreachable registry or wrong credentials.
@@ -382,7 +395,7 @@ func buildEpoch(lookup func(string) (string, bool)) (time.Time, error) {
 
 // publish writes or pushes the image (an index of them for several
 // platforms) and the SBOMs, and describes the result.
-func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Reference, builds []platformBuild) (*buildResult, error) {
+func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Reference, builds []platformBuild, up *image.Uploader) (*buildResult, error) {
 	out := &buildResult{Tag: b.tag, Output: b.output}
 	imgs := make([]v1.Image, len(builds))
 	docs := make([][]byte, len(builds))
@@ -407,7 +420,10 @@ func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Ref
 	if b.push {
 		out.Output = ref.String()
 		progress := newPushProgress(stderr, ref.Context().String())
-		po := image.PushOptions{Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, Progress: progress.Blob}
+		po := image.PushOptions{Remote: pushRemote(), Progress: progress.Blob}
+		if up != nil {
+			po.Uploaded = up.Wait()
+		}
 		sbomDigests := make([]v1.Hash, 1)
 		if idx == nil {
 			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], po)

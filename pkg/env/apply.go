@@ -165,7 +165,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 // apply downloads the packages to link and syncs the prefix to target.
 func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
 	plan.addDownloadURLs(auth, link)
-	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress)
+	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress, false)
 	if err != nil {
 		return nil, err
 	}
@@ -252,14 +252,17 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 
 // Fetch gets every package of the plan into the package cache (downloading
 // what it lacks) and returns them in the plan's order, for builders that
-// read packages without linking them (condabox build). As Apply does, it
-// takes credentials out of the record URLs first: the package cache and
-// what is made of the records (conda-meta, an SBOM) never hold them.
+// read packages without linking them (condabox build). A package the cache
+// has extracted comes with its folder; any other stays a verified archive,
+// not extracted (install.ArchivePackage: Dir is "", TarballPath names it),
+// for the builder to read into memory. As Apply does, it takes credentials
+// out of the record URLs first: the package cache and what is made of the
+// records (conda-meta, an SBOM) never hold them.
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
 	auth := stripCredentials(p.Records)
 	target := placeholders(p.Records)
 	p.addDownloadURLs(auth, target)
-	if _, err := fetchAll(ctx, p, target, target, auth, progress); err != nil {
+	if _, err := fetchAll(ctx, p, target, target, auth, progress, true); err != nil {
 		return nil, err
 	}
 	return target, nil
@@ -279,8 +282,9 @@ func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) 
 // fetchAll replaces the placeholders of target that are to be linked by
 // the packages from the package cache, downloading in parallel what it
 // lacks from the URLs auth maps record URLs to, and returns the records it
-// downloaded.
-func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, progress Progress) ([]conda.PackageRecord, error) {
+// downloaded. With archives, packages the cache has not extracted are left
+// as archives (pkgcache.GetArchive).
+func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, progress Progress, archives bool) ([]conda.PackageRecord, error) {
 	cache, err := pkgcache.Open(plan.cfg.PkgsDirs...)
 	if err != nil {
 		return nil, err
@@ -301,11 +305,22 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	for _, i := range order {
 		rec := target[i].Record
 		g.Go(func() error {
-			dir, err := cache.Get(gctx, rec, f)
+			var h pkgcache.Held
+			var err error
+			if archives {
+				h, err = cache.GetArchive(gctx, rec, f)
+			} else {
+				h.Dir, err = cache.Get(gctx, rec, f)
+			}
 			if err != nil {
 				return fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err)
 			}
-			pkg, err := install.ReadPackage(dir)
+			var pkg *install.Package
+			if h.Dir != "" {
+				pkg, err = install.ReadPackage(h.Dir)
+			} else {
+				pkg, err = install.ArchivePackage(h.Archive, h.Record)
+			}
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -71,10 +72,22 @@ type packageFiles struct {
 	// pycReady, when not nil, is closed once startPyc has added the
 	// package's .pyc files: entries, record and pycSize are final then.
 	pycReady <-chan struct{}
+	// src, when not nil, reads the content of entries listed from the
+	// listing cache without it (source.go).
+	src *packageSource
 }
 
-// Build adds the environment of pkgs (extracted package folders, in install
-// order: dependencies first) to base as new layers and returns the image.
+// load gives pf's entries their content if they were listed without it.
+func (pf *packageFiles) load(ctx context.Context) error {
+	if pf.src == nil {
+		return nil
+	}
+	return pf.src.load(ctx, pf)
+}
+
+// Build adds the environment of pkgs (package cache folders, or archives
+// only: see source.go; in install order, dependencies first) to base as new
+// layers and returns the image.
 // Use empty.Image as base for scratch. Layer files are written to
 // opts.WorkDir and read again when the image is written.
 func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Options) (*Result, error) {
@@ -83,7 +96,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	readBase := startReadBase(base, opts.LayerCache)
-	files, act, err := collect(pkgs, opts)
+	files, act, err := collect(ctx, pkgs, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +158,7 @@ func checkPrefix(prefix string) error {
 // collect lists each package's entries at the prefix, pruned, with clobbered
 // paths left to the package linked last (as linking in order would), and
 // the activation files of the environment.
-func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activationFile, error) {
+func collect(ctx context.Context, pkgs []*install.Package, opts Options) ([]*packageFiles, []activationFile, error) {
 	var python *conda.PackageRecord
 	for _, p := range pkgs {
 		if p.Record.Name == "python" {
@@ -156,11 +169,20 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 	// replacement) is independent per package: on all cores.
 	files := make([][]install.ImageFile, len(pkgs))
 	recs := make([]*install.PrefixRecord, len(pkgs))
+	srcs := make([]*packageSource, len(pkgs))
+	var held atomic.Int64 // bytes of archives kept in memory
 	g := new(errgroup.Group)
 	g.SetLimit(runtime.NumCPU())
-	for i, p := range pkgs {
+	// The biggest first: python's archive must not start decoding last.
+	order := make([]int, len(pkgs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pkgs[b].Record.Size, pkgs[a].Record.Size) })
+	for _, i := range order {
+		p := pkgs[i]
 		g.Go(func() (err error) {
-			files[i], recs[i], err = install.ImageFiles(p, python, opts.Prefix)
+			files[i], recs[i], srcs[i], err = listPackage(ctx, p, python, opts, &held)
 			return err
 		})
 	}
@@ -173,7 +195,7 @@ func collect(pkgs []*install.Package, opts Options) ([]*packageFiles, []activati
 	act := map[string][]byte{} // by path: a clobbering package's file replaces the earlier one
 	for i, p := range pkgs {
 		imgFiles, rec := files[i], recs[i]
-		pf := &packageFiles{dist: p.Record.Dist(), record: rec}
+		pf := &packageFiles{dist: p.Record.Dist(), record: rec, src: srcs[i]}
 		for _, f := range imgFiles {
 			if opts.Prune.drops(f.Path) {
 				continue
@@ -318,9 +340,26 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				opts.LayerStarted(dists, len(groups))
 				progressMu.Unlock()
 			}
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members), opts.Compression)
+			// Not cached: the members listed without content read it.
+			load := func() ([]entry, error) {
+				var entries []entry
+				for _, pf := range members {
+					if err := pf.load(ctx); err != nil {
+						return nil, err
+					}
+					entries = append(entries, pf.entries...)
+				}
+				return sortEntries(entries), nil
+			}
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members), opts.Compression, load)
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
+			}
+			opts.written(l)
+			for _, pf := range members {
+				if pf.src != nil {
+					pf.src.release(pf)
+				}
 			}
 			layers[gi] = l
 			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
@@ -367,10 +406,11 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 			e.SHA256 = sha256Hex(e.Data) // the layer cache keys on content hashes
 		}
 	}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.Compression)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.Compression, nil)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}
+	opts.written(l)
 	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}}, nil
 }
 

@@ -50,17 +50,29 @@ type cachedLayer struct {
 // from the same entries is reused without reading or compressing anything,
 // which makes a rebuild after one package changed cost only that package's
 // layer. dir "" disables the cache.
-func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c Compression) (*fileLayer, error) {
+//
+// load, when not nil, returns the entries to write once the layer is known
+// not to be cached: the same entries, with content their listing lacked.
+func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c Compression, load func() ([]entry, error)) (*fileLayer, error) {
 	key := ""
 	if dir != "" {
 		key = layerKey(entries, epoch)
 	}
+	var blob, meta string
+	if key != "" {
+		blob, meta = filepath.Join(dir, key+".tar"+c.ext()), filepath.Join(dir, key+c.ext()+".json")
+		if l := readCached(blob, meta, c); l != nil {
+			return l, nil
+		}
+	}
+	if load != nil {
+		var err error
+		if entries, err = load(); err != nil {
+			return nil, err
+		}
+	}
 	if key == "" {
 		return writeLayer(ctx, workDir, entries, epoch, c)
-	}
-	blob, meta := filepath.Join(dir, key+".tar"+c.ext()), filepath.Join(dir, key+c.ext()+".json")
-	if l := readCached(blob, meta, c); l != nil {
-		return l, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)

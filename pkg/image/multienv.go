@@ -100,7 +100,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	for i, e := range envs {
 		eo := opts
 		eo.Prefix, eo.EnvName = prefixes[i], e.Name
-		files, act, err := collect(e.Packages, eo)
+		files, act, err := collect(ctx, e.Packages, eo)
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
 		}
@@ -237,10 +237,11 @@ func writeShimLayer(ctx context.Context, opts Options) (*fileLayer, LayerReport,
 		return nil, LayerReport{}, fmt.Errorf("build image: read %s: %w", opts.Shim, err)
 	}
 	e := entry{Name: strings.TrimPrefix(ShimPath, "/"), Type: tar.TypeReg, Mode: 0o755, Source: opts.Shim, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.Compression)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.Compression, nil)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: condabox layer: %w", err)
 	}
+	opts.written(l)
 	// Named by its path, so that the layer's history and reports say what it is.
 	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{ShimPath}}, nil
 }

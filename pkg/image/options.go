@@ -98,6 +98,11 @@ type Options struct {
 	// Progress, when set, is told of each package layer once written (or
 	// found in LayerCache), one call at a time.
 	Progress func(LayerReport)
+	// LayerWritten, when set, is given each layer Build adds once it is
+	// written or found in the layer cache, before the image is complete
+	// (Uploader.Layer uploads it meanwhile). It may be called from several
+	// goroutines at once.
+	LayerWritten func(v1.Layer)
 	// LayerStarted, when set, is told of each package layer before it is
 	// written: its packages (as LayerReport.Packages) and how many package
 	// layers there are, one call at a time with Progress.
@@ -156,4 +161,14 @@ func ParseCompression(s string) (Compression, error) {
 		return Gzip, nil
 	}
 	return "", fmt.Errorf("parse compression %q: want gzip or zstd", s)
+}
+
+// written gives l to LayerWritten.
+func (o Options) written(l *fileLayer) {
+	if o.LayerWritten == nil {
+		return
+	}
+	if vl, err := l.layer(); err == nil {
+		o.LayerWritten(vl)
+	}
 }

@@ -23,6 +23,9 @@ type PushOptions struct {
 	// Progress, when set, is called after each blob the push had to check
 	// or upload (one at a time).
 	Progress func(BlobPushed)
+	// Uploaded are blobs known to be in the repository already (an
+	// Uploader's): they are not checked again.
+	Uploaded map[v1.Hash]bool
 }
 
 // BlobPushed reports one blob of a push.
@@ -82,6 +85,14 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 	current, known := tagged(ref, opts)
 	if current == want {
 		imgs = nil // the tag names it already
+	}
+	if len(o.Uploaded) > 0 {
+		if known == nil {
+			known = map[v1.Hash]bool{}
+		}
+		for d := range o.Uploaded {
+			known[d] = true
+		}
 	}
 	if err := pushBlobs(ctx, repo, imgs, sbomBlobs(pending), known, o.Progress, opts); err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)

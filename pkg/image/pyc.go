@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/condabox/condabox/pkg/archive"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/install"
 )
@@ -29,22 +30,25 @@ func HostRuns(p v1.Platform) bool {
 	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH
 }
 
-// compileScript compiles the .py files of package argv[1] named on stdin,
-// one "SOURCE\tPATH" line each (PATH: where the file is in the image), and
-// writes "CACHE\tLENGTH\n" and the .pyc bytes to stdout for each, CACHE
-// being the cache path of PATH: no file is written. The bytes are
-// py_compile's for unchecked-hash .pyc files (the same loader, compiler and
-// header), which carry no source mtime, so they depend on the source and
-// the interpreter only; python never rewrites them, so a read-only image or
-// any uid still loads them. A file that does not compile is skipped, as
-// conda does.
+// compileScript compiles the .py files of package argv[1] given on stdin,
+// each as a "PATH\tLENGTH\n" line (PATH: where the file is in the image)
+// and its LENGTH bytes, and writes "CACHE\tLENGTH\n" and the .pyc bytes to
+// stdout for each, CACHE being the cache path of PATH: no file is read or
+// written. The bytes are py_compile's for unchecked-hash .pyc files (the
+// same compiler and header), which carry no source mtime, so they depend on
+// the source and the interpreter only; python never rewrites them, so a
+// read-only image or any uid still loads them. A file that does not
+// compile is skipped, as conda does.
 const compileScript = `import importlib.machinery, importlib.util, sys
 from importlib._bootstrap_external import _code_to_hash_pyc
-out = sys.stdout.buffer
-for line in sys.stdin:
-    src, dfile = line.rstrip("\n").split("\t")
-    loader = importlib.machinery.SourceFileLoader("<py_compile>", src)
-    source = loader.get_data(src)
+src, out = sys.stdin.buffer, sys.stdout.buffer
+while True:
+    line = src.readline()
+    if not line:
+        break
+    dfile, size = line.decode().rstrip("\n").split("\t")
+    source = src.read(int(size))
+    loader = importlib.machinery.SourceFileLoader("<py_compile>", dfile)
     try:
         code = loader.source_to_code(source, dfile)
     except Exception as e:
@@ -128,24 +132,26 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 			}
 		}()
 		result <- func() error {
-			exe, libs := inPlacePython(pkgs, py)
+			dirs, cleanup, err := packageDirs(ctx, pkgs, files, closure(pkgs, py), opts.WorkDir)
+			if err != nil {
+				return fmt.Errorf("compile .pyc files: %w", err)
+			}
+			defer cleanup()
+			exe, libs := inPlacePython(pkgs, py, dirs)
 			if exe == "" {
 				warnings = []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}
 				return nil
 			}
-			dir, err := os.MkdirTemp(opts.WorkDir, "pyc-")
-			if err != nil {
-				return fmt.Errorf("compile .pyc files: %w", err)
-			}
-			defer os.RemoveAll(dir)
 			env := append(slices.Clip(compileEnv), "LD_LIBRARY_PATH="+strings.Join(libs, ":"))
 			g, ctx := errgroup.WithContext(ctx)
 			g.SetLimit(runtime.NumCPU())
 			for i := range misses {
 				m := &misses[i]
-				src := filepath.Join(dir, m.pf.dist)
 				g.Go(func() error {
-					pyc, err := compilePackage(ctx, exe, env, src, m.pf.dist, m.srcs)
+					if err := m.pf.load(ctx); err != nil {
+						return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
+					}
+					pyc, err := compilePackage(ctx, exe, env, m.pf.dist, m.srcs)
 					if err != nil {
 						return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
 					}
@@ -208,64 +214,111 @@ func closure(pkgs []*install.Package, i int) []int {
 	return out
 }
 
-// inPlacePython returns the python of pkgs[py] where the package cache has
-// it, and the library folders its programs find in an environment: those of
-// python and of everything it depends on, which LD_LIBRARY_PATH gives it
-// instead of the prefix's lib. Python finds its standard library next to
-// its executable, so it runs there as it would in the environment; the
-// prefix placeholders left in the cache's copy only name where it was
-// built. exe is "" when python has no bin/python3 (pypy).
-func inPlacePython(pkgs []*install.Package, py int) (exe string, libs []string) {
-	exe = filepath.Join(pkgs[py].Dir, "bin", "python3")
+// inPlacePython returns the python of pkgs[py] where dirs (by package
+// index) has its folder, and the library folders its programs find in an
+// environment: those of python and of everything it depends on, which
+// LD_LIBRARY_PATH gives it instead of the prefix's lib. Python finds its
+// standard library next to its executable, so it runs there as it would in
+// the environment; the prefix placeholders left in a package folder only
+// name where it was built. exe is "" when python has no bin/python3
+// (pypy).
+func inPlacePython(pkgs []*install.Package, py int, dirs map[int]string) (exe string, libs []string) {
+	exe = filepath.Join(dirs[py], "bin", "python3")
 	if _, err := os.Stat(exe); err != nil {
 		return "", nil
 	}
 	// python's own first, as its RPATH ($ORIGIN/../lib) has it.
-	libs = []string{filepath.Join(pkgs[py].Dir, "lib")}
+	libs = []string{filepath.Join(dirs[py], "lib")}
 	for _, i := range closure(pkgs, py) {
 		if i != py {
-			libs = append(libs, filepath.Join(pkgs[i].Dir, "lib"))
+			libs = append(libs, filepath.Join(dirs[i], "lib"))
 		}
 	}
 	return exe, libs
 }
 
-// writeContent writes a regular entry's bytes to a new file.
-func writeContent(dst string, e *entry) error {
-	r, err := e.content()
-	if err != nil {
-		return err
+// packageDirs returns the folders of pkgs[i] for each i of want: the
+// package cache's, or for a package the cache holds as an archive only, its
+// extraction (from memory when collect read it) into a scratch folder that
+// cleanup removes. The scratch folder
+// is in /dev/shm when it can be (RAM: python's thousand files are created
+// there in a tenth of the time many disks take), else below workDir.
+func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageFiles, want []int, workDir string) (dirs map[int]string, cleanup func(), err error) {
+	dirs = map[int]string{}
+	var archives []int
+	for _, i := range want {
+		if pkgs[i].Dir != "" {
+			dirs[i] = pkgs[i].Dir
+		} else {
+			archives = append(archives, i)
+		}
 	}
-	defer r.Close()
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, os.FileMode(normalMode(e)))
-	if err != nil {
-		return err
+	cleanup = func() {}
+	if len(archives) == 0 {
+		return dirs, cleanup, nil
 	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	extractAll := func(root string) (func(), error) {
+		scratch, err := os.MkdirTemp(root, "condabox-python-")
+		if err != nil {
+			return nil, err
+		}
+		remove := func() { os.RemoveAll(scratch) }
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(runtime.NumCPU())
+		found := make([]string, len(archives))
+		for k, i := range archives {
+			g.Go(func() error {
+				found[k] = filepath.Join(scratch, pkgs[i].Record.Dist())
+				if src := files[i].src; src != nil {
+					return src.extract(gctx, found[k])
+				}
+				return archive.Extract(gctx, pkgs[i].TarballPath, found[k])
+			})
+		}
+		if err := g.Wait(); err != nil {
+			remove()
+			return nil, err
+		}
+		for k, i := range archives {
+			dirs[i] = found[k]
+		}
+		return remove, nil
 	}
-	return err
+	if st, err := os.Stat(shmDir); err == nil && st.IsDir() {
+		if cleanup, err = extractAll(shmDir); err == nil {
+			return dirs, cleanup, nil
+		}
+		// Not writable, or too small (64 MiB in a default Docker
+		// container): on disk then.
+	}
+	if cleanup, err = extractAll(workDir); err != nil {
+		return nil, nil, err
+	}
+	return dirs, cleanup, nil
 }
 
-// compilePackage compiles srcs (entries of one package) with compileScript
-// and returns the .pyc files, in the order of srcs; a source that does not
-// compile has none. Sources whose bytes are only in memory (prefix
-// replaced) are written below tmp first.
-func compilePackage(ctx context.Context, exe string, env []string, tmp, dist string, srcs []*entry) ([]pycFile, error) {
+// shmDir is the RAM-backed folder packageDirs prefers; a variable for tests.
+var shmDir = "/dev/shm"
+
+// compilePackage compiles srcs (entries of one package, with their
+// content) with compileScript and returns the .pyc files, in the order of
+// srcs; a source that does not compile has none.
+func compilePackage(ctx context.Context, exe string, env []string, dist string, srcs []*entry) ([]pycFile, error) {
 	var list bytes.Buffer
 	for _, e := range srcs {
-		src := e.Source
-		if src == "" {
-			src = filepath.Join(tmp, filepath.FromSlash(e.Name))
-			if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-				return nil, err
-			}
-			if err := writeContent(src, e); err != nil {
-				return nil, err
-			}
+		r, err := e.content()
+		if err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(&list, "%s\t/%s\n", src, e.Name)
+		fmt.Fprintf(&list, "/%s\t%d\n", e.Name, e.Size)
+		n, err := io.Copy(&list, r)
+		r.Close()
+		if err == nil && n != e.Size {
+			err = fmt.Errorf("%s: %d bytes, listed with %d", e.Name, n, e.Size)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, dist)
 	cmd.Stdin = &list

@@ -251,7 +251,7 @@ func TestCompileScriptMatchesPyCompile(t *testing.T) {
 		}
 		srcs = append(srcs, e)
 	}
-	got, err := compilePackage(t.Context(), exe, compileEnv, filepath.Join(dir, "tmp"), "pkg-1.0-0", srcs)
+	got, err := compilePackage(t.Context(), exe, compileEnv, "pkg-1.0-0", srcs)
 	if err != nil {
 		t.Fatal(err)
 	}

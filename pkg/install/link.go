@@ -58,14 +58,35 @@ func ReadPackage(dir string) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read package %s: %w", dir, err)
 	}
+	if err := p.decodeRecord(b, name); err != nil {
+		return nil, fmt.Errorf("read package %s: %w", dir, err)
+	}
+	return p, nil
+}
+
+// ArchivePackage is a package the package cache holds as its archive only
+// (pkgcache.GetArchive): record is the repodata_record.json the cache would
+// have written on extracting it, read as ReadPackage reads that file. It
+// has neither Dir nor FS: a reader sets FS to the archive's files
+// (archive.Load) before ImageFiles.
+func ArchivePackage(archive string, record []byte) (*Package, error) {
+	p := &Package{TarballPath: archive}
+	if err := p.decodeRecord(record, "its record"); err != nil {
+		return nil, fmt.Errorf("read package %s: %w", archive, err)
+	}
+	return p, nil
+}
+
+// decodeRecord sets p's record from b, the content of name.
+func (p *Package) decodeRecord(b []byte, name string) error {
 	if err := json.Unmarshal(b, &p.Record); err != nil {
-		return nil, fmt.Errorf("read package %s: decode %s: %w", dir, name, err)
+		return fmt.Errorf("decode %s: %w", name, err)
 	}
 	p.extra, _ = unknownMembers(b) // cannot fail where the typed decode succeeded
 	if p.Record.Name == "" {
-		return nil, fmt.Errorf("read package %s: %s has no name", dir, name)
+		return fmt.Errorf("%s has no name", name)
 	}
-	return p, nil
+	return nil
 }
 
 // pkgInfo is what linking needs from a package's info/ folder.

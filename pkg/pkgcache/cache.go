@@ -92,6 +92,37 @@ func FileName(rec *conda.PackageRecord) string {
 // URL and should carry size and sha256 (else md5), which the archive is
 // verified against.
 func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (dir string, err error) {
+	h, err := c.get(ctx, rec, f, true)
+	return h.Dir, err
+}
+
+// Held is a package as GetArchive holds it: its extracted folder, or its
+// verified archive with the record Get would have written beside it.
+type Held struct {
+	// Dir is the extracted folder when the cache has a valid one.
+	Dir string
+	// Archive is the verified archive when Dir is "".
+	Archive string
+	// Record is, with Archive, the info/repodata_record.json Get would
+	// have written: rec completed with the archive's name, size and
+	// checksums.
+	Record []byte
+}
+
+// GetArchive is Get for a consumer that reads packages rather than links
+// them (the image builder, which reads archives into memory): it returns
+// the extracted folder when the cache has one, else the verified archive,
+// downloaded if needed but not extracted — creating a package's files can
+// cost more than all else it takes. A sparse record (no name: an explicit
+// lock gives only a URL and md5) is extracted as Get does, since only the
+// package's index.json completes it.
+func (c *Cache) GetArchive(ctx context.Context, rec conda.PackageRecord, f Fetcher) (Held, error) {
+	return c.get(ctx, rec, f, rec.Name == "")
+}
+
+// get is Get, without extracting unless extract: then the result is the
+// archive.
+func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, extract bool) (h Held, err error) {
 	fn := FileName(&rec)
 	defer func() {
 		if err != nil {
@@ -99,49 +130,53 @@ func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (di
 		}
 	}()
 	if _, err := archive.FormatOf(fn); err != nil {
-		return "", err
+		return h, err
 	}
 	// fn comes from a channel's repodata: it must not lead out of the cache.
 	if strings.ContainsAny(fn, `/\`) || strings.HasPrefix(fn, ".") {
-		return "", errors.New("unsafe file name: not a plain name")
+		return h, errors.New("unsafe file name: not a plain name")
 	}
 	dist := archive.Dist(fn)
 	for _, d := range c.dirs {
 		if d != c.writable && validEntry(filepath.Join(d, dist), &rec) == nil {
-			return filepath.Join(d, dist), nil
+			return Held{Dir: filepath.Join(d, dist)}, nil
 		}
 	}
 
 	lock := flock.New(filepath.Join(c.writable, dist+".lock"))
 	if _, err := lock.TryLockContext(ctx, lockPoll); err != nil {
-		return "", fmt.Errorf("lock %s: %w", lock.Path(), err)
+		return h, fmt.Errorf("lock %s: %w", lock.Path(), err)
 	}
 	defer lock.Unlock()
 
-	dir = filepath.Join(c.writable, dist)
+	dir := filepath.Join(c.writable, dist)
 	if validEntry(dir, &rec) == nil {
-		return dir, nil
+		return Held{Dir: dir}, nil
 	}
 	removeLeftovers(c.writable, fn, dist)
 	file := filepath.Join(c.writable, fn)
 	got, err := checkArchive(file, &rec)
 	if err != nil {
 		if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
+			return h, err
 		}
 		if rec.URL == "" {
-			return "", errors.New("no URL to download it from")
+			return h, errors.New("no URL to download it from")
 		}
 		req := fetch.Request{URL: rec.URL, Dest: file, Size: rec.Size, SHA256: rec.SHA256, MD5: rec.MD5}
 		if err := f.Download(ctx, req); err != nil {
-			return "", err
+			return h, err
 		}
 		if err := appendURL(c.writable, rec.URL); err != nil {
-			return "", err
+			return h, err
 		}
 		if got, err = downloaded(file, &rec); err != nil {
-			return "", err
+			return h, err
 		}
+	}
+	if !extract {
+		b, err := recordJSON(rec, fn, got)
+		return Held{Archive: file, Record: b}, err
 	}
 	if err := c.extract(ctx, file, dir); err != nil {
 		if archive.Rejected(err) {
@@ -149,12 +184,12 @@ func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (di
 			// than fail on it again without a new download.
 			os.Remove(file)
 		}
-		return "", err
+		return h, err
 	}
 	if err := writeRecord(dir, &rec, fn, got); err != nil {
-		return "", err
+		return h, err
 	}
-	return dir, nil
+	return Held{Dir: dir}, nil
 }
 
 // extract runs archive.Extract once a token of c.extracting is free.
@@ -263,12 +298,22 @@ func writeRecord(dir string, rec *conda.PackageRecord, fn string, got digest) er
 		}
 		r.URL, r.Channel = rec.URL, rec.Channel
 	}
-	r.FileName, r.Size, r.SHA256, r.MD5 = fn, got.size, got.sha256, got.md5
-	b, err := conda.IndentJSON(&r, "")
+	b, err := recordJSON(r, fn, got)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(recordPath(dir), append(b, '\n'), 0o600)
+	return atomicfile.WriteFile(recordPath(dir), b, 0o600)
+}
+
+// recordJSON is repodata_record.json's content: r completed with the
+// archive's file name, size and checksums.
+func recordJSON(r conda.PackageRecord, fn string, got digest) ([]byte, error) {
+	r.FileName, r.Size, r.SHA256, r.MD5 = fn, got.size, got.sha256, got.md5
+	b, err := conda.IndentJSON(&r, "")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // appendURL adds url to urls.txt as conda does. One small O_APPEND write

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -435,5 +436,64 @@ func TestOpenFromConfig(t *testing.T) {
 	}
 	if _, err := pkgcache.Open(ro); err == nil || !strings.Contains(err.Error(), ro) {
 		t.Errorf("Open of a read-only dir alone: %v, want an error naming it", err)
+	}
+}
+
+// TestGetArchive: a package the cache lacks is downloaded and verified but
+// not extracted, with the record Get would write; once extracted by Get,
+// its folder is what GetArchive gives; a corrupt archive is downloaded again.
+func TestGetArchive(t *testing.T) {
+	for _, format := range []pkgbuild.Format{pkgbuild.FormatConda, pkgbuild.FormatTarBz2} {
+		t.Run(format.Extension(), func(t *testing.T) {
+			ch := newChannel(t)
+			rec := ch.recs[format]
+			c, err := pkgcache.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			h, err := c.GetArchive(ctx, rec, fetcher())
+			if err != nil {
+				t.Fatal(err)
+			}
+			dist := strings.TrimSuffix(rec.FileName, format.Extension())
+			if h.Dir != "" || h.Archive != filepath.Join(c.Dir(), rec.FileName) {
+				t.Fatalf("GetArchive = %+v, want the archive %s and no folder", h, rec.FileName)
+			}
+			if _, err := os.Stat(filepath.Join(c.Dir(), dist)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("GetArchive extracted the package: %v", err)
+			}
+			// Its record is the one Get writes once it extracts.
+			dir, err := c.Get(ctx, rec, fetcher())
+			if err != nil {
+				t.Fatal(err)
+			}
+			written, err := os.ReadFile(filepath.Join(dir, "info", "repodata_record.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(h.Record) != string(written) {
+				t.Errorf("GetArchive's record:\n%s\nGet's:\n%s", h.Record, written)
+			}
+			if n := ch.downloads(format.Extension()); n != 1 {
+				t.Errorf("%d downloads, want 1: Get must reuse the verified archive", n)
+			}
+			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || h.Dir != dir || h.Archive != "" {
+				t.Errorf("GetArchive after Get = %+v, %v; want the folder %s", h, err, dir)
+			}
+			// Without the folder and with a damaged archive: downloaded again.
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(c.Dir(), rec.FileName), []byte("not the package"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || h.Archive == "" {
+				t.Fatalf("GetArchive of a damaged archive = %+v, %v", h, err)
+			}
+			if n := ch.downloads(format.Extension()); n != 2 {
+				t.Errorf("%d downloads, want 2", n)
+			}
+		})
 	}
 }

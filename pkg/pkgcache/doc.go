@@ -19,7 +19,10 @@
 // guarded by a file lock (<dist>.lock, github.com/gofrs/flock), and files
 // appear by atomic rename. An entry found partial or corrupt (no or
 // mismatching repodata_record.json, archive of the wrong size or checksum,
-// an extraction cut short) is extracted or fetched again.
+// an extraction cut short) is extracted or fetched again. Cache.GetArchive
+// is the same for readers that need no folder (the image builder reads
+// archives into memory): the verified archive, extracted only if the cache
+// had it extracted already.
 //
 // Clean is micromamba's clean over the writable pkgs directories: the
 // repodata index cache (<pkgs_dir>/cache, pkg/repodata's), the archives,

@@ -1,0 +1,55 @@
+package image
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// TestUploaderDuringBuild: layers uploaded while the image is built are
+// uploaded once — Push does not check or upload them again — and the pushed
+// tag names the image. Rebuilding the same image uploads nothing early:
+// the tag's manifest lists every layer.
+func TestUploaderDuringBuild(t *testing.T) {
+	reg, host := newCountingRegistry(t)
+	ref, err := name.ParseReference(host + "/env/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := extractPackages(t, testEnv("v1"))
+	buildAndPush := func() (early, push map[string]int, uploaded int) {
+		t.Helper()
+		reg.reset()
+		up := StartUpload(context.Background(), ref, PushOptions{})
+		res := build(t, pkgs, Options{LayerWritten: up.Layer})
+		done := up.Wait()
+		early = reg.reset()
+		if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploaded: done}); err != nil {
+			t.Fatal(err)
+		}
+		push = reg.reset()
+		pulled, err := remote.Image(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if digest(t, pulled) != digest(t, res.Image) {
+			t.Errorf("the tag names %s, want %s", digest(t, pulled), digest(t, res.Image))
+		}
+		return early, push, len(done)
+	}
+	early, push, uploaded := buildAndPush()
+	layers := len(build(t, pkgs, Options{}).Layers)
+	if uploaded != layers || early["POST uploads"] != layers {
+		t.Errorf("during the build: %d layers uploaded, requests %v; want all %d", uploaded, early, layers)
+	}
+	// After the build only the config: one upload, one check.
+	if push["POST uploads"] != 1 || push["HEAD blobs"] != 1 {
+		t.Errorf("push after the build: %v, want only the config's check and upload", push)
+	}
+	early, push, uploaded = buildAndPush()
+	if uploaded != 0 || early["POST uploads"]+early["HEAD blobs"] != 0 || push["POST uploads"]+push["PUT manifests"] != 0 {
+		t.Errorf("the same image again: %d uploaded early (%v), push %v; want nothing", uploaded, early, push)
+	}
+}
