@@ -404,7 +404,9 @@ func TestBuildRealisticPodman(t *testing.T) {
 			newLayers = append(newLayers, strings.Join(l.Packages, ","))
 		}
 	}
-	if len(newLayers) != 2 || !strings.HasPrefix(newLayers[0], "edge-versions-2.0.0") {
+	// edge-versions is small: its layer is shared with other small
+	// packages (whose bytes did not change).
+	if len(newLayers) != 2 || !strings.Contains(newLayers[0], "edge-versions-2.0.0") {
 		t.Errorf("new layers %q, want edge-versions' and the metadata layer", newLayers)
 	}
 	if n := len(reg.Uploads()); n != 4 {

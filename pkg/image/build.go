@@ -278,12 +278,11 @@ func readImageFile(f install.ImageFile) ([]byte, error) {
 // writePackageLayers writes the package layers as planned by planLayers,
 // one per CPU at a time (compression is the cost).
 func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options) ([]*fileLayer, []LayerReport, error) {
-	names := make([]string, len(files))
-	sizes := make([]int64, len(files))
+	plan := make([]planned, len(files))
 	for i, f := range files {
-		names[i], sizes[i] = f.dist, f.size
+		plan[i] = planned{dist: f.dist, name: f.record.Name, size: f.size}
 	}
-	groups := planLayers(names, sizes, opts.MaxLayers)
+	groups := planLayers(plan, opts.MaxLayers, opts.smallPackage)
 	layers := make([]*fileLayer, len(groups))
 	reports := make([]LayerReport, len(groups))
 	// The biggest groups start first, so that the longest compression does

@@ -213,21 +213,35 @@ func TestBuildTimesFromPackages(t *testing.T) {
 // A new python build (new content, newer timestamp) changes python's layer
 // and the metadata layer only.
 func TestBuildChangedPackageChangesOnlyItsLayer(t *testing.T) {
-	before := build(t, extractPackages(t, testEnv("v1")), Options{})
-	after := build(t, extractPackages(t, testEnv("v2")), Options{}) // python's binary changed
-	old := map[string]bool{}
-	for _, l := range before.Layers {
-		old[l.Digest] = true
+	tests := []struct {
+		name  string
+		small int64
+		want  []string
+	}{
+		// python's layer, and the metadata layer (its conda-meta record).
+		{"a layer per package", -1, []string{"python-3.11.9-h_0", ""}},
+		// The test packages are small: python shares its layer with
+		// tool (same smallBucket), greet's is not new.
+		{"small packages share layers", 0, []string{"python-3.11.9-h_0,tool-1.0-0", ""}},
 	}
-	var changed []string
-	for _, l := range after.Layers {
-		if !old[l.Digest] {
-			changed = append(changed, strings.Join(l.Packages, ","))
-		}
-	}
-	// python's layer, and the metadata layer (its conda-meta record).
-	if want := []string{"python-3.11.9-h_0", ""}; !slices.Equal(changed, want) {
-		t.Errorf("new layers hold %q, want %q", changed, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := build(t, extractPackages(t, testEnv("v1")), Options{smallPackage: tt.small})
+			after := build(t, extractPackages(t, testEnv("v2")), Options{smallPackage: tt.small}) // python's binary changed
+			old := map[string]bool{}
+			for _, l := range before.Layers {
+				old[l.Digest] = true
+			}
+			var changed []string
+			for _, l := range after.Layers {
+				if !old[l.Digest] {
+					changed = append(changed, strings.Join(l.Packages, ","))
+				}
+			}
+			if !slices.Equal(changed, tt.want) {
+				t.Errorf("new layers hold %q, want %q", changed, tt.want)
+			}
+		})
 	}
 }
 
@@ -239,7 +253,7 @@ func TestBuildLayersBounded(t *testing.T) {
 	}{{1, 2}, {2, 3}, {3, 4}, {10, 4}}
 	for _, tt := range tests {
 		var told []string
-		res := build(t, pkgs, Options{MaxLayers: tt.max, Progress: func(l LayerReport) { told = append(told, l.Digest) }})
+		res := build(t, pkgs, Options{MaxLayers: tt.max, smallPackage: -1, Progress: func(l LayerReport) { told = append(told, l.Digest) }})
 		if len(res.Layers) != tt.wantLayers {
 			t.Errorf("max %d: %d layers, want %d", tt.max, len(res.Layers), tt.wantLayers)
 		}

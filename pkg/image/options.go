@@ -59,6 +59,10 @@ type Options struct {
 	// MaxLayers bounds the number of package layers (the metadata layer
 	// comes on top); default DefaultMaxLayers.
 	MaxLayers int
+	// smallPackage is the size below which packages share layers
+	// (planLayers); 0 means smallPackageSize, < 0 that none do (tests of
+	// one layer per package).
+	smallPackage int64
 	// Epoch, when set (from SOURCE_DATE_EPOCH), is the mtime of every file
 	// the build makes (directories, entry points, .pyc, conda-meta, users)
 	// and the image's creation time. Files from packages keep the mtimes
@@ -130,6 +134,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxLayers <= 0 {
 		o.MaxLayers = DefaultMaxLayers
+	}
+	if o.smallPackage == 0 {
+		o.smallPackage = smallPackageSize
 	}
 	if o.User == (User{}) {
 		o.User = DefaultUser

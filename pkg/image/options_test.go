@@ -7,21 +7,43 @@ import (
 )
 
 func TestPlanLayers(t *testing.T) {
-	names := []string{"python", "zlib", "openssl", "jq", "ca"}
-	sizes := []int64{50, 1, 20, 5, 1}
+	pkgs := []planned{{"python-3.12-0", "python", 50}, {"zlib-1.3-0", "zlib", 1}, {"openssl-3-0", "openssl", 20}, {"jq-1.7-0", "jq", 5}, {"ca-1-0", "ca", 1}}
 	tests := []struct {
-		max  int
-		want string
+		max   int
+		small int64
+		want  string
 	}{
-		{10, "[[4] [3] [2] [0] [1]]"}, // one each, by name
-		{5, "[[4] [3] [2] [0] [1]]"},
-		{3, "[[2] [0] [4 3 1]]"}, // python and openssl alone; the rest shared, by name
-		{1, "[[4 3 2 0 1]]"},
+		{10, -1, "[[4] [3] [2] [0] [1]]"}, // one each, by name
+		{5, -1, "[[4] [3] [2] [0] [1]]"},
+		{3, -1, "[[2] [0] [4 3 1]]"}, // python and openssl alone; the rest shared, by name
+		{1, -1, "[[4 3 2 0 1]]"},
+		// Below 10 bytes: jq, zlib and ca share layers by smallBucket
+		// (jq and zlib one, ca another), after the big ones.
+		{10, 10, "[[2] [0] [3 1] [4]]"},
+		// More layers than max: as if none were small.
+		{3, 10, "[[2] [0] [4 3 1]]"},
 	}
 	for _, tt := range tests {
-		if got := fmt.Sprint(planLayers(names, sizes, tt.max)); got != tt.want {
-			t.Errorf("max %d: %s, want %s", tt.max, got, tt.want)
+		if got := fmt.Sprint(planLayers(pkgs, tt.max, tt.small)); got != tt.want {
+			t.Errorf("max %d, small %d: %s, want %s", tt.max, tt.small, got, tt.want)
 		}
+	}
+	// Small packages share a layer exactly when their names have the same
+	// bucket: whatever their versions and whatever else the environment
+	// holds, a package stays in its layer.
+	var many []planned
+	for i := range 40 {
+		many = append(many, planned{dist: fmt.Sprintf("p%02d-1-0", i), name: fmt.Sprintf("p%02d", i), size: int64(i % 7)})
+	}
+	for _, g := range planLayers(many, 32, 10) {
+		for _, i := range g {
+			if smallBucket(many[i].name) != smallBucket(many[g[0]].name) {
+				t.Errorf("%s and %s share a layer but not a bucket", many[i].name, many[g[0]].name)
+			}
+		}
+	}
+	if n := len(planLayers(many, 32, 10)); n != smallLayers {
+		t.Errorf("40 small packages in %d layers, want %d", n, smallLayers)
 	}
 }
 
