@@ -324,6 +324,9 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 			if err != nil {
 				return err
 			}
+			if h.Unverified {
+				pkg.Verify = func() error { return pkgcache.Verify(h.Archive, rec) }
+			}
 			pkg.RequestedSpec = requestedSpec(plan.specs, rec.Name)
 			target[i] = pkg
 			return nil

@@ -55,6 +55,8 @@ type packageSource struct {
 	python *conda.PackageRecord
 	prefix string
 
+	verify func() error // once, before the archive is first read
+
 	mu     sync.Mutex
 	loaded bool
 	// files is the archive in memory once read; the entries' content
@@ -72,7 +74,10 @@ func listPackage(ctx context.Context, p *install.Package, python *conda.PackageR
 		files, rec, err = install.ImageFiles(p, python, opts.Prefix)
 		return files, rec, nil, err
 	}
-	src = &packageSource{pkg: p, python: python, prefix: opts.Prefix}
+	src = &packageSource{pkg: p, python: python, prefix: opts.Prefix, verify: func() error { return nil }}
+	if p.Verify != nil {
+		src.verify = sync.OnceValue(p.Verify)
+	}
 	name := listingPath(opts.LayerCache, p, python, opts.Prefix)
 	if l, ok := readListing(name); ok {
 		return l.Files, l.Record, src, nil
@@ -102,6 +107,9 @@ func listPackage(ctx context.Context, p *install.Package, python *conda.PackageR
 
 // read reads the package's archive into memory and lists its image files.
 func (s *packageSource) read(ctx context.Context) ([]install.ImageFile, *install.PrefixRecord, error) {
+	if err := s.verify(); err != nil {
+		return nil, nil, err
+	}
 	fsys, err := archive.Load(ctx, s.pkg.TarballPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("package %s: %w", s.pkg.Record.Dist(), err)
@@ -120,6 +128,9 @@ func (s *packageSource) extract(ctx context.Context, dest string) error {
 	s.mu.Unlock()
 	if files != nil {
 		return files.Extract(dest)
+	}
+	if err := s.verify(); err != nil {
+		return err
 	}
 	return archive.Extract(ctx, s.pkg.TarballPath, dest)
 }

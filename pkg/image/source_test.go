@@ -3,8 +3,11 @@ package image
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -161,4 +164,38 @@ func TestBuildStaleListing(t *testing.T) {
 		t.Fatal("built from a listing that does not match its archive")
 	}
 	t.Log(err)
+}
+
+// TestBuildVerifiesWhatItReads: an archive the package cache took by its
+// size is verified once before it is read, and not at all by a rebuild
+// whose listings and layers are cached; a failed verification fails the
+// build.
+func TestBuildVerifiesWhatItReads(t *testing.T) {
+	_, archives := bothForms(t, testEnv("v1"))
+	var calls atomic.Int32
+	fail := false
+	for _, p := range archives {
+		p.Verify = func() error {
+			calls.Add(1)
+			if fail {
+				return errors.New("sha256 differs")
+			}
+			return nil
+		}
+	}
+	opts := Options{LayerCache: t.TempDir()}
+	build(t, archives, opts)
+	if n := calls.Load(); n != int32(len(archives)) {
+		t.Errorf("cold build verified %d archives, want each of %d once", n, len(archives))
+	}
+	calls.Store(0)
+	build(t, archives, opts)
+	if n := calls.Load(); n != 0 {
+		t.Errorf("warm build verified %d archives, want none", n)
+	}
+	fail = true
+	opts.LayerCache, opts.WorkDir = t.TempDir(), t.TempDir()
+	if _, err := Build(t.Context(), empty.Image, archives, opts); err == nil || !strings.Contains(err.Error(), "sha256 differs") {
+		t.Errorf("build from archives failing verification: %v", err)
+	}
 }

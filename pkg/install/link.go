@@ -39,6 +39,10 @@ type Package struct {
 	// memory (archive.Load). Only ImageFiles reads packages without a
 	// folder; linking into a prefix needs one.
 	FS fs.FS
+	// Verify, when not nil, checks TarballPath against the record's
+	// checksums: a reader of the archive calls it first (the package
+	// cache took the archive by its size, pkgcache.Held.Unverified).
+	Verify func() error
 
 	// extra keeps the record's keys PackageRecord does not model.
 	extra map[string]json.RawMessage

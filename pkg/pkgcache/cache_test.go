@@ -494,6 +494,35 @@ func TestGetArchive(t *testing.T) {
 			if n := ch.downloads(format.Extension()); n != 2 {
 				t.Errorf("%d downloads, want 2", n)
 			}
+			if h.Unverified {
+				t.Error("a downloaded archive is verified already")
+			}
+			// An archive of the right size is not hashed until read:
+			// Verify tells a damaged one.
+			good, err := os.ReadFile(h.Archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := append([]byte(nil), good...)
+			bad[len(bad)/2] ^= 0xff
+			if err := os.WriteFile(h.Archive, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || !h.Unverified {
+				t.Fatalf("GetArchive of an archive of the right size = %+v, %v; want it unverified", h, err)
+			}
+			if err := pkgcache.Verify(h.Archive, rec); err == nil || !strings.Contains(err.Error(), h.Archive) {
+				t.Errorf("Verify of a damaged archive: %v, want an error naming it", err)
+			}
+			if err := os.WriteFile(h.Archive, good, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := pkgcache.Verify(h.Archive, rec); err != nil {
+				t.Errorf("Verify of the archive: %v", err)
+			}
+			if n := ch.downloads(format.Extension()); n != 2 {
+				t.Errorf("%d downloads, want still 2", n)
+			}
 		})
 	}
 }
