@@ -182,9 +182,7 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	}
 	defer os.RemoveAll(work)
 	b.opts.WorkDir = work
-	if dir, err := os.UserCacheDir(); err == nil {
-		b.opts.LayerCache = filepath.Join(dir, "condabox", "image-layers")
-	}
+	b.opts.LayerCache = layerCacheDir()
 	var builds []platformBuild
 	for i := range b.platforms {
 		pb, err := b.buildPlatform(ctx, stderr, i)
@@ -209,6 +207,17 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	}
 	writeSizeReport(stdout, out)
 	return nil
+}
+
+// layerCacheDir is build's cache of layers, package listings and compiled
+// .pyc files: $XDG_CACHE_HOME/condabox/image-layers; "" (no cache) when
+// there is no cache folder.
+func layerCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "condabox", "image-layers")
 }
 
 // pushRemote is how pushes reach registries: with the credentials of

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -19,10 +21,11 @@ import (
 
 func newCleanCmd() *cobra.Command {
 	var (
-		req      env.CreateRequest
-		opts     pkgcache.CleanOptions
-		all, yes bool
-		asJSON   bool
+		req        env.CreateRequest
+		opts       pkgcache.CleanOptions
+		all, yes   bool
+		asJSON     bool
+		buildCache bool
 	)
 	cmd := &cobra.Command{
 		Use:   "clean [flags]",
@@ -36,14 +39,19 @@ four. -f removes every entry of the caches, used or not, after asking
 unless -y. Environments keep working: their files are hard links or
 copies, not references into the cache. What another condabox holds locked
 (a download or extraction under way) is skipped with a note. --dry-run
-only lists what would go.`,
+only lists what would go.
+
+--build-cache (not part of -a) removes condabox build's own cache
+($XDG_CACHE_HOME/condabox/image-layers: compressed layers, package
+listings, compiled .pyc files): the next build compresses every layer
+again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all {
 				opts.IndexCache, opts.Tarballs, opts.Packages, opts.Locks = true, true, true, true
 			}
-			if !opts.IndexCache && !opts.Tarballs && !opts.Packages && !opts.Locks && !opts.Force {
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: give -a, -i, -p, -t, -l or -f.")
+			if !opts.IndexCache && !opts.Tarballs && !opts.Packages && !opts.Locks && !opts.Force && !buildCache {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: give -a, -i, -p, -t, -l, -f or --build-cache.")
 				return err
 			}
 			ctx := cmd.Context()
@@ -64,6 +72,11 @@ only lists what would go.`,
 				}
 			}
 			report, err := pkgcache.Clean(ctx, dirs, opts)
+			if buildCache && report != nil {
+				removed, cerr := cleanBuildCache(layerCacheDir(), opts.DryRun)
+				report.Removed = append(report.Removed, removed...)
+				err = errors.Join(err, cerr)
+			}
 			if asJSON {
 				return errors.Join(writeCleanJSON(cmd.OutOrStdout(), report, err == nil), err)
 			}
@@ -77,11 +90,44 @@ only lists what would go.`,
 	f.BoolVarP(&opts.Tarballs, "tarballs", "t", false, "remove the package archives (.conda, .tar.bz2)")
 	f.BoolVarP(&opts.Locks, "locks", "l", false, "remove the lock files no process holds")
 	f.BoolVarP(&opts.Force, "force-pkgs-dirs", "f", false, "remove every entry of the writable package caches (not part of --all)")
+	f.BoolVar(&buildCache, "build-cache", false, "remove condabox build's layer cache (not part of --all)")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "only show what would be removed")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	return cmd
+}
+
+// cleanBuildCache removes build's layer cache dir, unless dryRun, and
+// returns it as a removed entry (none when there is no such folder).
+func cleanBuildCache(dir string, dryRun bool) ([]pkgcache.CleanEntry, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("clean --build-cache: %w", err)
+	}
+	if !dryRun {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("clean --build-cache: %w", err)
+		}
+	}
+	return []pkgcache.CleanEntry{{Kind: "build-cache", Path: dir, Size: size}}, nil
 }
 
 // writeClean writes the report for a person: a row per removed entry with

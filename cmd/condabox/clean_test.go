@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,5 +290,55 @@ func TestCleanCommand(t *testing.T) {
 				t.Errorf("pkgs dir changed by %q:\n%q\nwant\n%q", tc.args, after, before)
 			}
 		})
+	}
+}
+
+// TestCleanBuildCache: --build-cache lists (--dry-run) and removes build's
+// layer cache, which -a leaves; the next build compresses its layers again
+// and gives the same image.
+func TestCleanBuildCache(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	cache := filepath.Join(home, "cache", "condabox", "image-layers")
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
+	build := func() string {
+		t.Helper()
+		r := runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1", "--output", "oci:"+filepath.Join(t.TempDir(), "layout"))
+		if r.code != 0 {
+			t.Fatalf("build: exit %d\nstderr: %s", r.code, r.stderr)
+		}
+		return decodeBuild(t, r).Digest
+	}
+	first := build()
+	if _, err := os.Stat(cache); err != nil {
+		t.Fatalf("no layer cache after a build: %v", err)
+	}
+	if r := runCLI(t, "clean", "-a", "-y"); r.code != 0 {
+		t.Fatalf("clean -a: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("clean -a removed the layer cache: %v", err)
+	}
+	r := runCLI(t, "clean", "--build-cache", "--dry-run", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"kind": "build-cache"`) || !strings.Contains(r.stdout, cache) {
+		t.Errorf("clean --build-cache --dry-run: exit %d, stdout %s", r.code, r.stdout)
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("--dry-run removed the layer cache: %v", err)
+	}
+	if r := runCLI(t, "clean", "--build-cache"); r.code != 0 || !strings.Contains(r.stdout, "build-cache") {
+		t.Errorf("clean --build-cache: exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after clean --build-cache: %v", err)
+	}
+	if again := build(); again != first {
+		t.Errorf("rebuilt without the cache: digest %s, before %s", again, first)
+	}
+	// Nothing to remove: no entry, success.
+	if r := runCLI(t, "clean", "--build-cache"); r.code != 0 {
+		t.Errorf("clean --build-cache of a missing cache: exit %d, stderr %s", r.code, r.stderr)
 	}
 }

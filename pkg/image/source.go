@@ -19,8 +19,9 @@ import (
 )
 
 // A package reaches Build in one of two forms: an extracted folder of the
-// package cache, or only its verified archive (pkgcache.GetArchive), which
-// is read into memory (archive.Load) instead of being extracted — creating
+// package cache, or only its archive (pkgcache.GetArchive; verified before
+// it is first read: install.Package.Verify), which is read into memory
+// (archive.Load) instead of being extracted — creating
 // a package's files costs more than decompressing it on many disks, and a
 // cold build would otherwise spend most of its time there. Both forms give
 // the same image files (install.ImageFiles reads either).
@@ -49,7 +50,8 @@ type listing struct {
 	Record *install.PrefixRecord
 }
 
-// packageSource reads one archive-only package's files, at most once.
+// packageSource reads one archive-only package's files when they are
+// needed, and lets go of them once its layer is written.
 type packageSource struct {
 	pkg    *install.Package
 	python *conda.PackageRecord
