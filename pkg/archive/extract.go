@@ -29,7 +29,17 @@ func (x Extractor) ExtractInfo(ctx context.Context, path, dest string) error {
 
 // extract extracts into a fresh temporary directory beside dest, then
 // renames it to dest.
-func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool) (err error) {
+func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool) error {
+	return intoFreshDir(dest, func(tmp string) error {
+		w := writer{archive: path, root: tmp}
+		return x.walk(ctx, path, infoOnly, true, w.write)
+	})
+}
+
+// intoFreshDir has write fill a fresh directory beside dest, then renames
+// it to dest; when write fails, nothing is left behind and dest is
+// unchanged.
+func intoFreshDir(dest string, write func(tmp string) error) (err error) {
 	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".extract-")
 	if err != nil {
 		return err
@@ -39,8 +49,7 @@ func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool
 			os.RemoveAll(tmp)
 		}
 	}()
-	w := writer{archive: path, root: tmp}
-	if err := x.walk(ctx, path, infoOnly, true, w.write); err != nil {
+	if err := write(tmp); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp made it private

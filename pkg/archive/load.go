@@ -6,9 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -227,31 +225,21 @@ func (m *Files) resolve(op, name string, follow bool) (*memEntry, error) {
 
 // Extract writes the files into dest as Extractor.Extract writes an
 // archive: into a fresh directory beside dest, renamed to dest once whole.
-func (m *Files) Extract(dest string) (err error) {
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".extract-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
+func (m *Files) Extract(dest string) error {
+	return intoFreshDir(dest, func(tmp string) error {
+		w := writer{archive: m.archive, root: tmp}
+		for _, name := range m.order {
+			e := m.entries[name]
+			h := e.hdr
+			if h.Type == TypeHardlink {
+				h.Size = 0
+			}
+			if err := w.write(&h, bytes.NewReader(e.data)); err != nil {
+				return err
+			}
 		}
-	}()
-	w := writer{archive: m.archive, root: tmp}
-	for _, name := range m.order {
-		e := m.entries[name]
-		h := e.hdr
-		if h.Type == TypeHardlink {
-			h.Size = 0
-		}
-		if err := w.write(&h, bytes.NewReader(e.data)); err != nil {
-			return err
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	return replaceDir(tmp, dest)
+		return nil
+	})
 }
 
 // info describes an entry as fs.FileInfo.
