@@ -517,3 +517,63 @@ func mkdir(t *testing.T, dir string) string {
 	}
 	return dir
 }
+
+// TestBuildWithoutArchives: a rebuild whose layers are cached needs no
+// package archive — after `clean --tarballs` it downloads none and gives
+// the same image — and a build never extracts packages into the cache.
+func TestBuildWithoutArchives(t *testing.T) {
+	home := isolate(t)
+	pkgs := filepath.Join(home, "pkgs")
+	t.Setenv("CONDA_PKGS_DIRS", pkgs)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
+	build := func() string {
+		t.Helper()
+		r := runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1", "--output", "oci:"+filepath.Join(t.TempDir(), "layout"))
+		if r.code != 0 {
+			t.Fatalf("build: exit %d\nstderr: %s", r.code, r.stderr)
+		}
+		return decodeBuild(t, r).Digest
+	}
+	entries := func() (archives, folders []string) {
+		t.Helper()
+		es, err := os.ReadDir(pkgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			switch {
+			case strings.HasSuffix(e.Name(), ".conda") || strings.HasSuffix(e.Name(), ".tar.bz2"):
+				archives = append(archives, e.Name())
+			case e.IsDir() && e.Name() != "cache":
+				folders = append(folders, e.Name())
+			}
+		}
+		return archives, folders
+	}
+	first := build()
+	archives, folders := entries()
+	if len(archives) == 0 || len(folders) != 0 {
+		t.Fatalf("after a cold build: archives %q, folders %q; want archives only", archives, folders)
+	}
+	if r := runCLI(t, "clean", "--tarballs"); r.code != 0 {
+		t.Fatalf("clean --tarballs: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if again := build(); again != first {
+		t.Errorf("rebuild: digest %s, want %s", again, first)
+	}
+	if archives, _ := entries(); len(archives) != 0 {
+		t.Errorf("a rebuild with every layer cached downloaded %q", archives)
+	}
+	// Without the layer cache the archives are needed again: downloaded.
+	if r := runCLI(t, "clean", "--build-cache"); r.code != 0 {
+		t.Fatalf("clean --build-cache: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if again := build(); again != first {
+		t.Errorf("build without caches: digest %s, want %s", again, first)
+	}
+	if archives, _ := entries(); len(archives) == 0 {
+		t.Error("a build without the layer cache downloaded no archive")
+	}
+}

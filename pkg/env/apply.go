@@ -253,9 +253,10 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 // Fetch gets every package of the plan into the package cache (downloading
 // what it lacks) and returns them in the plan's order, for builders that
 // read packages without linking them (condabox build). A package the cache
-// has extracted comes with its folder; any other stays a verified archive,
-// not extracted (install.ArchivePackage: Dir is "", TarballPath names it),
-// for the builder to read into memory. As Apply does, it takes credentials
+// has extracted comes with its folder; any other is an archive, never
+// extracted (install.ArchivePackage: Dir is "", TarballPath names it), for
+// the builder to read into memory — downloaded or verified only when the
+// builder calls its Ready, as a rebuild whose layers are cached reads none. As Apply does, it takes credentials
 // out of the record URLs first: the package cache and what is made of the
 // records (conda-meta, an SBOM) never hold them.
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
@@ -324,8 +325,15 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 			if err != nil {
 				return err
 			}
-			if h.Unverified {
-				pkg.Verify = func() error { return pkgcache.Verify(h.Archive, rec) }
+			if h.Pending {
+				// Downloaded or hashed only if the builder reads it;
+				// ctx, not gctx: this runs after the group is done.
+				pkg.Ready = func() error {
+					if err := cache.Ready(ctx, rec, f); err != nil {
+						return redact.Error(fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err))
+					}
+					return nil
+				}
 			}
 			pkg.RequestedSpec = requestedSpec(plan.specs, rec.Name)
 			target[i] = pkg

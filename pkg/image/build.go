@@ -172,7 +172,9 @@ func collect(ctx context.Context, pkgs []*install.Package, opts Options) ([]*pac
 	srcs := make([]*packageSource, len(pkgs))
 	var held atomic.Int64 // bytes of archives kept in memory
 	g := new(errgroup.Group)
-	g.SetLimit(runtime.NumCPU())
+	// More than the cores: a package the cache has not downloaded yet is
+	// downloaded here (install.Package.Ready), which waits on the network.
+	g.SetLimit(max(runtime.NumCPU(), 6))
 	// The biggest first: python's archive must not start decoding last.
 	order := make([]int, len(pkgs))
 	for i := range order {

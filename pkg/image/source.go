@@ -19,8 +19,9 @@ import (
 )
 
 // A package reaches Build in one of two forms: an extracted folder of the
-// package cache, or only its archive (pkgcache.GetArchive; verified before
-// it is first read: install.Package.Verify), which is read into memory
+// package cache, or only its archive (pkgcache.GetArchive; downloaded or
+// verified before it is first read: install.Package.Ready), which is read
+// into memory
 // (archive.Load) instead of being extracted — creating
 // a package's files costs more than decompressing it on many disks, and a
 // cold build would otherwise spend most of its time there. Both forms give
@@ -57,7 +58,7 @@ type packageSource struct {
 	python *conda.PackageRecord
 	prefix string
 
-	verify func() error // once, before the archive is first read
+	ready func() error // once, before the archive is first read
 
 	mu     sync.Mutex
 	loaded bool
@@ -76,9 +77,9 @@ func listPackage(ctx context.Context, p *install.Package, python *conda.PackageR
 		files, rec, err = install.ImageFiles(p, python, opts.Prefix)
 		return files, rec, nil, err
 	}
-	src = &packageSource{pkg: p, python: python, prefix: opts.Prefix, verify: func() error { return nil }}
-	if p.Verify != nil {
-		src.verify = sync.OnceValue(p.Verify)
+	src = &packageSource{pkg: p, python: python, prefix: opts.Prefix, ready: func() error { return nil }}
+	if p.Ready != nil {
+		src.ready = sync.OnceValue(p.Ready)
 	}
 	name := listingPath(opts.LayerCache, p, python, opts.Prefix)
 	if l, ok := readListing(name); ok {
@@ -109,7 +110,7 @@ func listPackage(ctx context.Context, p *install.Package, python *conda.PackageR
 
 // read reads the package's archive into memory and lists its image files.
 func (s *packageSource) read(ctx context.Context) ([]install.ImageFile, *install.PrefixRecord, error) {
-	if err := s.verify(); err != nil {
+	if err := s.ready(); err != nil {
 		return nil, nil, err
 	}
 	fsys, err := archive.Load(ctx, s.pkg.TarballPath)
@@ -131,7 +132,7 @@ func (s *packageSource) extract(ctx context.Context, dest string) error {
 	if files != nil {
 		return files.Extract(dest)
 	}
-	if err := s.verify(); err != nil {
+	if err := s.ready(); err != nil {
 		return err
 	}
 	return archive.Extract(ctx, s.pkg.TarballPath, dest)

@@ -166,16 +166,16 @@ func TestBuildStaleListing(t *testing.T) {
 	t.Log(err)
 }
 
-// TestBuildVerifiesWhatItReads: an archive the package cache took by its
-// size is verified once before it is read, and not at all by a rebuild
-// whose listings and layers are cached; a failed verification fails the
-// build.
+// TestBuildVerifiesWhatItReads: an archive the package cache left pending
+// is made ready (downloaded or verified) once before it is read, and not at
+// all by a rebuild whose listings and layers are cached; a failure fails
+// the build.
 func TestBuildVerifiesWhatItReads(t *testing.T) {
 	_, archives := bothForms(t, testEnv("v1"))
 	var calls atomic.Int32
 	fail := false
 	for _, p := range archives {
-		p.Verify = func() error {
+		p.Ready = func() error {
 			calls.Add(1)
 			if fail {
 				return errors.New("sha256 differs")
@@ -186,16 +186,16 @@ func TestBuildVerifiesWhatItReads(t *testing.T) {
 	opts := Options{LayerCache: t.TempDir()}
 	build(t, archives, opts)
 	if n := calls.Load(); n != int32(len(archives)) {
-		t.Errorf("cold build verified %d archives, want each of %d once", n, len(archives))
+		t.Errorf("cold build readied %d archives, want each of %d once", n, len(archives))
 	}
 	calls.Store(0)
 	build(t, archives, opts)
 	if n := calls.Load(); n != 0 {
-		t.Errorf("warm build verified %d archives, want none", n)
+		t.Errorf("warm build readied %d archives, want none", n)
 	}
 	fail = true
 	opts.LayerCache, opts.WorkDir = t.TempDir(), t.TempDir()
 	if _, err := Build(t.Context(), empty.Image, archives, opts); err == nil || !strings.Contains(err.Error(), "sha256 differs") {
-		t.Errorf("build from archives failing verification: %v", err)
+		t.Errorf("build from archives that cannot be readied: %v", err)
 	}
 }

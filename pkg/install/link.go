@@ -39,10 +39,10 @@ type Package struct {
 	// memory (archive.Load). Only ImageFiles reads packages without a
 	// folder; linking into a prefix needs one.
 	FS fs.FS
-	// Verify, when not nil, checks TarballPath against the record's
-	// checksums: a reader of the archive calls it first (the package
-	// cache took the archive by its size, pkgcache.Held.Unverified).
-	Verify func() error
+	// Ready, when not nil, must be called before TarballPath is read: it
+	// downloads the archive, or checks the one the package cache has
+	// against the record's checksums (pkgcache.Held.Pending).
+	Ready func() error
 
 	// extra keeps the record's keys PackageRecord does not model.
 	extra map[string]json.RawMessage

@@ -92,51 +92,64 @@ func FileName(rec *conda.PackageRecord) string {
 // URL and should carry size and sha256 (else md5), which the archive is
 // verified against.
 func (c *Cache) Get(ctx context.Context, rec conda.PackageRecord, f Fetcher) (dir string, err error) {
-	h, err := c.get(ctx, rec, f, true)
+	h, err := c.get(ctx, rec, f, modeExtract)
 	return h.Dir, err
 }
 
 // Held is a package as GetArchive holds it: its extracted folder, or its
-// verified archive with the record Get would have written beside it.
+// archive with the record Get would have written beside it.
 type Held struct {
 	// Dir is the extracted folder when the cache has a valid one.
 	Dir string
-	// Archive is the verified archive when Dir is "".
+	// Archive is where the archive is, when Dir is "".
 	Archive string
 	// Record is, with Archive, the info/repodata_record.json Get would
 	// have written: rec completed with the archive's name, size and
 	// checksums.
 	Record []byte
-	// Unverified is true when the archive was in the cache with the
-	// expected size and was not hashed: Verify it before reading it.
-	Unverified bool
-}
-
-// Verify checks the archive file against rec's size and checksums (sha256,
-// else md5), as the cache checks an archive it finds.
-func Verify(file string, rec conda.PackageRecord) error {
-	if _, err := checkArchive(file, &rec); err != nil {
-		return fmt.Errorf("package cache: %w (remove it: condabox clean --tarballs)", err)
-	}
-	return nil
+	// Pending is true when the archive is not known good yet: not
+	// downloaded, or in the cache with the expected size but not hashed.
+	// Ready makes it so before it is read.
+	Pending bool
 }
 
 // GetArchive is Get for a consumer that reads packages rather than links
 // them (the image builder, which reads archives into memory): it returns
-// the extracted folder when the cache has one, else the archive, downloaded
-// if needed but not extracted — creating a package's files can cost more
-// than all else it takes. An archive already in the cache with the size
-// rec gives (and rec has sha256 and md5) is not hashed: Held.Unverified
-// asks the reader to Verify it before reading it. A sparse record (no name: an explicit
-// lock gives only a URL and md5) is extracted as Get does, since only the
-// package's index.json completes it.
+// the extracted folder when the cache has one, else the archive, never
+// extracted — creating a package's files can cost more than all else it
+// takes. When rec has a name, size, sha256 and md5 (what repodata gives),
+// the archive is neither downloaded nor hashed here but left Pending for
+// Ready: a rebuild whose layers are all cached reads no archive, so it
+// needs none downloaded, and hashing the 27 of a small environment cost a
+// rebuild 40 ms. Otherwise it is downloaded or verified now; a sparse
+// record (no name: an explicit lock gives only a URL and md5) is extracted
+// as Get does, since only the package's index.json completes it.
 func (c *Cache) GetArchive(ctx context.Context, rec conda.PackageRecord, f Fetcher) (Held, error) {
-	return c.get(ctx, rec, f, rec.Name == "")
+	if rec.Name == "" {
+		return c.get(ctx, rec, f, modeExtract)
+	}
+	return c.get(ctx, rec, f, modeHold)
 }
 
-// get is Get, without extracting unless extract: then the result is the
-// archive.
-func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, extract bool) (h Held, err error) {
+// Ready makes the archive GetArchive left Pending good to read: downloaded
+// with f when the cache lacks it, else checked against rec's size and
+// checksums (and downloaded again when it does not match).
+func (c *Cache) Ready(ctx context.Context, rec conda.PackageRecord, f Fetcher) error {
+	_, err := c.get(ctx, rec, f, modeArchive)
+	return err
+}
+
+// What get does besides finding a valid extracted folder.
+type getMode int
+
+const (
+	modeExtract getMode = iota // download, verify and extract (Get)
+	modeHold                   // the folder, else the archive, maybe Pending (GetArchive)
+	modeArchive                // the archive, downloaded or verified, folders ignored (Ready)
+)
+
+// get is Get, GetArchive or Ready, as mode says.
+func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, mode getMode) (h Held, err error) {
 	fn := FileName(&rec)
 	defer func() {
 		if err != nil {
@@ -152,7 +165,7 @@ func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, ext
 	}
 	dist := archive.Dist(fn)
 	for _, d := range c.dirs {
-		if d != c.writable && validEntry(filepath.Join(d, dist), &rec) == nil {
+		if mode != modeArchive && d != c.writable && validEntry(filepath.Join(d, dist), &rec) == nil {
 			return Held{Dir: filepath.Join(d, dist)}, nil
 		}
 	}
@@ -164,19 +177,14 @@ func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, ext
 	defer lock.Unlock()
 
 	dir := filepath.Join(c.writable, dist)
-	if validEntry(dir, &rec) == nil {
+	if mode != modeArchive && validEntry(dir, &rec) == nil {
 		return Held{Dir: dir}, nil
 	}
 	removeLeftovers(c.writable, fn, dist)
 	file := filepath.Join(c.writable, fn)
-	if !extract && rec.Size > 0 && rec.SHA256 != "" && rec.MD5 != "" {
-		// An archive of the right size is taken as it is, hashed only
-		// when read (Verify): a rebuild whose layers are cached reads
-		// none of its 27 archives, and hashing them all cost it 40 ms.
-		if st, err := os.Stat(file); err == nil && st.Mode().IsRegular() && st.Size() == rec.Size {
-			b, err := recordJSON(rec, fn, digest{rec.Size, strings.ToLower(rec.SHA256), strings.ToLower(rec.MD5)})
-			return Held{Archive: file, Record: b, Unverified: true}, err
-		}
+	if mode == modeHold && rec.Size > 0 && rec.SHA256 != "" && rec.MD5 != "" {
+		b, err := recordJSON(rec, fn, digest{rec.Size, strings.ToLower(rec.SHA256), strings.ToLower(rec.MD5)})
+		return Held{Archive: file, Record: b, Pending: true}, err
 	}
 	got, err := checkArchive(file, &rec)
 	if err != nil {
@@ -197,7 +205,7 @@ func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, ext
 			return h, err
 		}
 	}
-	if !extract {
+	if mode != modeExtract {
 		b, err := recordJSON(rec, fn, got)
 		return Held{Archive: file, Record: b}, err
 	}

@@ -439,9 +439,11 @@ func TestOpenFromConfig(t *testing.T) {
 	}
 }
 
-// TestGetArchive: a package the cache lacks is downloaded and verified but
-// not extracted, with the record Get would write; once extracted by Get,
-// its folder is what GetArchive gives; a corrupt archive is downloaded again.
+// TestGetArchive: a package the cache lacks is left pending, neither
+// downloaded nor extracted, with the record Get would write; Ready
+// downloads it, once; once extracted by Get, its folder is what GetArchive
+// gives; an archive of the right size is taken by its size, and Ready
+// replaces a damaged one.
 func TestGetArchive(t *testing.T) {
 	for _, format := range []pkgbuild.Format{pkgbuild.FormatConda, pkgbuild.FormatTarBz2} {
 		t.Run(format.Extension(), func(t *testing.T) {
@@ -457,13 +459,23 @@ func TestGetArchive(t *testing.T) {
 				t.Fatal(err)
 			}
 			dist := strings.TrimSuffix(rec.FileName, format.Extension())
-			if h.Dir != "" || h.Archive != filepath.Join(c.Dir(), rec.FileName) {
-				t.Fatalf("GetArchive = %+v, want the archive %s and no folder", h, rec.FileName)
+			if h.Dir != "" || h.Archive != filepath.Join(c.Dir(), rec.FileName) || !h.Pending {
+				t.Fatalf("GetArchive = %+v, want the archive %s, pending, and no folder", h, rec.FileName)
+			}
+			if n := ch.downloads(format.Extension()); n != 0 {
+				t.Errorf("GetArchive downloaded %d times, want none before Ready", n)
+			}
+			if err := c.Ready(ctx, rec, fetcher()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(h.Archive); err != nil {
+				t.Fatalf("after Ready: %v", err)
 			}
 			if _, err := os.Stat(filepath.Join(c.Dir(), dist)); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("GetArchive extracted the package: %v", err)
+				t.Errorf("Ready extracted the package: %v", err)
 			}
-			// Its record is the one Get writes once it extracts.
+			// Its record is the one Get writes once it extracts, and Get
+			// reuses the archive Ready downloaded.
 			dir, err := c.Get(ctx, rec, fetcher())
 			if err != nil {
 				t.Fatal(err)
@@ -476,53 +488,63 @@ func TestGetArchive(t *testing.T) {
 				t.Errorf("GetArchive's record:\n%s\nGet's:\n%s", h.Record, written)
 			}
 			if n := ch.downloads(format.Extension()); n != 1 {
-				t.Errorf("%d downloads, want 1: Get must reuse the verified archive", n)
+				t.Errorf("%d downloads, want 1", n)
 			}
 			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || h.Dir != dir || h.Archive != "" {
 				t.Errorf("GetArchive after Get = %+v, %v; want the folder %s", h, err, dir)
 			}
-			// Without the folder and with a damaged archive: downloaded again.
+			// Without the folder, a damaged archive of the right size is
+			// pending; Ready downloads it again.
 			if err := os.RemoveAll(dir); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(c.Dir(), rec.FileName), []byte("not the package"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || h.Archive == "" {
-				t.Fatalf("GetArchive of a damaged archive = %+v, %v", h, err)
-			}
-			if n := ch.downloads(format.Extension()); n != 2 {
-				t.Errorf("%d downloads, want 2", n)
-			}
-			if h.Unverified {
-				t.Error("a downloaded archive is verified already")
-			}
-			// An archive of the right size is not hashed until read:
-			// Verify tells a damaged one.
-			good, err := os.ReadFile(h.Archive)
+			good, err := os.ReadFile(filepath.Join(c.Dir(), rec.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}
 			bad := append([]byte(nil), good...)
 			bad[len(bad)/2] ^= 0xff
-			if err := os.WriteFile(h.Archive, bad, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(c.Dir(), rec.FileName), bad, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || !h.Unverified {
-				t.Fatalf("GetArchive of an archive of the right size = %+v, %v; want it unverified", h, err)
+			if h, err = c.GetArchive(ctx, rec, fetcher()); err != nil || !h.Pending {
+				t.Fatalf("GetArchive of a damaged archive = %+v, %v; want it pending", h, err)
 			}
-			if err := pkgcache.Verify(h.Archive, rec); err == nil || !strings.Contains(err.Error(), h.Archive) {
-				t.Errorf("Verify of a damaged archive: %v, want an error naming it", err)
-			}
-			if err := os.WriteFile(h.Archive, good, 0o644); err != nil {
+			if err := c.Ready(ctx, rec, fetcher()); err != nil {
 				t.Fatal(err)
 			}
-			if err := pkgcache.Verify(h.Archive, rec); err != nil {
-				t.Errorf("Verify of the archive: %v", err)
+			if b, _ := os.ReadFile(h.Archive); string(b) != string(good) {
+				t.Error("Ready left the damaged archive")
+			}
+			if n := ch.downloads(format.Extension()); n != 2 {
+				t.Errorf("%d downloads, want 2", n)
+			}
+			// A good archive: Ready hashes it and downloads nothing.
+			if err := c.Ready(ctx, rec, fetcher()); err != nil {
+				t.Fatal(err)
 			}
 			if n := ch.downloads(format.Extension()); n != 2 {
 				t.Errorf("%d downloads, want still 2", n)
 			}
 		})
+	}
+}
+
+// TestReadyFails: an archive that cannot be downloaded fails Ready with
+// an error naming it.
+func TestReadyFails(t *testing.T) {
+	ch := newChannel(t)
+	rec := ch.recs[pkgbuild.FormatConda]
+	rec.URL += ".missing"
+	c, err := pkgcache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.GetArchive(context.Background(), rec, fetcher())
+	if err != nil || !h.Pending {
+		t.Fatalf("GetArchive = %+v, %v", h, err)
+	}
+	if err := c.Ready(context.Background(), rec, fetcher()); err == nil || !strings.Contains(err.Error(), rec.FileName) {
+		t.Errorf("Ready of a missing download: %v, want an error naming %s", err, rec.FileName)
 	}
 }

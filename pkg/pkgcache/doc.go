@@ -20,9 +20,9 @@
 // appear by atomic rename. An entry found partial or corrupt (no or
 // mismatching repodata_record.json, archive of the wrong size or checksum,
 // an extraction cut short) is extracted or fetched again. Cache.GetArchive
-// is the same for readers that need no folder (the image builder reads
-// archives into memory): the verified archive, extracted only if the cache
-// had it extracted already.
+// is for readers that need no folder (the image builder reads archives into
+// memory): the folder if the cache has one, else the archive, which
+// Cache.Ready downloads or verifies only when the reader reads it.
 //
 // Clean is micromamba's clean over the writable pkgs directories: the
 // repodata index cache (<pkgs_dir>/cache, pkg/repodata's), the archives,
