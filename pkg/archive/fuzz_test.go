@@ -65,7 +65,9 @@ func FuzzExtractEntries(f *testing.F) {
 
 // extractConfined extracts a .conda whose payload tarball is payload and
 // checks nothing is written outside the destination, nothing is left on
-// error, and every symlink that resolves stays inside the package.
+// error, and every symlink that resolves stays inside the package. Load
+// must accept the archive exactly when Extract does, and hold what Extract
+// wrote.
 func extractConfined(t *testing.T, payload []byte) {
 	root := t.TempDir()
 	box := filepath.Join(root, "box") // everything must stay in here
@@ -79,6 +81,13 @@ func extractConfined(t *testing.T, payload []byte) {
 	dest := filepath.Join(box, "x-1-0")
 	x := Extractor{Limits: Limits{MaxTotalSize: 1 << 20, MaxEntries: 1000}}
 	err := x.Extract(context.Background(), path, dest)
+	files, loadErr := x.Load(context.Background(), path)
+	if (err == nil) != (loadErr == nil) {
+		t.Fatalf("Extract: %v; Load: %v", err, loadErr)
+	}
+	if err == nil {
+		loadedLikeExtracted(t, files, dest)
+	}
 
 	if es, _ := os.ReadDir(root); len(es) != 1 {
 		t.Fatalf("wrote beside the box: %v", es)
@@ -103,4 +112,52 @@ func extractConfined(t *testing.T, payload []byte) {
 		}
 		return nil
 	})
+}
+
+// loadedLikeExtracted checks that every path of dest is in files with the
+// same type, bytes or link target, and that files has no other path.
+func loadedLikeExtracted(t *testing.T, files *Files, dest string) {
+	n := 0
+	err := filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dest {
+			return err
+		}
+		n++
+		rel, _ := filepath.Rel(dest, p)
+		rel = filepath.ToSlash(rel)
+		fi, err := files.Lstat(rel)
+		if err != nil {
+			t.Errorf("%s: extracted, not loaded: %v", rel, err)
+			return nil
+		}
+		switch {
+		case d.Type() != fi.Mode().Type():
+			t.Errorf("%s: loaded as %v, extracted as %v", rel, fi.Mode().Type(), d.Type())
+		case d.Type().IsRegular():
+			want, _ := os.ReadFile(p)
+			if have, err := files.Content(rel); err != nil || string(have) != string(want) {
+				t.Errorf("%s: loaded %q (%v), extracted %q", rel, have, err, want)
+			}
+		case d.Type() == fs.ModeSymlink:
+			want, _ := os.Readlink(p)
+			if have, err := files.ReadLink(rel); err != nil || have != want {
+				t.Errorf("%s: loaded link %q (%v), extracted %q", rel, have, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && p != "." {
+			loaded++
+			files.Stat(p) // must end, whatever the links
+		}
+		return nil
+	})
+	if loaded != n {
+		t.Errorf("loaded %d paths, extracted %d", loaded, n)
+	}
 }

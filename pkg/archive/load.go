@@ -189,7 +189,7 @@ func (m *Files) Open(name string) (fs.File, error) {
 // resolve finds name's entry, following symlinks in its directories and,
 // with follow, in its last element.
 func (m *Files) resolve(op, name string, follow bool) (*memEntry, error) {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	cur := "."
@@ -209,7 +209,7 @@ func (m *Files) resolve(op, name string, follow bool) (*memEntry, error) {
 				return nil, &fs.PathError{Op: op, Path: name, Err: errors.New("too many levels of symbolic links")}
 			}
 			target := path.Join(path.Dir(next), e.hdr.Linkname)
-			if !fs.ValidPath(target) {
+			if !validName(target) {
 				return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 			}
 			cur = "."
@@ -221,6 +221,16 @@ func (m *Files) resolve(op, name string, follow bool) (*memEntry, error) {
 		cur = next
 	}
 	return m.entries[cur], nil
+}
+
+// validName is fs.ValidPath without its UTF-8 rule: an archive's names are
+// bytes, as on Linux, and one Extract writes must be readable here too.
+func validName(name string) bool {
+	if name == "." {
+		return true
+	}
+	return name != "" && !strings.HasPrefix(name, "/") && path.Clean(name) == name &&
+		name != ".." && !strings.HasPrefix(name, "../")
 }
 
 // Extract writes the files into dest as Extractor.Extract writes an
