@@ -166,7 +166,7 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		// compression of the others.
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		up = image.StartUpload(ctx, ref, image.PushOptions{Remote: pushRemote()})
+		up = image.StartUpload(ctx, ref, authn.DefaultKeychain, image.PushOptions{Remote: pushRemote()})
 		b.opts.LayerWritten = up.Layer
 	}
 	b.opts.Annotations = map[string]string{

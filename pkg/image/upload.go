@@ -2,11 +2,15 @@ package image
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Uploader uploads layers to a repository while the image is still being
@@ -17,8 +21,9 @@ import (
 // fails is not an error here: Push checks and uploads that blob again and
 // reports its error.
 type Uploader struct {
-	ref   name.Reference
-	opts  []remote.Option
+	ref    name.Reference
+	opts   []remote.Option
+	client *http.Client // authenticated for pushes to ref's repository
 	ready chan struct{} // closed once known is read
 	known map[v1.Hash]bool
 	sem   chan struct{}
@@ -29,9 +34,9 @@ type Uploader struct {
 	uploaded map[v1.Hash]bool
 }
 
-// StartUpload returns an Uploader to ref's repository; it reads the tag's
-// current manifest in the background.
-func StartUpload(ctx context.Context, ref name.Reference, o PushOptions) *Uploader {
+// StartUpload returns an Uploader to ref's repository, authenticated by
+// keychain; it reads the tag's current manifest in the background.
+func StartUpload(ctx context.Context, ref name.Reference, keychain authn.Keychain, o PushOptions) *Uploader {
 	u := &Uploader{ref: ref, ready: make(chan struct{}), sem: make(chan struct{}, pushJobs),
 		queued: map[v1.Hash]bool{}, uploaded: map[v1.Hash]bool{}}
 	opts, err := reuse(ctx, o.Remote)
@@ -43,6 +48,15 @@ func StartUpload(ctx context.Context, ref name.Reference, o PushOptions) *Upload
 	go func() {
 		defer close(u.ready)
 		_, u.known = tagged(ref, opts)
+		repo := ref.Context()
+		auth, err := keychain.Resolve(repo)
+		if err != nil {
+			return
+		}
+		rt, err := transport.NewWithContext(ctx, repo.Registry, auth, remote.DefaultTransport, []string{repo.Scope(transport.PushScope)})
+		if err == nil {
+			u.client = &http.Client{Transport: rt}
+		}
 	}()
 	return u
 }
@@ -69,7 +83,7 @@ func (u *Uploader) Layer(l v1.Layer) {
 		}
 		u.sem <- struct{}{}
 		defer func() { <-u.sem }()
-		if remote.WriteLayer(u.ref.Context(), l, u.opts...) == nil {
+		if u.client != nil && u.upload(l, d) == nil {
 			u.mu.Lock()
 			u.uploaded[d] = true
 			u.mu.Unlock()
@@ -88,4 +102,55 @@ func (u *Uploader) Wait() map[v1.Hash]bool {
 		out[d] = true
 	}
 	return out
+}
+
+// upload sends l as one monolithic upload: a POST opening it, a PUT with
+// the bytes and the digest closing it (the OCI distribution spec's
+// "monolithic" push). ggcr's WriteLayer asks whether the blob exists first
+// and sends the bytes in a PATCH of their own: four requests, which cost
+// the registry more than a small layer's bytes. The tag's manifest already
+// told which blobs the repository has; one it has anyway is sent again,
+// harmlessly.
+func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
+	repo := u.ref.Context()
+	start := fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
+	resp, err := u.client.Post(start, "", nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("start upload of %s: %s", d, resp.Status)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return err
+	}
+	q := loc.Query()
+	q.Set("digest", d.String())
+	loc.RawQuery = q.Encode()
+	size, err := l.Size()
+	if err != nil {
+		return err
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	req, err := http.NewRequest(http.MethodPut, loc.String(), rc)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err = u.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("upload %s: %s", d, resp.Status)
+	}
+	return nil
 }

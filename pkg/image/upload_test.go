@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -22,7 +23,7 @@ func TestUploaderDuringBuild(t *testing.T) {
 	buildAndPush := func() (early, push map[string]int, uploaded int) {
 		t.Helper()
 		reg.reset()
-		up := StartUpload(context.Background(), ref, PushOptions{})
+		up := StartUpload(context.Background(), ref, authn.DefaultKeychain, PushOptions{})
 		res := build(t, pkgs, Options{LayerWritten: up.Layer})
 		done := up.Wait()
 		early = reg.reset()
@@ -41,8 +42,9 @@ func TestUploaderDuringBuild(t *testing.T) {
 	}
 	early, push, uploaded := buildAndPush()
 	layers := len(build(t, pkgs, Options{}).Layers)
-	if uploaded != layers || early["POST uploads"] != layers {
-		t.Errorf("during the build: %d layers uploaded, requests %v; want all %d", uploaded, early, layers)
+	// Monolithic: a POST and a PUT each, no existence check, no PATCH.
+	if uploaded != layers || early["POST uploads"] != layers || early["PUT uploads"] != layers || early["PATCH uploads"]+early["HEAD blobs"] != 0 {
+		t.Errorf("during the build: %d layers uploaded, requests %v; want all %d, two requests each", uploaded, early, layers)
 	}
 	// After the build only the config: one upload, one check.
 	if push["POST uploads"] != 1 || push["HEAD blobs"] != 1 {
