@@ -23,11 +23,11 @@ import (
 type Uploader struct {
 	ref    name.Reference
 	opts   []remote.Option
-	client *http.Client // authenticated for pushes to ref's repository
-	ready chan struct{} // closed once known is read
-	known map[v1.Hash]bool
-	sem   chan struct{}
-	wg    sync.WaitGroup
+	client *http.Client  // authenticated for pushes to ref's repository
+	ready  chan struct{} // closed once known is read
+	known  map[v1.Hash]bool
+	sem    chan struct{}
+	wg     sync.WaitGroup
 
 	mu       sync.Mutex
 	queued   map[v1.Hash]bool
