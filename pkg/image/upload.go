@@ -24,7 +24,7 @@ type Uploader struct {
 	ref    name.Reference
 	opts   []remote.Option
 	client *http.Client  // authenticated for pushes to ref's repository
-	ready  chan struct{} // closed once known is read
+	ready  chan struct{} // closed once known and client are set
 	known  map[v1.Hash]bool
 	sem    chan struct{}
 	wg     sync.WaitGroup
