@@ -60,6 +60,12 @@ type ApplyRequest struct {
 	Progress Progress
 }
 
+// maxArchiveInMemory is the biggest archive Fetch leaves unextracted for a
+// builder that reads archives into memory: 64 MiB expand to about 250 MiB,
+// and the image builder reads up to six at once; bigger packages (CUDA,
+// MKL, torch) are extracted and read from disk.
+const maxArchiveInMemory = 64 << 20
+
 // fetchJobs is how many packages are fetched and extracted at once.
 const fetchJobs = 6
 
@@ -290,6 +296,7 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	if err != nil {
 		return nil, err
 	}
+	cache.ExtractAbove = maxArchiveInMemory
 	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, progress: progress}
 	defer f.endProgress()
 	// The biggest first: the longest download and extraction must not

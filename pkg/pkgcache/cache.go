@@ -39,6 +39,10 @@ type Cache struct {
 	// extracting holds a token per extraction running: one per core keeps
 	// the CPU busy without a decoder's buffers for every package at once.
 	extracting chan struct{}
+	// ExtractAbove, when above 0, makes GetArchive extract the packages
+	// whose archive is bigger: a reader that holds archives in memory
+	// reads those from disk instead (a CUDA library expands to GiBs).
+	ExtractAbove int64
 }
 
 // lockPoll is how often a waiting Get retries an entry's lock.
@@ -123,9 +127,10 @@ type Held struct {
 // needs none downloaded, and hashing the 27 of a small environment cost a
 // rebuild 40 ms. Otherwise it is downloaded or verified now; a sparse
 // record (no name: an explicit lock gives only a URL and md5) is extracted
-// as Get does, since only the package's index.json completes it.
+// as Get does, since only the package's index.json completes it, and so is
+// an archive bigger than c.ExtractAbove.
 func (c *Cache) GetArchive(ctx context.Context, rec conda.PackageRecord, f Fetcher) (Held, error) {
-	if rec.Name == "" {
+	if rec.Name == "" || c.ExtractAbove > 0 && rec.Size > c.ExtractAbove {
 		return c.get(ctx, rec, f, modeExtract)
 	}
 	return c.get(ctx, rec, f, modeHold)

@@ -548,3 +548,27 @@ func TestReadyFails(t *testing.T) {
 		t.Errorf("Ready of a missing download: %v, want an error naming %s", err, rec.FileName)
 	}
 }
+
+// TestGetArchiveExtractsBigOnes: with ExtractAbove, an archive bigger than
+// it is extracted and its folder returned; smaller ones stay archives.
+func TestGetArchiveExtractsBigOnes(t *testing.T) {
+	ch := newChannel(t)
+	rec := ch.recs[pkgbuild.FormatConda]
+	for _, tc := range []struct {
+		above  int64
+		folder bool
+	}{{0, false}, {rec.Size, false}, {rec.Size - 1, true}} {
+		c, err := pkgcache.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ExtractAbove = tc.above
+		h, err := c.GetArchive(context.Background(), rec, fetcher())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (h.Dir != "") != tc.folder || tc.folder && h.Pending {
+			t.Errorf("ExtractAbove %d, archive of %d bytes: %+v, want a folder: %v", tc.above, rec.Size, h, tc.folder)
+		}
+	}
+}
