@@ -242,7 +242,8 @@ func inPlacePython(pkgs []*install.Package, py int, dirs map[int]string) (exe st
 // extraction (from memory when collect read it) into a scratch folder that
 // cleanup removes. The scratch folder
 // is in /dev/shm when it can be (RAM: python's thousand files are created
-// there in a tenth of the time many disks take), else below workDir.
+// there in a tenth of the time many disks take; not when it is mounted
+// noexec), else below workDir.
 func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageFiles, want []int, workDir string) (dirs map[int]string, cleanup func(), err error) {
 	dirs = map[int]string{}
 	var archives []int
@@ -284,7 +285,7 @@ func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageF
 		}
 		return remove, nil
 	}
-	if st, err := os.Stat(shmDir); err == nil && st.IsDir() {
+	if st, err := os.Stat(shmDir); err == nil && st.IsDir() && canExecIn(shmDir) {
 		if cleanup, err = extractAll(shmDir); err == nil {
 			return dirs, cleanup, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -73,6 +74,23 @@ func TestBuildFromArchives(t *testing.T) {
 			old := memoryBudget
 			memoryBudget = 1 // every package is read again for its layer
 			t.Cleanup(func() { memoryBudget = old })
+			exe, mm := hostPython(t)
+			return pycEnv(exe, mm, true)
+		}, Options{CompilePyc: true}},
+		{"pyc, RAM folder mounted noexec", func(t *testing.T) []*pkgbuild.Package {
+			// Hardened hosts mount /dev/shm noexec: python cannot run
+			// from there, so the work folder is used.
+			dir := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", dir).CombinedOutput(); err != nil {
+				t.Skipf("mount a noexec tmpfs (needs root): %v: %s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("umount", dir).Run() })
+			if canExecIn(dir) {
+				t.Fatalf("canExecIn(%s) on a noexec tmpfs", dir)
+			}
+			old := shmDir
+			shmDir = dir
+			t.Cleanup(func() { shmDir = old })
 			exe, mm := hostPython(t)
 			return pycEnv(exe, mm, true)
 		}, Options{CompilePyc: true}},
