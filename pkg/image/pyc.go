@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -286,6 +287,7 @@ func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageF
 		return remove, nil
 	}
 	if st, err := os.Stat(shmDir); err == nil && st.IsDir() && canExecIn(shmDir) {
+		sweepScratch(shmDir, time.Now().Add(-staleScratch))
 		if cleanup, err = extractAll(shmDir); err == nil {
 			return dirs, cleanup, nil
 		}
@@ -300,6 +302,30 @@ func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageF
 
 // shmDir is the RAM-backed folder packageDirs prefers; a variable for tests.
 var shmDir = "/dev/shm"
+
+// staleScratch is how old a scratch python in shmDir must be for
+// sweepScratch to take it for the leftover of a killed build: compiling
+// takes seconds, not an hour.
+const staleScratch = time.Hour
+
+// sweepScratch removes the scratch pythons (condabox-python-*) in dir last
+// modified before cutoff: a build killed while compiling (SIGKILL, no
+// deferred cleanup) leaves its python in RAM until the next reboot.
+// Another user's cannot be removed and are left alone.
+func sweepScratch(dir string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "condabox-python-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
 
 // compilePackage compiles srcs (entries of one package, with their
 // content) with compileScript and returns the .pyc files, in the order of

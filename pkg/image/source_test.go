@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
@@ -215,5 +216,42 @@ func TestBuildVerifiesWhatItReads(t *testing.T) {
 	opts.LayerCache, opts.WorkDir = t.TempDir(), t.TempDir()
 	if _, err := Build(t.Context(), empty.Image, archives, opts); err == nil || !strings.Contains(err.Error(), "sha256 differs") {
 		t.Errorf("build from archives that cannot be readied: %v", err)
+	}
+}
+
+// TestSweepScratch: the scratch python of a build killed an hour ago or
+// more is removed from the RAM folder by the next build; a running build's
+// and other files are left.
+func TestSweepScratch(t *testing.T) {
+	dir := t.TempDir()
+	old := shmDir
+	shmDir = dir
+	t.Cleanup(func() { shmDir = old })
+	mk := func(name string, age time.Duration) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(p, "bin"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-age)
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := mk("condabox-python-111", 2*time.Hour)
+	running := mk("condabox-python-222", time.Minute)
+	other := mk("someone-else-333", 2*time.Hour)
+	exe, mm := hostPython(t)
+	_, archives := bothForms(t, pycEnv(exe, mm, true))
+	build(t, archives, Options{CompilePyc: true})
+	for p, want := range map[string]bool{stale: false, running: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+	// The build's own scratch python is gone too.
+	left, _ := filepath.Glob(filepath.Join(dir, "condabox-python-*"))
+	if len(left) != 1 {
+		t.Errorf("RAM folder holds %q, want only the running build's", left)
 	}
 }
