@@ -522,20 +522,8 @@ func mkdir(t *testing.T, dir string) string {
 // package archive — after `clean --tarballs` it downloads none and gives
 // the same image — and a build never extracts packages into the cache.
 func TestBuildWithoutArchives(t *testing.T) {
-	home := isolate(t)
+	home, build := helloBuilder(t)
 	pkgs := filepath.Join(home, "pkgs")
-	t.Setenv("CONDA_PKGS_DIRS", pkgs)
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
-	dir := t.TempDir()
-	envFile := writeFile(t, dir, "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
-	build := func() string {
-		t.Helper()
-		r := runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1", "--output", "oci:"+filepath.Join(t.TempDir(), "layout"))
-		if r.code != 0 {
-			t.Fatalf("build: exit %d\nstderr: %s", r.code, r.stderr)
-		}
-		return decodeBuild(t, r).Digest
-	}
 	entries := func() (archives, folders []string) {
 		t.Helper()
 		es, err := os.ReadDir(pkgs)
@@ -575,5 +563,25 @@ func TestBuildWithoutArchives(t *testing.T) {
 	}
 	if archives, _ := entries(); len(archives) == 0 {
 		t.Error("a build without the layer cache downloaded no archive")
+	}
+}
+
+// helloBuilder isolates the test with its package cache in HOME/pkgs and
+// build's layer cache below HOME/cache, and returns HOME and a function
+// building imageChannel's hello into a fresh OCI layout, returning the
+// image digest.
+func helloBuilder(t *testing.T) (home string, build func() string) {
+	t.Helper()
+	home = isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	envFile := writeFile(t, t.TempDir(), "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
+	return home, func() string {
+		t.Helper()
+		r := runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1", "--output", "oci:"+filepath.Join(t.TempDir(), "layout"))
+		if r.code != 0 {
+			t.Fatalf("build: exit %d\nstderr: %s", r.code, r.stderr)
+		}
+		return decodeBuild(t, r).Digest
 	}
 }

@@ -297,20 +297,8 @@ func TestCleanCommand(t *testing.T) {
 // layer cache, which -a leaves; the next build compresses its layers again
 // and gives the same image.
 func TestCleanBuildCache(t *testing.T) {
-	home := isolate(t)
-	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	home, build := helloBuilder(t)
 	cache := filepath.Join(home, "cache", "condabox", "image-layers")
-	dir := t.TempDir()
-	envFile := writeFile(t, dir, "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
-	build := func() string {
-		t.Helper()
-		r := runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1", "--output", "oci:"+filepath.Join(t.TempDir(), "layout"))
-		if r.code != 0 {
-			t.Fatalf("build: exit %d\nstderr: %s", r.code, r.stderr)
-		}
-		return decodeBuild(t, r).Digest
-	}
 	first := build()
 	if _, err := os.Stat(cache); err != nil {
 		t.Fatalf("no layer cache after a build: %v", err)

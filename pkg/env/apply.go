@@ -296,7 +296,9 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	if err != nil {
 		return nil, err
 	}
-	cache.ExtractAbove = maxArchiveInMemory
+	if archives {
+		cache.ExtractAbove = maxArchiveInMemory
+	}
 	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, progress: progress}
 	defer f.endProgress()
 	// The biggest first: the longest download and extraction must not
