@@ -430,9 +430,7 @@ func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Ref
 		out.Output = ref.String()
 		progress := newPushProgress(stderr, ref.Context().String())
 		po := image.PushOptions{Remote: pushRemote(), Progress: progress.Blob}
-		if up != nil {
-			po.Uploaded = up.Wait()
-		}
+		po.Uploader = up
 		sbomDigests := make([]v1.Hash, 1)
 		if idx == nil {
 			sbomDigests[0], err = image.Push(ctx, ref, imgs[0], docs[0], po)

@@ -23,9 +23,10 @@ type PushOptions struct {
 	// Progress, when set, is called after each blob the push had to check
 	// or upload (one at a time).
 	Progress func(BlobPushed)
-	// Uploaded are blobs known to be in the repository already (an
-	// Uploader's): they are not checked again.
-	Uploaded map[v1.Hash]bool
+	// Uploader, when not nil, is the one that uploaded layers during the
+	// build (it must have finished: Wait): the blobs it uploaded are not
+	// checked again, and the others go up its monolithic way.
+	Uploader *Uploader
 }
 
 // BlobPushed reports one blob of a push.
@@ -86,15 +87,15 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 	if current == want {
 		imgs = nil // the tag names it already
 	}
-	if len(o.Uploaded) > 0 {
+	if o.Uploader != nil {
 		if known == nil {
 			known = map[v1.Hash]bool{}
 		}
-		for d := range o.Uploaded {
+		for d := range o.Uploader.Wait() {
 			known[d] = true
 		}
 	}
-	if err := pushBlobs(ctx, repo, imgs, sbomBlobs(pending), known, o.Progress, opts); err != nil {
+	if err := pushBlobs(ctx, repo, imgs, sbomBlobs(pending), known, o, opts); err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
 	for _, img := range imgs {
@@ -157,8 +158,10 @@ func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool
 }
 
 // pushBlobs uploads the configs and layers of imgs, and extra, that known
-// does not list, pushJobs at a time.
-func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool, progress func(BlobPushed), opts []remote.Option) error {
+// does not list, pushJobs at a time: with o.Uploader's monolithic upload
+// when it has one (a failure there falls back to ggcr's), else ggcr's.
+func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool, o PushOptions, opts []remote.Option) error {
+	progress := o.Progress
 	var todo []v1.Layer
 	seen := map[v1.Hash]bool{}
 	add := func(ls []v1.Layer) error {
@@ -196,9 +199,14 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 	g.SetLimit(pushJobs)
 	for _, l := range todo {
 		g.Go(func() error {
-			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...); err != nil {
-				d, _ := l.Digest()
-				return fmt.Errorf("blob %s: %w", d, err)
+			d, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			if o.Uploader == nil || o.Uploader.client == nil || o.Uploader.upload(l, d) != nil {
+				if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...); err != nil {
+					return fmt.Errorf("blob %s: %w", d, err)
+				}
 			}
 			if progress != nil {
 				size, _ := l.Size()

@@ -19,7 +19,8 @@ import (
 // build the upload of each layer overlaps the compression of the others.
 // Layers the tag's current manifest lists are not uploaded. An upload that
 // fails is not an error here: Push checks and uploads that blob again and
-// reports its error.
+// reports its error. Given to Push (PushOptions.Uploader), it also uploads
+// the config and SBOM blobs its monolithic way.
 type Uploader struct {
 	ref    name.Reference
 	opts   []remote.Option
@@ -92,7 +93,7 @@ func (u *Uploader) Layer(l v1.Layer) {
 }
 
 // Wait waits for the uploads started and returns the blobs now in the
-// repository, for PushOptions.Uploaded.
+// repository (Push asks it when given as PushOptions.Uploader).
 func (u *Uploader) Wait() map[v1.Hash]bool {
 	u.wg.Wait()
 	u.mu.Lock()

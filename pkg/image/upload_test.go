@@ -27,7 +27,7 @@ func TestUploaderDuringBuild(t *testing.T) {
 		res := build(t, pkgs, Options{LayerWritten: up.Layer})
 		done := up.Wait()
 		early = reg.reset()
-		if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploaded: done}); err != nil {
+		if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploader: up}); err != nil {
 			t.Fatal(err)
 		}
 		push = reg.reset()
@@ -46,9 +46,10 @@ func TestUploaderDuringBuild(t *testing.T) {
 	if uploaded != layers || early["POST uploads"] != layers || early["PUT uploads"] != layers || early["PATCH uploads"]+early["HEAD blobs"] != 0 {
 		t.Errorf("during the build: %d layers uploaded, requests %v; want all %d, two requests each", uploaded, early, layers)
 	}
-	// After the build only the config: one upload, one check.
-	if push["POST uploads"] != 1 || push["HEAD blobs"] != 1 {
-		t.Errorf("push after the build: %v, want only the config's check and upload", push)
+	// After the build only the config, the Uploader's way: a POST and a
+	// PUT, no check.
+	if push["POST uploads"] != 1 || push["PUT uploads"] != 1 || push["HEAD blobs"]+push["PATCH uploads"] != 0 {
+		t.Errorf("push after the build: %v, want only the config's POST and PUT", push)
 	}
 	early, push, uploaded = buildAndPush()
 	if uploaded != 0 || early["POST uploads"]+early["HEAD blobs"] != 0 || push["POST uploads"]+push["PUT manifests"] != 0 {
