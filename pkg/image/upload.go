@@ -105,17 +105,23 @@ func (u *Uploader) Wait() map[v1.Hash]bool {
 	return out
 }
 
-// upload sends l as one monolithic upload: a POST opening it, a PUT with
-// the bytes and the digest closing it (the OCI distribution spec's
-// "monolithic" push). ggcr's WriteLayer asks whether the blob exists first
-// and sends the bytes in a PATCH of their own: four requests, which cost
-// the registry more than a small layer's bytes. The tag's manifest already
-// told which blobs the repository has; one it has anyway is sent again,
-// harmlessly.
+// upload sends l unless the repository has it: a HEAD asking, then one
+// monolithic upload, a POST opening it and a PUT with the bytes and the
+// digest closing it (the OCI distribution spec's "monolithic" push). ggcr's
+// WriteLayer sends the bytes in a PATCH of their own: four requests, which
+// cost the registry more than a small layer's bytes.
 func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 	repo := u.ref.Context()
-	start := fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
-	resp, err := u.client.Post(start, "", nil)
+	blobs := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
+	resp, err := u.client.Head(blobs + d.String())
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return nil // there already: not uploaded again
+	}
+	resp, err = u.client.Post(blobs+"uploads/", "", nil)
 	if err != nil {
 		return err
 	}
