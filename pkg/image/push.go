@@ -159,7 +159,8 @@ func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool
 
 // pushBlobs uploads the configs and layers of imgs, and extra, that known
 // does not list, pushJobs at a time: with o.Uploader's monolithic upload
-// when it has one (a failure there falls back to ggcr's), else ggcr's.
+// when it has one (a failure there falls back to ggcr's), else, and for
+// base layers ggcr can mount from their repository, ggcr's.
 func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool, o PushOptions, opts []remote.Option) error {
 	progress := o.Progress
 	var todo []v1.Layer
@@ -203,7 +204,10 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 			if err != nil {
 				return err
 			}
-			if o.Uploader == nil || o.Uploader.client == nil || o.Uploader.upload(l, d) != nil {
+			// A base layer from a registry is mounted by ggcr's
+			// WriteLayer, not sent again.
+			_, mountable := l.(*remote.MountableLayer)
+			if o.Uploader == nil || o.Uploader.client == nil || mountable || o.Uploader.upload(l, d) != nil {
 				if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...); err != nil {
 					return fmt.Errorf("blob %s: %w", d, err)
 				}

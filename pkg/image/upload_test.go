@@ -6,6 +6,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/condabox/condabox/internal/testregistry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -53,5 +56,64 @@ func TestUploaderDuringBuild(t *testing.T) {
 	early, push, uploaded = buildAndPush()
 	if uploaded != 0 || early["POST uploads"]+early["HEAD blobs"] != 0 || push["POST uploads"]+push["PUT manifests"] != 0 {
 		t.Errorf("the same image again: %d uploaded early (%v), push %v; want nothing", uploaded, early, push)
+	}
+}
+
+// TestUploaderMountsBaseLayers: pushed with an Uploader to Debian's
+// docker-registry (whose blobs belong to repositories, unlike the
+// in-memory registry's), the layers of a base from another repository of
+// the same registry are mounted, not sent again: only the build's own
+// blobs are uploaded.
+func TestUploaderMountsBaseLayers(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{})
+	baseRef, err := name.ParseReference(reg.Host + "/base/img:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseImg, err := random.Image(4096, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(baseRef, baseImg); err != nil {
+		t.Fatal(err)
+	}
+	base, err := remote.Image(baseRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseLayers := map[string]bool{}
+	ls, _ := baseImg.Layers()
+	for _, l := range ls {
+		d, _ := l.Digest()
+		baseLayers[d.String()] = true
+	}
+	ref, err := name.ParseReference(reg.Host + "/env/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.ResetUploads()
+	up := StartUpload(context.Background(), ref, authn.DefaultKeychain, PushOptions{})
+	res, err := Build(context.Background(), base, extractPackages(t, testEnv("v1")), Options{LayerWritten: up.Layer, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploader: up}); err != nil {
+		t.Fatal(err)
+	}
+	uploads := reg.Uploads()
+	for _, d := range uploads {
+		if baseLayers[d] {
+			t.Errorf("base layer %s uploaded again, not mounted", d)
+		}
+	}
+	if want := len(res.Layers) + 1; len(uploads) != want { // the build's layers and the config
+		t.Errorf("%d blobs uploaded, want %d: %v", len(uploads), want, uploads)
+	}
+	pulled, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digest(t, pulled) != digest(t, res.Image) {
+		t.Errorf("the tag names %s, want %s", digest(t, pulled), digest(t, res.Image))
 	}
 }
