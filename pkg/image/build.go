@@ -96,6 +96,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	readBase := startReadBase(base, opts.LayerCache)
+	defer readBase() // a failed build returns only once the read stops writing to the cache
 	files, act, err := collect(ctx, pkgs, opts)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/condabox/condabox/pkg/atomicfile"
@@ -114,7 +115,9 @@ func readCached(blob, meta string, c Compression) *fileLayer {
 }
 
 // startReadBase runs cachedReadBase in the background (on a cold build it
-// downloads part of the base) and returns its wait.
+// downloads part of the base) and returns its wait, which may be called
+// again (Build defers one, so that it never returns with the read still
+// writing to the cache).
 func startReadBase(base v1.Image, dir string) func() (*baseFiles, error) {
 	type result struct {
 		fs  *baseFiles
@@ -125,10 +128,10 @@ func startReadBase(base v1.Image, dir string) func() (*baseFiles, error) {
 		fs, err := cachedReadBase(base, dir)
 		ch <- result{fs, err}
 	}()
-	return func() (*baseFiles, error) {
+	return sync.OnceValues(func() (*baseFiles, error) {
 		r := <-ch
 		return r.fs, r.err
-	}
+	})
 }
 
 // cachedReadBase is readBase with a cache in dir keyed by the base's

@@ -92,6 +92,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		return nil, fmt.Errorf("build image: %w", err)
 	}
 	readBase := startReadBase(base, opts.LayerCache)
+	defer readBase() // a failed build returns only once the read stops writing to the cache
 	res := &Result{}
 	list := condaenv.ImageEnvs{Default: names[def]}
 	var all []*packageFiles

@@ -95,6 +95,7 @@ func (u *Uploader) Layer(l v1.Layer) {
 // Wait waits for the uploads started and returns the blobs now in the
 // repository (Push asks it when given as PushOptions.Uploader).
 func (u *Uploader) Wait() map[v1.Hash]bool {
+	<-u.ready // client and known are set: Push reads client
 	u.wg.Wait()
 	u.mu.Lock()
 	defer u.mu.Unlock()
