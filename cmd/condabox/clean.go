@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -71,12 +69,10 @@ again.`,
 					return errors.Join(errors.New("clean --force-pkgs-dirs: not confirmed (give -y)"), err)
 				}
 			}
-			report, err := pkgcache.Clean(ctx, dirs, opts)
-			if buildCache && report != nil {
-				removed, cerr := cleanBuildCache(layerCacheDir(), opts.DryRun)
-				report.Removed = append(report.Removed, removed...)
-				err = errors.Join(err, cerr)
+			if buildCache {
+				opts.BuildCache = layerCacheDir()
 			}
+			report, err := pkgcache.Clean(ctx, dirs, opts)
 			if asJSON {
 				return errors.Join(writeCleanJSON(cmd.OutOrStdout(), report, err == nil), err)
 			}
@@ -96,38 +92,6 @@ again.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	return cmd
-}
-
-// cleanBuildCache removes build's layer cache dir, unless dryRun, and
-// returns it as a removed entry (none when there is no such folder).
-func cleanBuildCache(dir string, dryRun bool) ([]pkgcache.CleanEntry, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	var size int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				size += info.Size()
-			}
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("clean --build-cache: %w", err)
-	}
-	if !dryRun {
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, fmt.Errorf("clean --build-cache: %w", err)
-		}
-	}
-	return []pkgcache.CleanEntry{{Kind: "build-cache", Path: dir, Size: size}}, nil
 }
 
 // writeClean writes the report for a person: a row per removed entry with

@@ -35,6 +35,10 @@ type CleanOptions struct {
 	InUse map[string]bool
 	// DryRun reports what would be removed and removes nothing.
 	DryRun bool
+	// BuildCache, when set, is a folder removed whole besides the pkgs
+	// directories (condabox build's layer cache), reported as
+	// KindBuildCache; nothing when it does not exist.
+	BuildCache string
 }
 
 // Kinds of what Clean removes, as CleanEntry.Kind names them.
@@ -43,6 +47,7 @@ const (
 	KindTarball    = "tarball"
 	KindPackage    = "package"
 	KindLock       = "lock"
+	KindBuildCache = "build-cache"
 	KindOther      = "other" // with Force: urls.txt, partial downloads …
 )
 
@@ -112,6 +117,13 @@ func Clean(ctx context.Context, dirs []string, opts CleanOptions) (*CleanReport,
 		c.report.Dirs = append(c.report.Dirs, dir)
 		if err := c.clean(dir); err != nil {
 			c.errs = append(c.errs, fmt.Errorf("clean package cache %s: %w", dir, err))
+		}
+	}
+	if opts.BuildCache != "" {
+		if _, err := os.Lstat(opts.BuildCache); err == nil {
+			c.remove(KindBuildCache, opts.BuildCache)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			c.errs = append(c.errs, fmt.Errorf("clean build cache: %w", err))
 		}
 	}
 	return c.report, errors.Join(c.errs...)
