@@ -85,6 +85,14 @@ func (pf *packageFiles) load(ctx context.Context) error {
 	return pf.src.load(ctx, pf)
 }
 
+// release lets go of the content of an archive-only package once its layer
+// is written; a package read from its folder holds none.
+func (pf *packageFiles) release() {
+	if pf.src != nil {
+		pf.src.release(pf)
+	}
+}
+
 // Build adds the environment of pkgs (package cache folders, or archives
 // only: see source.go; in install order, dependencies first) to base as new
 // layers and returns the image.
@@ -325,16 +333,21 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 					return ctx.Err()
 				}
 			}
-			var entries []entry
 			var dists []string
 			var members []*packageFiles
-			// Entries of a group are added in install order so that
-			// sortEntries keeps the file of the package linked last.
 			slices.Sort(group)
 			for _, i := range group {
-				entries = append(entries, files[i].entries...)
 				dists = append(dists, files[i].dist)
 				members = append(members, files[i])
+			}
+			// Entries of a group are added in install order so that
+			// sortEntries keeps the file of the package linked last.
+			entries := func() []entry {
+				var es []entry
+				for _, pf := range members {
+					es = append(es, pf.entries...)
+				}
+				return sortEntries(es)
 			}
 			sort.Strings(dists)
 			if opts.LayerStarted != nil {
@@ -344,24 +357,20 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 			}
 			// Not cached: the members listed without content read it.
 			load := func() ([]entry, error) {
-				var entries []entry
 				for _, pf := range members {
 					if err := pf.load(ctx); err != nil {
 						return nil, err
 					}
-					entries = append(entries, pf.entries...)
 				}
-				return sortEntries(entries), nil
+				return entries(), nil
 			}
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), packagesTime(opts, members), opts.Compression, load)
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, entries(), packagesTime(opts, members), opts.Compression, load)
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
 			opts.written(l)
 			for _, pf := range members {
-				if pf.src != nil {
-					pf.src.release(pf)
-				}
+				pf.release()
 			}
 			layers[gi] = l
 			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
