@@ -99,11 +99,7 @@ func listPackage(ctx context.Context, p *install.Package, python *conda.PackageR
 		// Over the budget: read again when its layer is written.
 		held.Add(-src.files.Size())
 		src.loaded, src.files = false, nil
-		for i := range files {
-			if !isActivationFile(files[i].Path) {
-				files[i].Data = nil
-			}
-		}
+		files = withoutContent(files)
 	}
 	return files, rec, src, nil
 }
@@ -222,18 +218,24 @@ func readListing(name string) (l listing, ok bool) {
 	return l, true
 }
 
-// writeListing stores files, without content but for activation files',
-// and rec.
-func writeListing(name string, files []install.ImageFile, rec *install.PrefixRecord) error {
-	l := listing{Files: make([]install.ImageFile, len(files)), Record: rec}
+// withoutContent returns files as a listing holds them: without their
+// bytes but for activation files', which collect reads.
+func withoutContent(files []install.ImageFile) []install.ImageFile {
+	out := make([]install.ImageFile, len(files))
 	for i, f := range files {
 		if !isActivationFile(f.Path) {
 			f.Data = nil
 		}
 		f.Source = ""
-		l.Files[i] = f
+		out[i] = f
 	}
-	b, err := json.Marshal(l)
+	return out
+}
+
+// writeListing stores files, without content but for activation files',
+// and rec.
+func writeListing(name string, files []install.ImageFile, rec *install.PrefixRecord) error {
+	b, err := json.Marshal(listing{Files: withoutContent(files), Record: rec})
 	if err != nil {
 		return err
 	}
