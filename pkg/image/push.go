@@ -207,7 +207,7 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 			// A base layer from a registry is mounted by ggcr's
 			// WriteLayer, not sent again.
 			_, mountable := l.(*remote.MountableLayer)
-			if o.Uploader == nil || o.Uploader.client == nil || mountable || o.Uploader.upload(l, d) != nil {
+			if o.Uploader == nil || mountable || o.Uploader.upload(l, d) != nil {
 				if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...); err != nil {
 					return fmt.Errorf("blob %s: %w", d, err)
 				}

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -84,7 +85,7 @@ func (u *Uploader) Layer(l v1.Layer) {
 		}
 		u.sem <- struct{}{}
 		defer func() { <-u.sem }()
-		if u.client != nil && u.upload(l, d) == nil {
+		if u.upload(l, d) == nil {
 			u.mu.Lock()
 			u.uploaded[d] = true
 			u.mu.Unlock()
@@ -112,6 +113,9 @@ func (u *Uploader) Wait() map[v1.Hash]bool {
 // WriteLayer sends the bytes in a PATCH of their own: four requests, which
 // cost the registry more than a small layer's bytes.
 func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
+	if u.client == nil {
+		return errors.New("no client for the registry") // its credentials did not resolve
+	}
 	repo := u.ref.Context()
 	blobs := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
 	resp, err := u.client.Head(blobs + d.String())
