@@ -256,15 +256,15 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 	return done, nil
 }
 
-// Fetch gets every package of the plan into the package cache (downloading
-// what it lacks) and returns them in the plan's order, for builders that
-// read packages without linking them (condabox build). A package the cache
-// has extracted comes with its folder; any other is an archive, never
-// extracted (install.ArchivePackage: Dir is "", TarballPath names it), for
-// the builder to read into memory — downloaded or verified only when the
-// builder calls its Ready, as a rebuild whose layers are cached reads none. As Apply does, it takes credentials
-// out of the record URLs first: the package cache and what is made of the
-// records (conda-meta, an SBOM) never hold them.
+// Fetch returns every package of the plan, in the plan's order, for
+// builders that read packages without linking them (condabox build). A
+// package the cache has extracted comes with its folder; any other is an
+// archive, never extracted (install.ArchivePackage: Dir is "", TarballPath
+// names it), for the builder to read into memory — downloaded into the
+// package cache, or verified there, only when the builder calls its Ready,
+// as a rebuild whose layers are cached reads none. As Apply does, it takes
+// credentials out of the record URLs first: the package cache and what is
+// made of the records (conda-meta, an SBOM) never hold them.
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
 	auth := stripCredentials(p.Records)
 	target := placeholders(p.Records)
@@ -323,7 +323,7 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 				h.Dir, err = cache.Get(gctx, rec, f)
 			}
 			if err != nil {
-				return fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err)
+				return getFailed(rec, err)
 			}
 			var pkg *install.Package
 			if h.Dir != "" {
@@ -339,7 +339,7 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 				// ctx, not gctx: this runs after the group is done.
 				pkg.Ready = func() error {
 					if err := cache.Ready(ctx, rec, f); err != nil {
-						return redact.Error(fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err))
+						return redact.Error(getFailed(rec, err))
 					}
 					return nil
 				}
@@ -353,6 +353,11 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 		return nil, redact.Error(err)
 	}
 	return f.fetchedRecords(plan.Records), nil
+}
+
+// getFailed names the package the package cache could not give.
+func getFailed(rec conda.PackageRecord, err error) error {
+	return fmt.Errorf("get %s-%s-%s: %w", rec.Name, rec.Version, rec.Build, err)
 }
 
 // requestedSpec returns the user's spec for the package name, if any.
