@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -210,26 +209,6 @@ func parseHasPrefix(lines []string) (map[string]placeholder, error) {
 		default:
 			return nil, fmt.Errorf("line %q: want \"<placeholder> <mode> <path>\" or \"<path>\"", l)
 		}
-	}
-	return out, nil
-}
-
-// readLines returns the non-empty lines of a text file.
-func readLines(name string) ([]string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if l := strings.TrimSpace(s.Text()); l != "" {
-			out = append(out, l)
-		}
-	}
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return out, nil
 }

@@ -114,9 +114,6 @@ func (s pkgFiles) readJSON(name string, v any) error {
 
 // readLines returns the non-empty lines of the package text file name.
 func (s pkgFiles) readLines(name string) ([]string, error) {
-	if s.dir != "" {
-		return readLines(s.path(name))
-	}
 	b, err := s.readFile(name)
 	if err != nil {
 		return nil, err
