@@ -133,12 +133,13 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 			}
 		}()
 		result <- func() error {
-			dirs, cleanup, err := packageDirs(ctx, pkgs, files, closure(pkgs, py), opts.WorkDir)
+			deps := closure(pkgs, py)
+			dirs, cleanup, err := packageDirs(ctx, pkgs, files, deps, opts.WorkDir)
 			if err != nil {
 				return fmt.Errorf("compile .pyc files: %w", err)
 			}
 			defer cleanup()
-			exe, libs := inPlacePython(pkgs, py, dirs)
+			exe, libs := inPlacePython(py, deps, dirs)
 			if exe == "" {
 				warnings = []string{fmt.Sprintf("no .pyc files compiled: %s has no bin/python3", pkgs[py].Record.Dist())}
 				return nil
@@ -215,22 +216,22 @@ func closure(pkgs []*install.Package, i int) []int {
 	return out
 }
 
-// inPlacePython returns the python of pkgs[py] where dirs (by package
+// inPlacePython returns the python of package py where dirs (by package
 // index) has its folder, and the library folders its programs find in an
-// environment: those of python and of everything it depends on, which
+// environment: those of python and of deps, everything it depends on, which
 // LD_LIBRARY_PATH gives it instead of the prefix's lib. Python finds its
 // standard library next to its executable, so it runs there as it would in
 // the environment; the prefix placeholders left in a package folder only
 // name where it was built. exe is "" when python has no bin/python3
 // (pypy).
-func inPlacePython(pkgs []*install.Package, py int, dirs map[int]string) (exe string, libs []string) {
+func inPlacePython(py int, deps []int, dirs map[int]string) (exe string, libs []string) {
 	exe = filepath.Join(dirs[py], "bin", "python3")
 	if _, err := os.Stat(exe); err != nil {
 		return "", nil
 	}
 	// python's own first, as its RPATH ($ORIGIN/../lib) has it.
 	libs = []string{filepath.Join(dirs[py], "lib")}
-	for _, i := range closure(pkgs, py) {
+	for _, i := range deps {
 		if i != py {
 			libs = append(libs, filepath.Join(dirs[i], "lib"))
 		}
