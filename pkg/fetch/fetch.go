@@ -123,7 +123,15 @@ func (c *Client) Download(ctx context.Context, req Request) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	d := &download{c: c, req: req, url: redact.URL(req.URL), f: f, sha: sha256.New(), md5: md5.New()}
+	d := &download{c: c, req: req, url: redact.URL(req.URL), f: f}
+	// One digest is checked (verify): hashing both would cost the md5
+	// of every byte for nothing.
+	switch {
+	case req.SHA256 != "":
+		d.sum = sha256.New()
+	case req.MD5 != "":
+		d.sum = md5.New()
+	}
 	retry := httpretry.Policy{Attempts: c.opts.Attempts, Backoff: c.opts.Backoff}
 	if err := retry.Do(ctx, func() error { return d.attempt(ctx) }); err != nil {
 		return err
@@ -143,16 +151,17 @@ type download struct {
 	req       Request
 	url       string // redacted, for progress events
 	f         *os.File
-	n         int64 // bytes in f
-	sha, md5  hash.Hash
-	validator string // ETag or Last-Modified of the first answer, for If-Range
+	n         int64     // bytes in f
+	sum       hash.Hash // of the algorithm verify checks; nil when none
+	validator string    // ETag or Last-Modified of the first answer, for If-Range
 }
 
 // restart empties the partial file for a transfer from the first byte.
 func (d *download) restart() error {
 	d.n = 0
-	d.sha.Reset()
-	d.md5.Reset()
+	if d.sum != nil {
+		d.sum.Reset()
+	}
 	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -253,8 +262,9 @@ func (d *download) copy(body io.Reader, stall *time.Timer) error {
 			if _, err := d.f.Write(buf[:k]); err != nil {
 				return err
 			}
-			d.sha.Write(buf[:k])
-			d.md5.Write(buf[:k])
+			if d.sum != nil {
+				d.sum.Write(buf[:k])
+			}
 			d.n += int64(k)
 			if d.req.Size > 0 && d.n > d.req.Size {
 				return fmt.Errorf("size mismatch: expected %d bytes, got more", d.req.Size)
@@ -278,17 +288,15 @@ func (d *download) verify() error {
 	if d.req.Size > 0 && d.n != d.req.Size {
 		return fmt.Errorf("size mismatch: expected %d bytes, got %d", d.req.Size, d.n)
 	}
-	check := func(algo, want string, h hash.Hash) error {
-		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, want) {
-			return fmt.Errorf("%s mismatch: expected %s, got %s", algo, want, got)
-		}
+	algo, want := "sha256", d.req.SHA256
+	if want == "" {
+		algo, want = "md5", d.req.MD5
+	}
+	if want == "" {
 		return nil
 	}
-	switch {
-	case d.req.SHA256 != "":
-		return check("sha256", d.req.SHA256, d.sha)
-	case d.req.MD5 != "":
-		return check("md5", d.req.MD5, d.md5)
+	if got := hex.EncodeToString(d.sum.Sum(nil)); !strings.EqualFold(got, want) {
+		return fmt.Errorf("%s mismatch: expected %s, got %s", algo, want, got)
 	}
 	return nil
 }

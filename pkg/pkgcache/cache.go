@@ -264,12 +264,22 @@ func checkArchive(file string, rec *conda.PackageRecord) (digest, error) {
 		return digest{}, err
 	}
 	defer f.Close()
+	// The md5 is computed only when rec cannot give it: with a sha256 to
+	// check, the file that passes has rec's md5 as well.
 	sh, m := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(sh, m), f)
+	w := io.MultiWriter(sh, m)
+	haveMD5 := rec.SHA256 != "" && rec.MD5 != ""
+	if haveMD5 {
+		w = sh
+	}
+	n, err := io.Copy(w, f)
 	if err != nil {
 		return digest{}, fmt.Errorf("read %s: %w", file, err)
 	}
 	got := digest{n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(m.Sum(nil))}
+	if haveMD5 {
+		got.md5 = strings.ToLower(rec.MD5)
+	}
 	switch {
 	case rec.Size > 0 && got.size != rec.Size:
 		return got, fmt.Errorf("%s: size %d, expected %d", file, got.size, rec.Size)
