@@ -2,17 +2,12 @@ package image
 
 import (
 	"archive/tar"
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,35 +26,6 @@ func HostRuns(p v1.Platform) bool {
 	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH
 }
 
-// compileScript compiles the .py files of package argv[1] given on stdin,
-// each as a "PATH\tLENGTH\n" line (PATH: where the file is in the image)
-// and its LENGTH bytes, and writes "CACHE\tLENGTH\n" and the .pyc bytes to
-// stdout for each, CACHE being the cache path of PATH: no file is read or
-// written. The bytes are py_compile's for unchecked-hash .pyc files (the
-// same compiler and header), which carry no source mtime, so they depend on
-// the source and the interpreter only; python never rewrites them, so a
-// read-only image or any uid still loads them. A file that does not
-// compile is skipped, as conda does.
-const compileScript = `import importlib.machinery, importlib.util, sys
-from importlib._bootstrap_external import _code_to_hash_pyc
-src, out = sys.stdin.buffer, sys.stdout.buffer
-while True:
-    line = src.readline()
-    if not line:
-        break
-    dfile, size = line.decode().rstrip("\n").split("\t")
-    source = src.read(int(size))
-    loader = importlib.machinery.SourceFileLoader("<py_compile>", dfile)
-    try:
-        code = loader.source_to_code(source, dfile)
-    except Exception as e:
-        print("%s: %s: %s" % (sys.argv[1], dfile, e), file=sys.stderr)
-        continue
-    data = _code_to_hash_pyc(code, importlib.util.source_hash(source), False)
-    out.write(b"%s\t%d\n" % (importlib.util.cache_from_source(dfile).encode(), len(data)))
-    out.write(data)
-`
-
 // compileEnv is the whole environment of the compiling python but
 // LD_LIBRARY_PATH: only what the compilation needs. PYTHONHASHSEED fixes
 // the order of set constants in the byte code; no PYTHON* variable of the
@@ -70,11 +36,12 @@ var compileEnv = []string{"PYTHONHASHSEED=0", "LC_ALL=C.UTF-8"}
 // .py files to their entries and conda-meta records, as linking with conda
 // would (pkg/install's pyc_file paths). A package's .pyc files come from
 // the cache when they can, else they are compiled by the environment's
-// python, run where the package cache has it (inPlacePython): one process
-// per package, so a package's .pyc bytes do not depend on which other
-// packages the environment has (marshal's references follow the process's
-// state) and its layer stays the same. An environment whose python has no
-// bin/python3 (pypy) is left uncompiled, with a warning.
+// python, run where the package cache has it (inPlacePython): one compile
+// server (compiler) forking a child per package, so a package's .pyc bytes
+// do not depend on which other packages the environment has (marshal's
+// references follow the process's state) and its layer stays the same.
+// An environment whose python has no bin/python3 (pypy) is left
+// uncompiled, with a warning.
 //
 // Compilation runs in the background so that layers of other packages are
 // written meanwhile: a package being compiled has a pycReady channel, closed
@@ -145,15 +112,25 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 				return nil
 			}
 			env := append(slices.Clip(compileEnv), "LD_LIBRARY_PATH="+strings.Join(libs, ":"))
+			out, err := os.MkdirTemp(opts.WorkDir, "condabox-pyc-")
+			if err != nil {
+				return fmt.Errorf("compile .pyc files: %w", err)
+			}
+			defer os.RemoveAll(out)
 			g, ctx := errgroup.WithContext(ctx)
-			g.SetLimit(runtime.NumCPU())
+			py, err := startCompiler(ctx, exe, env, out)
+			if err != nil {
+				return fmt.Errorf("compile .pyc files with %s: %w", exe, err)
+			}
+			defer py.close()
+			g.SetLimit(runtime.NumCPU()) // compilations at once
 			for i := range misses {
 				m := &misses[i]
 				g.Go(func() error {
 					if err := m.pf.load(ctx); err != nil {
 						return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
 					}
-					pyc, err := compilePackage(ctx, exe, env, m.pf.dist, m.srcs)
+					pyc, err := py.compile(ctx, m.pf.dist, m.srcs)
 					if err != nil {
 						return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
 					}
@@ -325,63 +302,6 @@ func sweepScratch(dir string, cutoff time.Time) {
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
-	}
-}
-
-// compilePackage compiles srcs (entries of one package, with their
-// content) with compileScript and returns the .pyc files, in the order of
-// srcs; a source that does not compile has none.
-func compilePackage(ctx context.Context, exe string, env []string, dist string, srcs []*entry) ([]pycFile, error) {
-	var list bytes.Buffer
-	for _, e := range srcs {
-		r, err := e.content()
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(&list, "/%s\t%d\n", e.Name, e.Size)
-		n, err := io.Copy(&list, r)
-		r.Close()
-		if err == nil && n != e.Size {
-			err = fmt.Errorf("%s: %d bytes, listed with %d", e.Name, n, e.Size)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	cmd := exec.CommandContext(ctx, exe, "-S", "-B", "-c", compileScript, dist)
-	cmd.Stdin = &list
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
-	}
-	return readCompiled(&stdout)
-}
-
-// readCompiled reads compileScript's output: "CACHE\tLENGTH\n" and the
-// bytes, for each .pyc file.
-func readCompiled(r io.Reader) ([]pycFile, error) {
-	br := bufio.NewReader(r)
-	var pyc []pycFile
-	for {
-		line, err := br.ReadString('\n')
-		if err == io.EOF && line == "" {
-			return pyc, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("compiler output: %w", err)
-		}
-		name, size, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
-		n, perr := strconv.Atoi(size)
-		if !ok || perr != nil || n < 0 || !strings.HasPrefix(name, "/") {
-			return nil, fmt.Errorf("compiler output: bad line %q", line)
-		}
-		data := make([]byte, n)
-		if _, err := io.ReadFull(br, data); err != nil {
-			return nil, fmt.Errorf("compiler output: %s: %w", name, err)
-		}
-		pyc = append(pyc, pycFile{Path: strings.TrimPrefix(name, "/"), SHA256: sha256Hex(data), Data: data})
 	}
 }
 

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,7 +253,8 @@ func TestCompileScriptMatchesPyCompile(t *testing.T) {
 		}
 		srcs = append(srcs, e)
 	}
-	got, err := compilePackage(t.Context(), exe, compileEnv, "pkg-1.0-0", srcs)
+	py := startTestCompiler(t, exe)
+	got, err := py.compile(t.Context(), "pkg-1.0-0", srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,4 +287,124 @@ py_compile.compile(sys.argv[1], cfile=sys.argv[2], dfile=sys.argv[3], doraise=Tr
 			t.Errorf("%s: sha256 %s does not match its bytes", p.Path, p.SHA256)
 		}
 	}
+}
+
+// startTestCompiler starts compileScript on exe, stopped when the test ends.
+func startTestCompiler(t *testing.T, exe string) *compiler {
+	t.Helper()
+	py, err := startCompiler(t.Context(), exe, compileEnv, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(py.close)
+	return py
+}
+
+// memSources are entries of in-memory .py files below site-packages.
+func memSources(files map[string]string) []*entry {
+	var srcs []*entry
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		srcs = append(srcs, &entry{Name: "opt/conda/lib/site-packages/" + name, Type: tar.TypeReg, Mode: 0o644, Data: []byte(files[name]), Size: int64(len(files[name]))})
+	}
+	return srcs
+}
+
+// A package's .pyc bytes are the same whatever the server compiled before
+// it, and whichever packages it compiles at the same time: each is
+// compiled in a child forked from the server's first state.
+func TestCompilerPackagesIndependent(t *testing.T) {
+	exe, _ := hostPython(t)
+	// Names a module shares with another (interned strings whose reference
+	// counts marshal follows), a warning (which imports warnings and
+	// registers it), sets (ordered by hash) and a syntax error.
+	pkgs := map[string][]*entry{
+		"a-1-0": memSources(map[string]string{"a/__init__.py": "import os\nshared_name = {'x', 'y', 'shared_name'}\ndef f(shared_arg): return shared_arg\n"}),
+		"b-1-0": memSources(map[string]string{"b.py": "shared_name = 1\ns = '\\d'\nclass K:\n    shared_arg = frozenset({1, 2})\n", "bad.py": "def (:\n"}),
+		"c-1-0": memSources(map[string]string{"c.py": "from a import shared_name\nV = [shared_name, 'shared_arg', b'bytes']\n"}),
+	}
+	alone := map[string][]pycFile{}
+	for dist, srcs := range pkgs {
+		got, err := startTestCompiler(t, exe).compile(t.Context(), dist, srcs)
+		if err != nil {
+			t.Fatalf("%s alone: %v", dist, err)
+		}
+		alone[dist] = got
+	}
+	if len(alone["b-1-0"]) != 1 {
+		t.Fatalf("b: %d .pyc files, want 1 (bad.py has none)", len(alone["b-1-0"]))
+	}
+	for _, together := range []bool{false, true} {
+		py := startTestCompiler(t, exe)
+		for round := range 2 { // the second round follows the first
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			got := make(map[string][]pycFile)
+			for _, dist := range slices.Sorted(maps.Keys(pkgs)) {
+				one := func() {
+					pyc, err := py.compile(t.Context(), dist, pkgs[dist])
+					if err != nil {
+						t.Errorf("%s: %v", dist, err)
+					}
+					mu.Lock()
+					got[dist] = pyc
+					mu.Unlock()
+				}
+				if together {
+					wg.Go(one)
+				} else {
+					one()
+				}
+			}
+			wg.Wait()
+			for dist, want := range alone {
+				if !slices.EqualFunc(got[dist], want, func(a, b pycFile) bool { return a.Path == b.Path && bytes.Equal(a.Data, b.Data) }) {
+					t.Errorf("together %v, round %d: %s's .pyc files differ from those compiled alone", together, round, dist)
+				}
+			}
+		}
+	}
+}
+
+// A compile server that fails, or whose child fails, names what went
+// wrong; requests after its end fail too instead of waiting.
+func TestCompilerFails(t *testing.T) {
+	exe, _ := hostPython(t)
+	dir := t.TempDir()
+	quits := filepath.Join(dir, "quits")
+	if err := os.WriteFile(quits, []byte("#!/bin/sh\necho no python here >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srcs := memSources(map[string]string{"m.py": "X = 1\n"})
+	t.Run("server exits", func(t *testing.T) {
+		py := startTestCompiler(t, quits)
+		for range 2 {
+			_, err := py.compile(t.Context(), "m-1-0", srcs)
+			if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "no python here") {
+				t.Errorf("error %v, want exit status 3 and the server's stderr", err)
+			}
+		}
+	})
+	t.Run("child cannot write its output", func(t *testing.T) {
+		py, err := startCompiler(t.Context(), exe, compileEnv, filepath.Join(dir, "missing"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer py.close()
+		_, err = py.compile(t.Context(), "m-1-0", srcs)
+		if err == nil || !strings.Contains(err.Error(), "status 1") || !strings.Contains(err.Error(), "FileNotFoundError") {
+			t.Errorf("error %v, want the child's status and traceback", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		py, err := startCompiler(ctx, exe, compileEnv, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := py.compile(ctx, "m-1-0", srcs); err == nil {
+			t.Error("compile after cancel: no error")
+		}
+		py.close() // returns: the server was killed
+	})
 }

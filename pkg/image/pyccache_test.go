@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +19,16 @@ import (
 	"github.com/condabox/condabox/pkg/install"
 )
 
-// countingPycEnv is pycEnv whose bin/python3 appends the package it
-// compiles (its fifth argument, after -S -B -c SCRIPT) to the file log
-// before running exe.
+// countingPycEnv is pycEnv whose bin/python3 appends the requests it
+// reads (compileScript's) to the file log.
 func countingPycEnv(exe, mm, log string) []*pkgbuild.Package {
 	env := pycEnv(exe, mm, true)
-	env[0].Files[0].Data = []byte("#!/bin/sh\necho \"$5\" >>" + log + "\nexec " + exe + " \"$@\"\n")
+	env[0].Files[0].Data = []byte("#!/bin/sh\ntee -a " + log + " | " + exe + " \"$@\"\n")
 	return env
 }
 
-// pythonRuns returns the packages compiled since the last call, sorted.
+// pythonRuns returns the packages compiled since the last call, sorted:
+// the DIST of each request in log.
 func pythonRuns(t *testing.T, log string) []string {
 	t.Helper()
 	b, err := os.ReadFile(log)
@@ -37,7 +38,17 @@ func pythonRuns(t *testing.T, log string) []string {
 	if err := os.WriteFile(log, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runs := strings.Fields(string(b))
+	var runs []string
+	for len(b) > 0 {
+		header, rest, _ := bytes.Cut(b, []byte("\n"))
+		f := strings.Split(string(header), "\t")
+		n, err := strconv.Atoi(f[len(f)-1])
+		if len(f) != 3 || err != nil || n > len(rest) {
+			t.Fatalf("bad request %q in %s", header, log)
+		}
+		runs = append(runs, f[1])
+		b = rest[n:]
+	}
 	slices.Sort(runs)
 	return runs
 }
