@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -152,12 +153,15 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 }
 
 // pySources returns the package's entries compilation takes: its regular
-// site-packages .py files.
+// site-packages .py files. A name no import could reach — not UTF-8, or
+// with a tab or newline, which compileScript's requests cannot carry
+// either — is left out, as a file that does not compile is.
 func pySources(pf *packageFiles) []*entry {
 	var srcs []*entry
 	for i := range pf.entries {
 		e := &pf.entries[i]
-		if e.Type == tar.TypeReg && strings.HasSuffix(e.Name, ".py") && strings.Contains(e.Name, "/site-packages/") {
+		if e.Type == tar.TypeReg && strings.HasSuffix(e.Name, ".py") && strings.Contains(e.Name, "/site-packages/") &&
+			utf8.ValidString(e.Name) && !strings.ContainsAny(e.Name, "\t\n") {
 			srcs = append(srcs, e)
 		}
 	}

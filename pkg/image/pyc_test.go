@@ -408,3 +408,29 @@ func TestCompilerFails(t *testing.T) {
 		py.close() // returns: the server was killed
 	})
 }
+
+func TestPySources(t *testing.T) {
+	site := "opt/conda/lib/python3.11/site-packages/"
+	tests := []struct {
+		name string
+		e    entry
+		want bool
+	}{
+		{"module", entry{Name: site + "m.py", Type: tar.TypeReg}, true},
+		{"in a package", entry{Name: site + "pkg/sub/m.py", Type: tar.TypeReg}, true},
+		{"not .py", entry{Name: site + "m.txt", Type: tar.TypeReg}, false},
+		{"outside site-packages", entry{Name: "opt/conda/bin/m.py", Type: tar.TypeReg}, false},
+		{"symlink", entry{Name: site + "link.py", Type: tar.TypeSymlink, Linkname: "m.py"}, false},
+		{"tab in the name", entry{Name: site + "a\tb.py", Type: tar.TypeReg}, false},
+		{"newline in the name", entry{Name: site + "a\nb.py", Type: tar.TypeReg}, false},
+		{"not UTF-8", entry{Name: site + "caf\xe9.py", Type: tar.TypeReg}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := pySources(&packageFiles{entries: []entry{tt.e}})
+			if (len(got) == 1) != tt.want {
+				t.Errorf("pySources(%q) = %d entries, want taken: %v", tt.e.Name, len(got), tt.want)
+			}
+		})
+	}
+}
