@@ -16,8 +16,10 @@ func newSearchCmd() *cobra.Command {
 		Short: "Find the packages of the channels that match specs",
 		Long: `search lists, as micromamba's search does, the packages of the channels (-c
 first, then .condarc's unless --override-channels) for --platform and noarch
-that match each spec: an exact name with optional version and build, such as
-numpy, "numpy >=2" or "python 3.12.*". Newest versions come first.`,
+that match each spec: a name with optional version and build, such as numpy,
+"numpy >=2" or "python 3.12.*". The name may be a pattern with * as conda
+search takes it ("*numpy*", "py* >=3"): it is matched against every name of
+the channels. Newest versions come first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := fromProcess(&req); err != nil {

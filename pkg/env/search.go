@@ -12,6 +12,7 @@ import (
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/config"
+	"github.com/condabox/condabox/pkg/repodata"
 )
 
 // SearchResult is what `condabox search` found: the records of the
@@ -21,9 +22,10 @@ type SearchResult struct {
 	Records  []conda.PackageRecord
 }
 
-// Search looks specs (match specs with an exact name, "numpy >=2") up in
-// the channels of req (-c first, then .condarc's unless OverrideChannels)
-// for req's platform and noarch. Records come by name, then newest version
+// Search looks specs ("numpy >=2"; a name may be a pattern, "*numpy*" or
+// "py*", as in conda search) up in the channels of req (-c first, then
+// .condarc's unless OverrideChannels) for req's platform and noarch. A
+// pattern is matched against every name the channels' indexes have. Records come by name, then newest version
 // and build number first, then in channel priority.
 func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResult, error) {
 	if len(specs) == 0 {
@@ -36,8 +38,8 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 		if err != nil {
 			return nil, fmt.Errorf("search %q: %w", s, err)
 		}
-		if !m.Name.IsExact() {
-			return nil, fmt.Errorf("search %q: give an exact package name: a pattern would need every channel's whole index", s)
+		if m.Name.IsAny() {
+			return nil, fmt.Errorf("search %q: give a package name or a pattern such as \"numpy*\"", s)
 		}
 		ms = append(ms, m)
 	}
@@ -60,14 +62,43 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 	if err != nil {
 		return nil, err
 	}
-	index, err := gw.Load(ctx, channels, []conda.Platform{p}, ms)
+	// The names each spec asks for: itself, or those its pattern matches.
+	names := make([][]string, len(ms))
+	var all []string // every name of the channels, once a pattern needs them
+	var load []conda.MatchSpec
+	for i, m := range ms {
+		if m.Name.IsExact() {
+			names[i] = []string{m.Name.String()}
+			load = append(load, m)
+			continue
+		}
+		if all == nil {
+			if all, err = gw.Names(ctx, channels, []conda.Platform{p}); err != nil {
+				return nil, err
+			}
+		}
+		for _, n := range all {
+			if m.Name.Matches(n) {
+				names[i] = append(names[i], n)
+				exact := m
+				if exact.Name, err = conda.ParseStringMatcher(n); err != nil {
+					return nil, fmt.Errorf("search: package name %q: %w", n, err)
+				}
+				load = append(load, exact)
+			}
+		}
+	}
+	res := &SearchResult{Platform: p}
+	if len(load) == 0 {
+		return res, nil
+	}
+	index, err := gw.Load(ctx, channels, []conda.Platform{p}, load)
 	if err != nil {
 		return nil, err
 	}
-	res := &SearchResult{Platform: p}
 	seen := map[string]bool{}
-	for _, m := range ms {
-		for _, r := range index.Records(m.Name.String()) {
+	for i, m := range ms {
+		for _, r := range recordsOf(index, names[i]) {
 			if key := r.URL; m.Matches(&r) && !seen[key] {
 				seen[key] = true
 				res.Records = append(res.Records, r)
@@ -78,6 +109,15 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 		return cmp.Or(cmp.Compare(a.Name, b.Name), b.Version.Compare(a.Version), cmp.Compare(b.BuildNumber, a.BuildNumber))
 	})
 	return res, nil
+}
+
+// recordsOf returns the records of names in index.
+func recordsOf(index *repodata.Index, names []string) []conda.PackageRecord {
+	var out []conda.PackageRecord
+	for _, n := range names {
+		out = append(out, index.Records(n)...)
+	}
+	return out
 }
 
 // WriteText writes the records as a table, as micromamba's search does.

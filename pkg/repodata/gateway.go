@@ -154,28 +154,62 @@ func (g *Gateway) load(ctx context.Context, channels []conda.Channel, platforms 
 		}
 	}
 
-	var subdirs []*subdir
+	subdirs, closeAll, err := g.openAll(ctx, channels, platforms)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	return g.closure(ctx, subdirs, roots, pins, specs)
+}
+
+// openAll opens the index of every channel × platform at once; closeAll
+// closes them.
+func (g *Gateway) openAll(ctx context.Context, channels []conda.Channel, platforms []conda.Platform) (subdirs []*subdir, closeAll func(), err error) {
 	for _, ch := range channels {
 		for _, p := range platforms {
 			subdirs = append(subdirs, &subdir{channel: ch, platform: p})
 		}
 	}
-	defer func() {
+	closeAll = func() {
 		for _, sd := range subdirs {
 			if sd.src != nil {
 				sd.src.close()
 			}
 		}
-	}()
-	err := forEach(ctx, subdirs, func(ctx context.Context, sd *subdir) error {
+	}
+	err = forEach(ctx, subdirs, func(ctx context.Context, sd *subdir) error {
 		src, err := g.open(ctx, sd.channel, sd.platform)
 		sd.src = src
 		return err
 	})
 	if err != nil {
-		return nil, err
+		closeAll()
+		return nil, nil, err
 	}
-	return g.closure(ctx, subdirs, roots, pins, specs)
+	return subdirs, closeAll, nil
+}
+
+// Names fetches (or reuses from the cache) the indexes of every channel ×
+// platform, noarch added if missing, and returns the package names they
+// have, sorted: what a name pattern (`numpy*`) is matched against. A
+// sharded index gives them without any shard; a repodata.json is scanned
+// whole, as Load scans it.
+func (g *Gateway) Names(ctx context.Context, channels []conda.Channel, platforms []conda.Platform) ([]string, error) {
+	if !slices.Contains(platforms, conda.PlatformNoArch) {
+		platforms = append(slices.Clone(platforms), conda.PlatformNoArch)
+	}
+	subdirs, closeAll, err := g.openAll(ctx, channels, platforms)
+	if err != nil {
+		return nil, redact.Error(err)
+	}
+	defer closeAll()
+	seen := map[string]bool{}
+	for _, sd := range subdirs {
+		for _, n := range sd.src.names() {
+			seen[n] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // closure collects the records of roots and of every name their records

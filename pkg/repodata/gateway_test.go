@@ -630,3 +630,40 @@ func TestCacheLayout(t *testing.T) {
 		t.Errorf("has_zst = %v", st["has_zst"])
 	}
 }
+
+// TestNames: every name of the channel's platform and noarch, sorted, from
+// a sharded index without fetching a shard, and from repodata.json.
+func TestNames(t *testing.T) {
+	dir := writeChannel(t, testRecords)
+	want := []string{"libblas", "libopenblas", "libzlib", "numpy", "pandas", "python", "python-dateutil", "r-base", "r-x", "scipy", "six", "unused"}
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{
+		{"sharded", Options{}},
+		{"repodata.json", Options{DisableShards: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serve(t, dir, server.Options{})
+			g := newGateway(t, t.TempDir(), tt.opts)
+			got, err := g.Names(t.Context(), []conda.Channel{channel(t, s.URL())}, []conda.Platform{conda.PlatformLinux64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Names = %v, want %v", got, want)
+			}
+			for _, p := range paths(s) {
+				if strings.Contains(p, "/shards/") {
+					t.Errorf("fetched a shard: %s", p)
+				}
+			}
+		})
+	}
+	t.Run("unreachable", func(t *testing.T) {
+		g := newGateway(t, t.TempDir(), Options{})
+		if _, err := g.Names(t.Context(), []conda.Channel{channel(t, "http://127.0.0.1:1/nothing")}, []conda.Platform{conda.PlatformLinux64}); err == nil {
+			t.Error("no error for an unreachable channel")
+		}
+	})
+}

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/condabox/condabox/pkg/atomicfile"
 
@@ -25,6 +27,8 @@ import (
 // source gives the records of one package name in one channel subdir.
 type source interface {
 	records(ctx context.Context, name string) ([]conda.PackageRecord, error)
+	// names are the package names the subdir has, in no order.
+	names() []string
 	// baseURL is where the packages are relative to the subdir (CEP-15
 	// base_url); "" means beside the index.
 	baseURL() string
@@ -42,6 +46,7 @@ const (
 type emptySource struct{}
 
 func (emptySource) records(context.Context, string) ([]conda.PackageRecord, error) { return nil, nil }
+func (emptySource) names() []string                                                { return nil }
 func (emptySource) baseURL() string                                                { return "" }
 func (emptySource) close() error                                                   { return nil }
 
@@ -57,6 +62,8 @@ type jsonSource struct {
 }
 
 func (j *jsonSource) close() error { return j.file.Close() }
+
+func (j *jsonSource) names() []string { return slices.Collect(maps.Keys(j.ix.ids)) }
 
 func (j *jsonSource) baseURL() string {
 	var info conda.RepoDataInfo
@@ -157,6 +164,8 @@ type shardSource struct {
 }
 
 func (s *shardSource) close() error { return nil }
+
+func (s *shardSource) names() []string { return slices.Collect(maps.Keys(s.index.Shards)) }
 
 func (s *shardSource) baseURL() string { return s.index.Info.BaseURL }
 
