@@ -36,6 +36,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newCleanCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newSearchCmd())
+	root.AddCommand(newConfigCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())

@@ -1,6 +1,7 @@
 // Package config reads condabox's settings the way conda and micromamba do:
 // YAML .condarc / .mambarc files merged in precedence order, then the
-// environment variables that override them.
+// environment variables that override them. It also edits one file as
+// `condabox config` does (File), keeping its comments and other keys.
 package config
 
 import (
@@ -83,20 +84,9 @@ func RootPrefix(lookup func(string) (string, bool)) (string, error) {
 // pkgs_dirs. Without any, the package cache is <RootPrefix>/pkgs.
 func Load(lookup func(string) (string, bool)) (*Config, error) {
 	env := func(k string) string { v, _ := lookup(k); return v }
-	home, root := env("HOME"), env("MAMBA_ROOT_PREFIX")
-	var paths []string
-	if root != "" {
-		paths = append(paths, filepath.Join(root, ".condarc"))
-	}
-	if home != "" {
-		paths = append(paths, filepath.Join(home, ".condarc"), filepath.Join(home, ".mambarc"))
-	}
-	if p := env("CONDARC"); p != "" {
-		paths = append(paths, p)
-	}
-
+	home := env("HOME")
 	c := &Config{LocalRepodataTTL: DefaultRepodataTTL}
-	for _, p := range paths {
+	for _, p := range Paths(lookup) {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -129,6 +119,25 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		c.PkgsDirs[i] = expandHome(d, home)
 	}
 	return c, nil
+}
+
+// Paths are the configuration files Load reads when they exist, lowest
+// precedence first: $MAMBA_ROOT_PREFIX/.condarc, ~/.condarc, ~/.mambarc,
+// $CONDARC.
+func Paths(lookup func(string) (string, bool)) []string {
+	env := func(k string) string { v, _ := lookup(k); return v }
+	home, root := env("HOME"), env("MAMBA_ROOT_PREFIX")
+	var paths []string
+	if root != "" {
+		paths = append(paths, filepath.Join(root, ".condarc"))
+	}
+	if home != "" {
+		paths = append(paths, filepath.Join(home, ".condarc"), filepath.Join(home, ".mambarc"))
+	}
+	if p := env("CONDARC"); p != "" {
+		paths = append(paths, p)
+	}
+	return paths
 }
 
 // merge applies one file over c.
