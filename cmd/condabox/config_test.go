@@ -45,7 +45,9 @@ func TestConfig(t *testing.T) {
 	}
 	// search finds the channel from ~/.condarc alone.
 	r := runCLI(t, "search", "--json", "--platform", "linux-64", "python")
-	var out struct{ Result struct{ Pkgs []struct{ Name string } } }
+	var out struct {
+		Result struct{ Pkgs []struct{ Name string } }
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || len(out.Result.Pkgs) != 2 {
 		t.Errorf("search with the configured channel: exit %d, %v, %s %s", r.code, err, r.stdout, r.stderr)
 	}
