@@ -106,6 +106,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
 	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (see docs)")
 	f.StringVar(&b.compression, "compression", "gzip", "layer compression: gzip (any engine) or zstd (faster and smaller; Docker 23+, containerd 1.5+, podman)")
+	f.IntVar(&b.opts.CompressionLevel, "compression-level", 0, "compression level, as podman push takes it: gzip 1 (fastest) to 9 (smallest), zstd 1 to 22 (default: podman's, gzip 5, zstd 3)")
 	f.BoolVar(&b.opts.CompilePyc, "compile-pyc", true, "add .pyc files of noarch python packages (platforms this host runs only)")
 	f.IntVar(&b.opts.MaxLayers, "max-layers", image.DefaultMaxLayers, "most package layers")
 	f.StringVar(&b.opts.Prefix, "prefix", image.DefaultPrefix, "where the environment lives in the image")
@@ -319,6 +320,9 @@ func (b *buildFlags) parse() error {
 	}
 	if b.opts.Compression, err = image.ParseCompression(b.compression); err != nil {
 		return fmt.Errorf("--compression: %w", err)
+	}
+	if err := image.CheckCompressionLevel(b.opts.Compression, b.opts.CompressionLevel); err != nil {
+		return fmt.Errorf("--compression-level: %w", err)
 	}
 	if b.opts.User, err = image.ParseUser(b.user); err != nil {
 		return fmt.Errorf("--user: %w", err)

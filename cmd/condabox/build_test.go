@@ -256,6 +256,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"docker archive of two platforms", []string{"-f", good, "--tag", "x", "--output", "docker-archive:" + out, "--platform", "linux/amd64,linux/arm64"}, "a docker archive holds one platform"},
 		{"bad prune", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--prune", "all"}, `parse prune "all"`},
 		{"bad compression", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--compression", "xz"}, `--compression: parse compression "xz": want gzip or zstd`},
+		{"bad compression level", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--compression-level", "12"}, `--compression-level: compression level 12: gzip takes 1 to 9`},
 		{"bad user", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--user", "bob"}, `parse user "bob"`},
 		{"bad cmd", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--cmd", "[1]"}, "--cmd"},
 		{"bad env file", []string{"-f", badEnv, "--tag", "x", "--output", "oci:" + out}, `parse environment file "` + badEnv},

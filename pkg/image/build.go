@@ -103,6 +103,9 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err := checkPrefix(opts.Prefix); err != nil {
 		return nil, err
 	}
+	if err := CheckCompressionLevel(opts.Compression, opts.CompressionLevel); err != nil {
+		return nil, err
+	}
 	readBase := startReadBase(base, opts.LayerCache)
 	defer readBase() // a failed build returns only once the read stops writing to the cache
 	files, act, err := collect(ctx, pkgs, opts)
@@ -364,7 +367,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				}
 				return entries(), nil
 			}
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, entries(), packagesTime(opts, members), opts.Compression, load)
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, entries(), packagesTime(opts, members), opts.codec(), load)
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
@@ -417,7 +420,7 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 			e.SHA256 = sha256Hex(e.Data) // the layer cache keys on content hashes
 		}
 	}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.Compression, nil)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.codec(), nil)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}

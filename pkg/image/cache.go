@@ -54,14 +54,14 @@ type cachedLayer struct {
 //
 // load, when not nil, returns the entries to write once the layer is known
 // not to be cached: the same entries, with content their listing lacked.
-func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c Compression, load func() ([]entry, error)) (*fileLayer, error) {
+func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c codec, load func() ([]entry, error)) (*fileLayer, error) {
 	key := ""
 	if dir != "" {
 		key = layerKey(entries, epoch)
 	}
 	var blob, meta string
 	if key != "" {
-		blob, meta = filepath.Join(dir, key+".tar"+c.ext()), filepath.Join(dir, key+c.ext()+".json")
+		blob, meta = filepath.Join(dir, key+".tar"+c.cacheExt()), filepath.Join(dir, key+c.cacheExt()+".json")
 		if l := readCached(blob, meta, c); l != nil {
 			return l, nil
 		}
@@ -98,7 +98,7 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 
 // readCached returns the cached layer, or nil when it is absent or
 // incomplete.
-func readCached(blob, meta string, c Compression) *fileLayer {
+func readCached(blob, meta string, c codec) *fileLayer {
 	b, err := os.ReadFile(meta)
 	if err != nil {
 		return nil
@@ -111,7 +111,7 @@ func readCached(blob, meta string, c Compression) *fileLayer {
 	if err != nil || st.Size() != cl.Size {
 		return nil
 	}
-	return &fileLayer{path: blob, digest: cl.Digest, diffID: cl.DiffID, size: cl.Size, compression: c, mediaType: c.ociMediaType()}
+	return &fileLayer{path: blob, digest: cl.Digest, diffID: cl.DiffID, size: cl.Size, codec: c, mediaType: c.ociMediaType()}
 }
 
 // startReadBase runs cachedReadBase in the background (on a cold build it

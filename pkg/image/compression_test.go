@@ -2,6 +2,8 @@ package image
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -105,6 +107,64 @@ func TestParseCompression(t *testing.T) {
 		got, err := ParseCompression(tt.in)
 		if got != tt.want || (err == nil) != tt.ok {
 			t.Errorf("ParseCompression(%q) = %q, %v", tt.in, got, err)
+		}
+	}
+}
+
+// A compression level changes the layers' bytes but not their content
+// (diff IDs); a bigger level gives smaller layers; each level has its own
+// layer cache entries; a level out of range is refused.
+func TestBuildCompressionLevel(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	cache := t.TempDir()
+	type built struct {
+		digest  string
+		diffIDs []v1.Hash
+		size    int64
+	}
+	build := func(c Compression, level int) built {
+		t.Helper()
+		res, err := Build(t.Context(), empty.Image, pkgs, Options{Compression: c, CompressionLevel: level, WorkDir: t.TempDir(), LayerCache: cache, smallPackage: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := res.Image.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var size int64
+		for _, l := range res.Layers {
+			size += l.Size
+		}
+		return built{digest(t, res.Image), cf.RootFS.DiffIDs, size}
+	}
+	for _, c := range []struct {
+		c         Compression
+		fast, max int
+	}{{Gzip, 1, 9}, {Zstd, 1, 19}} {
+		t.Run(string(c.c), func(t *testing.T) {
+			def, fast, max := build(c.c, 0), build(c.c, c.fast), build(c.c, c.max)
+			if again := build(c.c, c.fast); again.digest != fast.digest {
+				t.Errorf("level %d from the cache: %s, built: %s", c.fast, again.digest, fast.digest)
+			}
+			if def.digest == fast.digest || fast.digest == max.digest {
+				t.Errorf("digests default %s, level %d %s, level %d %s: want three", def.digest, c.fast, fast.digest, c.max, max.digest)
+			}
+			if !slices.Equal(def.diffIDs, fast.diffIDs) || !slices.Equal(def.diffIDs, max.diffIDs) {
+				t.Errorf("diff IDs differ between levels")
+			}
+			if fast.size <= max.size {
+				t.Errorf("layers: %d bytes at level %d, %d at level %d", fast.size, c.fast, max.size, c.max)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		c     Compression
+		level int
+	}{{Gzip, 10}, {Gzip, -1}, {Zstd, 23}} {
+		_, err := Build(t.Context(), empty.Image, pkgs, Options{Compression: bad.c, CompressionLevel: bad.level, WorkDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), "compression level") {
+			t.Errorf("%s level %d: error %v", bad.c, bad.level, err)
 		}
 	}
 }

@@ -80,6 +80,9 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	if len(envs) == 0 {
 		return nil, errors.New("build image: no environment given")
 	}
+	if err := CheckCompressionLevel(opts.Compression, opts.CompressionLevel); err != nil {
+		return nil, err
+	}
 	if err := CheckShim(opts.Shim, opts.Platform); err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	}
@@ -238,7 +241,7 @@ func writeShimLayer(ctx context.Context, opts Options) (*fileLayer, LayerReport,
 		return nil, LayerReport{}, fmt.Errorf("build image: read %s: %w", opts.Shim, err)
 	}
 	e := entry{Name: strings.TrimPrefix(ShimPath, "/"), Type: tar.TypeReg, Mode: 0o755, Source: opts.Shim, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.Compression, nil)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.codec(), nil)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: condabox layer: %w", err)
 	}

@@ -79,6 +79,9 @@ type Options struct {
 	Prune Prune
 	// Compression of the new layers; the zero value is Gzip.
 	Compression Compression
+	// CompressionLevel is Compression's level (gzip 1–9, zstd 1–22); 0 is
+	// the default, podman's: gzip 5, zstd 3. See CheckCompressionLevel.
+	CompressionLevel int
 	// Entrypoint, Cmd and WorkingDir go into the image config; WorkingDir
 	// defaults to the user's home.
 	Entrypoint, Cmd []string
@@ -168,6 +171,38 @@ func ParseCompression(s string) (Compression, error) {
 		return Gzip, nil
 	}
 	return "", fmt.Errorf("parse compression %q: want gzip or zstd", s)
+}
+
+// CheckCompressionLevel checks a --compression-level for c: gzip takes 1
+// (fastest) to 9 (smallest), zstd 1 to 22, as podman push does; 0 is the
+// default.
+func CheckCompressionLevel(c Compression, level int) error {
+	hi := 9
+	if c == Zstd {
+		hi = 22
+	}
+	if level < 0 || level > hi {
+		return fmt.Errorf("compression level %d: %s takes 1 to %d", level, c, hi)
+	}
+	return nil
+}
+
+// codec is how new layers are compressed: Compression at a level (0: the
+// default).
+type codec struct {
+	Compression
+	level int
+}
+
+func (o Options) codec() codec { return codec{o.Compression, o.CompressionLevel} }
+
+// cacheExt names the layer cache's files of c: another level gives other
+// bytes.
+func (c codec) cacheExt() string {
+	if c.level == 0 {
+		return c.ext()
+	}
+	return fmt.Sprintf(".l%d%s", c.level, c.ext())
 }
 
 // written gives l to LayerWritten.

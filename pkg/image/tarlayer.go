@@ -96,8 +96,9 @@ func sortEntries(entries []entry) []entry {
 	return out
 }
 
-// gzipLevel, gzipBlock and zstdLevel are fixed: another level or block
-// size would give other bytes, another digest.
+// gzipLevel and zstdLevel are the default levels (podman's; Options.
+// CompressionLevel changes them), gzipBlock is fixed: another level or block
+// size gives other bytes, another digest.
 const (
 	gzipLevel = pgzip.DefaultCompression
 	zstdLevel = zstd.SpeedDefault
@@ -116,12 +117,12 @@ var gzipJobs = max(2, runtime.NumCPU())
 // package files' own (entry.ModTime), owners are numeric only (no user
 // names), the gzip header carries no name or time and the zstd encoder
 // runs single-threaded, so the same entries give the same digest.
-func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time, c Compression) (*fileLayer, error) {
+func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Time, c codec) (*fileLayer, error) {
 	f, err := os.CreateTemp(dir, "layer-*.tar"+c.ext())
 	if err != nil {
 		return nil, fmt.Errorf("create layer file: %w", err)
 	}
-	l := &fileLayer{path: f.Name(), compression: c, mediaType: c.ociMediaType()}
+	l := &fileLayer{path: f.Name(), codec: c, mediaType: c.ociMediaType()}
 	err = l.write(ctx, f, entries, epoch)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -139,7 +140,7 @@ func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoc
 	bf := bufio.NewWriterSize(f, 256<<10)
 	compressed := sha256.New()
 	counted := &countWriter{w: io.MultiWriter(bf, compressed)}
-	zw, err := l.compression.writer(counted)
+	zw, err := l.codec.writer(counted)
 	if err != nil {
 		return err
 	}
@@ -221,18 +222,26 @@ type fileLayer struct {
 	path           string
 	digest, diffID v1.Hash
 	size           int64
-	compression    Compression
+	codec          codec
 	// mediaType follows the base's manifest: an OCI layer in a Docker
 	// manifest is refused by podman and Docker.
 	mediaType types.MediaType
 }
 
 // writer returns the compressing writer of c.
-func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
-	if c == Zstd {
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1))
+func (c codec) writer(w io.Writer) (io.WriteCloser, error) {
+	if c.Compression == Zstd {
+		level := zstdLevel
+		if c.level != 0 {
+			level = zstd.EncoderLevelFromZstd(c.level)
+		}
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
 	}
-	zw, err := pgzip.NewWriterLevel(w, gzipLevel)
+	level := gzipLevel
+	if c.level != 0 {
+		level = c.level
+	}
+	zw, err := pgzip.NewWriterLevel(w, level)
 	if err != nil {
 		return nil, err
 	}

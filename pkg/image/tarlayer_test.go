@@ -58,11 +58,11 @@ func TestSortEntries(t *testing.T) {
 func TestWriteLayerDeterministic(t *testing.T) {
 	entries := sortEntries([]entry{{Name: "a/b", Type: tar.TypeReg, Data: []byte("x"), Size: 1}})
 	epoch := time.Unix(42, 0)
-	l1, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, Gzip)
+	l1, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, codec{Compression: Gzip})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l2, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, Gzip)
+	l2, err := writeLayer(context.Background(), t.TempDir(), entries, epoch, codec{Compression: Gzip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestWriteLayerDeterministic(t *testing.T) {
 		t.Errorf("two writes differ: %v %v", l1, l2)
 	}
 	bad := []entry{{Name: "a", Type: tar.TypeReg, Data: []byte("xy"), Size: 1}}
-	if _, err := writeLayer(context.Background(), t.TempDir(), bad, epoch, Gzip); err == nil {
+	if _, err := writeLayer(context.Background(), t.TempDir(), bad, epoch, codec{Compression: Gzip}); err == nil {
 		t.Error("an entry longer than its size was written")
 	}
 }
@@ -92,7 +92,7 @@ func TestWriteLayerGzipBlocks(t *testing.T) {
 	var layers []*fileLayer
 	for _, jobs := range []int{1, 2, 7} {
 		gzipJobs = jobs
-		l, err := writeLayer(t.Context(), t.TempDir(), entries, time.Unix(42, 0), Gzip)
+		l, err := writeLayer(t.Context(), t.TempDir(), entries, time.Unix(42, 0), codec{Compression: Gzip})
 		if err != nil {
 			t.Fatal(err)
 		}
