@@ -37,6 +37,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newSearchCmd())
 	root.AddCommand(newConfigCmd())
+	root.AddCommand(newRepoqueryCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())
