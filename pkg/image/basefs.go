@@ -18,23 +18,22 @@ import (
 // baseFiles are the files of the base image the metadata layer extends.
 type baseFiles struct {
 	Passwd, Group []byte
-	HasTmp        bool
 }
 
 // The paths readBase looks for, as tar names without a leading slash.
 const (
 	passwdPath = "etc/passwd"
 	groupPath  = "etc/group"
-	tmpPath    = "tmp"
 )
 
-// readBase reads /etc/passwd, /etc/group and whether /tmp exists from the
-// base's file system. It reads the layers from the top down, as an overlay
-// resolves a path, and stops as soon as each path is known (found, or
-// hidden by a whiteout): for a base whose last layers added a user that is
-// after those layers, and otherwise after the start of the big system layer
-// (etc/ and tmp/ come early in a root file system's tar). Flattening the
-// whole image, the simple way, means decompressing every byte of the base.
+// readBase reads /etc/passwd and /etc/group from the base's file system.
+// It reads the layers from the top down, as an overlay resolves a path, and
+// stops as soon as each path is known (found, or hidden by a whiteout): for
+// a base whose last layer added a user that is after that layer, and
+// otherwise after the start of the system layer (etc/ comes early in a
+// root file system's tar). Flattening the whole image, the simple way,
+// means decompressing every byte of the base. (Whether the base has /tmp
+// is not asked: see metaEntries.)
 func readBase(base v1.Image) (*baseFiles, error) {
 	layers, err := base.Layers()
 	if err != nil {
@@ -57,7 +56,7 @@ type baseReader struct {
 	known map[string]bool
 }
 
-var wanted = []string{passwdPath, groupPath, tmpPath}
+var wanted = []string{passwdPath, groupPath}
 
 func (r *baseReader) done() bool { return len(r.known) == len(wanted) }
 
@@ -103,13 +102,8 @@ func (r *baseReader) readLayer(l v1.Layer) error {
 	return nil
 }
 
-// see records an entry of the layer when it resolves a wanted path: the
-// file itself, or (for tmp) anything below it.
+// see records an entry of the layer when it is a wanted file.
 func (r *baseReader) see(name string, hdr *tar.Header, tr io.Reader) error {
-	if name == tmpPath || strings.HasPrefix(name, tmpPath+"/") {
-		r.resolve(tmpPath, func() { r.out.HasTmp = true })
-		return nil
-	}
 	var err error
 	switch name {
 	case passwdPath:

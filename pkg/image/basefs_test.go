@@ -81,32 +81,29 @@ func TestReadBase(t *testing.T) {
 		return tarOf(t, "./etc/", "", "./etc/passwd", "root:x:0:0::/root:/bin/sh\n", "./etc/group", "root:x:0:\n", "./tmp/", "", "./usr/bin/true", "ELF")
 	}
 	tests := []struct {
-		name                  string
-		layers                func(t *testing.T) []v1.Layer
-		passwd, group         string
-		wantNilPasswd, hasTmp bool
+		name          string
+		layers        func(t *testing.T) []v1.Layer
+		passwd, group string
+		wantNilPasswd bool
 	}{
-		{"scratch", func(t *testing.T) []v1.Layer { return nil }, "", "", true, false},
+		{"scratch", func(t *testing.T) []v1.Layer { return nil }, "", "", true},
 		{"one gzip layer", func(t *testing.T) []v1.Layer { return []v1.Layer{blobLayer(gzipped(t, debian(t)))} },
-			"root:x:0:0::/root:/bin/sh\n", "root:x:0:\n", false, true},
+			"root:x:0:0::/root:/bin/sh\n", "root:x:0:\n", false},
 		{"zstd and plain tar layers", func(t *testing.T) []v1.Layer {
 			return []v1.Layer{blobLayer(zstded(t, debian(t))), blobLayer(tarOf(t, "etc/passwd", "new\n"))}
-		}, "new\n", "root:x:0:\n", false, true},
+		}, "new\n", "root:x:0:\n", false},
 		{"a higher layer's passwd wins", func(t *testing.T) []v1.Layer {
 			return []v1.Layer{blobLayer(gzipped(t, debian(t))), blobLayer(gzipped(t, tarOf(t, "etc/passwd", "top\n", "etc/group", "topg\n")))}
-		}, "top\n", "topg\n", false, true},
+		}, "top\n", "topg\n", false},
 		{"whiteout of passwd", func(t *testing.T) []v1.Layer {
 			return []v1.Layer{blobLayer(gzipped(t, debian(t))), blobLayer(gzipped(t, tarOf(t, "etc/.wh.passwd", "")))}
-		}, "", "root:x:0:\n", true, true},
+		}, "", "root:x:0:\n", true},
 		{"opaque etc keeps its own files only", func(t *testing.T) []v1.Layer {
 			return []v1.Layer{blobLayer(gzipped(t, debian(t))), blobLayer(gzipped(t, tarOf(t, "etc/", "", "etc/group", "g\n", "etc/.wh..wh..opq", "")))}
-		}, "", "g\n", true, true},
-		{"whiteout of tmp", func(t *testing.T) []v1.Layer {
-			return []v1.Layer{blobLayer(gzipped(t, debian(t))), blobLayer(gzipped(t, tarOf(t, ".wh.tmp", "")))}
-		}, "root:x:0:0::/root:/bin/sh\n", "root:x:0:\n", false, false},
-		{"tmp known from a file below it", func(t *testing.T) []v1.Layer {
-			return []v1.Layer{blobLayer(gzipped(t, tarOf(t, "tmp/x", "1")))}
-		}, "", "", true, true},
+		}, "", "g\n", true},
+		{"whiteout of the root", func(t *testing.T) []v1.Layer {
+			return []v1.Layer{blobLayer(gzipped(t, debian(t))), blobLayer(gzipped(t, tarOf(t, ".wh..wh..opq", "")))}
+		}, "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,9 +111,9 @@ func TestReadBase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(got.Passwd) != tt.passwd || (got.Passwd == nil) != tt.wantNilPasswd || string(got.Group) != tt.group || got.HasTmp != tt.hasTmp {
-				t.Errorf("got passwd %q (nil %v) group %q tmp %v; want %q (nil %v) %q %v",
-					got.Passwd, got.Passwd == nil, got.Group, got.HasTmp, tt.passwd, tt.wantNilPasswd, tt.group, tt.hasTmp)
+			if string(got.Passwd) != tt.passwd || (got.Passwd == nil) != tt.wantNilPasswd || string(got.Group) != tt.group {
+				t.Errorf("got passwd %q (nil %v) group %q; want %q (nil %v) %q",
+					got.Passwd, got.Passwd == nil, got.Group, tt.passwd, tt.wantNilPasswd, tt.group)
 			}
 		})
 	}
@@ -143,7 +140,7 @@ func TestReadBaseStopsEarly(t *testing.T) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
-	for _, f := range []struct{ name, body string }{{"etc/passwd", "p\n"}, {"etc/group", "g\n"}, {"tmp/", ""}} {
+	for _, f := range []struct{ name, body string }{{"etc/passwd", "p\n"}, {"etc/group", "g\n"}} {
 		hdr := &tar.Header{Name: f.name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(f.body))}
 		if f.body == "" {
 			hdr.Typeflag = tar.TypeDir
@@ -158,7 +155,7 @@ func TestReadBaseStopsEarly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("readBase read past the files it needs: %v", err)
 	}
-	if string(got.Passwd) != "p\n" || string(got.Group) != "g\n" || !got.HasTmp {
+	if string(got.Passwd) != "p\n" || string(got.Group) != "g\n" {
 		t.Errorf("got %+v", got)
 	}
 	// The same layer without its wanted files must fail: the test can tell.

@@ -49,7 +49,7 @@ func TestBuildFileSystem(t *testing.T) {
 		{"clobber: the package linked last wins", full, "opt/conda/etc/clobbered", "from tool", tar.TypeReg, 0o644, "tool-1.0-0"},
 		{"conda-meta record", full, "opt/conda/conda-meta/tool-1.0-0.json", "", tar.TypeReg, 0o644, ""},
 		{"conda-meta history", full, "opt/conda/conda-meta/history", "", tar.TypeReg, 0o644, ""},
-		{"scratch gets /tmp", full, "tmp", "", tar.TypeDir, 0o1777, ""},
+		{"/tmp world-writable", full, "tmp", "", tar.TypeDir, 0o1777, ""},
 		{"home owned by the user", full, "home/mambauser", "", tar.TypeDir, 0o755, ""},
 		{"passwd created", full, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nmambauser:x:57439:57439::/home/mambauser:/bin/sh\n", tar.TypeReg, 0o644, ""},
 		{"group created", full, "etc/group", "root:x:0:\nmambauser:x:57439:\n", tar.TypeReg, 0o644, ""},

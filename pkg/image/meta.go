@@ -53,9 +53,12 @@ func userEntries(base *baseFiles, u User) []entry {
 		entry{Name: "etc/passwd", Type: tar.TypeReg, Mode: 0o644, Data: passwd, Size: int64(len(passwd))},
 		entry{Name: "etc/group", Type: tar.TypeReg, Mode: 0o644, Data: group, Size: int64(len(group))},
 		entry{Name: strings.TrimPrefix(u.Home(), "/"), Type: tar.TypeDir, Mode: 0o755, UID: u.UID, GID: u.GID})
-	if !base.HasTmp {
-		out = append(out, entry{Name: "tmp", Type: tar.TypeDir, Mode: 0o1777})
-	}
+	// /tmp, world-writable and sticky, whatever the base has: the image's
+	// user (any --user) needs one, and scratch has none. Asking whether
+	// the base has it would mean decompressing every layer above the one
+	// that made it, a base's big programs included; a base's /tmp is the
+	// same directory already.
+	out = append(out, entry{Name: "tmp", Type: tar.TypeDir, Mode: 0o1777})
 	return out
 }
 
