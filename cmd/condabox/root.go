@@ -38,6 +38,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newSearchCmd())
 	root.AddCommand(newConfigCmd())
 	root.AddCommand(newRepoqueryCmd())
+	root.AddCommand(newAuthCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())

@@ -170,7 +170,9 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 
 // apply downloads the packages to link and syncs the prefix to target.
 func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
-	plan.addDownloadURLs(auth, link)
+	if err := plan.addDownloadURLs(auth, link); err != nil {
+		return nil, err
+	}
 	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress, false)
 	if err != nil {
 		return nil, err
@@ -268,7 +270,9 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
 	auth := stripCredentials(p.Records)
 	target := placeholders(p.Records)
-	p.addDownloadURLs(auth, target)
+	if err := p.addDownloadURLs(auth, target); err != nil {
+		return nil, err
+	}
 	if _, err := fetchAll(ctx, p, target, target, auth, progress, true); err != nil {
 		return nil, err
 	}
@@ -277,13 +281,17 @@ func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package
 
 // addDownloadURLs maps the URL of each of pkgs to the URL to download it
 // from, unless auth has one already (from stripCredentials).
-func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) {
-	creds := repodata.EnvCredentials(p.lookup)
+func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) error {
+	creds, err := repodata.EnvAuth(p.lookup)
+	if err != nil {
+		return err
+	}
 	for _, pkg := range pkgs {
 		if _, ok := auth[pkg.Record.URL]; !ok {
 			auth[pkg.Record.URL] = downloadURL(&pkg.Record, p.channels, creds)
 		}
 	}
+	return nil
 }
 
 // fetchAll replaces the placeholders of target that are to be linked by
@@ -454,20 +462,15 @@ func stripCredentials(recs []conda.PackageRecord) map[string]string {
 // credentials of the channel it came from, else with those that
 // CONDABOX_BASIC_AUTH or netrc give for its host (as the gateway uses them
 // for the index), else as it is.
-func downloadURL(rec *conda.PackageRecord, channels []conda.Channel, creds func(host string) (string, string, bool)) string {
+func downloadURL(rec *conda.PackageRecord, channels []conda.Channel, creds repodata.Authenticator) string {
 	if u := credentialedURL(rec, channels); u != "" && u != rec.URL {
 		return u
 	}
 	u, err := url.Parse(rec.URL)
-	if err != nil || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil {
 		return rec.URL
 	}
-	user, password, ok := creds(u.Hostname())
-	if !ok {
-		return rec.URL
-	}
-	u.User = url.UserPassword(user, password)
-	return u.String()
+	return repodata.Authenticate(creds, u).String()
 }
 
 // credentialedURL returns rec's URL with the credentials of the channel it

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/install"
+	"github.com/condabox/condabox/pkg/repodata"
 )
 
 func TestCredentialedURL(t *testing.T) {
@@ -91,8 +93,8 @@ func TestDownloadURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := func(host string) (string, string, bool) {
-		return "ci", "s3cret", host == "conda.example.org"
+	creds := func(u *url.URL) (repodata.Auth, bool) {
+		return repodata.Auth{User: "ci", Password: "s3cret"}, u.Hostname() == "conda.example.org"
 	}
 	for _, tc := range []struct {
 		name, url, want string

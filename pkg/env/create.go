@@ -206,12 +206,16 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 // newGateway is the repodata gateway of req's configuration: its cache in
 // the first package cache, its TTL, offline mode and credentials.
 func newGateway(req CreateRequest, cfg *config.Config, lookup func(string) (string, bool)) (*repodata.Gateway, error) {
+	auth, err := repodata.EnvAuth(lookup)
+	if err != nil {
+		return nil, err
+	}
 	return repodata.New(repodata.Options{
 		PkgsDir:       cfg.PkgsDirs[0],
 		TTL:           cfg.LocalRepodataTTL,
 		Offline:       req.Offline || cfg.Offline,
 		ChannelConfig: cfg.ChannelConfig(req.WorkDir),
-		Credentials:   repodata.EnvCredentials(lookup),
+		Auth:          auth,
 	})
 }
 

@@ -56,11 +56,7 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	if req.URL.User == nil && g.opts.Credentials != nil {
-		if user, pass, ok := g.opts.Credentials(req.URL.Hostname()); ok {
-			req.SetBasicAuth(user, pass)
-		}
-	}
+	req.URL = Authenticate(g.opts.Auth, req.URL) // Go sends the URL's user info as basic auth
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
 	if err != nil {

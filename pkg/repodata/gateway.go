@@ -38,9 +38,9 @@ type Options struct {
 	DisableZst, DisableShards bool
 	// ChannelConfig resolves the channels named in specs (`conda-forge::numpy`).
 	ChannelConfig conda.ChannelConfig
-	// Credentials returns basic-auth credentials for a host whose URL has
-	// none, e.g. EnvCredentials.
-	Credentials func(host string) (user, password string, ok bool)
+	// Auth authenticates the requests to channels whose URLs carry no
+	// credentials, e.g. EnvAuth.
+	Auth Authenticator
 	// Client replaces the gateway's own keep-alive client.
 	Client *http.Client
 	// Attempts is how many times a request is tried on 5xx, 429, timeouts

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -513,24 +514,25 @@ func TestSecretsNeverShown(t *testing.T) {
 		name    string
 		srv     server.Options
 		chanURL func(s *server.Server) string
-		creds   func(string) (string, string, bool)
+		creds   Authenticator
 	}{
 		{"token", server.Options{Token: token}, (*server.Server).URL, nil},
 		{"basic auth in URL", server.Options{User: user, Password: password}, (*server.Server).URL, nil},
 		{"basic auth from env", server.Options{User: user, Password: password},
 			func(s *server.Server) string { return "http://" + s.Addr() },
-			EnvCredentials(func(k string) (string, bool) {
-				if k == AuthEnv {
-					return user + ":" + password + "@127.0.0.1", true
-				}
-				return "", false
-			})},
+			envAuth(t, map[string]string{AuthEnv: user + ":" + password + "@127.0.0.1"})},
+		{"token from authentication.json", server.Options{Token: token},
+			func(s *server.Server) string { return "http://" + s.Addr() },
+			envAuth(t, map[string]string{"HOME": authHome(t, `{"127.0.0.1": {"type": "CondaToken", "token": "`+token+`"}}`)})},
+		{"basic auth from authentication.json", server.Options{User: user, Password: password},
+			func(s *server.Server) string { return "http://" + s.Addr() },
+			envAuth(t, map[string]string{"HOME": authHome(t, `{"127.0.0.1": {"type": "BasicHTTPAuthentication", "user": "`+user+`", "password": "`+password+`"}}`)})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := serve(t, dir, tt.srv)
 			pkgs := t.TempDir()
-			g := newGateway(t, pkgs, Options{Log: logger, Credentials: tt.creds, Attempts: 2})
+			g := newGateway(t, pkgs, Options{Log: logger, Auth: tt.creds, Attempts: 2})
 			url := tt.chanURL(s)
 			ix, err := load(t, g, url, "pandas", "scipy")
 			if err != nil {
@@ -541,7 +543,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			shown = append(shown, string(js))
 			// Errors: a fault forever, an auth failure.
 			s.Fault("*", server.Fault{Status: 500})
-			_, err = load(t, newGateway(t, t.TempDir(), Options{Log: logger, Credentials: tt.creds, Attempts: 2}), url, "pandas")
+			_, err = load(t, newGateway(t, t.TempDir(), Options{Log: logger, Auth: tt.creds, Attempts: 2}), url, "pandas")
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -571,25 +573,69 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
-func TestEnvCredentials(t *testing.T) {
+// authHome returns a home folder whose authentication.json is js.
+func authHome(t *testing.T, js string) string {
+	t.Helper()
 	home := t.TempDir()
-	netrc := "machine a.example login alice password pa\ndefault login any password x\nmachine b.example\n  login bob\n  password pb\n"
+	p := filepath.Join(home, AuthFile)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// envAuth is EnvAuth over env.
+func envAuth(t *testing.T, env map[string]string) Authenticator {
+	t.Helper()
+	a, err := EnvAuth(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestEnvAuth(t *testing.T) {
+	home := authHome(t, `{
+	  "b.example": {"type": "BasicHTTPAuthentication", "user": "file", "password": "pf"},
+	  "e.example": {"type": "CondaToken", "token": "tk-e"},
+	  "https://f.example/private/": {"type": "CondaToken", "token": "tk-private"},
+	  "f.example": {"type": "BasicHTTPAuthentication", "user": "fuser", "password": "pf2"},
+	  "g.example": {"type": "BearerToken", "token": "unusable"}
+	}`)
+	netrc := "machine a.example login alice password pa\ndefault login any password x\nmachine b.example\n  login bob\n  password pb\nmachine d.example login dan password pd\n"
 	if err := os.WriteFile(filepath.Join(home, ".netrc"), []byte(netrc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"HOME": home, AuthEnv: "carol:pc@c.example, dave:p:d@b.example,broken"}
-	creds := EnvCredentials(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	tests := []struct{ host, user, pass string }{
-		{"a.example", "alice", "pa"},
-		{"b.example", "dave", "p:d"}, // the env var wins over netrc
-		{"c.example", "carol", "pc"},
-		{"other.example", "", ""},
+	creds := envAuth(t, map[string]string{"HOME": home, AuthEnv: "carol:pc@c.example, dave:p:d@d.example,broken"})
+	tests := []struct{ url, want string }{
+		{"https://a.example/ch/noarch/repodata.json", "https://alice:pa@a.example/ch/noarch/repodata.json"},
+		{"https://b.example/ch", "https://file:pf@b.example/ch"},    // the file wins over netrc
+		{"https://d.example/ch", "https://dave:p%3Ad@d.example/ch"}, // the env var wins over netrc
+		{"https://c.example/ch", "https://carol:pc@c.example/ch"},
+		{"https://e.example/ch/linux-64/x.conda", "https://e.example/t/tk-e/ch/linux-64/x.conda"},
+		{"https://f.example/private/linux-64/x.conda", "https://f.example/t/tk-private/private/linux-64/x.conda"}, // the longest key
+		{"https://f.example/privateer/x", "https://fuser:pf2@f.example/privateer/x"},                              // at a / boundary only
+		{"https://g.example/ch", "https://g.example/ch"},
+		{"https://other.example/ch", "https://other.example/ch"},
+		{"https://me:mine@a.example/ch", "https://me:mine@a.example/ch"}, // the URL's own
+		{"https://e.example/t/own/ch", "https://e.example/t/own/ch"},     // the URL's own token
+		{"file:///srv/a.example/ch", "file:///srv/a.example/ch"},
 	}
 	for _, tt := range tests {
-		u, p, ok := creds(tt.host)
-		if u != tt.user || p != tt.pass || ok != (tt.user != "") {
-			t.Errorf("%s: got %q %q %v, want %q %q", tt.host, u, p, ok, tt.user, tt.pass)
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if got := Authenticate(creds, u).String(); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.url, got, tt.want)
+		}
+	}
+	bad := authHome(t, "{not json")
+	if _, err := EnvAuth(func(k string) (string, bool) { return bad, k == "HOME" }); err == nil || !strings.Contains(err.Error(), AuthFile) {
+		t.Errorf("a broken authentication.json: error %v, want one naming it", err)
 	}
 }
 
