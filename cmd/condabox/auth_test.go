@@ -58,7 +58,9 @@ func TestAuth(t *testing.T) {
 	}
 	for _, srv := range []*server.Server{tokenSrv, basicSrv} {
 		r := search(srv)
-		var out struct{ Result struct{ Pkgs []struct{ Name string } } }
+		var out struct {
+			Result struct{ Pkgs []struct{ Name string } }
+		}
 		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || len(out.Result.Pkgs) != 2 {
 			t.Errorf("search %s with stored credentials: exit %d, %v, %s %s", srv.Addr(), r.code, err, r.stdout, r.stderr)
 		}
