@@ -38,6 +38,16 @@ func authKey(s string) (string, error) {
 	return u.Host + strings.TrimSuffix(u.Path, "/"), nil
 }
 
+// readAuthFile reads the credentials file: its path and entries.
+func readAuthFile() (string, map[string]repodata.AuthEntry, error) {
+	path, err := authFilePath()
+	if err != nil {
+		return "", nil, err
+	}
+	entries, err := repodata.ReadAuthFile(path)
+	return path, entries, err
+}
+
 // writeAuthFile writes entries whole, readable by its owner only.
 func writeAuthFile(path string, entries map[string]repodata.AuthEntry) error {
 	b, err := json.MarshalIndent(entries, "", "  ")
@@ -86,11 +96,7 @@ channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 			default:
 				return errors.New("auth login: give --token, or --username (with --password or the password on stdin)")
 			}
-			path, err := authFilePath()
-			if err != nil {
-				return err
-			}
-			entries, err := repodata.ReadAuthFile(path)
+			path, entries, err := readAuthFile()
 			if err != nil {
 				return err
 			}
@@ -114,11 +120,7 @@ channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 			if err != nil {
 				return err
 			}
-			path, err := authFilePath()
-			if err != nil {
-				return err
-			}
-			entries, err := repodata.ReadAuthFile(path)
+			path, entries, err := readAuthFile()
 			if err != nil {
 				return err
 			}

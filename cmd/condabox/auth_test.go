@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -29,19 +28,9 @@ func TestAuth(t *testing.T) {
 	var outputs []string
 	cli := func(stdin string, args ...string) result {
 		t.Helper()
-		var out, errOut bytes.Buffer
-		cmd := newRootCmd()
-		cmd.SetArgs(args)
-		cmd.SetIn(strings.NewReader(stdin))
-		cmd.SetOut(&out)
-		cmd.SetErr(&errOut)
-		code := 0
-		if err := cmd.ExecuteContext(t.Context()); err != nil {
-			code = 1
-			errOut.WriteString(err.Error())
-		}
-		outputs = append(outputs, out.String(), errOut.String())
-		return result{out.String(), errOut.String(), code}
+		r := runCLIIn(t, stdin, args...)
+		outputs = append(outputs, r.stdout, r.stderr)
+		return r
 	}
 	search := func(srv *server.Server) result {
 		return cli("", "search", "--override-channels", "-c", "http://"+srv.Addr(), "--platform", "linux-64", "--json", "python")

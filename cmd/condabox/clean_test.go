@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -262,23 +261,13 @@ func TestCleanCommand(t *testing.T) {
 			pkgs := filepath.Join(home, "root", "pkgs")
 			createEnv(t, "-n", "one", "--override-channels", "-c", ch, "hello")
 			before := files(t, pkgs)
-			cmd := newRootCmd()
-			var out, errOut bytes.Buffer
-			cmd.SetArgs(tc.args)
-			cmd.SetIn(strings.NewReader(tc.stdin))
-			cmd.SetOut(&out)
-			cmd.SetErr(&errOut)
-			code := 0
-			if err := cmd.ExecuteContext(t.Context()); err != nil {
-				code = 1
-				errOut.WriteString(err.Error())
-			}
-			if code != tc.wantCode || !strings.Contains(errOut.String(), tc.wantErr) {
-				t.Errorf("exit %d, stderr %q: want exit %d and %q", code, errOut.String(), tc.wantCode, tc.wantErr)
+			r := runCLIIn(t, tc.stdin, tc.args...)
+			if r.code != tc.wantCode || !strings.Contains(r.stderr, tc.wantErr) {
+				t.Errorf("exit %d, stderr %q: want exit %d and %q", r.code, r.stderr, tc.wantCode, tc.wantErr)
 			}
 			for _, s := range tc.wantOut {
-				if !strings.Contains(out.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 				}
 			}
 			after := files(t, pkgs)

@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
-	"github.com/condabox/condabox/pkg/config"
 )
 
 // QueryKind is what a repoquery asks.
@@ -112,23 +110,7 @@ func installedPool(ctx context.Context, req CreateRequest) ([]conda.PackageRecor
 // name and what it reaches (depends), or every record (whoneeds, which
 // must read every package's dependencies).
 func channelPool(ctx context.Context, req QueryRequest, spec conda.MatchSpec) ([]conda.PackageRecord, error) {
-	lookup := requestLookup(req.CreateRequest)
-	cfg, err := config.Load(lookup)
-	if err != nil {
-		return nil, err
-	}
-	p, err := targetPlatform(req.Platform, lookup)
-	if err != nil {
-		return nil, err
-	}
-	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
-	if err != nil {
-		return nil, err
-	}
-	if len(channels) == 0 {
-		return nil, errors.New("no channels: give -c CHANNEL or set channels in .condarc")
-	}
-	gw, err := newGateway(req.CreateRequest, cfg, lookup)
+	gw, channels, p, err := openChannels(req.CreateRequest)
 	if err != nil {
 		return nil, err
 	}

@@ -25,13 +25,13 @@ type SearchResult struct {
 // Search looks specs ("numpy >=2"; a name may be a pattern, "*numpy*" or
 // "py*", as in conda search) up in the channels of req (-c first, then
 // .condarc's unless OverrideChannels) for req's platform and noarch. A
-// pattern is matched against every name the channels' indexes have. Records come by name, then newest version
-// and build number first, then in channel priority.
+// pattern is matched against every name the channels' indexes have.
+// Records come by name, then newest version and build number first, then in
+// channel priority.
 func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResult, error) {
 	if len(specs) == 0 {
 		return nil, errors.New(`search: give a package spec, e.g. numpy or "numpy >=2"`)
 	}
-	lookup := requestLookup(req)
 	var ms []conda.MatchSpec
 	for _, s := range specs {
 		m, err := conda.ParseMatchSpec(s)
@@ -43,22 +43,7 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 		}
 		ms = append(ms, m)
 	}
-	cfg, err := config.Load(lookup)
-	if err != nil {
-		return nil, err
-	}
-	p, err := targetPlatform(req.Platform, lookup)
-	if err != nil {
-		return nil, err
-	}
-	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
-	if err != nil {
-		return nil, err
-	}
-	if len(channels) == 0 {
-		return nil, errors.New("no channels: give -c CHANNEL or set channels in .condarc")
-	}
-	gw, err := newGateway(req, cfg, lookup)
+	gw, channels, p, err := openChannels(req)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +94,33 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 		return cmp.Or(cmp.Compare(a.Name, b.Name), b.Version.Compare(a.Version), cmp.Compare(b.BuildNumber, a.BuildNumber))
 	})
 	return res, nil
+}
+
+// openChannels returns the gateway, the channels and the platform a query
+// of req's channels (not a solve) reads: -c first, then .condarc's unless
+// OverrideChannels; at least one.
+func openChannels(req CreateRequest) (*repodata.Gateway, []conda.Channel, conda.Platform, error) {
+	lookup := requestLookup(req)
+	cfg, err := config.Load(lookup)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	p, err := targetPlatform(req.Platform, lookup)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if len(channels) == 0 {
+		return nil, nil, "", errors.New("no channels: give -c CHANNEL or set channels in .condarc")
+	}
+	gw, err := newGateway(req, cfg, lookup)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return gw, channels, p, nil
 }
 
 // recordsOf returns the records of names in index.
