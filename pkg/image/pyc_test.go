@@ -407,6 +407,41 @@ func TestCompilerFails(t *testing.T) {
 		}
 		py.close() // returns: the server was killed
 	})
+	t.Run("child killed", func(t *testing.T) {
+		// A source that takes python seconds to compile; the child
+		// compiling it is killed: the server reports it, and the compile
+		// fails instead of waiting for a report that never comes.
+		var big strings.Builder
+		for i := range 100000 {
+			fmt.Fprintf(&big, "def f%d(x):\n    return [x + %d for _ in range(3)]\n", i, i)
+		}
+		py := startTestCompiler(t, exe)
+		done := make(chan error, 1)
+		go func() {
+			_, err := py.compile(t.Context(), "big-1-0", memSources(map[string]string{"big.py": big.String()}))
+			done <- err
+		}()
+		server := py.cmd.Process.Pid
+		var child string
+		for deadline := time.Now().Add(10 * time.Second); child == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", server, server))
+			child = strings.TrimSpace(string(b))
+		}
+		if child == "" {
+			t.Skip("cannot see the server's child in /proc")
+		}
+		if out, err := exec.Command("kill", "-KILL", child).CombinedOutput(); err != nil {
+			t.Fatalf("kill %s: %v: %s", child, err, out)
+		}
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "status 137") {
+				t.Errorf("error %v, want the child's status 137 (SIGKILL)", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("compile still waiting 30 s after its child was killed")
+		}
+	})
 }
 
 func TestPySources(t *testing.T) {
