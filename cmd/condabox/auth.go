@@ -66,15 +66,16 @@ func newAuthCmd() *cobra.Command {
 		Short: "Store or remove the credentials of a channel host",
 		Long: `auth keeps channel credentials in ~/.mamba/auth/authentication.json, the file
 micromamba keeps them in, which create, install, search and build read: a
-conda token (anaconda.org style, sent as /t/TOKEN/ in the URL) or a user
-and password (HTTP basic auth), by host or host/path. Credentials in a
+conda token (anaconda.org style, sent as /t/TOKEN/ in the URL), a bearer
+token (prefix.dev style, an Authorization header) or a user and password
+(HTTP basic auth), by host or host/path. Credentials in a
 channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 ~/.netrc. Nothing condabox prints shows them.`,
 	}
-	var username, password, token string
+	var username, password, token, bearer string
 	login := &cobra.Command{
 		Use:   "login HOST",
-		Short: "Store a token (--token) or a user and password (--username; the password from --password or stdin)",
+		Short: "Store a token (--token, --bearer) or a user and password (--username; the password from --password or stdin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key, err := authKey(args[0])
@@ -82,10 +83,20 @@ channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 				return err
 			}
 			var e repodata.AuthEntry
+			given := 0
+			for _, s := range []string{token, bearer, username} {
+				if s != "" {
+					given++
+				}
+			}
 			switch {
-			case token != "" && username == "":
+			case given != 1:
+				return errors.New("auth login: give one of --token, --bearer, or --username (with --password or the password on stdin)")
+			case token != "":
 				e = repodata.AuthEntry{Type: repodata.AuthToken, Token: token}
-			case username != "" && token == "":
+			case bearer != "":
+				e = repodata.AuthEntry{Type: repodata.AuthBearer, Token: bearer}
+			default:
 				if password == "" {
 					line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 					if password = strings.TrimRight(line, "\r\n"); password == "" {
@@ -93,8 +104,6 @@ channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 					}
 				}
 				e = repodata.AuthEntry{Type: repodata.AuthBasic, User: username, Password: password}
-			default:
-				return errors.New("auth login: give --token, or --username (with --password or the password on stdin)")
 			}
 			path, entries, err := readAuthFile()
 			if err != nil {
@@ -109,6 +118,7 @@ channel URL, and CONDABOX_BASIC_AUTH, win over the file; the file wins over
 		},
 	}
 	login.Flags().StringVar(&token, "token", "", "conda token (anaconda.org style)")
+	login.Flags().StringVar(&bearer, "bearer", "", "bearer token (prefix.dev style), sent as an Authorization header")
 	login.Flags().StringVar(&username, "username", "", "user for HTTP basic auth")
 	login.Flags().StringVar(&password, "password", "", "password for HTTP basic auth (default: read from stdin, which keeps it out of the shell history)")
 	logout := &cobra.Command{

@@ -25,6 +25,10 @@ func TestAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bearerSrv, err := server.Start(t.Context(), testChannel(t), server.Options{Bearer: token})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var outputs []string
 	cli := func(stdin string, args ...string) result {
 		t.Helper()
@@ -45,7 +49,10 @@ func TestAuth(t *testing.T) {
 	if r := cli(password+"\n", "auth", "login", "http://"+basicSrv.Addr()+"/", "--username", user); r.code != 0 {
 		t.Fatalf("login --username, password on stdin: %s", r.stderr)
 	}
-	for _, srv := range []*server.Server{tokenSrv, basicSrv} {
+	if r := cli("", "auth", "login", bearerSrv.Addr(), "--bearer", token); r.code != 0 {
+		t.Fatalf("login --bearer: %s", r.stderr)
+	}
+	for _, srv := range []*server.Server{tokenSrv, basicSrv, bearerSrv} {
 		r := search(srv)
 		var out struct {
 			Result struct{ Pkgs []struct{ Name string } }
@@ -73,6 +80,7 @@ func TestAuth(t *testing.T) {
 	for _, bad := range [][]string{
 		{"auth", "login", "h.example"},
 		{"auth", "login", "h.example", "--token", "t", "--username", "u"},
+		{"auth", "login", "h.example", "--token", "t", "--bearer", "b"},
 		{"auth", "login", "https://u:p@h.example", "--token", "t"},
 		{"auth", "logout", "never.example"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -170,9 +171,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 
 // apply downloads the packages to link and syncs the prefix to target.
 func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
-	if err := plan.addDownloadURLs(auth, link); err != nil {
-		return nil, err
-	}
+	plan.addDownloadURLs(auth, link)
 	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress, false)
 	if err != nil {
 		return nil, err
@@ -270,9 +269,7 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
 	auth := stripCredentials(p.Records)
 	target := placeholders(p.Records)
-	if err := p.addDownloadURLs(auth, target); err != nil {
-		return nil, err
-	}
+	p.addDownloadURLs(auth, target)
 	if _, err := fetchAll(ctx, p, target, target, auth, progress, true); err != nil {
 		return nil, err
 	}
@@ -281,17 +278,12 @@ func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package
 
 // addDownloadURLs maps the URL of each of pkgs to the URL to download it
 // from, unless auth has one already (from stripCredentials).
-func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) error {
-	creds, err := repodata.EnvAuth(p.lookup)
-	if err != nil {
-		return err
-	}
+func (p *Plan) addDownloadURLs(auth map[string]string, pkgs []*install.Package) {
 	for _, pkg := range pkgs {
 		if _, ok := auth[pkg.Record.URL]; !ok {
-			auth[pkg.Record.URL] = downloadURL(&pkg.Record, p.channels, creds)
+			auth[pkg.Record.URL] = downloadURL(&pkg.Record, p.channels)
 		}
 	}
-	return nil
 }
 
 // fetchAll replaces the placeholders of target that are to be linked by
@@ -307,7 +299,11 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	if archives {
 		cache.ExtractAbove = maxArchiveInMemory
 	}
-	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, progress: progress}
+	creds, err := repodata.EnvAuth(plan.lookup)
+	if err != nil {
+		return nil, err
+	}
+	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, creds: creds, progress: progress}
 	defer f.endProgress()
 	// The biggest first: the longest download and extraction must not
 	// start last. A few at a time: extraction is CPU bound.
@@ -383,7 +379,8 @@ func requestedSpec(specs []conda.MatchSpec, name string) string {
 // hold them) and reports each finished download.
 type authFetcher struct {
 	client   *fetch.Client
-	auth     map[string]string // record URL → URL with credentials; read-only once downloads start
+	auth     map[string]string      // record URL → URL with credentials; read-only once downloads start
+	creds    repodata.Authenticator // for a URL without credentials of its own
 	progress Progress
 
 	mu      sync.Mutex
@@ -396,6 +393,11 @@ func (f *authFetcher) Download(ctx context.Context, req fetch.Request) error {
 	shown := req.URL
 	if u, ok := f.auth[req.URL]; ok {
 		req.URL = u
+	}
+	if u, err := url.Parse(req.URL); err == nil && f.creds != nil {
+		hreq := &http.Request{URL: u, Header: http.Header{}}
+		repodata.Authorize(f.creds, hreq)
+		req.URL, req.Header = hreq.URL.String(), hreq.Header
 	}
 	if err := f.client.Download(ctx, req); err != nil {
 		return err
@@ -459,18 +461,14 @@ func stripCredentials(recs []conda.PackageRecord) map[string]string {
 }
 
 // downloadURL returns the URL to fetch rec from: its URL with the
-// credentials of the channel it came from, else with those that
-// CONDABOX_BASIC_AUTH or netrc give for its host (as the gateway uses them
-// for the index), else as it is.
-func downloadURL(rec *conda.PackageRecord, channels []conda.Channel, creds repodata.Authenticator) string {
-	if u := credentialedURL(rec, channels); u != "" && u != rec.URL {
+// credentials of the channel it came from, else as it is (authFetcher adds
+// those of CONDABOX_BASIC_AUTH, authentication.json or netrc, as the
+// gateway does for the index).
+func downloadURL(rec *conda.PackageRecord, channels []conda.Channel) string {
+	if u := credentialedURL(rec, channels); u != "" {
 		return u
 	}
-	u, err := url.Parse(rec.URL)
-	if err != nil {
-		return rec.URL
-	}
-	return repodata.Authenticate(creds, u).String()
+	return rec.URL
 }
 
 // credentialedURL returns rec's URL with the credentials of the channel it

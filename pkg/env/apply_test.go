@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/condabox/condabox/internal/testchannel/server"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/fetch"
 	"github.com/condabox/condabox/pkg/install"
+	"github.com/condabox/condabox/pkg/redact"
 	"github.com/condabox/condabox/pkg/repodata"
 )
 
@@ -89,24 +91,76 @@ func TestPrune(t *testing.T) {
 }
 
 func TestDownloadURL(t *testing.T) {
+	private, err := conda.ParseChannel("https://ci:s3cret@conda.example.org/private", conda.ChannelConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	public, err := conda.ParseChannel("https://conda.example.org/public", conda.ChannelConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := func(u *url.URL) (repodata.Auth, bool) {
-		return repodata.Auth{User: "ci", Password: "s3cret"}, u.Hostname() == "conda.example.org"
-	}
 	for _, tc := range []struct {
 		name, url, want string
 	}{
-		{"host credentials added", "https://conda.example.org/public/linux-64/a-1-0.conda", "https://ci:s3cret@conda.example.org/public/linux-64/a-1-0.conda"},
-		{"other host as is", "https://other.example.org/x/linux-64/a-1-0.conda", "https://other.example.org/x/linux-64/a-1-0.conda"},
+		{"the channel's credentials", "https://conda.example.org/private/linux-64/a-1-0.conda", "https://ci:s3cret@conda.example.org/private/linux-64/a-1-0.conda"},
+		{"a channel without credentials: as is", "https://conda.example.org/public/linux-64/a-1-0.conda", "https://conda.example.org/public/linux-64/a-1-0.conda"},
+		{"another host as is", "https://other.example.org/x/linux-64/a-1-0.conda", "https://other.example.org/x/linux-64/a-1-0.conda"},
 		{"file URL as is", "file:///srv/chan/linux-64/a-1-0.conda", "file:///srv/chan/linux-64/a-1-0.conda"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := conda.PackageRecord{Subdir: "linux-64", Channel: public.RecordChannel("linux-64"), URL: tc.url}
-			if got := downloadURL(&rec, []conda.Channel{public}, creds); got != tc.want {
+			ch := public
+			if strings.Contains(tc.url, "/private/") {
+				ch = private
+			}
+			rec := conda.PackageRecord{Subdir: "linux-64", Channel: ch.RecordChannel("linux-64"), URL: tc.url}
+			if got := downloadURL(&rec, []conda.Channel{public, private}); got != tc.want {
 				t.Errorf("downloadURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAuthFetcherCredentials: a package download carries the credentials
+// the Authenticator gives for its URL — a conda token, basic auth or a
+// bearer header — and fails without them; no error shows them.
+func TestAuthFetcherCredentials(t *testing.T) {
+	dir := t.TempDir()
+	payload := []byte("package bytes")
+	if err := os.MkdirAll(filepath.Join(dir, "linux-64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "linux-64", "a-1-0.conda"), payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "SECRET-9f2"
+	for _, tc := range []struct {
+		name string
+		srv  server.Options
+		auth repodata.Auth
+	}{
+		{"conda token", server.Options{Token: secret}, repodata.Auth{Token: secret}},
+		{"basic auth", server.Options{User: "ci", Password: secret}, repodata.Auth{User: "ci", Password: secret}},
+		{"bearer", server.Options{Bearer: secret}, repodata.Auth{Bearer: secret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := server.Start(t.Context(), dir, tc.srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkgURL := "http://" + srv.Addr() + "/linux-64/a-1-0.conda"
+			get := func(creds repodata.Authenticator) error {
+				f := &authFetcher{client: fetch.New(fetch.Options{Attempts: 1}), creds: creds}
+				return f.Download(t.Context(), fetch.Request{URL: pkgURL, Dest: filepath.Join(t.TempDir(), "a.conda"), Size: int64(len(payload))})
+			}
+			if err := get(func(*url.URL) (repodata.Auth, bool) { return tc.auth, true }); err != nil {
+				t.Errorf("with credentials: %v", err)
+			}
+			err = get(nil)
+			if err == nil || !strings.Contains(err.Error(), "401") {
+				t.Errorf("without credentials: error %v, want a 401", err)
+			}
+			if err != nil && strings.Contains(redact.Error(err).Error(), secret) {
+				t.Errorf("error shows the secret: %v", err)
 			}
 		})
 	}

@@ -51,6 +51,8 @@ type Request struct {
 	Size   int64
 	SHA256 string
 	MD5    string
+	// Header is added to every request (a bearer token's Authorization).
+	Header http.Header
 }
 
 // Progress reports the bytes of one download so far.
@@ -195,6 +197,9 @@ func (d *download) request(ctx context.Context, stall *time.Timer) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, d.req.URL, nil)
 	if err != nil {
 		return err
+	}
+	for k, v := range d.req.Header {
+		hreq.Header[k] = v
 	}
 	if d.n > 0 {
 		hreq.Header.Set("Range", fmt.Sprintf("bytes=%d-", d.n))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,11 +19,13 @@ import (
 // or '@' is not supported there; use a netrc file.
 const AuthEnv = "CONDABOX_BASIC_AUTH"
 
-// Auth is how requests to a channel authenticate: HTTP basic auth, or a
-// conda token (anaconda.org style: /t/<token>/ after the host).
+// Auth is how requests to a channel authenticate: HTTP basic auth, a
+// conda token (anaconda.org style: /t/<token>/ after the host), or a bearer
+// token (an "Authorization: Bearer" header, prefix.dev style).
 type Auth struct {
 	User, Password string
 	Token          string
+	Bearer         string
 }
 
 // Apply returns u authenticated by a: with a's user and password, or its
@@ -46,15 +49,38 @@ func (a Auth) Apply(u *url.URL) *url.URL {
 type Authenticator func(u *url.URL) (a Auth, ok bool)
 
 // Authenticate returns u authenticated by auth when u carries no
-// credentials of its own and auth knows some; else u as is.
+// credentials of its own and auth knows some; else u as is. A bearer token
+// cannot be in a URL: see Authorize.
 func Authenticate(auth Authenticator, u *url.URL) *url.URL {
-	if auth == nil || u.User != nil || strings.HasPrefix(u.Path, "/t/") || (u.Scheme != "http" && u.Scheme != "https") {
-		return u
-	}
-	if a, ok := auth(u); ok {
+	if a, ok := lookupAuth(auth, u); ok {
 		return a.Apply(u)
 	}
 	return u
+}
+
+// Authorize authenticates req by auth when its URL carries no credentials
+// of its own: in the URL (token, basic auth) or with an Authorization
+// header (bearer). Go's client drops that header on a redirect to another
+// host (a package store), as it must.
+func Authorize(auth Authenticator, req *http.Request) {
+	a, ok := lookupAuth(auth, req.URL)
+	if !ok {
+		return
+	}
+	if a.Bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Bearer)
+		return
+	}
+	req.URL = a.Apply(req.URL)
+}
+
+// lookupAuth asks auth for u's Auth, unless u has credentials of its own
+// or is not http(s).
+func lookupAuth(auth Authenticator, u *url.URL) (Auth, bool) {
+	if auth == nil || u.User != nil || strings.HasPrefix(u.Path, "/t/") || (u.Scheme != "http" && u.Scheme != "https") {
+		return Auth{}, false
+	}
+	return auth(u)
 }
 
 // AuthFile is micromamba's file of channel credentials below the home
@@ -62,9 +88,8 @@ func Authenticate(auth Authenticator, u *url.URL) *url.URL {
 const AuthFile = ".mamba/auth/authentication.json"
 
 // AuthEntry is one entry of AuthFile, keyed by a host or host/path
-// prefix: micromamba's types BasicHTTPAuthentication (user, password)
-// and CondaToken (token). Its BearerToken entries are read but not used:
-// a channel URL cannot carry one.
+// prefix: micromamba's types BasicHTTPAuthentication (user, password),
+// CondaToken (token) and BearerToken (token).
 type AuthEntry struct {
 	Type     string `json:"type"`
 	User     string `json:"user,omitempty"`
@@ -161,6 +186,8 @@ func fromAuthFile(entries map[string]AuthEntry, u *url.URL) (Auth, bool) {
 		return Auth{User: e.User, Password: e.Password}, true
 	case AuthToken:
 		return Auth{Token: e.Token}, true
+	case AuthBearer:
+		return Auth{Bearer: e.Token}, true
 	}
 	return Auth{}, false
 }

@@ -56,7 +56,7 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	req.URL = Authenticate(g.opts.Auth, req.URL) // Go sends the URL's user info as basic auth
+	Authorize(g.opts.Auth, req) // Go sends a URL's user info as basic auth
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -524,6 +525,9 @@ func TestSecretsNeverShown(t *testing.T) {
 		{"token from authentication.json", server.Options{Token: token},
 			func(s *server.Server) string { return "http://" + s.Addr() },
 			envAuth(t, map[string]string{"HOME": authHome(t, `{"127.0.0.1": {"type": "CondaToken", "token": "`+token+`"}}`)})},
+		{"bearer token from authentication.json", server.Options{Bearer: token},
+			func(s *server.Server) string { return "http://" + s.Addr() },
+			envAuth(t, map[string]string{"HOME": authHome(t, `{"127.0.0.1": {"type": "BearerToken", "token": "`+token+`"}}`)})},
 		{"basic auth from authentication.json", server.Options{User: user, Password: password},
 			func(s *server.Server) string { return "http://" + s.Addr() },
 			envAuth(t, map[string]string{"HOME": authHome(t, `{"127.0.0.1": {"type": "BasicHTTPAuthentication", "user": "`+user+`", "password": "`+password+`"}}`)})},
@@ -618,7 +622,7 @@ func TestEnvAuth(t *testing.T) {
 		{"https://e.example/ch/linux-64/x.conda", "https://e.example/t/tk-e/ch/linux-64/x.conda"},
 		{"https://f.example/private/linux-64/x.conda", "https://f.example/t/tk-private/private/linux-64/x.conda"}, // the longest key
 		{"https://f.example/privateer/x", "https://fuser:pf2@f.example/privateer/x"},                              // at a / boundary only
-		{"https://g.example/ch", "https://g.example/ch"},
+		{"https://g.example/ch", "https://g.example/ch"},                                                          // a bearer token: a header, below
 		{"https://other.example/ch", "https://other.example/ch"},
 		{"https://me:mine@a.example/ch", "https://me:mine@a.example/ch"}, // the URL's own
 		{"https://e.example/t/own/ch", "https://e.example/t/own/ch"},     // the URL's own token
@@ -632,6 +636,14 @@ func TestEnvAuth(t *testing.T) {
 		if got := Authenticate(creds, u).String(); got != tt.want {
 			t.Errorf("%s: got %s, want %s", tt.url, got, tt.want)
 		}
+	}
+	req, err := http.NewRequest(http.MethodGet, "https://g.example/ch/noarch/repodata.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Authorize(creds, req)
+	if got := req.Header.Get("Authorization"); got != "Bearer unusable" || req.URL.String() != "https://g.example/ch/noarch/repodata.json" {
+		t.Errorf("bearer: Authorization %q, URL %s", got, req.URL)
 	}
 	bad := authHome(t, "{not json")
 	if _, err := EnvAuth(func(k string) (string, bool) { return bad, k == "HOME" }); err == nil || !strings.Contains(err.Error(), AuthFile) {

@@ -134,3 +134,42 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestBearer(t *testing.T) {
+	c := newChannel(t)
+	var logText bytes.Buffer
+	const token = "bearer-0123456789"
+	s := start(t, c.dir, Options{Bearer: token, Log: &logText})
+	client := newClient(t, true)
+	for _, tc := range []struct {
+		name, header string
+		status       int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"another token", "Bearer nope", http.StatusUnauthorized},
+		{"basic instead", "Basic " + token, http.StatusUnauthorized},
+		{"the token", "Bearer " + token, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), "GET", "http://"+s.Addr()+"/noarch/repodata.json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if challenge := resp.Header.Get("WWW-Authenticate"); (tc.status == 401) != strings.HasPrefix(challenge, "Bearer ") {
+				t.Errorf("status %d with WWW-Authenticate %q", resp.StatusCode, challenge)
+			}
+		})
+	}
+	assertNoSecret(t, s, logText.String(), token)
+}

@@ -36,6 +36,9 @@ type Options struct {
 	// User and Password, when User is set, are required as HTTP basic auth;
 	// requests without them get 401 and a WWW-Authenticate challenge.
 	User, Password string
+	// Bearer, when set, is required as an "Authorization: Bearer" header
+	// (prefix.dev style); requests without it get 401.
+	Bearer string
 	// Log, when set, receives one line per request. The token and the
 	// password are replaced by redact.Token and redact.Password wherever
 	// they occur.
@@ -159,6 +162,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case s.opts.Bearer != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.opts.Bearer)) != 1:
+		rec.Header().Set("WWW-Authenticate", `Bearer realm="testchannel"`)
+		http.Error(rec, "401 unauthorized: bearer token required", http.StatusUnauthorized)
 	case s.opts.User != "" && !s.basicAuthOK(r):
 		rec.Header().Set("WWW-Authenticate", `Basic realm="testchannel"`)
 		http.Error(rec, "401 unauthorized: basic auth required", http.StatusUnauthorized)
@@ -196,6 +202,9 @@ func (s *Server) channelPath(p string) (name string, status int) {
 // taken from a request, which may carry them anywhere (a doubled /t/ prefix,
 // a confused client), before the text reaches a log.
 func (s *Server) redact(text string) string {
+	if s.opts.Bearer != "" {
+		text = strings.ReplaceAll(text, s.opts.Bearer, redact.Token)
+	}
 	if s.opts.Token != "" {
 		text = strings.ReplaceAll(text, s.opts.Token, redact.Token)
 	}
