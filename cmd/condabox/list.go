@@ -9,9 +9,11 @@ import (
 
 func newListCmd() *cobra.Command {
 	var (
-		req      env.CreateRequest
-		asJSON   bool
-		fullName bool
+		req       env.CreateRequest
+		asJSON    bool
+		fullName  bool
+		export    bool
+		canonical bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list [flags] [REGEX]",
@@ -32,8 +34,13 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 					return err
 				}
 			}
-			if asJSON {
+			switch {
+			case asJSON:
 				return in.WriteListJSON(cmd.OutOrStdout())
+			case export:
+				return in.WriteListExport(cmd.OutOrStdout())
+			case canonical:
+				return in.WriteListCanonical(cmd.OutOrStdout())
 			}
 			return in.WriteList(cmd.OutOrStdout())
 		},
@@ -42,6 +49,9 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 	addPrefixFlags(f, &req)
 	f.BoolVar(&asJSON, "json", false, "print conda's list --json output")
 	f.BoolVarP(&fullName, "full-name", "f", false, "REGEX must match the whole name (^REGEX$)")
+	f.BoolVarP(&export, "export", "e", false, "print name=version=build lines, a file create --file reads back")
+	f.BoolVarP(&canonical, "canonical", "c", false, "print channel/subdir::name-version-build lines")
+	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,6 +69,34 @@ func TestList(t *testing.T) {
 				t.Errorf("list --json: %q, want %q", got, tc.want)
 			}
 		})
+	}
+	t.Setenv("CONDA_PREFIX", "")
+	t.Run("export, read back by create", func(t *testing.T) {
+		r := runCLI(t, "list", "-n", "demo", "--export")
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if r.code != 0 || len(lines) != 5 || !strings.HasPrefix(lines[0], "# This file may be used") || !strings.HasPrefix(lines[2], "# platform: ") ||
+			!strings.HasPrefix(lines[3], "greeting=1.0=") || !strings.HasPrefix(lines[4], "hello=1.0=") {
+			t.Fatalf("exit %d, export:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		file := filepath.Join(t.TempDir(), "spec.txt")
+		if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := runCLI(t, "create", "-y", "-n", "again", "--override-channels", "-c", ch, "--file", file); r.code != 0 {
+			t.Fatalf("create --file from the export: exit %d: %s", r.code, r.stderr)
+		}
+		if again := runCLI(t, "list", "-n", "again", "--export"); again.stdout != r.stdout {
+			t.Errorf("the environment created from the export exports:\n%s\nnot:\n%s", again.stdout, r.stdout)
+		}
+	})
+	t.Run("canonical", func(t *testing.T) {
+		r := runCLI(t, "list", "-n", "demo", "--canonical", "^he")
+		if want := ch + "/"; r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "::hello-1.0-") || strings.Count(r.stdout, "\n") != 1 {
+			t.Errorf("exit %d, canonical: %q", r.code, r.stdout)
+		}
+	})
+	if r := runCLI(t, "list", "-n", "demo", "--export", "--json"); r.code == 0 {
+		t.Error("list --export --json: no error")
 	}
 	if r := runCLI(t, "list", "-n", "demo", "he(llo"); r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, `pattern "he(llo"`) {
 		t.Errorf("list with a bad regex: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)

@@ -185,6 +185,33 @@ func (in *Installed) WriteList(w io.Writer) error {
 	return writeTable(w, []string{"Name", "Version", "Build", "Channel"}, rows)
 }
 
+// WriteListExport writes the records as conda's list --export does: a spec
+// file `create --file` (and conda's) reads back — comment lines naming the
+// platform, then name=version=build per package.
+func (in *Installed) WriteListExport(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n")
+	if in.Platform != "" {
+		fmt.Fprintf(&b, "# platform: %s\n", in.Platform)
+	}
+	for _, r := range in.Records {
+		fmt.Fprintf(&b, "%s=%s=%s\n", r.Name, r.Version, r.Build)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteListCanonical writes the records as conda's list --canonical does:
+// channel/subdir::name-version-build per package.
+func (in *Installed) WriteListCanonical(w io.Writer) error {
+	var b strings.Builder
+	for _, r := range in.Records {
+		fmt.Fprintf(&b, "%s/%s::%s\n", channelName(recordChannel(&r.PackageRecord)), r.Subdir, r.Dist())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // listEntryJSON is one package of `conda list --json`.
 type listEntryJSON struct {
 	BaseURL     string `json:"base_url"`
