@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/server"
 )
 
 // queryNames runs repoquery --json and returns the name-version of the
@@ -95,6 +97,24 @@ func TestRepoquery(t *testing.T) {
 	t.Run("search", func(t *testing.T) {
 		if got := queryNames(t, append([]string{"search", "url*"}, ch...)...); !slices.Equal(got, []string{"urllib3-2.0.7"}) {
 			t.Errorf("repoquery search: %q", got)
+		}
+	})
+	t.Run("whoneeds reads each repodata.json whole, not a shard per name", func(t *testing.T) {
+		srv, err := server.Start(t.Context(), testChannel(t), server.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := queryNames(t, "whoneeds", "python", "--override-channels", "-c", "http://"+srv.Addr(), "--platform", "linux-64")
+		if !slices.Equal(got, []string{"requests-2.31.0", "urllib3-2.0.7"}) {
+			t.Errorf("whoneeds over HTTP: %q", got)
+		}
+		var paths []string
+		for _, r := range srv.Requests() {
+			paths = append(paths, r.Path)
+		}
+		if !slices.ContainsFunc(paths, func(p string) bool { return strings.HasPrefix(p, "noarch/repodata.json") }) ||
+			slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "shard") }) {
+			t.Errorf("requests %q: want repodata.json, no shard", paths)
 		}
 	})
 	for _, bad := range [][]string{

@@ -206,17 +206,26 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 // newGateway is the repodata gateway of req's configuration: its cache in
 // the first package cache, its TTL, offline mode and credentials.
 func newGateway(req CreateRequest, cfg *config.Config, lookup func(string) (string, bool)) (*repodata.Gateway, error) {
-	auth, err := repodata.EnvAuth(lookup)
+	opts, err := gatewayOptions(req, cfg, lookup)
 	if err != nil {
 		return nil, err
 	}
-	return repodata.New(repodata.Options{
+	return repodata.New(opts)
+}
+
+// gatewayOptions are the gateway's settings for req.
+func gatewayOptions(req CreateRequest, cfg *config.Config, lookup func(string) (string, bool)) (repodata.Options, error) {
+	auth, err := repodata.EnvAuth(lookup)
+	if err != nil {
+		return repodata.Options{}, err
+	}
+	return repodata.Options{
 		PkgsDir:       cfg.PkgsDirs[0],
 		TTL:           cfg.LocalRepodataTTL,
 		Offline:       req.Offline || cfg.Offline,
 		ChannelConfig: cfg.ChannelConfig(req.WorkDir),
 		Auth:          auth,
-	})
+	}, nil
 }
 
 // targetPrefix returns -p, or for -n the root prefix itself when the name is

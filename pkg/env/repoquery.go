@@ -110,7 +110,7 @@ func installedPool(ctx context.Context, req CreateRequest) ([]conda.PackageRecor
 // name and what it reaches (depends), or every record (whoneeds, which
 // must read every package's dependencies).
 func channelPool(ctx context.Context, req QueryRequest, spec conda.MatchSpec) ([]conda.PackageRecord, error) {
-	gw, channels, p, err := openChannels(req.CreateRequest)
+	gw, channels, p, err := openChannels(req.CreateRequest, req.Kind == WhoNeeds)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 		}
 		ms = append(ms, m)
 	}
-	gw, channels, p, err := openChannels(req)
+	gw, channels, p, err := openChannels(req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,10 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 
 // openChannels returns the gateway, the channels and the platform a query
 // of req's channels (not a solve) reads: -c first, then .condarc's unless
-// OverrideChannels; at least one.
-func openChannels(req CreateRequest) (*repodata.Gateway, []conda.Channel, conda.Platform, error) {
+// OverrideChannels; at least one. A query of every package (whole) reads
+// each subdir's repodata.json in one download rather than a shard per
+// name: conda-forge has tens of thousands.
+func openChannels(req CreateRequest, whole bool) (*repodata.Gateway, []conda.Channel, conda.Platform, error) {
 	lookup := requestLookup(req)
 	cfg, err := config.Load(lookup)
 	if err != nil {
@@ -116,7 +118,12 @@ func openChannels(req CreateRequest) (*repodata.Gateway, []conda.Channel, conda.
 	if len(channels) == 0 {
 		return nil, nil, "", errors.New("no channels: give -c CHANNEL or set channels in .condarc")
 	}
-	gw, err := newGateway(req, cfg, lookup)
+	opts, err := gatewayOptions(req, cfg, lookup)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	opts.DisableShards = whole
+	gw, err := repodata.New(opts)
 	if err != nil {
 		return nil, nil, "", err
 	}
