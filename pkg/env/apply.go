@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -394,10 +393,9 @@ func (f *authFetcher) Download(ctx context.Context, req fetch.Request) error {
 	if u, ok := f.auth[req.URL]; ok {
 		req.URL = u
 	}
-	if u, err := url.Parse(req.URL); err == nil && f.creds != nil {
-		hreq := &http.Request{URL: u, Header: http.Header{}}
-		repodata.Authorize(f.creds, hreq)
-		req.URL, req.Header = hreq.URL.String(), hreq.Header
+	if u, err := url.Parse(req.URL); err == nil {
+		u, req.Header = repodata.Authenticate(f.creds, u)
+		req.URL = u.String()
 	}
 	if err := f.client.Download(ctx, req); err != nil {
 		return err

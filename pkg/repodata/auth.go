@@ -48,39 +48,24 @@ func (a Auth) Apply(u *url.URL) *url.URL {
 // its own (no user info, no /t/ token); ok is false when it knows none.
 type Authenticator func(u *url.URL) (a Auth, ok bool)
 
-// Authenticate returns u authenticated by auth when u carries no
-// credentials of its own and auth knows some; else u as is. A bearer token
-// cannot be in a URL: see Authorize.
-func Authenticate(auth Authenticator, u *url.URL) *url.URL {
-	if a, ok := lookupAuth(auth, u); ok {
-		return a.Apply(u)
-	}
-	return u
-}
-
-// Authorize authenticates req by auth when its URL carries no credentials
-// of its own: in the URL (token, basic auth) or with an Authorization
-// header (bearer). Go's client drops that header on a redirect to another
-// host (a package store), as it must.
-func Authorize(auth Authenticator, req *http.Request) {
-	a, ok := lookupAuth(auth, req.URL)
-	if !ok {
-		return
-	}
-	if a.Bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+a.Bearer)
-		return
-	}
-	req.URL = a.Apply(req.URL)
-}
-
-// lookupAuth asks auth for u's Auth, unless u has credentials of its own
-// or is not http(s).
-func lookupAuth(auth Authenticator, u *url.URL) (Auth, bool) {
+// Authenticate returns how to request u with the credentials auth gives
+// for it, when u carries none of its own: the URL (with user info, or a
+// token in its path) and the header a bearer token needs (nil without
+// one). Go's client sends a URL's user info as basic auth, and drops an
+// Authorization header on a redirect to another host (a package store),
+// as it must.
+func Authenticate(auth Authenticator, u *url.URL) (*url.URL, http.Header) {
 	if auth == nil || u.User != nil || strings.HasPrefix(u.Path, "/t/") || (u.Scheme != "http" && u.Scheme != "https") {
-		return Auth{}, false
+		return u, nil
 	}
-	return auth(u)
+	a, ok := auth(u)
+	switch {
+	case !ok:
+		return u, nil
+	case a.Bearer != "":
+		return u, http.Header{"Authorization": {"Bearer " + a.Bearer}}
+	}
+	return a.Apply(u), nil
 }
 
 // AuthFile is micromamba's file of channel credentials below the home

@@ -56,7 +56,11 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	Authorize(g.opts.Auth, req) // Go sends a URL's user info as basic auth
+	var auth http.Header
+	req.URL, auth = Authenticate(g.opts.Auth, req.URL)
+	for k, v := range auth {
+		req.Header[k] = v
+	}
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
 	if err != nil {

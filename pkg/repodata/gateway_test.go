@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -633,17 +632,19 @@ func TestEnvAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := Authenticate(creds, u).String(); got != tt.want {
+		if got, _ := Authenticate(creds, u); got.String() != tt.want {
 			t.Errorf("%s: got %s, want %s", tt.url, got, tt.want)
 		}
 	}
-	req, err := http.NewRequest(http.MethodGet, "https://g.example/ch/noarch/repodata.json", nil)
+	u, err := url.Parse("https://g.example/ch/noarch/repodata.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	Authorize(creds, req)
-	if got := req.Header.Get("Authorization"); got != "Bearer unusable" || req.URL.String() != "https://g.example/ch/noarch/repodata.json" {
-		t.Errorf("bearer: Authorization %q, URL %s", got, req.URL)
+	if got, h := Authenticate(creds, u); h.Get("Authorization") != "Bearer unusable" || got.String() != u.String() {
+		t.Errorf("bearer: Authorization %q, URL %s", h.Get("Authorization"), got)
+	}
+	if _, h := Authenticate(creds, &url.URL{Scheme: "https", Host: "a.example", Path: "/ch"}); h != nil {
+		t.Errorf("basic auth: header %v, want none", h)
 	}
 	bad := authHome(t, "{not json")
 	if _, err := EnvAuth(func(k string) (string, bool) { return bad, k == "HOME" }); err == nil || !strings.Contains(err.Error(), AuthFile) {
