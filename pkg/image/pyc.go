@@ -118,12 +118,14 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 				return fmt.Errorf("compile .pyc files: %w", err)
 			}
 			defer os.RemoveAll(out)
-			g, ctx := errgroup.WithContext(ctx)
-			py, err := startCompiler(ctx, exe, env, out)
+			// Started on the build's context, not the group's: the group's
+			// ends with Wait, and close is how a finished server stops.
+			server, err := startCompiler(ctx, exe, env, out)
 			if err != nil {
 				return fmt.Errorf("compile .pyc files with %s: %w", exe, err)
 			}
-			defer py.close()
+			defer server.close()
+			g, ctx := errgroup.WithContext(ctx)
 			g.SetLimit(runtime.NumCPU()) // compilations at once
 			for i := range misses {
 				m := &misses[i]
@@ -131,7 +133,7 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 					if err := m.pf.load(ctx); err != nil {
 						return fmt.Errorf("compile .pyc files of %s: %w", m.pf.dist, err)
 					}
-					pyc, err := py.compile(ctx, m.pf.dist, m.srcs)
+					pyc, err := server.compile(ctx, m.pf.dist, m.srcs)
 					if err != nil {
 						return fmt.Errorf("compile .pyc files of %s with %s: %w", m.pf.dist, exe, err)
 					}

@@ -21,8 +21,7 @@ import (
 // A package reaches Build in one of two forms: an extracted folder of the
 // package cache, or only its archive (pkgcache.GetArchive; downloaded or
 // verified before it is first read: install.Package.Ready), which is read
-// into memory
-// (archive.Load) instead of being extracted — creating
+// into memory (archive.Load) instead of being extracted — creating
 // a package's files costs more than decompressing it on many disks, and a
 // cold build would otherwise spend most of its time there. Both forms give
 // the same image files (install.ImageFiles reads either).
