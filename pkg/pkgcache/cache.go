@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -266,19 +267,20 @@ func checkArchive(file string, rec *conda.PackageRecord) (digest, error) {
 	defer f.Close()
 	// The md5 is computed only when rec cannot give it: with a sha256 to
 	// check, the file that passes has rec's md5 as well.
-	sh, m := sha256.New(), md5.New()
-	w := io.MultiWriter(sh, m)
-	haveMD5 := rec.SHA256 != "" && rec.MD5 != ""
-	if haveMD5 {
-		w = sh
+	sh := sha256.New()
+	var m hash.Hash
+	w := io.Writer(sh)
+	if rec.SHA256 == "" || rec.MD5 == "" {
+		m = md5.New()
+		w = io.MultiWriter(sh, m)
 	}
 	n, err := io.Copy(w, f)
 	if err != nil {
 		return digest{}, fmt.Errorf("read %s: %w", file, err)
 	}
-	got := digest{n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(m.Sum(nil))}
-	if haveMD5 {
-		got.md5 = strings.ToLower(rec.MD5)
+	got := digest{n, hex.EncodeToString(sh.Sum(nil)), strings.ToLower(rec.MD5)}
+	if m != nil {
+		got.md5 = hex.EncodeToString(m.Sum(nil))
 	}
 	switch {
 	case rec.Size > 0 && got.size != rec.Size:
