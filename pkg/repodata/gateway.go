@@ -130,9 +130,6 @@ func (g *Gateway) Load(ctx context.Context, channels []conda.Channel, platforms 
 }
 
 func (g *Gateway) load(ctx context.Context, channels []conda.Channel, platforms []conda.Platform, specs []conda.MatchSpec) (*Index, error) {
-	if !slices.Contains(platforms, conda.PlatformNoArch) {
-		platforms = append(slices.Clone(platforms), conda.PlatformNoArch)
-	}
 	pins := map[string]conda.Channel{}
 	var roots []string
 	for _, spec := range specs {
@@ -162,9 +159,12 @@ func (g *Gateway) load(ctx context.Context, channels []conda.Channel, platforms 
 	return g.closure(ctx, subdirs, roots, pins, specs)
 }
 
-// openAll opens the index of every channel × platform at once; closeAll
-// closes them.
+// openAll opens the index of every channel × platform at once, noarch
+// added if missing; closeAll closes them.
 func (g *Gateway) openAll(ctx context.Context, channels []conda.Channel, platforms []conda.Platform) (subdirs []*subdir, closeAll func(), err error) {
+	if !slices.Contains(platforms, conda.PlatformNoArch) {
+		platforms = append(slices.Clone(platforms), conda.PlatformNoArch)
+	}
 	for _, ch := range channels {
 		for _, p := range platforms {
 			subdirs = append(subdirs, &subdir{channel: ch, platform: p})
@@ -195,9 +195,6 @@ func (g *Gateway) openAll(ctx context.Context, channels []conda.Channel, platfor
 // sharded index gives them without any shard; a repodata.json is scanned
 // whole, as Load scans it.
 func (g *Gateway) Names(ctx context.Context, channels []conda.Channel, platforms []conda.Platform) ([]string, error) {
-	if !slices.Contains(platforms, conda.PlatformNoArch) {
-		platforms = append(slices.Clone(platforms), conda.PlatformNoArch)
-	}
 	subdirs, closeAll, err := g.openAll(ctx, channels, platforms)
 	if err != nil {
 		return nil, redact.Error(err)
