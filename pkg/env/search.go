@@ -1,7 +1,6 @@
 package env
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,9 +89,7 @@ func Search(ctx context.Context, req CreateRequest, specs []string) (*SearchResu
 			}
 		}
 	}
-	slices.SortStableFunc(res.Records, func(a, b conda.PackageRecord) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), b.Version.Compare(a.Version), cmp.Compare(b.BuildNumber, a.BuildNumber))
-	})
+	slices.SortStableFunc(res.Records, newestFirst)
 	return res, nil
 }
 
