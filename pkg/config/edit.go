@@ -35,7 +35,7 @@ func ParseFile(data []byte) (*File, error) {
 	}
 	switch {
 	case f.doc.Kind == 0 || len(f.doc.Content) == 0 || f.doc.Content[0].Kind == yaml.ScalarNode && f.doc.Content[0].Tag == "!!null":
-		f.doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+		f = fileOf(mapping())
 	case f.doc.Content[0].Kind != yaml.MappingNode:
 		return nil, errors.New("the top level is not a mapping of keys")
 	}
@@ -59,6 +59,19 @@ func (f *File) Bytes() ([]byte, error) {
 
 func (f *File) root() *yaml.Node { return f.doc.Content[0] }
 
+// fileOf is the File of mapping node m.
+func fileOf(m *yaml.Node) *File {
+	return &File{doc: yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{m}}}
+}
+
+// mapping is a mapping node of keys and values, in turn.
+func mapping(kv ...*yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
+}
+
+// str is a string scalar node.
+func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
 // value returns the node of key, or nil.
 func (f *File) value(key string) *yaml.Node {
 	c := f.root().Content
@@ -77,8 +90,7 @@ func (f *File) Get(key string) (yamlText string, ok bool, err error) {
 	if v == nil {
 		return "", false, nil
 	}
-	one := &File{doc: yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map",
-		Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v}}}}}
+	one := fileOf(mapping(str(key), v))
 	b, err := one.encode()
 	return string(b), true, err
 }
@@ -114,7 +126,7 @@ func (f *File) Set(key, value string) error {
 		*old = *v
 		return nil
 	}
-	f.root().Content = append(f.root().Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+	f.root().Content = append(f.root().Content, str(key), v)
 	return nil
 }
 
@@ -126,7 +138,7 @@ func (f *File) Append(key, value string, prepend bool) error {
 		return err
 	}
 	list.Content = slices.DeleteFunc(list.Content, func(n *yaml.Node) bool { return n.Value == value })
-	item := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+	item := str(value)
 	if prepend {
 		list.Content = slices.Insert(list.Content, 0, item)
 	} else {
@@ -173,7 +185,7 @@ func (f *File) list(key string, create bool) (*yaml.Node, error) {
 		return nil, fmt.Errorf("no key %s", key)
 	case v == nil:
 		v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		f.root().Content = append(f.root().Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+		f.root().Content = append(f.root().Content, str(key), v)
 	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 		*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	case v.Kind != yaml.SequenceNode:
@@ -200,7 +212,7 @@ func scalar(value string) (*yaml.Node, error) {
 // as YAML, keys in the order they first appear; and the files read. No
 // file, or none with a key, gives no YAML.
 func Merged(lookup func(string) (string, bool)) (yamlText []byte, files []string, err error) {
-	out := &File{doc: yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}}
+	out := fileOf(mapping())
 	for _, p := range Paths(lookup) {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -230,7 +242,7 @@ func Merged(lookup func(string) (string, bool)) (yamlText []byte, files []string
 				}
 				cur.Content = merged
 			case cur.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
-				sub := &File{doc: yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{cur}}}
+				sub := fileOf(cur)
 				for j := 0; j+1 < len(v.Content); j += 2 {
 					if old := sub.value(v.Content[j].Value); old != nil {
 						*old = *v.Content[j+1]
