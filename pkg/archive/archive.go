@@ -128,6 +128,12 @@ func Extract(ctx context.Context, path, dest string) error {
 	return DefaultExtractor.Extract(ctx, path, dest)
 }
 
+// ExtractSome extracts the entries of the package archive at path that
+// keep accepts into dest, with DefaultLimits. See Extractor.ExtractSome.
+func ExtractSome(ctx context.Context, path, dest string, keep func(name string) bool) error {
+	return DefaultExtractor.ExtractSome(ctx, path, dest, keep)
+}
+
 // ExtractInfo extracts only the info/ entries of the package archive at
 // path into dest, with DefaultLimits.
 func ExtractInfo(ctx context.Context, path, dest string) error {

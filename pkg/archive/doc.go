@@ -19,7 +19,8 @@
 //     dest and renames it into place only on success, so a failure leaves
 //     nothing behind. The two inner tarballs of a .conda are decoded
 //     concurrently.
-//   - ExtractInfo does the same for info/ only (cheap metadata access).
+//   - ExtractInfo does the same for info/ only (cheap metadata access), and
+//     ExtractSome for the entries a predicate keeps.
 //   - ReadInfo returns the info/ files in memory.
 //   - Walk streams every entry (info/ first for .conda) to a callback without
 //     writing anything.

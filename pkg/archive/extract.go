@@ -27,6 +27,16 @@ func (x Extractor) ExtractInfo(ctx context.Context, path, dest string) error {
 	return x.extract(ctx, path, dest, true)
 }
 
+// ExtractSome is Extract for the entries keep accepts, by package-relative
+// name ("lib/libz.so.1"); the folders holding them are created. A hard
+// link is kept only when keep accepts its target too.
+func (x Extractor) ExtractSome(ctx context.Context, path, dest string, keep func(name string) bool) error {
+	return intoFreshDir(dest, func(tmp string) error {
+		w := writer{archive: path, root: tmp}
+		return x.walk(ctx, path, false, true, w.some(keep))
+	})
+}
+
 // extract extracts into a fresh temporary directory beside dest, then
 // renames it to dest.
 func (x Extractor) extract(ctx context.Context, path, dest string, infoOnly bool) error {
@@ -87,6 +97,16 @@ func (w writer) write(h *Header, r io.Reader) error {
 		return &Error{Archive: w.archive, Entry: h.Name, Err: err}
 	}
 	return nil
+}
+
+// some returns w.write for the entries keep accepts.
+func (w writer) some(keep func(name string) bool) WalkFunc {
+	return func(h *Header, r io.Reader) error {
+		if !keep(h.Name) || h.Type == TypeHardlink && !keep(h.Linkname) {
+			return nil
+		}
+		return w.write(h, r)
+	}
 }
 
 func (w writer) writeEntry(p string, h *Header, r io.Reader) error {

@@ -236,15 +236,21 @@ func validName(name string) bool {
 // Extract writes the files into dest as Extractor.Extract writes an
 // archive: into a fresh directory beside dest, renamed to dest once whole.
 func (m *Files) Extract(dest string) error {
+	return m.ExtractSome(dest, func(string) bool { return true })
+}
+
+// ExtractSome is Extract for the entries keep accepts, as
+// Extractor.ExtractSome.
+func (m *Files) ExtractSome(dest string, keep func(name string) bool) error {
 	return intoFreshDir(dest, func(tmp string) error {
-		w := writer{archive: m.archive, root: tmp}
+		write := writer{archive: m.archive, root: tmp}.some(keep)
 		for _, name := range m.order {
 			e := m.entries[name]
 			h := e.hdr
 			if h.Type == TypeHardlink {
 				h.Size = 0
 			}
-			if err := w.write(&h, bytes.NewReader(e.data)); err != nil {
+			if err := write(&h, bytes.NewReader(e.data)); err != nil {
 				return err
 			}
 		}

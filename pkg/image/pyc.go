@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -102,7 +103,7 @@ func startPyc(ctx context.Context, pkgs []*install.Package, files []*packageFile
 		}()
 		result <- func() error {
 			deps := closure(pkgs, py)
-			dirs, cleanup, err := packageDirs(ctx, pkgs, files, deps, opts.WorkDir)
+			dirs, cleanup, err := packageDirs(ctx, pkgs, files, deps, py, opts.WorkDir)
 			if err != nil {
 				return fmt.Errorf("compile .pyc files: %w", err)
 			}
@@ -222,14 +223,15 @@ func inPlacePython(py int, deps []int, dirs map[int]string) (exe string, libs []
 	return exe, libs
 }
 
-// packageDirs returns the folders of pkgs[i] for each i of want: the
-// package cache's, or for a package the cache holds as an archive only, its
-// extraction (from memory when collect read it) into a scratch folder that
-// cleanup removes. The scratch folder
-// is in /dev/shm when it can be (RAM: python's thousand files are created
-// there in a tenth of the time many disks take; not when it is mounted
-// noexec), else below workDir.
-func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageFiles, want []int, workDir string) (dirs map[int]string, cleanup func(), err error) {
+// packageDirs returns the folders of pkgs[i] for each i of want, python
+// (pkgs[py]) and what it depends on: the package cache's, or for a package
+// the cache holds as an archive only, what compiling needs of it
+// (compilerNeeds) extracted (from memory when collect read it) into a
+// scratch folder that cleanup removes. The scratch folder is in /dev/shm
+// when it can be (RAM: python's thousand files are created there in a
+// tenth of the time many disks take; not when it is mounted noexec), else
+// below workDir.
+func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageFiles, want []int, py int, workDir string) (dirs map[int]string, cleanup func(), err error) {
 	dirs = map[int]string{}
 	var archives []int
 	for _, i := range want {
@@ -255,10 +257,11 @@ func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageF
 		for k, i := range archives {
 			g.Go(func() error {
 				found[k] = filepath.Join(scratch, pkgs[i].Record.Dist())
+				keep := compilerNeeds(i == py)
 				if src := files[i].src; src != nil {
-					return src.extract(gctx, found[k])
+					return src.extract(gctx, found[k], keep)
 				}
-				return archive.Extract(gctx, pkgs[i].TarballPath, found[k])
+				return archive.ExtractSome(gctx, pkgs[i].TarballPath, found[k], keep)
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -283,6 +286,47 @@ func packageDirs(ctx context.Context, pkgs []*install.Package, files []*packageF
 	}
 	return dirs, cleanup, nil
 }
+
+// compilerNeeds returns which files, by package-relative name, the
+// compiling python needs of its own package (python) or of one it depends
+// on. Of python: bin/python*, and lib/ without what compileScript never
+// imports — the test suites, idlelib, tkinter, turtledemo, lib2to3,
+// distutils, ensurepip, pydoc_data, site-packages, the config-* folder of
+// static libraries and build files, pkgconfig and *.a. Of the others:
+// the shared libraries in lib/, which python's extension modules load.
+// Headers, documentation, terminfo (ncurses), Tcl/Tk's scripts and
+// tzdata's zones are left in the archives: python's closure holds about
+// 6,500 files in conda-forge, of which compiling needs a fifth.
+func compilerNeeds(python bool) func(name string) bool {
+	if !python {
+		return func(name string) bool {
+			dir, base := path.Split(name)
+			return dir == "lib/" && strings.Contains(base, ".so")
+		}
+	}
+	return func(name string) bool {
+		if strings.HasSuffix(name, ".a") {
+			return false
+		}
+		if dir, base := path.Split(name); dir == "bin/" {
+			return strings.HasPrefix(base, "python")
+		}
+		parts := strings.SplitN(name, "/", 4)
+		if parts[0] != "lib" || len(parts) < 2 || parts[1] == "pkgconfig" {
+			return false
+		}
+		if len(parts) < 4 || !strings.HasPrefix(parts[1], "python") {
+			return true // lib/libpython3.11.so, lib/python3.11/os.py
+		}
+		top := parts[2]
+		return !slices.Contains(stdlibUnused, top) && !strings.HasPrefix(top, "config-")
+	}
+}
+
+// stdlibUnused are the folders of python's standard library (lib/pythonX.Y/)
+// compileScript imports nothing from.
+var stdlibUnused = []string{"test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3",
+	"distutils", "ensurepip", "pydoc_data", "site-packages"}
 
 // shmDir is the RAM-backed folder packageDirs prefers; a variable for tests.
 var shmDir = "/dev/shm"

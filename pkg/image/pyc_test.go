@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
+	"github.com/condabox/condabox/internal/testchannel"
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/install"
@@ -468,4 +469,78 @@ func TestPySources(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCompilerNeeds(t *testing.T) {
+	python, dep := compilerNeeds(true), compilerNeeds(false)
+	for _, tc := range []struct {
+		name        string
+		python, dep bool
+	}{
+		{"bin/python3.11", true, false},
+		{"bin/python3", true, false},
+		{"bin/idle3", false, false},
+		{"bin/openssl", false, false},
+		{"lib/libpython3.11.so.1.0", true, true},
+		{"lib/libssl.so.3", true, true},
+		{"lib/libz.a", false, false},
+		{"lib/pkgconfig/python3.pc", false, false},
+		{"lib/python3.11/os.py", true, false},
+		{"lib/python3.11/__pycache__/os.cpython-311.pyc", true, false},
+		{"lib/python3.11/encodings/utf_8.py", true, false},
+		{"lib/python3.11/importlib/util.py", true, false},
+		{"lib/python3.11/lib-dynload/select.cpython-311-x86_64-linux-gnu.so", true, false},
+		{"lib/python3.11/test/test_os.py", false, false},
+		{"lib/python3.11/idlelib/idle.py", false, false},
+		{"lib/python3.11/tkinter/__init__.py", false, false},
+		{"lib/python3.11/lib2to3/main.py", false, false},
+		{"lib/python3.11/ensurepip/_bundled/pip-23.0.1-py3-none-any.whl", false, false},
+		{"lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11.a", false, false},
+		{"lib/python3.11/site-packages/README.txt", false, false},
+		{"lib/python3.13t/os.py", true, false},
+		{"lib/tk8.6/tk.tcl", true, false},
+		{"lib/terminfo/x/xterm", true, false},
+		{"include/python3.11/Python.h", false, false},
+		{"share/terminfo/x/xterm", false, false},
+		{"share/zoneinfo/Europe/Paris", false, false},
+		{"info/index.json", false, false},
+	} {
+		if got := python(tc.name); got != tc.python {
+			t.Errorf("python's %s kept: %v, want %v", tc.name, got, tc.python)
+		}
+		if got := dep(tc.name); got != tc.dep {
+			t.Errorf("a dependency's %s kept: %v, want %v", tc.name, got, tc.dep)
+		}
+	}
+}
+
+// TestCompilerNeedsRealPython: of a real conda-forge python's files,
+// compiling keeps the modules compileScript imports and leaves out about
+// half.
+func TestCompilerNeedsRealPython(t *testing.T) {
+	data, err := os.ReadFile(testchannel.RealData(t, "prefix-records", "conda-meta", "python-3.11.9-h932a869_0_cpython.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct{ Files []string }
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	keep := compilerNeeds(true)
+	kept := map[string]bool{}
+	for _, f := range rec.Files {
+		if keep(f) {
+			kept[f] = true
+		}
+	}
+	for _, m := range []string{"bin/python3.11", "lib/python3.11/os.py", "lib/python3.11/traceback.py",
+		"lib/python3.11/importlib/util.py", "lib/python3.11/importlib/machinery.py", "lib/python3.11/encodings/utf_8.py"} {
+		if !kept[m] {
+			t.Errorf("%s left out", m)
+		}
+	}
+	if len(kept) > len(rec.Files)*6/10 {
+		t.Errorf("kept %d of %d files", len(kept), len(rec.Files))
+	}
+	t.Logf("kept %d of %d files", len(kept), len(rec.Files))
 }

@@ -118,19 +118,20 @@ func (s *packageSource) read(ctx context.Context) ([]install.ImageFile, *install
 	return install.ImageFiles(&q, s.python, s.prefix)
 }
 
-// extract writes the package's files into dest, from memory when they
-// were read already.
-func (s *packageSource) extract(ctx context.Context, dest string) error {
+// extract writes the package's files that keep accepts (by
+// package-relative name) into dest, from memory when they were read
+// already.
+func (s *packageSource) extract(ctx context.Context, dest string, keep func(name string) bool) error {
 	s.mu.Lock()
 	files := s.files
 	s.mu.Unlock()
 	if files != nil {
-		return files.Extract(dest)
+		return files.ExtractSome(dest, keep)
 	}
 	if err := s.ready(); err != nil {
 		return err
 	}
-	return archive.Extract(ctx, s.pkg.TarballPath, dest)
+	return archive.ExtractSome(ctx, s.pkg.TarballPath, dest, keep)
 }
 
 // load gives the entries of pf (listed from the cache, without content)
