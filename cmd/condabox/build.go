@@ -192,6 +192,11 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		}
 		builds = append(builds, pb)
 	}
+	if up != nil { // the images' other blobs, while the last layers go up
+		for _, pb := range builds {
+			up.Image(pb.res.Image, pb.sbom)
+		}
+	}
 	out, err := b.publish(ctx, stderr, ref, builds, up)
 	if err != nil {
 		return err

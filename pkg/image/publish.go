@@ -98,8 +98,7 @@ func newSBOMArtifact(repo name.Repository, img v1.Image, doc []byte) (*sbomArtif
 	if err != nil {
 		return nil, err
 	}
-	layer := static.NewLayer(doc, sbom.MediaType)
-	blobs := []v1.Layer{emptyConfig, layer}
+	blobs := sbomLayers(doc)
 	var descs []v1.Descriptor
 	for _, l := range blobs {
 		d, err := partial.Descriptor(l)
@@ -121,6 +120,12 @@ func newSBOMArtifact(repo name.Repository, img v1.Image, doc []byte) (*sbomArtif
 		return nil, err
 	}
 	return &sbomArtifact{hash: h, ref: repo.Digest(h.String()), raw: raw, blobs: blobs}, nil
+}
+
+// sbomLayers are the blobs of the SBOM artifact of doc: the empty config
+// and the document.
+func sbomLayers(doc []byte) []v1.Layer {
+	return []v1.Layer{emptyConfig, static.NewLayer(doc, sbom.MediaType)}
 }
 
 // pendingSBOMs returns the artifacts the registry lacks (an earlier build

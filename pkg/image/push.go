@@ -73,7 +73,13 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 			return nil, fmt.Errorf("push SBOM of %s: %w", ref, err)
 		}
 	}
-	pending, sbomDigests := pendingSBOMs(arts, opts)
+	var pending []*sbomArtifact
+	var sbomDigests []v1.Hash
+	asked := make(chan struct{})
+	go func() {
+		defer close(asked)
+		pending, sbomDigests = pendingSBOMs(arts, opts)
+	}()
 	var want v1.Hash
 	if idx != nil {
 		want, err = idx.Digest()
@@ -81,21 +87,25 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 		want, err = imgs[0].Digest()
 	}
 	if err != nil {
+		<-asked
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
-	current, known := tagged(ref, opts)
+	var current v1.Hash
+	var known map[v1.Hash]bool
+	if o.Uploader != nil && o.Uploader.ref.String() == ref.String() {
+		current, known = o.Uploader.tagged() // read when the build started
+	} else {
+		current, known = tagged(ref, opts)
+	}
+	<-asked
 	if current == want {
 		imgs = nil // the tag names it already
 	}
-	if o.Uploader != nil {
-		if known == nil {
-			known = map[v1.Hash]bool{}
-		}
-		for d := range o.Uploader.Wait() {
-			known[d] = true
-		}
+	blobs, err := blobsOf(imgs, sbomBlobs(pending), known)
+	if err != nil {
+		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
-	if err := pushBlobs(ctx, repo, imgs, sbomBlobs(pending), known, o, opts); err != nil {
+	if err := pushBlobs(ctx, repo, blobs, o, opts); err != nil {
 		return nil, fmt.Errorf("push %s: %w", ref, err)
 	}
 	for _, img := range imgs {
@@ -157,13 +167,10 @@ func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool
 	return desc.Digest, known
 }
 
-// pushBlobs uploads the configs and layers of imgs, and extra, that known
-// does not list, pushJobs at a time: with o.Uploader's monolithic upload
-// when it has one (a failure there falls back to ggcr's), else, and for
-// base layers ggcr can mount from their repository, ggcr's.
-func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool, o PushOptions, opts []remote.Option) error {
-	progress := o.Progress
-	var todo []v1.Layer
+// blobsOf returns the layers and configs of imgs, and extra, that known
+// does not list, each once.
+func blobsOf(imgs []v1.Image, extra []v1.Layer, known map[v1.Hash]bool) ([]v1.Layer, error) {
+	var out []v1.Layer
 	seen := map[v1.Hash]bool{}
 	add := func(ls []v1.Layer) error {
 		for _, l := range ls {
@@ -173,7 +180,7 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 			}
 			if !known[d] && !seen[d] {
 				seen[d] = true
-				todo = append(todo, l)
+				out = append(out, l)
 			}
 		}
 		return nil
@@ -181,24 +188,66 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 	for _, img := range imgs {
 		layers, err := img.Layers()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		raw, err := img.RawConfigFile()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := add(append(layers, static.NewLayer(raw, ""))); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := add(extra); err != nil {
-		return err
+		return nil, err
 	}
-	var mu sync.Mutex
-	report := BlobPushed{Total: len(todo)}
+	return out, nil
+}
+
+// pushBlobs uploads blobs, pushJobs at a time: with o.Uploader's
+// monolithic upload when it has one (a failure there falls back to
+// ggcr's), else, and for base layers ggcr can mount from their repository,
+// ggcr's. The layers o.Uploader was given during the build are its own:
+// the others go up while it finishes, and of its own only those it could
+// not upload are sent again. Progress counts the blobs this push sends or
+// mounts; it starts once the Uploader has finished and so the count is
+// known.
+func pushBlobs(ctx context.Context, repo name.Repository, blobs []v1.Layer, o PushOptions, opts []remote.Option) error {
+	var now, theirs []v1.Layer
+	for _, l := range blobs {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if o.Uploader != nil && o.Uploader.queuedFor(d) {
+			theirs = append(theirs, l)
+		} else {
+			now = append(now, l)
+		}
+	}
+	var (
+		mu       sync.Mutex
+		report   BlobPushed
+		counting bool    // Total is known
+		early    []int64 // sizes of the blobs done before it was
+	)
+	done := func(size int64) {
+		if o.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !counting {
+			early = append(early, size)
+			return
+		}
+		report.Done++
+		report.Bytes += size
+		o.Progress(report)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(pushJobs)
-	for _, l := range todo {
+	push := func(l v1.Layer) {
 		g.Go(func() error {
 			d, err := l.Digest()
 			if err != nil {
@@ -212,16 +261,33 @@ func pushBlobs(ctx context.Context, repo name.Repository, imgs []v1.Image, extra
 					return fmt.Errorf("blob %s: %w", d, err)
 				}
 			}
-			if progress != nil {
-				size, _ := l.Size()
-				mu.Lock()
-				defer mu.Unlock()
-				report.Done++
-				report.Bytes += size
-				progress(report)
-			}
+			size, _ := l.Size()
+			done(size)
 			return nil
 		})
+	}
+	for _, l := range now {
+		push(l)
+	}
+	var again []v1.Layer
+	if o.Uploader != nil {
+		uploaded := o.Uploader.Wait()
+		for _, l := range theirs {
+			if d, _ := l.Digest(); !uploaded[d] {
+				again = append(again, l)
+			}
+		}
+	}
+	mu.Lock()
+	counting, report.Total = true, len(now)+len(again)
+	for _, size := range early {
+		report.Done++
+		report.Bytes += size
+		o.Progress(report)
+	}
+	mu.Unlock()
+	for _, l := range again {
+		push(l)
 	}
 	return g.Wait()
 }

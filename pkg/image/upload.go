@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
@@ -12,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 )
 
 // Uploader uploads layers to a repository while the image is still being
@@ -23,13 +25,17 @@ import (
 // reports its error. Given to Push (PushOptions.Uploader), it also uploads
 // the config and SBOM blobs its monolithic way.
 type Uploader struct {
+	ctx    context.Context // StartUpload's: cancelling it stops the uploads
 	ref    name.Reference
 	opts   []remote.Option
 	client *http.Client  // authenticated for pushes to ref's repository
-	ready  chan struct{} // closed once known and client are set
-	known  map[v1.Hash]bool
-	sem    chan struct{}
-	wg     sync.WaitGroup
+	ready  chan struct{} // closed once current, known and client are set
+	// current is the digest of the manifest ref named when the upload
+	// started, and known the blobs it lists.
+	current v1.Hash
+	known   map[v1.Hash]bool
+	sem     chan struct{}
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	queued   map[v1.Hash]bool
@@ -39,7 +45,7 @@ type Uploader struct {
 // StartUpload returns an Uploader to ref's repository, authenticated by
 // keychain; it reads the tag's current manifest in the background.
 func StartUpload(ctx context.Context, ref name.Reference, keychain authn.Keychain, o PushOptions) *Uploader {
-	u := &Uploader{ref: ref, ready: make(chan struct{}), sem: make(chan struct{}, pushJobs),
+	u := &Uploader{ctx: ctx, ref: ref, ready: make(chan struct{}), sem: make(chan struct{}, pushJobs),
 		queued: map[v1.Hash]bool{}, uploaded: map[v1.Hash]bool{}}
 	opts, err := reuse(ctx, o.Remote)
 	if err != nil {
@@ -49,7 +55,7 @@ func StartUpload(ctx context.Context, ref name.Reference, keychain authn.Keychai
 	u.opts = opts
 	go func() {
 		defer close(u.ready)
-		_, u.known = tagged(ref, opts)
+		u.current, u.known = tagged(ref, opts)
 		repo := ref.Context()
 		auth, err := keychain.Resolve(repo)
 		if err != nil {
@@ -93,6 +99,43 @@ func (u *Uploader) Layer(l v1.Layer) {
 	}()
 }
 
+// Image starts uploading what the push of img needs besides the layers
+// Layer was given: its base layers (mounted when the base is in the same
+// registry), its config and the blobs of its SBOM document (nil for none).
+// Called once the image is built, it leaves Push only the manifests to
+// put.
+func (u *Uploader) Image(img v1.Image, sbomDoc []byte) {
+	layers, err := img.Layers()
+	if err != nil {
+		return // Push reports it
+	}
+	for _, l := range layers {
+		u.Layer(l)
+	}
+	if raw, err := img.RawConfigFile(); err == nil {
+		u.Layer(static.NewLayer(raw, ""))
+	}
+	if sbomDoc != nil {
+		for _, l := range sbomLayers(sbomDoc) {
+			u.Layer(l)
+		}
+	}
+}
+
+// tagged returns what the tag named when the upload started (see
+// tagged), once known.
+func (u *Uploader) tagged() (v1.Hash, map[v1.Hash]bool) {
+	<-u.ready
+	return u.current, u.known
+}
+
+// queuedFor reports whether Layer was given the layer of digest d.
+func (u *Uploader) queuedFor(d v1.Hash) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.queued[d]
+}
+
 // Wait waits for the uploads started and returns the blobs now in the
 // repository (Push asks it when given as PushOptions.Uploader).
 func (u *Uploader) Wait() map[v1.Hash]bool {
@@ -117,8 +160,13 @@ func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 		return errors.New("no client for the registry") // its credentials did not resolve
 	}
 	repo := u.ref.Context()
+	if _, ok := l.(*remote.MountableLayer); ok {
+		// A base layer: ggcr mounts it from the base's repository when
+		// the registry is the same.
+		return remote.WriteLayer(repo, l, u.opts...)
+	}
 	blobs := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
-	resp, err := u.client.Head(blobs + d.String())
+	resp, err := u.do(http.MethodHead, blobs+d.String(), nil, 0)
 	if err != nil {
 		return err
 	}
@@ -126,7 +174,7 @@ func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 	if resp.StatusCode == http.StatusOK {
 		return nil // there already: not uploaded again
 	}
-	resp, err = u.client.Post(blobs+"uploads/", "", nil)
+	resp, err = u.do(http.MethodPost, blobs+"uploads/", nil, 0)
 	if err != nil {
 		return err
 	}
@@ -150,13 +198,7 @@ func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 		return err
 	}
 	defer rc.Close()
-	req, err := http.NewRequest(http.MethodPut, loc.String(), rc)
-	if err != nil {
-		return err
-	}
-	req.ContentLength = size
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err = u.client.Do(req)
+	resp, err = u.do(http.MethodPut, loc.String(), rc, size)
 	if err != nil {
 		return err
 	}
@@ -165,4 +207,18 @@ func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 		return fmt.Errorf("upload %s: %s", d, resp.Status)
 	}
 	return nil
+}
+
+// do sends one request of an upload on the Uploader's context; a body is
+// sent as size bytes of application/octet-stream.
+func (u *Uploader) do(method, url string, body io.Reader, size int64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(u.ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.ContentLength = size
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	return u.client.Do(req)
 }

@@ -2,20 +2,29 @@ package image
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/condabox/condabox/internal/testregistry"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// TestUploaderDuringBuild: layers uploaded while the image is built are
-// uploaded once — Push does not check or upload them again — and the pushed
-// tag names the image. Rebuilding the same image uploads nothing early:
-// the tag's manifest lists every layer.
+// TestUploaderDuringBuild: layers uploaded while the image is built, and
+// the config and SBOM blobs given once it is (Image), are uploaded once —
+// Push does not check or upload them again, it puts the manifests — and
+// the pushed tag names the image. Rebuilding the same image uploads
+// nothing early: the tag's manifest lists every layer and the SBOM is
+// there.
 func TestUploaderDuringBuild(t *testing.T) {
 	reg, host := newCountingRegistry(t)
 	ref, err := name.ParseReference(host + "/env/app:v1")
@@ -23,14 +32,16 @@ func TestUploaderDuringBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkgs := extractPackages(t, testEnv("v1"))
+	doc := []byte(`{"spdxVersion":"SPDX-2.3"}`)
 	buildAndPush := func() (early, push map[string]int, uploaded int) {
 		t.Helper()
 		reg.reset()
 		up := StartUpload(context.Background(), ref, authn.DefaultKeychain, PushOptions{})
 		res := build(t, pkgs, Options{LayerWritten: up.Layer})
+		up.Image(res.Image, doc)
 		done := up.Wait()
 		early = reg.reset()
-		if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploader: up}); err != nil {
+		if _, err := Push(context.Background(), ref, res.Image, doc, PushOptions{Uploader: up}); err != nil {
 			t.Fatal(err)
 		}
 		push = reg.reset()
@@ -44,17 +55,19 @@ func TestUploaderDuringBuild(t *testing.T) {
 		return early, push, len(done)
 	}
 	early, push, uploaded := buildAndPush()
-	layers := len(build(t, pkgs, Options{}).Layers)
+	// The layers, the config, the SBOM's document and empty config.
+	blobs := len(build(t, pkgs, Options{}).Layers) + 3
 	// Monolithic: a check, a POST and a PUT each, no PATCH.
-	if uploaded != layers || early["HEAD blobs"] != layers || early["POST uploads"] != layers || early["PUT uploads"] != layers || early["PATCH uploads"] != 0 {
-		t.Errorf("during the build: %d layers uploaded, requests %v; want all %d, three requests each", uploaded, early, layers)
+	if uploaded != blobs || early["HEAD blobs"] != blobs || early["POST uploads"] != blobs || early["PUT uploads"] != blobs || early["PATCH uploads"] != 0 {
+		t.Errorf("during the build: %d blobs uploaded, requests %v; want all %d, three requests each", uploaded, early, blobs)
 	}
-	// After the build only the config, the Uploader's way.
-	if push["HEAD blobs"] != 1 || push["POST uploads"] != 1 || push["PUT uploads"] != 1 || push["PATCH uploads"] != 0 {
-		t.Errorf("push after the build: %v, want only the config's check, POST and PUT", push)
+	// After the build only the manifests: the image's and the SBOM's.
+	if push["HEAD blobs"]+push["POST uploads"]+push["PUT uploads"]+push["PATCH uploads"] != 0 || push["PUT manifests"] < 2 {
+		t.Errorf("push after the build: %v, want only the manifests put", push)
 	}
 	early, push, uploaded = buildAndPush()
-	if uploaded != 0 || early["POST uploads"]+early["HEAD blobs"] != 0 || push["POST uploads"]+push["PUT manifests"] != 0 {
+	// The SBOM's two blobs are not in the tag's manifest: checked, there.
+	if uploaded != 2 || early["POST uploads"] != 0 || early["HEAD blobs"] != 2 || push["POST uploads"]+push["PUT manifests"] != 0 {
 		t.Errorf("the same image again: %d uploaded early (%v), push %v; want nothing", uploaded, early, push)
 	}
 }
@@ -97,6 +110,7 @@ func TestUploaderMountsBaseLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	up.Image(res.Image, nil) // the base layers go up (mounted) before Push
 	if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploader: up}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +129,63 @@ func TestUploaderMountsBaseLayers(t *testing.T) {
 	}
 	if digest(t, pulled) != digest(t, res.Image) {
 		t.Errorf("the tag names %s, want %s", digest(t, pulled), digest(t, res.Image))
+	}
+}
+
+// TestUploaderStopsWithContext: cancelling the context StartUpload was
+// given stops an upload the registry does not answer, instead of Wait
+// waiting for it forever.
+func TestUploaderStopsWithContext(t *testing.T) {
+	putting := make(chan struct{}, 1)
+	ended := make(chan struct{}) // the test's end frees a handler still waiting
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost:
+			w.Header().Set("Location", "/v2/env/app/blobs/uploads/1")
+			w.WriteHeader(http.StatusAccepted)
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/uploads/"):
+			io.Copy(io.Discard, r.Body) // read: the server then sees the client go
+			select {
+			case putting <- struct{}{}:
+			default:
+			}
+			select { // a registry that never answers
+			case <-r.Context().Done():
+			case <-ended:
+			}
+		case r.URL.Path == "/v2/":
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	defer close(ended)
+	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://") + "/env/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := random.Layer(1024, types.OCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	up := StartUpload(ctx, ref, authn.DefaultKeychain, PushOptions{})
+	up.Layer(layer)
+	select {
+	case <-putting:
+	case <-time.After(time.Minute):
+		t.Fatal("the upload never reached its PUT")
+	}
+	cancel()
+	waited := make(chan map[v1.Hash]bool)
+	go func() { waited <- up.Wait() }()
+	select {
+	case uploaded := <-waited:
+		if len(uploaded) != 0 {
+			t.Errorf("uploaded %v, want nothing", uploaded)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Wait still waits for the upload a minute after the context was cancelled")
 	}
 }
