@@ -81,6 +81,7 @@ ours() {
 	local label=$1 peer=$2 s ratio=-
 	shift 2
 	s=$(HOME="$OURS_HOME" CONDA_PKGS_DIRS="$OURS_HOME/pkgs" SOURCE_DATE_EPOCH=1700000000 elapsed $CONDABOX_BUILD "$@")
+	LAST=$s
 	[ -z "$peer" ] || ratio=$(printf '%.3f' "$(echo "$s / $peer" | bc -l)")
 	printf '%-26s ours %6.2f s   ratio %5s   %s\n' "$label" "$s" "$ratio" "$(jq -r .digest "$B/out.json" | cut -c1-19)"
 }
@@ -114,6 +115,24 @@ env_yml 1.0.0
 ours "one package changed, zstd" "$PEER_CHANGED" --compression zstd --tag $R/cenv:zstd
 env_yml 2.0.0
 OURS_HOME=$B/home
+
+# Cold builds again, alternating, $COLD_RUNS (3) of each: one cold pair
+# swings with the machine (the peer took 3.2–6.4 s over a day), the median
+# of several does less. Each peer build is --no-cache; each of ours starts
+# from empty caches.
+COLD_RUNS=${COLD_RUNS:-3}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+peers= OURS_S=
+for i in $(seq "$COLD_RUNS"); do
+	peer "cold again ($i)" --no-cache
+	OURS_HOME=$B/home-cold$i
+	rm -rf "$OURS_HOME" && mkdir -p "$OURS_HOME"
+	ours "cold again ($i)" "$PEER" --tag $R/cenv-cold$i:v1
+	peers="$peers $PEER" OURS_S="$OURS_S $LAST"
+done
+OURS_HOME=$B/home
+PM=$(echo $peers | tr ' ' '\n' | median) OM=$(echo $OURS_S | tr ' ' '\n' | median)
+printf '%-26s peer %6.2f s   ours %6.2f s   ratio %5.3f\n' "cold, median of $COLD_RUNS" "$PM" "$OM" "$(echo "$OM / $PM" | bc -l)"
 
 # Sizes of the edge-versions 2 images: the peer's, ours on its base and, with
 # --prune safe, ours on the same base, on the plain slim-like base and on the
