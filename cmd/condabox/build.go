@@ -247,9 +247,25 @@ func checkPush(ref name.Reference) error {
 
 // buildPlatform solves, fetches and builds the image of platform i.
 func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int) (platformBuild, error) {
-	base, err := image.LoadBase(ctx, b.base, b.platforms[i], remote.WithAuthFromKeychain(authn.DefaultKeychain))
-	if err != nil {
-		return platformBuild{}, err
+	// The base is read while the environment is solved and fetched. Its
+	// error is the one reported, and stops the solve.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var base v1.Image
+	var baseErr error
+	baseRead := make(chan struct{})
+	go func() {
+		defer close(baseRead)
+		if base, baseErr = image.LoadBase(ctx, b.base, b.platforms[i], remote.WithAuthFromKeychain(authn.DefaultKeychain)); baseErr != nil {
+			cancel()
+		}
+	}()
+	withBase := func(err error) error {
+		<-baseRead
+		if baseErr != nil {
+			return baseErr
+		}
+		return err
 	}
 	opts := b.opts
 	opts.Platform = b.platforms[i]
@@ -260,15 +276,22 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	progress := newLayerProgress(stderr, opts.Platform.String())
 	defer progress.Close()
 	progress.Hook(&opts)
+	var err error
 	if opts.Epoch, err = buildEpoch(os.LookupEnv); err != nil {
-		return platformBuild{}, err
+		return platformBuild{}, withBase(err)
 	}
 	var res *image.Result
 	if len(b.envNames) > 1 {
-		res, err = b.buildEnvs(ctx, stderr, base, opts, i)
+		var envs []image.Env
+		envs, err = b.envs(ctx, stderr, opts.Prefix, i)
+		if err = withBase(err); err != nil {
+			return platformBuild{}, err
+		}
+		res, err = image.BuildEnvs(ctx, base, envs, opts)
 	} else {
 		var pkgs []*install.Package
-		if pkgs, err = b.packages(ctx, stderr, opts.Prefix, b.files, i); err != nil {
+		pkgs, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
+		if err = withBase(err); err != nil {
 			return platformBuild{}, err
 		}
 		res, err = image.Build(ctx, base, pkgs, opts)

@@ -86,10 +86,10 @@ func shimFor(p v1.Platform, given string) (string, error) {
 	return exe, nil
 }
 
-// buildEnvs solves, fetches and builds the image of several environments
-// for platform i.
-func (b *buildFlags) buildEnvs(ctx context.Context, stderr io.Writer, base v1.Image, opts image.Options, i int) (*image.Result, error) {
-	prefixes, _, err := image.EnvPrefixes(opts.Prefix, b.envNames)
+// envs solves and fetches the environments of several -f files for
+// platform i, each at its prefix below prefix.
+func (b *buildFlags) envs(ctx context.Context, stderr io.Writer, prefix string, i int) ([]image.Env, error) {
+	prefixes, _, err := image.EnvPrefixes(prefix, b.envNames)
 	if err != nil {
 		return nil, err
 	}
@@ -101,5 +101,5 @@ func (b *buildFlags) buildEnvs(ctx context.Context, stderr io.Writer, base v1.Im
 		}
 		envs[j] = image.Env{Name: b.envNames[j], Packages: pkgs}
 	}
-	return image.BuildEnvs(ctx, base, envs, opts)
+	return envs, nil
 }
