@@ -263,6 +263,9 @@ func TestBuildBadInput(t *testing.T) {
 		{"unsatisfiable", []string{"-f", unsat, "--tag", "x", "--output", "oci:" + out}, "hello >=2"},
 		{"arm64 base", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "oci:" + armDir}, "it is for linux/arm64, not linux/amd64"},
 		{"unreachable base registry", []string{"-f", good, "--tag", "x", "--output", "oci:" + out, "--base", "127.0.0.1:1/base:1"}, "load base image 127.0.0.1:1/base:1"},
+		// The base is read while the environment is solved: its error is
+		// the one reported.
+		{"unreachable base, unsatisfiable env", []string{"-f", unsat, "--tag", "x", "--output", "oci:" + out, "--base", "127.0.0.1:1/base:1"}, "load base image 127.0.0.1:1/base:1"},
 		{"unreachable registry", []string{"-f", good, "--tag", "127.0.0.1:1/x:1", "--push"}, "127.0.0.1:1"},
 	}
 	for _, tt := range tests {
