@@ -34,8 +34,10 @@
 // activationEnv) so that `podman exec` and Kubernetes commands see it without
 // a shell. Push (push.go) reads the tag's current manifest first and uploads
 // only the blobs the registry lacks; an Uploader (upload.go) given
-// Options.LayerWritten uploads layers while the others are still written; OCI layouts, docker-archives and the
-// SPDX SBOM referrer are in publish.go; the SBOM document itself in package
-// sbom. Images of several environments, with condabox as their entrypoint,
-// are in multienv.go.
+// Options.LayerWritten uploads layers while the others are still written,
+// and once an image is built its config, SBOM blobs and base-layer mounts
+// (Uploader.Image), so that Push is left with the manifests. OCI layouts,
+// docker-archives and the SPDX SBOM referrer are in publish.go; the SBOM
+// document itself in package sbom. Images of several environments, with
+// condabox as their entrypoint, are in multienv.go.
 package image
