@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -90,9 +91,17 @@ func checkLock(cmd *cobra.Command, req env.LockRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := env.CheckLock(cmd.Context(), req, req.Lockfile, data); err != nil {
+	byContent, err := env.CheckLock(cmd.Context(), req, req.Lockfile, data)
+	if err != nil {
 		return err // a stale lock too: exit status 1, as for any error
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s is up to date\n", req.Lockfile)
+	if len(byContent) > 0 {
+		names := make([]string, len(byContent))
+		for i, p := range byContent {
+			names[i] = string(p)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "(%s checked by content: the lock's content hashes are another tool's; conda-lock's also cover its virtual packages)\n", strings.Join(names, ", "))
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/condabox/condabox/internal/testchannel"
 	"github.com/condabox/condabox/internal/testchannel/server"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/env"
@@ -123,6 +124,22 @@ func TestLockCheck(t *testing.T) {
 				t.Errorf("stdout %q", r.stdout)
 			}
 		})
+	}
+}
+
+// TestLockCheckCondaLockFile: a lock conda-lock wrote (python on
+// conda-forge, six platforms) is up to date for its inputs, checked by
+// content, and the output says so.
+func TestLockCheckCondaLockFile(t *testing.T) {
+	isolate(t)
+	lockFile := testchannel.RealData(t, "locks", "rattler", "conda-lock", "v0", "python-conda-lock.yml")
+	envFile := filepath.Join(t.TempDir(), "env.yml")
+	if err := os.WriteFile(envFile, []byte("channels: [conda-forge]\ndependencies: [python]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "lock", "--check", "-f", envFile, "-o", lockFile)
+	if r.code != 0 || !strings.Contains(r.stdout, "is up to date") || !strings.Contains(r.stdout, "linux-64, linux-aarch64, linux-ppc64le, osx-64, osx-arm64, win-64 checked by content") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }
 

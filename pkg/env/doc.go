@@ -19,7 +19,8 @@
 //
 // SolveLock solves environment files per platform for `condabox lock`,
 // MarshalCondaLock writes the result as a conda-lock (version 1) file and
-// CheckLock compares a lock's content hashes with its inputs.
+// CheckLock compares a lock's content hashes with its inputs, or, for a
+// lock another tool wrote, its packages.
 //
 // PlanCreate turns what `condabox create` is asked into the records to
 // install (config, channels, virtual packages, repodata, solve), and

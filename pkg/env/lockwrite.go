@@ -244,7 +244,13 @@ func SolveLock(ctx context.Context, req LockRequest) (*CondaLockFile, error) {
 // is checked for matches, else an error wrapping ErrStaleLock that names
 // the platforms. Without platforms in the request or the files, the lock
 // file's own platforms are checked.
-func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) error {
+//
+// A lock condabox did not write (conda-lock's, whose hash also covers its
+// own virtual packages) is checked by content where the hashes differ:
+// its packages for the platform must satisfy every spec of the inputs and
+// every dependency of each other (virtual packages aside). byContent lists
+// the platforms found up to date that way.
+func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) (byContent []conda.Platform, err error) {
 	var raw struct {
 		Metadata struct {
 			ContentHash map[conda.Platform]string `yaml:"content_hash"`
@@ -252,23 +258,37 @@ func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) e
 		} `yaml:"metadata"`
 	}
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return fmt.Errorf("read lock file %q: %w", name, err)
+		return nil, fmt.Errorf("read lock file %q: %w", name, err)
 	}
 	in, err := readLockInputs(ctx, req, raw.Metadata.Platforms)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ours := bytes.HasPrefix(data, []byte(strings.SplitN(lockHeader, "%", 2)[0]))
+	var lock *Lock // read for the checks by content
 	var stale []string
 	for _, p := range in.platforms {
 		want, err := ContentHash(in.channelNames, in.specs[p])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch got, ok := raw.Metadata.ContentHash[p]; {
 		case !ok:
 			stale = append(stale, fmt.Sprintf("%s is not locked", p))
-		case got != want:
+		case got == want:
+		case ours:
 			stale = append(stale, fmt.Sprintf("%s was locked from other inputs (content hash %s, the inputs hash to %s)", p, got, want))
+		default:
+			if lock == nil {
+				if lock, err = ParseCondaLock(name, data); err != nil {
+					return nil, err
+				}
+			}
+			if why := unsatisfied(lock.Environments[DefaultEnvironment], p, in.specs[p]); len(why) > 0 {
+				stale = append(stale, fmt.Sprintf("%s: %s", p, strings.Join(why, ", ")))
+			} else {
+				byContent = append(byContent, p)
+			}
 		}
 	}
 	for _, p := range raw.Metadata.Platforms {
@@ -277,9 +297,54 @@ func CheckLock(ctx context.Context, req LockRequest, name string, data []byte) e
 		}
 	}
 	if len(stale) > 0 {
-		return fmt.Errorf("%w: %s: %s; run condabox lock again", ErrStaleLock, name, strings.Join(stale, "; "))
+		return nil, fmt.Errorf("%w: %s: %s; run condabox lock again", ErrStaleLock, name, strings.Join(stale, "; "))
 	}
-	return nil
+	return byContent, nil
+}
+
+// unsatisfied returns what env's conda packages for platform p lack: the
+// specs no package matches ("requests >=2.31 (locked: 2.28.1)", "zlib is
+// not locked") and the dependencies no package matches ("urllib3 <2
+// (needed by requests-2.28.1-pyhd8ed1ab_0)"). Virtual packages (__glibc)
+// are the machine's, not the lock's.
+func unsatisfied(env *LockedEnvironment, p conda.Platform, specs []conda.MatchSpec) []string {
+	var recs []*conda.PackageRecord
+	if env != nil {
+		for i := range env.Packages[p] {
+			if lp := &env.Packages[p][i]; lp.Manager == ManagerConda {
+				recs = append(recs, &lp.Conda)
+			}
+		}
+	}
+	matched := func(m conda.MatchSpec) bool {
+		return slices.ContainsFunc(recs, func(r *conda.PackageRecord) bool { return m.Matches(r) })
+	}
+	var why []string
+	for _, m := range specs {
+		if matched(m) {
+			continue
+		}
+		var locked []string
+		for _, r := range recs {
+			if m.Name.Matches(strings.ToLower(r.Name)) {
+				locked = append(locked, r.Version.String())
+			}
+		}
+		if len(locked) == 0 {
+			why = append(why, fmt.Sprintf("%s is not locked", m))
+		} else {
+			why = append(why, fmt.Sprintf("%s (locked: %s)", m, strings.Join(locked, ", ")))
+		}
+	}
+	for _, r := range recs {
+		for _, d := range r.Depends {
+			m, err := conda.ParseMatchSpec(d)
+			if err == nil && !strings.HasPrefix(m.Name.String(), "__") && !matched(m) {
+				why = append(why, fmt.Sprintf("%s (needed by %s)", d, r.Dist()))
+			}
+		}
+	}
+	return why
 }
 
 // ContentHash returns conda-lock's content hash of one platform's inputs:
