@@ -102,11 +102,39 @@ func extractConfined(t *testing.T, payload []byte) {
 	if len(es) != 2 {
 		t.Fatalf("box holds %v, want the archive and the package", es)
 	}
+	symlinksInside(t, dest)
+	// ExtractSome writes a part of what Extract took, from the archive and
+	// from memory alike, confined the same way.
+	keep := func(name string) bool { return len(name)%2 == 1 }
+	for i, extract := range []func(dest string) error{
+		func(d string) error { return x.ExtractSome(context.Background(), path, d, keep) },
+		func(d string) error { return files.ExtractSome(d, keep) },
+	} {
+		some := filepath.Join(t.TempDir(), "some")
+		if err := extract(some); err != nil {
+			t.Fatalf("ExtractSome (%d) of an archive Extract takes: %v", i, err)
+		}
+		filepath.WalkDir(some, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || p == some || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(some, p)
+			if !keep(filepath.ToSlash(rel)) {
+				t.Errorf("ExtractSome (%d) wrote %s, which keep refuses", i, rel)
+			}
+			return nil
+		})
+		symlinksInside(t, some)
+	}
+}
+
+// symlinksInside checks that every symlink below dest that resolves
+// resolves inside dest.
+func symlinksInside(t *testing.T, dest string) {
 	filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.Type() != fs.ModeSymlink {
 			return err
 		}
-		// A symlink that resolves must resolve inside the package.
 		if real, err := filepath.EvalSymlinks(p); err == nil && real != dest && !strings.HasPrefix(real, dest+string(filepath.Separator)) {
 			t.Errorf("symlink %s resolves to %s, outside %s", p, real, dest)
 		}
