@@ -41,6 +41,9 @@ prints micromamba's JSON document.`,
 type transaction struct {
 	req  env.ApplyRequest
 	json bool
+	// The flags that set req.Deps and req.ChannelPriority in run.
+	noDeps, onlyDeps                  bool
+	strictPriority, noChannelPriority bool
 }
 
 // addFlags adds micromamba's flags shared by create, install and remove.
@@ -58,9 +61,42 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&t.json, "json", false, "print micromamba's JSON output")
 	// -y is accepted for micromamba compatibility: condabox never prompts.
 	f.BoolP("yes", "y", false, "do not ask for confirmation")
+	f.BoolVar(&t.strictPriority, "strict-channel-priority", false, "same as --channel-priority strict")
+	f.BoolVar(&t.noChannelPriority, "no-channel-priority", false, "same as --channel-priority disabled")
 	if r.Op != env.Remove {
 		f.StringArrayVarP(&r.Files, "file", "f", nil, "environment.yml, spec list, lock or @EXPLICIT file (repeatable)")
+		f.BoolVar(&r.DownloadOnly, "download-only", false, "only download and extract the packages into the package cache; link nothing")
+		f.BoolVar(&t.noDeps, "no-deps", false, "install the requested packages only, not what they need (the environment may break)")
+		f.BoolVar(&t.onlyDeps, "only-deps", false, "install what the requested packages need, not the packages themselves")
 	}
+}
+
+// settle turns the shorthand flags into the request's fields, refusing
+// those that contradict each other.
+func (t *transaction) settle() error {
+	r := &t.req
+	switch {
+	case t.noDeps && t.onlyDeps:
+		return errors.New("--no-deps and --only-deps exclude each other")
+	case t.noDeps:
+		r.Deps = env.NoDeps
+	case t.onlyDeps:
+		r.Deps = env.OnlyDeps
+	}
+	for _, short := range []struct {
+		set   bool
+		flag  string
+		value string
+	}{{t.strictPriority, "--strict-channel-priority", "strict"}, {t.noChannelPriority, "--no-channel-priority", "disabled"}} {
+		if !short.set {
+			continue
+		}
+		if r.ChannelPriority != "" && r.ChannelPriority != short.value {
+			return fmt.Errorf("%s contradicts --channel-priority %s", short.flag, r.ChannelPriority)
+		}
+		r.ChannelPriority = short.value
+	}
+	return nil
 }
 
 // fromProcess gives req this process's environment (configuration,
@@ -78,6 +114,9 @@ func fromProcess(req *env.CreateRequest) error {
 // run applies the request and reports as micromamba does: the result on
 // stdout (JSON with --json), progress and errors on stderr.
 func (t *transaction) run(cmd *cobra.Command) error {
+	if err := t.settle(); err != nil {
+		return err
+	}
 	if err := fromProcess(&t.req.CreateRequest); err != nil {
 		return err
 	}

@@ -415,10 +415,14 @@ func TestCreateChannelPriority(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		priority, want string
-	}{{"strict", "3.10.4"}, {"flexible", "3.10.4"}, {"disabled", "3.12.1"}, {"", "3.10.4"}} {
+	}{{"strict", "3.10.4"}, {"flexible", "3.10.4"}, {"disabled", "3.12.1"}, {"", "3.10.4"},
+		{"--no-channel-priority", "3.12.1"}, {"--strict-channel-priority", "3.10.4"}} {
 		args := []string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64",
 			"--override-channels", "-c", "file://" + first, "-c", "file://" + second, "python"}
-		if tc.priority != "" {
+		switch {
+		case strings.HasPrefix(tc.priority, "--"):
+			args = append(args, tc.priority) // micromamba's shorthands
+		case tc.priority != "":
 			args = append(args, "--channel-priority", tc.priority)
 		}
 		r := runCLI(t, args...)
@@ -476,5 +480,74 @@ func TestCreateEmptyEnvironment(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(prefix, "bin", "hello")); err != nil {
 		t.Errorf("hello not installed: %v", err)
+	}
+}
+
+// TestCreateDownloadOnly fills the package cache and links nothing: the
+// prefix is not created, and an offline create then needs no channel.
+func TestCreateDownloadOnly(t *testing.T) {
+	ch := imageChannel(t)
+	home := isolate(t)
+	prefix := filepath.Join(t.TempDir(), "env")
+	args := []string{"create", "-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", "file://" + ch, "hello"}
+	r := runCLI(t, append(args, "--download-only")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Downloaded only: 2 packages in the package cache (2 fetched), nothing linked") {
+		t.Fatalf("create --download-only: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(prefix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("--download-only made %s: %v", prefix, err)
+	}
+	cached, _ := filepath.Glob(filepath.Join(home, "root", "pkgs", "*.conda"))
+	if len(cached) != 2 {
+		t.Errorf("package cache holds %q, want hello's and greeting's archives", cached)
+	}
+	if err := os.RemoveAll(ch); err != nil { // the channel is gone: the cache must do
+		t.Fatal(err)
+	}
+	if r := runCLI(t, append(args, "--offline")...); r.code != 0 || !strings.Contains(r.stdout, "2 linked") {
+		t.Fatalf("offline create after --download-only: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCreateDeps: --no-deps installs the requested package alone,
+// --only-deps what it needs alone; install --no-deps adds a package and
+// leaves the rest as it is. The two together are refused.
+func TestCreateDeps(t *testing.T) {
+	ch := "file://" + imageChannel(t)
+	isolate(t)
+	names := func(prefix string) []string {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "*.json"))
+		var out []string
+		for _, f := range files {
+			out = append(out, strings.SplitN(filepath.Base(f), "-", 2)[0])
+		}
+		return out
+	}
+	common := []string{"-y", "--platform", "linux-64", "--override-channels", "-c", ch}
+	for _, tc := range []struct {
+		flag string
+		want []string
+	}{{"--no-deps", []string{"hello"}}, {"--only-deps", []string{"greeting"}}, {"", []string{"greeting", "hello"}}} {
+		prefix := filepath.Join(t.TempDir(), "env")
+		args := append([]string{"create", "-p", prefix, "hello"}, common...)
+		if tc.flag != "" {
+			args = append(args, tc.flag)
+		}
+		if r := runCLI(t, args...); r.code != 0 || !slices.Equal(names(prefix), tc.want) {
+			t.Errorf("create %s hello: exit %d, installed %q, want %q\nstderr: %s", tc.flag, r.code, names(prefix), tc.want, r.stderr)
+		}
+		if tc.flag == "--only-deps" {
+			r := runCLI(t, append([]string{"install", "-p", prefix, "--no-deps", "hello"}, common...)...)
+			if want := []string{"greeting", "hello"}; r.code != 0 || !slices.Equal(names(prefix), want) {
+				t.Errorf("install --no-deps hello: exit %d, installed %q, want %q\nstderr: %s", r.code, names(prefix), want, r.stderr)
+			}
+		}
+	}
+	for _, bad := range [][]string{{"--no-deps", "--only-deps"}, {"--strict-channel-priority", "--channel-priority", "disabled"}} {
+		r := runCLI(t, append(append([]string{"create", "-p", filepath.Join(t.TempDir(), "env"), "hello"}, common...), bad...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, bad[0]) {
+			t.Errorf("create %q: exit %d, stderr %q; want an error naming %s", bad, r.code, r.stderr, bad[0])
+		}
 	}
 }

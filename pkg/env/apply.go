@@ -54,11 +54,35 @@ type ApplyRequest struct {
 	UpdateAll bool
 	// DryRun solves and reports without downloading or linking.
 	DryRun bool
+	// DownloadOnly, for Create and Install, downloads and extracts the
+	// packages to link into the package cache and links nothing
+	// (micromamba's --download-only): a prefix that does not exist is not
+	// created.
+	DownloadOnly bool
+	// Deps, for Create and Install, is what of the solution is applied:
+	// everything (AllDeps), only the requested packages (NoDeps) or only
+	// what they depend on (OnlyDeps).
+	Deps DepsMode
 	// Cmd is the command line for conda-meta/history.
 	Cmd string
 	// Progress receives the downloads and warnings.
 	Progress Progress
 }
+
+// DepsMode says which packages of a solution a transaction applies.
+type DepsMode int
+
+const (
+	// AllDeps applies the whole solution.
+	AllDeps DepsMode = iota
+	// NoDeps applies the requested packages only, leaving the installed
+	// ones as they are (micromamba's --no-deps; the environment may then
+	// lack what they need).
+	NoDeps
+	// OnlyDeps applies what the requested packages depend on, not the
+	// packages themselves (micromamba's --only-deps).
+	OnlyDeps
+)
 
 // maxArchiveInMemory is the biggest archive Fetch leaves unextracted for a
 // builder that reads archives into memory: 64 MiB expand to about 250 MiB,
@@ -85,6 +109,9 @@ type Applied struct {
 	Fetched, Linked, Unlinked []conda.PackageRecord
 	// Messages are what link scripts asked to show.
 	Messages string
+	// DownloadOnly says Linked were downloaded into the package cache but
+	// not linked.
+	DownloadOnly bool
 }
 
 // TargetPrefix returns the environment folder a request names: -p, or
@@ -144,11 +171,22 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op == Remove && req.Prune {
 		plan.Records = prune(plan.Records, installed, req.Remove)
 	}
+	if req.Op != Remove && req.Deps != AllDeps {
+		plan.Records = selectDeps(plan.Records, installed, plan.specs, req.Deps)
+	}
 	auth := stripCredentials(plan.Records)
 	target := placeholders(plan.Records)
 	tx := install.Diff(installed, target)
 	done := &Applied{Plan: plan, Linked: packageRecords(tx.Link), Unlinked: prefixRecords(tx.Unlink)}
 	if req.DryRun {
+		return done, nil
+	}
+	if req.DownloadOnly {
+		plan.addDownloadURLs(auth, tx.Link)
+		if done.Fetched, err = fetchAll(ctx, plan, target, tx.Link, auth, req.Progress, false); err != nil {
+			return nil, err
+		}
+		done.DownloadOnly = true
 		return done, nil
 	}
 	applied, err := apply(ctx, plan, target, tx.Link, auth, req, done)
@@ -192,6 +230,26 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, aut
 	}
 	done.Messages = res.Messages
 	return done, nil
+}
+
+// selectDeps keeps of a solution what mode applies: with NoDeps the
+// records of the requested specs and, for every other package, its
+// installed record; with OnlyDeps the records of everything else, and of
+// a requested package its installed record, if any.
+func selectDeps(recs []conda.PackageRecord, installed []*install.PrefixRecord, specs []conda.MatchSpec, mode DepsMode) []conda.PackageRecord {
+	requested := func(name string) bool { return requestedSpec(specs, name) != "" }
+	var out []conda.PackageRecord
+	for _, r := range recs {
+		if requested(r.Name) == (mode == NoDeps) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range installed {
+		if requested(r.Name) != (mode == NoDeps) && !slices.ContainsFunc(out, func(o conda.PackageRecord) bool { return o.Name == r.Name }) {
+			out = append(out, r.PackageRecord)
+		}
+	}
+	return out
 }
 
 // markEnvironment creates prefix/conda-meta/history when it is missing.
@@ -618,6 +676,11 @@ func (a *Applied) WriteText(w io.Writer, dryRun bool) error {
 	}
 	for _, r := range a.Linked {
 		fmt.Fprintf(w, "  + %s %s %s %s\n", r.Name, r.Version, r.Build, channelName(r.Channel))
+	}
+	if a.DownloadOnly {
+		_, err := fmt.Fprintf(w, "Downloaded only: %d packages in the package cache (%d fetched), nothing linked in %s\n",
+			len(a.Linked), len(a.Fetched), a.Plan.Prefix)
+		return err
 	}
 	_, err := fmt.Fprintf(w, "%s: %d linked, %d unlinked in %s\n%s", verb, len(a.Linked), len(a.Unlinked), a.Plan.Prefix, a.Messages)
 	return err

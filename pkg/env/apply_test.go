@@ -214,3 +214,39 @@ func TestStripCredentials(t *testing.T) {
 		})
 	}
 }
+
+func TestSelectDeps(t *testing.T) {
+	rec := func(name, version string) conda.PackageRecord {
+		return conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0"}
+	}
+	// The solve updates lib (installed 1, solved 2) for app, newly asked for.
+	solved := []conda.PackageRecord{rec("base", "1"), rec("lib", "2"), rec("app", "1")}
+	installedLib := []*install.PrefixRecord{{PackageRecord: rec("base", "1")}, {PackageRecord: rec("lib", "1")}}
+	installedApp := []*install.PrefixRecord{{PackageRecord: rec("app", "0.9")}}
+	spec, err := conda.ParseMatchSpec("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := []conda.MatchSpec{spec}
+	for _, tc := range []struct {
+		name      string
+		installed []*install.PrefixRecord
+		mode      DepsMode
+		want      []string
+	}{
+		{"no deps, new environment", nil, NoDeps, []string{"app-1"}},
+		{"no deps keeps the installed as they are", installedLib, NoDeps, []string{"app-1", "base-1", "lib-1"}},
+		{"only deps, new environment", nil, OnlyDeps, []string{"base-1", "lib-2"}},
+		{"only deps keeps an installed requested package", installedApp, OnlyDeps, []string{"base-1", "lib-2", "app-0.9"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range selectDeps(solved, tc.installed, app, tc.mode) {
+				got = append(got, r.Name+"-"+r.Version.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
