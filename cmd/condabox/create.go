@@ -69,6 +69,9 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		f.BoolVar(&t.noDeps, "no-deps", false, "install the requested packages only, not what they need (the environment may break)")
 		f.BoolVar(&t.onlyDeps, "only-deps", false, "install what the requested packages need, not the packages themselves")
 	}
+	if r.Op == env.Install {
+		f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
+	}
 }
 
 // settle turns the shorthand flags into the request's fields, refusing

@@ -41,6 +41,9 @@ type Config struct {
 	PkgsDirs []string
 	// Offline uses cached indexes and packages only.
 	Offline bool
+	// PinnedPackages are match specs every solve must respect for the
+	// packages it installs (conda's pinned_packages); they request nothing.
+	PinnedPackages []string
 	// Files lists the configuration files read, lowest precedence first.
 	Files []string
 }
@@ -62,6 +65,7 @@ type file struct {
 	LocalRepodataTTL any               `yaml:"local_repodata_ttl"`
 	PkgsDirs         []string          `yaml:"pkgs_dirs"`
 	Offline          any               `yaml:"offline"`
+	PinnedPackages   []string          `yaml:"pinned_packages"`
 }
 
 // RootPrefix returns the root prefix, which holds the envs/ and pkgs/
@@ -149,6 +153,7 @@ func (c *Config) merge(data []byte) error {
 	// A higher-precedence file's list entries come first, as in conda.
 	c.Channels = mergeList(f.Channels, c.Channels)
 	c.PkgsDirs = mergeList(f.PkgsDirs, c.PkgsDirs)
+	c.PinnedPackages = mergeList(f.PinnedPackages, c.PinnedPackages)
 	if f.ChannelAlias != nil {
 		c.ChannelAlias = *f.ChannelAlias
 	}

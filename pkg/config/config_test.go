@@ -92,6 +92,19 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "pinned packages, higher precedence first",
+			files: map[string]string{
+				"home/.condarc": "pinned_packages: [numpy 1.26.*, python 3.11.*]\n",
+				"home/.mambarc": "pinned_packages: [python 3.12.*]\n",
+			},
+			env: map[string]string{"HOME": "$D/home", "MAMBA_ROOT_PREFIX": "$D/r"},
+			check: func(t *testing.T, c *Config) {
+				if want := []string{"python 3.12.*", "numpy 1.26.*", "python 3.11.*"}; !slices.Equal(c.PinnedPackages, want) {
+					t.Errorf("PinnedPackages = %v, want %v", c.PinnedPackages, want)
+				}
+			},
+		},
+		{
 			name: "root prefix pkgs",
 			env:  map[string]string{"MAMBA_ROOT_PREFIX": "/opt/mamba"},
 			check: func(t *testing.T, c *Config) {

@@ -59,6 +59,11 @@ type ApplyRequest struct {
 	// (micromamba's --download-only): a prefix that does not exist is not
 	// created.
 	DownloadOnly bool
+	// FreezeInstalled, for Install, pins every installed package the
+	// request does not name to its installed build (micromamba's
+	// --freeze-installed): a request that needs one changed is
+	// unsatisfiable.
+	FreezeInstalled bool
 	// Deps, for Create and Install, is what of the solution is applied:
 	// everything (AllDeps), only the requested packages (NoDeps) or only
 	// what they depend on (OnlyDeps).
@@ -163,6 +168,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 				req.Update = append(req.Update, r.Name)
 			}
 		}
+		pinned, err := readPinned(prefix)
+		if err != nil {
+			return nil, err
+		}
+		req.Pinned = append(req.Pinned, pinned...)
+		if req.FreezeInstalled {
+			req.Pinned = append(req.Pinned, frozen(installed, req.Specs)...)
+		}
 	}
 	plan, err := PlanCreate(ctx, req.CreateRequest)
 	if err != nil {
@@ -230,6 +243,51 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, aut
 	}
 	done.Messages = res.Messages
 	return done, nil
+}
+
+// readPinned returns the specs of prefix's conda-meta/pinned, one per
+// line, as conda and micromamba read them (blank lines and # comments
+// skipped); none when the file does not exist.
+func readPinned(prefix string) ([]string, error) {
+	name := filepath.Join(prefix, "conda-meta", "pinned")
+	data, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if _, err := conda.ParseMatchSpec(line); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, i+1, err)
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// frozen pins each installed package that specs (the spec arguments, as
+// typed; not those of -f files) do not name to its installed version and
+// build.
+func frozen(installed []*install.PrefixRecord, specs []string) []string {
+	named := map[string]bool{}
+	for _, s := range specs {
+		if m, err := conda.ParseMatchSpec(s); err == nil {
+			named[m.Name.String()] = true
+		}
+	}
+	var out []string
+	for _, r := range installed {
+		if !named[r.Name] {
+			out = append(out, r.Name+"=="+r.Version.String()+"="+r.Build)
+		}
+	}
+	return out
 }
 
 // selectDeps keeps of a solution what mode applies: with NoDeps the

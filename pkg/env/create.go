@@ -57,6 +57,11 @@ type CreateRequest struct {
 	// environment, as solve.Request's fields of the same names.
 	Installed      []conda.PackageRecord
 	Update, Remove []string
+	// Pinned are match specs the solve must respect besides the
+	// configuration's pinned_packages: Apply gives an existing
+	// environment's conda-meta/pinned and, for FreezeInstalled, the
+	// installed builds.
+	Pinned []string
 }
 
 // Plan is the result of planning a create: the records to install, in
@@ -187,6 +192,14 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	if err != nil {
 		return nil, err
 	}
+	var pins []conda.MatchSpec
+	for _, text := range append(slices.Clone(cfg.PinnedPackages), req.Pinned...) {
+		pin, err := conda.ParseMatchSpec(text)
+		if err != nil {
+			return nil, fmt.Errorf("pinned package %q: %w", text, err)
+		}
+		pins = append(pins, pin)
+	}
 	index, err := gw.Load(ctx, parsed, []conda.Platform{p}, specs)
 	if err != nil {
 		return nil, err
@@ -200,6 +213,7 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 		Installed:       req.Installed,
 		Update:          req.Update,
 		Remove:          req.Remove,
+		Pinned:          pins,
 	})
 }
 

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/index"
+	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
+	"github.com/condabox/condabox/pkg/conda"
+)
+
+// pinChannel writes a channel of real packages: tool 1.0 and 2.0, app 1.0
+// (any tool) and app 2.0 (tool >=2).
+func pinChannel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, Depends: depends, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + name + ".txt", Mode: 0o644, Data: []byte(name + " " + version + "\n")}}}
+	}
+	var recs []conda.PackageRecord
+	for _, p := range []*pkgbuild.Package{pkg("tool", "1.0"), pkg("tool", "2.0"), pkg("app", "1.0", "tool"), pkg("app", "2.0", "tool >=2")} {
+		r, err := pkgbuild.WriteFile(mkdir(t, filepath.Join(dir, "noarch")), p, pkgbuild.FormatConda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if err := index.WriteChannel(dir, recs, index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestPinnedPackages: .condarc's pinned_packages hold for create, an
+// environment's conda-meta/pinned for install, and install
+// --freeze-installed keeps every installed package not named.
+func TestPinnedPackages(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	home := isolate(t)
+	common := []string{"-y", "--override-channels", "-c", ch}
+	version := func(prefix, name string) string {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", name+"-*.json"))
+		if len(files) != 1 {
+			return ""
+		}
+		return strings.Split(filepath.Base(files[0]), "-")[1]
+	}
+
+	// .condarc's pin: the newest tool is 2.0, the pin keeps 1.x.
+	writeFile(t, home, ".condarc", "pinned_packages:\n  - tool 1.*\n")
+	prefix := filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, append([]string{"create", "-p", prefix, "app"}, common...)...); r.code != 0 || version(prefix, "tool") != "1.0" || version(prefix, "app") != "1.0" {
+		t.Fatalf("create app with tool pinned to 1.*: exit %d, tool %q, app %q\nstderr: %s", r.code, version(prefix, "tool"), version(prefix, "app"), r.stderr)
+	}
+	r := runCLI(t, append([]string{"install", "-p", prefix, "app=2"}, common...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "pin") {
+		t.Fatalf("install app=2 against the pin: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	writeFile(t, home, ".condarc", "pinned_packages:\n  - 'tool >>1'\n")
+	if r := runCLI(t, append([]string{"install", "-p", prefix, "app"}, common...)...); r.code == 0 || !strings.Contains(r.stderr, `pinned package "tool >>1"`) {
+		t.Errorf("a bad pin: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if err := os.Remove(filepath.Join(home, ".condarc")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The environment's conda-meta/pinned.
+	pinned := writeFile(t, filepath.Join(prefix, "conda-meta"), "pinned", "# keep tool\ntool 1.*\n")
+	if r := runCLI(t, append([]string{"install", "-p", prefix, "app=2"}, common...)...); r.code == 0 {
+		t.Errorf("install app=2 with conda-meta/pinned holding tool 1.*: exit 0, tool %s", version(prefix, "tool"))
+	}
+	if err := os.Remove(pinned); err != nil {
+		t.Fatal(err)
+	}
+
+	// --freeze-installed: app may change, tool may not.
+	r = runCLI(t, append([]string{"install", "-p", prefix, "--freeze-installed", "app=2"}, common...)...)
+	if r.code == 0 || version(prefix, "tool") != "1.0" {
+		t.Errorf("install --freeze-installed app=2: exit %d, tool %s; want it refused", r.code, version(prefix, "tool"))
+	}
+	if r := runCLI(t, append([]string{"install", "-p", prefix, "app=2"}, common...)...); r.code != 0 || version(prefix, "tool") != "2.0" || version(prefix, "app") != "2.0" {
+		t.Errorf("install app=2 unpinned: exit %d, tool %s, app %s\nstderr: %s", r.code, version(prefix, "tool"), version(prefix, "app"), r.stderr)
+	}
+}
