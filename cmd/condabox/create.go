@@ -41,9 +41,11 @@ prints micromamba's JSON document.`,
 type transaction struct {
 	req  env.ApplyRequest
 	json bool
-	// The flags that set req.Deps and req.ChannelPriority in run.
+	// The flags that set req.Deps, req.ChannelPriority and req.SkipPyc in
+	// run.
 	noDeps, onlyDeps                  bool
 	strictPriority, noChannelPriority bool
+	pyc, noPyc                        bool
 }
 
 // addFlags adds micromamba's flags shared by create, install and remove.
@@ -72,12 +74,18 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	if r.Op == env.Install {
 		f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
 	}
+	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
+	if r.Op != env.Remove {
+		f.BoolVar(&t.noPyc, "no-pyc", false, "do not compile the .pyc files of noarch python packages")
+		f.BoolVar(&t.pyc, "pyc", true, "compile the .pyc files of noarch python packages (--pyc=false is --no-pyc)")
+	}
 }
 
 // settle turns the shorthand flags into the request's fields, refusing
 // those that contradict each other.
 func (t *transaction) settle() error {
 	r := &t.req
+	r.SkipPyc = t.noPyc || (r.Op != env.Remove && !t.pyc)
 	switch {
 	case t.noDeps && t.onlyDeps:
 		return errors.New("--no-deps and --only-deps exclude each other")

@@ -506,3 +506,27 @@ func TestCreateRefusesNonEnvironmentFolder(t *testing.T) {
 		t.Errorf("the folder's file was touched: %q, %v", data, err)
 	}
 }
+
+// TestInstallNoPyc: --no-pyc links a noarch python package without its
+// .pyc files, which install compiles by default.
+func TestInstallNoPyc(t *testing.T) {
+	ch := "file://" + realisticChannel(t)
+	home := isolate(t)
+	prefix := filepath.Join(home, "envs", "pyc")
+	base := []string{"-y", "-p", prefix, "--override-channels", "-c", ch}
+	for _, args := range [][]string{{"create", "python"}, {"install", "--no-pyc", "six"}, {"install", "idna"}} {
+		if r := runCLI(t, append(args, base...)...); r.code != 0 {
+			t.Fatalf("condabox %q: exit %d\nstderr: %s", args, r.code, r.stderr)
+		}
+	}
+	site, _ := filepath.Glob(filepath.Join(prefix, "lib", "python3.*", "site-packages"))
+	if len(site) != 1 {
+		t.Fatalf("site-packages: %q", site)
+	}
+	if pyc, _ := filepath.Glob(filepath.Join(site[0], "__pycache__", "six.*.pyc")); len(pyc) != 0 {
+		t.Errorf("--no-pyc compiled %q", pyc)
+	}
+	if pyc, _ := filepath.Glob(filepath.Join(site[0], "idna", "__pycache__", "*.pyc")); len(pyc) == 0 {
+		t.Error("install without --no-pyc compiled nothing for idna")
+	}
+}

@@ -61,6 +61,10 @@ func TestPinnedPackages(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "pin") {
 		t.Fatalf("install app=2 against the pin: exit %d\nstderr: %s", r.code, r.stderr)
 	}
+	unpinned := filepath.Join(t.TempDir(), "unpinned")
+	if r := runCLI(t, append([]string{"create", "--no-pin", "-p", unpinned, "app"}, common...)...); r.code != 0 || version(unpinned, "tool") != "2.0" {
+		t.Errorf("create --no-pin app: exit %d, tool %q, want 2.0\nstderr: %s", r.code, version(unpinned, "tool"), r.stderr)
+	}
 	writeFile(t, home, ".condarc", "pinned_packages:\n  - 'tool >>1'\n")
 	if r := runCLI(t, append([]string{"install", "-p", prefix, "app"}, common...)...); r.code == 0 || !strings.Contains(r.stderr, `pinned package "tool >>1"`) {
 		t.Errorf("a bad pin: exit %d\nstderr: %s", r.code, r.stderr)
@@ -73,6 +77,9 @@ func TestPinnedPackages(t *testing.T) {
 	pinned := writeFile(t, filepath.Join(prefix, "conda-meta"), "pinned", "# keep tool\ntool 1.*\n")
 	if r := runCLI(t, append([]string{"install", "-p", prefix, "app=2"}, common...)...); r.code == 0 {
 		t.Errorf("install app=2 with conda-meta/pinned holding tool 1.*: exit 0, tool %s", version(prefix, "tool"))
+	}
+	if r := runCLI(t, append([]string{"install", "--dry-run", "--no-pin", "-p", prefix, "app=2"}, common...)...); r.code != 0 {
+		t.Errorf("install --no-pin app=2 with conda-meta/pinned: exit %d\nstderr: %s", r.code, r.stderr)
 	}
 	if err := os.Remove(pinned); err != nil {
 		t.Fatal(err)

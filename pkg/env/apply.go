@@ -59,6 +59,12 @@ type ApplyRequest struct {
 	// (micromamba's --download-only): a prefix that does not exist is not
 	// created.
 	DownloadOnly bool
+	// SkipPyc links noarch python packages without compiling their .pyc
+	// files (micromamba's --no-pyc).
+	SkipPyc bool
+	// NoPin ignores the pins of the configuration (pinned_packages) and of
+	// the environment (conda-meta/pinned): micromamba's --no-pin.
+	NoPin bool
 	// FreezeInstalled, for Install, pins every installed package the
 	// request does not name to its installed build (micromamba's
 	// --freeze-installed): a request that needs one changed is
@@ -168,15 +174,18 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 				req.Update = append(req.Update, r.Name)
 			}
 		}
-		pinned, err := readPinned(prefix)
-		if err != nil {
-			return nil, err
+		if !req.NoPin {
+			pinned, err := readPinned(prefix)
+			if err != nil {
+				return nil, err
+			}
+			req.Pinned = append(req.Pinned, pinned...)
 		}
-		req.Pinned = append(req.Pinned, pinned...)
 		if req.FreezeInstalled {
 			req.Pinned = append(req.Pinned, frozen(installed, req.Specs)...)
 		}
 	}
+	req.IgnoreConfigPins = req.NoPin
 	plan, err := PlanCreate(ctx, req.CreateRequest)
 	if err != nil {
 		return nil, err
@@ -230,6 +239,7 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, aut
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
 		History: install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
 		Warnf:   warnf(req.Progress.W),
+		SkipPyc: req.SkipPyc,
 	})
 	if err != nil {
 		return nil, err

@@ -62,6 +62,8 @@ type CreateRequest struct {
 	// environment's conda-meta/pinned and, for FreezeInstalled, the
 	// installed builds.
 	Pinned []string
+	// IgnoreConfigPins leaves the configuration's pinned_packages out.
+	IgnoreConfigPins bool
 }
 
 // Plan is the result of planning a create: the records to install, in
@@ -193,7 +195,11 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 		return nil, err
 	}
 	var pins []conda.MatchSpec
-	for _, text := range append(slices.Clone(cfg.PinnedPackages), req.Pinned...) {
+	var configPins []string
+	if !req.IgnoreConfigPins {
+		configPins = cfg.PinnedPackages
+	}
+	for _, text := range append(slices.Clone(configPins), req.Pinned...) {
 		pin, err := conda.ParseMatchSpec(text)
 		if err != nil {
 			return nil, fmt.Errorf("pinned package %q: %w", text, err)
