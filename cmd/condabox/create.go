@@ -73,6 +73,7 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	}
 	if r.Op == env.Install {
 		f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
+		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
 	}
 	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
 	if r.Op != env.Remove {

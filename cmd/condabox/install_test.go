@@ -530,3 +530,30 @@ func TestInstallNoPyc(t *testing.T) {
 		t.Error("install without --no-pyc compiled nothing for idna")
 	}
 }
+
+// TestInstallForceReinstall: install --force-reinstall links a package
+// again that is installed unchanged, restoring a file removed by hand;
+// without it, install has nothing to do.
+func TestInstallForceReinstall(t *testing.T) {
+	ch := "file://" + imageChannel(t)
+	isolate(t)
+	prefix := filepath.Join(t.TempDir(), "env")
+	common := []string{"-y", "-p", prefix, "--platform", "linux-64", "--override-channels", "-c", ch, "hello"}
+	if r := runCLI(t, append([]string{"create"}, common...)...); r.code != 0 {
+		t.Fatalf("create: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	file := filepath.Join(prefix, "bin", "hello")
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, append([]string{"install"}, common...)...); r.code != 0 || !strings.Contains(r.stdout, "0 linked, 0 unlinked") {
+		t.Fatalf("install of an installed package: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r := runCLI(t, append([]string{"install", "--force-reinstall"}, common...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 linked, 1 unlinked") {
+		t.Fatalf("install --force-reinstall: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("--force-reinstall did not bring bin/hello back: %v", err)
+	}
+}

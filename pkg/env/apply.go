@@ -65,6 +65,10 @@ type ApplyRequest struct {
 	// NoPin ignores the pins of the configuration (pinned_packages) and of
 	// the environment (conda-meta/pinned): micromamba's --no-pin.
 	NoPin bool
+	// ForceReinstall, for Install, unlinks and links again the requested
+	// packages that are installed unchanged (micromamba's
+	// --force-reinstall): a file of theirs removed by hand comes back.
+	ForceReinstall bool
 	// FreezeInstalled, for Install, pins every installed package the
 	// request does not name to its installed build (micromamba's
 	// --freeze-installed): a request that needs one changed is
@@ -198,7 +202,13 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	}
 	auth := stripCredentials(plan.Records)
 	target := placeholders(plan.Records)
-	tx := install.Diff(installed, target)
+	var reinstall []string
+	if req.ForceReinstall {
+		for _, s := range plan.specs {
+			reinstall = append(reinstall, s.Name.String())
+		}
+	}
+	tx := install.Diff(installed, target, reinstall...)
 	done := &Applied{Plan: plan, Linked: packageRecords(tx.Link), Unlinked: prefixRecords(tx.Unlink)}
 	if req.DryRun {
 		return done, nil
@@ -211,7 +221,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 		done.DownloadOnly = true
 		return done, nil
 	}
-	applied, err := apply(ctx, plan, target, tx.Link, auth, req, done)
+	applied, err := apply(ctx, plan, target, tx.Link, reinstall, auth, req, done)
 	if err != nil && req.Op == Create && fresh {
 		// Nothing of a failed create into a new folder is worth keeping.
 		os.RemoveAll(prefix)
@@ -228,8 +238,9 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	return applied, err
 }
 
-// apply downloads the packages to link and syncs the prefix to target.
-func apply(ctx context.Context, plan *Plan, target, link []*install.Package, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
+// apply downloads the packages to link and syncs the prefix to target,
+// linking reinstall (names) again even where they are unchanged.
+func apply(ctx context.Context, plan *Plan, target, link []*install.Package, reinstall []string, auth map[string]string, req ApplyRequest, done *Applied) (*Applied, error) {
 	plan.addDownloadURLs(auth, link)
 	fetched, err := fetchAll(ctx, plan, target, link, auth, req.Progress, false)
 	if err != nil {
@@ -237,9 +248,10 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, aut
 	}
 	done.Fetched = fetched
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
-		History: install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
-		Warnf:   warnf(req.Progress.W),
-		SkipPyc: req.SkipPyc,
+		History:   install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
+		Warnf:     warnf(req.Progress.W),
+		SkipPyc:   req.SkipPyc,
+		Reinstall: reinstall,
 	})
 	if err != nil {
 		return nil, err

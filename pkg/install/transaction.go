@@ -24,6 +24,10 @@ type Options struct {
 	// History describes the command for conda-meta/history; a zero Time
 	// means now.
 	History HistoryEntry
+	// Reinstall names installed packages Sync unlinks and links again
+	// even when the target holds them unchanged (micromamba's
+	// --force-reinstall).
+	Reinstall []string
 	// Warnf receives warnings (clobbered files); nil discards them.
 	Warnf func(format string, args ...any)
 }
@@ -55,8 +59,9 @@ type Transaction struct {
 // Diff computes the transaction that turns installed into target: target
 // packages not installed (or installed in another build) are linked,
 // installed packages that target lacks are unlinked. An update is an
-// unlink of the old record and a link of the new one.
-func Diff(installed []*PrefixRecord, target []*Package) *Transaction {
+// unlink of the old record and a link of the new one; so is each installed
+// package reinstall names, even when target holds it unchanged.
+func Diff(installed []*PrefixRecord, target []*Package, reinstall ...string) *Transaction {
 	t := &Transaction{}
 	inTarget := map[string]bool{}
 	for _, p := range target {
@@ -64,7 +69,7 @@ func Diff(installed []*PrefixRecord, target []*Package) *Transaction {
 	}
 	have := map[string]bool{}
 	for _, r := range installed {
-		if inTarget[identity(&r.PackageRecord)] {
+		if inTarget[identity(&r.PackageRecord)] && !slices.Contains(reinstall, r.Name) {
 			t.Keep = append(t.Keep, r)
 			have[identity(&r.PackageRecord)] = true
 		} else {
@@ -140,7 +145,7 @@ func sortByDeps[T any](items []T, rec func(T) *conda.PackageRecord) []T {
 // and removal in one. It first recovers an interrupted transaction.
 func Sync(ctx context.Context, prefix string, target []*Package, opts Options) (*Result, error) {
 	return run(ctx, prefix, opts, func(installed []*PrefixRecord) (*Transaction, error) {
-		return Diff(installed, target), nil
+		return Diff(installed, target, opts.Reinstall...), nil
 	})
 }
 
