@@ -54,7 +54,7 @@ func isolate(t *testing.T) string {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("MAMBA_ROOT_PREFIX", filepath.Join(home, "root"))
-	for _, k := range []string{"CONDARC", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"} {
+	for _, k := range []string{"CONDARC", "MAMBARC", "XDG_CONFIG_HOME", "CONDA_PREFIX", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}

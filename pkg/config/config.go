@@ -126,23 +126,67 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 }
 
 // Paths are the configuration files Load reads when they exist, lowest
-// precedence first: $MAMBA_ROOT_PREFIX/.condarc, ~/.condarc, ~/.mambarc,
-// $CONDARC.
+// precedence first, as conda and micromamba search for them: the system's
+// (/etc/conda, /var/lib/conda), the root prefix's ($MAMBA_ROOT_PREFIX),
+// the user's ($XDG_CONFIG_HOME/conda, ~/.config/conda, ~/.conda,
+// ~/.condarc, ~/.mambarc), the active environment's ($CONDA_PREFIX), then
+// $CONDARC and $MAMBARC. Each folder is searched for .condarc, condarc,
+// .mambarc and the *.yml and *.yaml files of condarc.d, in name order. A
+// file met twice (the root prefix is the active environment in an image)
+// counts once, where it is met first.
 func Paths(lookup func(string) (string, bool)) []string {
 	env := func(k string) string { v, _ := lookup(k); return v }
-	home, root := env("HOME"), env("MAMBA_ROOT_PREFIX")
-	var paths []string
-	if root != "" {
-		paths = append(paths, filepath.Join(root, ".condarc"))
+	home := env("HOME")
+	var dirs []string
+	dirs = append(dirs, systemDirs...)
+	if root := env("MAMBA_ROOT_PREFIX"); root != "" {
+		dirs = append(dirs, root)
+	}
+	if xdg := env("XDG_CONFIG_HOME"); xdg != "" {
+		dirs = append(dirs, filepath.Join(xdg, "conda"))
 	}
 	if home != "" {
-		paths = append(paths, filepath.Join(home, ".condarc"), filepath.Join(home, ".mambarc"))
+		dirs = append(dirs, filepath.Join(home, ".config", "conda"), filepath.Join(home, ".conda"))
 	}
-	if p := env("CONDARC"); p != "" {
-		paths = append(paths, p)
+	var paths []string
+	add := func(p string) {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	searchDir := func(dir string) {
+		for _, name := range []string{".condarc", "condarc", ".mambarc"} {
+			add(filepath.Join(dir, name))
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "condarc.d", "*"))
+		slices.Sort(files)
+		for _, f := range files {
+			if strings.HasSuffix(f, ".yml") || strings.HasSuffix(f, ".yaml") {
+				add(f)
+			}
+		}
+	}
+	for _, dir := range dirs {
+		searchDir(dir)
+	}
+	if home != "" {
+		add(filepath.Join(home, ".condarc"))
+		add(filepath.Join(home, ".mambarc"))
+	}
+	if prefix := env("CONDA_PREFIX"); prefix != "" {
+		searchDir(prefix)
+	}
+	for _, k := range []string{"CONDARC", "MAMBARC"} {
+		if p := env(k); p != "" {
+			add(p)
+		}
 	}
 	return paths
 }
+
+// systemDirs are the system-wide configuration folders; a variable for
+// tests.
+var systemDirs = []string{"/etc/conda", "/var/lib/conda"}
 
 // merge applies one file over c.
 func (c *Config) merge(data []byte) error {

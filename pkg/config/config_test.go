@@ -13,6 +13,10 @@ import (
 func setup(t *testing.T, files map[string]string, env map[string]string) func(string) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
+	// The system's folders are the test's: $D/etc and $D/var.
+	saved := systemDirs
+	systemDirs = []string{filepath.Join(dir, "etc"), filepath.Join(dir, "var")}
+	t.Cleanup(func() { systemDirs = saved })
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -145,5 +149,43 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(func(string) (string, bool) { return "", false }); err == nil {
 		t.Error("no HOME, no root prefix: want an error")
+	}
+}
+
+// TestSearchOrder: Load reads every file conda and micromamba search, in
+// their order (a later file wins a scalar and comes first in a list), each
+// once.
+func TestSearchOrder(t *testing.T) {
+	files := map[string]string{}
+	order := []string{
+		"etc/.condarc", "etc/condarc.d/a.yml", "etc/condarc.d/b.yaml", "var/condarc",
+		"root/.condarc", "root/.mambarc", "xdg/conda/condarc", "home/.config/conda/.condarc",
+		"home/.conda/.condarc", "home/.condarc", "home/.mambarc", "prefix/.condarc", "explicit.yml", "mamba.yml",
+	}
+	for _, name := range order {
+		files[name] = "channel_alias: https://" + strings.NewReplacer("/", "-", ".", "-").Replace(name) + "\nchannels: [" + name + "]\n"
+	}
+	files["etc/condarc.d/notes.txt"] = "not: [yaml, read]\n"
+	lookup := setup(t, files, map[string]string{
+		"HOME": "$D/home", "MAMBA_ROOT_PREFIX": "$D/root", "XDG_CONFIG_HOME": "$D/xdg",
+		"CONDA_PREFIX": "$D/prefix", "CONDARC": "$D/explicit.yml", "MAMBARC": "$D/mamba.yml",
+	})
+	c, err := Load(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	for _, f := range c.Files {
+		for _, name := range order {
+			if strings.HasSuffix(filepath.ToSlash(f), "/"+name) {
+				read = append(read, name)
+			}
+		}
+	}
+	if !slices.Equal(read, order) {
+		t.Errorf("read %q,\nwant %q", read, order)
+	}
+	if c.ChannelAlias != "https://mamba-yml" || c.Channels[0] != "mamba.yml" || c.Channels[len(c.Channels)-1] != "etc/.condarc" {
+		t.Errorf("channel_alias %q, channels %q: the last file must win", c.ChannelAlias, c.Channels)
 	}
 }
