@@ -13,14 +13,45 @@ import (
 func newEnvCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "Environments: create, remove, list, export",
+		Short: "Environments: create, update, remove, list, export",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 	}
 	// env create is create, as in micromamba, which has both.
-	cmd.AddCommand(newCreateCmd(), newEnvRemoveCmd(), newEnvListCmd(), newEnvExportCmd())
+	cmd.AddCommand(newCreateCmd(), newEnvUpdateCmd(), newEnvRemoveCmd(), newEnvListCmd(), newEnvExportCmd())
+	return cmd
+}
+
+// newEnvUpdateCmd is conda's env update: an existing environment brought to
+// what its files ask for.
+func newEnvUpdateCmd() *cobra.Command {
+	var (
+		t     transaction
+		prune bool
+	)
+	t.req.Op = env.Install
+	cmd := &cobra.Command{
+		Use:   "update -f FILE [-n NAME | -p PREFIX] [--prune]",
+		Short: "Update an existing environment from environment files",
+		Long: `env update installs what the -f files ask for into an existing environment,
+as install -f does. With --prune it also removes what the files no longer
+need: the environment is solved from the files alone, as create would, and
+only the differences are applied.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(t.req.Files) == 0 {
+				return errors.New("env update: give the environment file with -f")
+			}
+			if prune {
+				t.req.Op, t.req.Existing = env.Create, true
+			}
+			return t.run(cmd)
+		},
+	}
+	t.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&prune, "prune", false, "remove the packages the files no longer need")
 	return cmd
 }
 

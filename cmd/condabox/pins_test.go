@@ -94,3 +94,41 @@ func TestPinnedPackages(t *testing.T) {
 		t.Errorf("install app=2 unpinned: exit %d, tool %s, app %s\nstderr: %s", r.code, version(prefix, "tool"), version(prefix, "app"), r.stderr)
 	}
 }
+
+// TestEnvUpdate: env update -f adds what the file asks for and keeps the
+// rest; with --prune it also removes what the file no longer needs. An
+// environment that does not exist is not created.
+func TestEnvUpdate(t *testing.T) {
+	ch := pinChannel(t)
+	isolate(t)
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "env")
+	both := writeFile(t, dir, "both.yml", "channels: [file://"+ch+"]\ndependencies: [app=1]\n")
+	toolOnly := writeFile(t, dir, "tool.yml", "channels: [file://"+ch+"]\ndependencies: [tool]\n")
+	names := func() []string {
+		files, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "*.json"))
+		var out []string
+		for _, f := range files {
+			out = append(out, strings.SplitN(filepath.Base(f), "-", 2)[0])
+		}
+		return out
+	}
+	if r := runCLI(t, "env", "update", "-y", "-p", prefix, "-f", both); r.code == 0 || !strings.Contains(r.stderr, "does not exist") {
+		t.Fatalf("env update of a missing environment: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(prefix); err == nil {
+		t.Fatal("env update created the environment")
+	}
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "-y", "-p", prefix, "-f", both}, "app tool"},
+		{[]string{"env", "update", "-y", "-p", prefix, "-f", toolOnly}, "app tool"},
+		{[]string{"env", "update", "-y", "-p", prefix, "-f", toolOnly, "--prune"}, "tool"},
+	} {
+		if r := runCLI(t, step.args...); r.code != 0 || strings.Join(names(), " ") != step.want {
+			t.Errorf("condabox %q: exit %d, installed %q, want %q\nstderr: %s", step.args, r.code, names(), step.want, r.stderr)
+		}
+	}
+}

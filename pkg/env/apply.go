@@ -59,6 +59,10 @@ type ApplyRequest struct {
 	// (micromamba's --download-only): a prefix that does not exist is not
 	// created.
 	DownloadOnly bool
+	// Existing, for Create, requires the prefix to hold an environment
+	// already: env update --prune re-creates one from its files, applying
+	// only the changes.
+	Existing bool
 	// SkipPyc links noarch python packages without compiling their .pyc
 	// files (micromamba's --no-pyc).
 	SkipPyc bool
@@ -155,7 +159,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Op != Create && fresh {
+	if (req.Op != Create || req.Existing) && fresh {
 		return nil, fmt.Errorf("environment %s does not exist: create it first", prefix)
 	}
 	if req.Op == Create && !fresh {
