@@ -35,7 +35,6 @@ import (
 // env_vars.d file).
 func imageChannel(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
 	pkgs := []*pkgbuild.Package{
 		{Record: conda.PackageRecord{Name: "hello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "linux-64",
 			Depends: []string{"greeting"}, License: "MIT", Timestamp: 1700000000000},
@@ -51,6 +50,14 @@ func imageChannel(t *testing.T) string {
 				{Path: "etc/conda/env_vars.d/greeting.json", Mode: 0o644, Data: []byte(`{"GREETING": "hello"}`)},
 			}},
 	}
+	return writeChannel(t, pkgs)
+}
+
+// writeChannel writes pkgs as .conda files into a new channel folder,
+// indexed, and returns it.
+func writeChannel(t *testing.T, pkgs []*pkgbuild.Package) string {
+	t.Helper()
+	dir := t.TempDir()
 	var recs []conda.PackageRecord
 	for _, p := range pkgs {
 		r, err := pkgbuild.WriteFile(mkdir(t, filepath.Join(dir, p.Record.Subdir)), p, pkgbuild.FormatConda)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/condabox/condabox/internal/testchannel/index"
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -15,24 +14,12 @@ import (
 // (any tool) and app 2.0 (tool >=2).
 func pinChannel(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
 	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
 		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0",
 			Subdir: "noarch", Noarch: conda.NoarchGeneric, Depends: depends, License: "MIT", Timestamp: 1700000000000},
 			Files: []pkgbuild.File{{Path: "share/" + name + ".txt", Mode: 0o644, Data: []byte(name + " " + version + "\n")}}}
 	}
-	var recs []conda.PackageRecord
-	for _, p := range []*pkgbuild.Package{pkg("tool", "1.0"), pkg("tool", "2.0"), pkg("app", "1.0", "tool"), pkg("app", "2.0", "tool >=2")} {
-		r, err := pkgbuild.WriteFile(mkdir(t, filepath.Join(dir, "noarch")), p, pkgbuild.FormatConda)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
-	}
-	if err := index.WriteChannel(dir, recs, index.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return writeChannel(t, []*pkgbuild.Package{pkg("tool", "1.0"), pkg("tool", "2.0"), pkg("app", "1.0", "tool"), pkg("app", "2.0", "tool >=2")})
 }
 
 // TestPinnedPackages: .condarc's pinned_packages hold for create, an
