@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -11,7 +13,11 @@ import (
 )
 
 func newRunCmd() *cobra.Command {
-	var req env.CreateRequest
+	var (
+		req  env.CreateRequest
+		cwd  string
+		vars []string
+	)
 	cmd := &cobra.Command{
 		Use:   "run -p PREFIX|-n NAME [flags] CMD [ARGS...]",
 		Short: "Run a command in an activated environment",
@@ -20,9 +26,15 @@ CONDA_PREFIX, CONDA_DEFAULT_ENV, CONDA_SHLVL and the variables of
 etc/conda/env_vars.d and conda-meta/state; then, when the machine has a
 shell, the environment's etc/conda/activate.d/*.sh scripts are sourced before
 CMD. stdin, stdout and stderr are passed through and CMD's exit code is
-condabox's.`,
+condabox's. --cwd runs CMD in another folder; -e NAME=VALUE (repeatable) sets a
+variable, which the activate.d scripts see too.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, v := range vars {
+				if name, _, ok := strings.Cut(v, "="); !ok || name == "" {
+					return fmt.Errorf("run: -e %q: want NAME=VALUE", v)
+				}
+			}
 			if err := fromProcess(&req); err != nil {
 				return err
 			}
@@ -39,6 +51,8 @@ condabox's.`,
 				return err
 			}
 			c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			c.Dir = cwd
+			c.Env = append(c.Env, vars...) // exec keeps the last of a name
 			var exit *exec.ExitError
 			if err := c.Run(); errors.As(err, &exit) {
 				code := exit.ExitCode()
@@ -58,5 +72,7 @@ condabox's.`,
 	f.StringVarP(&req.Prefix, "prefix", "p", "", "path of the environment")
 	f.StringVarP(&req.Name, "name", "n", "", "name of the environment, under <root prefix>/envs")
 	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
+	f.StringVar(&cwd, "cwd", "", "folder to run CMD in (default: the current one)")
+	f.StringArrayVarP(&vars, "env", "e", nil, "NAME=VALUE to set for CMD (repeatable)")
 	return cmd
 }
