@@ -277,7 +277,7 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	defer progress.Close()
 	progress.Hook(&opts)
 	var err error
-	if opts.Epoch, err = buildEpoch(os.LookupEnv); err != nil {
+	if opts.Epoch, err = buildEpoch(lookupEnv); err != nil {
 		return platformBuild{}, withBase(err)
 	}
 	var res *image.Result
@@ -312,7 +312,7 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	}
 	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: prefix, Files: files, Channels: b.channels,
 		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
-		LookupEnv: os.LookupEnv, WorkDir: wd})
+		LookupEnv: lookupEnv, WorkDir: wd})
 	var unsat *solve.UnsatisfiableError
 	if errors.As(err, &unsat) {
 		fmt.Fprintln(stderr, redact.Text(unsat.Error()))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -53,7 +52,7 @@ again.`,
 				return err
 			}
 			ctx := cmd.Context()
-			req.LookupEnv = os.LookupEnv
+			req.LookupEnv = lookupEnv
 			dirs, err := env.PkgsDirs(req)
 			if err != nil {
 				return err

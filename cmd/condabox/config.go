@@ -31,7 +31,7 @@ func (t *configTarget) path() (string, error) {
 	case t.file != "":
 		return t.file, nil
 	case t.system:
-		root, err := config.RootPrefix(os.LookupEnv)
+		root, err := config.RootPrefix(lookupEnv)
 		if err != nil {
 			return "", err
 		}
@@ -96,7 +96,7 @@ written only when condabox can read the result.`,
 		Short: "Print the merged configuration of every file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, _, err := config.Merged(os.LookupEnv)
+			b, _, err := config.Merged(lookupEnv)
 			if err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ written only when condabox can read the result.`,
 		Short: "Print the configuration files read, lowest precedence first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, files, err := config.Merged(os.LookupEnv)
+			_, files, err := config.Merged(lookupEnv)
 			if err != nil {
 				return err
 			}

@@ -97,3 +97,32 @@ func TestConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestRCFileFlags: --rc-file reads the given files instead of the search,
+// --no-rc reads none; both together are refused.
+func TestRCFileFlags(t *testing.T) {
+	home := isolate(t)
+	writeFile(t, home, ".condarc", "channels: [from-home]\n")
+	other := writeFile(t, t.TempDir(), "ci.yml", "channels: [from-ci]\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "list"}, "from-home"},
+		{[]string{"--rc-file", other, "config", "list"}, "from-ci"},
+		{[]string{"config", "list", "--no-rc"}, ""},
+	} {
+		r := runCLI(t, tc.args...)
+		if r.code != 0 || strings.Contains(r.stdout, "from-") != (tc.want != "") || (tc.want != "" && !strings.Contains(r.stdout, tc.want)) ||
+			(tc.want == "from-ci" && strings.Contains(r.stdout, "from-home")) {
+			t.Errorf("condabox %q: exit %d, stdout %q, want %q only", tc.args, r.code, r.stdout, tc.want)
+		}
+	}
+	if r := runCLI(t, "--no-rc", "--rc-file", other, "config", "list"); r.code == 0 || !strings.Contains(r.stderr, "exclude each other") {
+		t.Errorf("--no-rc with --rc-file: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// The next command without the flags searches again.
+	if r := runCLI(t, "config", "list"); !strings.Contains(r.stdout, "from-home") {
+		t.Errorf("config list after --no-rc: stdout %q", r.stdout)
+	}
+}

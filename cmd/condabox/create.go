@@ -119,7 +119,7 @@ func fromProcess(req *env.CreateRequest) error {
 	if err != nil {
 		return err
 	}
-	req.LookupEnv, req.WorkDir = os.LookupEnv, wd
+	req.LookupEnv, req.WorkDir = lookupEnv, wd
 	return nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -117,7 +116,7 @@ folder with conda-meta; the active one ($CONDA_PREFIX) is marked *. --json
 prints {"envs": [...]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req.LookupEnv = os.LookupEnv
+			req.LookupEnv = lookupEnv
 			envs, err := env.KnownEnvironments(cmd.Context(), req)
 			if err != nil {
 				return err

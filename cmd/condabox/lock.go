@@ -38,7 +38,7 @@ since the lock was made (for CI).`,
 			if err != nil {
 				return err
 			}
-			req.Platforms, req.LookupEnv, req.WorkDir = platform, os.LookupEnv, wd
+			req.Platforms, req.LookupEnv, req.WorkDir = platform, lookupEnv, wd
 			if !env.IsLockFileName(req.Lockfile) {
 				return fmt.Errorf("--lockfile %s: name it *-lock.yml (or *-lock.yaml), as create -f, build -f and micromamba tell lock files from environment files by name", req.Lockfile)
 			}

@@ -177,7 +177,7 @@ replaces the block; shell deinit removes it.`,
 			}
 			root := flags.root
 			if root == "" {
-				if root, err = config.RootPrefix(os.LookupEnv); err != nil {
+				if root, err = config.RootPrefix(lookupEnv); err != nil {
 					return fmt.Errorf("shell init: %w (or give -r)", err)
 				}
 			}
@@ -219,7 +219,7 @@ func initTarget(flags *shellFlags, cmd string) (env.Shell, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	rcFile, err := env.RCFile(sh, os.LookupEnv)
+	rcFile, err := env.RCFile(sh, lookupEnv)
 	return sh, rcFile, err
 }
 

@@ -134,8 +134,19 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 // .mambarc and the *.yml and *.yaml files of condarc.d, in name order. A
 // file met twice (the root prefix is the active environment in an image)
 // counts once, where it is met first.
+//
+// CONDABOX_NO_RC set to a non-empty value reads no file, and
+// CONDABOX_RC_FILES (a list of paths, separated by the OS's list
+// separator) reads those files instead of the search: micromamba's --no-rc
+// and --rc-file, which condabox's flags of the same names set.
 func Paths(lookup func(string) (string, bool)) []string {
 	env := func(k string) string { v, _ := lookup(k); return v }
+	if env("CONDABOX_NO_RC") != "" {
+		return nil
+	}
+	if files := env("CONDABOX_RC_FILES"); files != "" {
+		return filepath.SplitList(files)
+	}
 	home := env("HOME")
 	var dirs []string
 	dirs = append(dirs, systemDirs...)

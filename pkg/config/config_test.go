@@ -189,3 +189,24 @@ func TestSearchOrder(t *testing.T) {
 		t.Errorf("channel_alias %q, channels %q: the last file must win", c.ChannelAlias, c.Channels)
 	}
 }
+
+func TestPathsOverride(t *testing.T) {
+	lookup := setup(t, map[string]string{"home/.condarc": "offline: true\n", "a.yml": "channels: [a]\n", "b.yml": "channels: [b]\n"},
+		map[string]string{"HOME": "$D/home", "CONDABOX_RC_FILES": "$D/a.yml" + string(os.PathListSeparator) + "$D/b.yml"})
+	c, err := Load(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Files) != 2 || c.Offline || !slices.Equal(c.Channels, []string{"b", "a"}) {
+		t.Errorf("CONDABOX_RC_FILES: files %q, offline %v, channels %q", c.Files, c.Offline, c.Channels)
+	}
+	noRC := func(k string) (string, bool) {
+		if k == "CONDABOX_NO_RC" {
+			return "1", true
+		}
+		return lookup(k)
+	}
+	if paths := Paths(noRC); len(paths) != 0 {
+		t.Errorf("CONDABOX_NO_RC: paths %q", paths)
+	}
+}
