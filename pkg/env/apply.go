@@ -756,7 +756,9 @@ func (a *Applied) WriteJSON(w io.Writer, dryRun bool) error {
 func (a *Applied) WriteText(w io.Writer, dryRun bool) error {
 	verb := map[bool]string{false: "Installed", true: "Would install"}[dryRun]
 	for _, r := range a.Unlinked {
-		fmt.Fprintf(w, "  - %s %s %s\n", r.Name, r.Version, r.Build)
+		if !a.DownloadOnly { // nothing was unlinked
+			fmt.Fprintf(w, "  - %s %s %s\n", r.Name, r.Version, r.Build)
+		}
 	}
 	for _, r := range a.Linked {
 		fmt.Fprintf(w, "  + %s %s %s %s\n", r.Name, r.Version, r.Build, channelName(r.Channel))
