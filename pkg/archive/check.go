@@ -32,6 +32,9 @@ type checker struct {
 	links   map[string]string // symlink name → target
 	total   int64             // bytes of regular files so far
 	count   int
+	// rejected is the first entry's rejection, which every later check
+	// returns.
+	rejected error
 }
 
 func newChecker(archive string, archiveSize int64, limits Limits) *checker {
@@ -106,6 +109,20 @@ func (c *checker) check(th *tar.Header, stream int) (*Header, error) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.rejected != nil {
+		// The other tarball's entry was rejected first: one archive, one
+		// error, whichever goroutine returns it.
+		return nil, c.rejected
+	}
+	h, err = c.checkEntry(th, h, name, stream)
+	if err != nil {
+		c.rejected = err
+	}
+	return h, err
+}
+
+// checkEntry is check's part under c.mu.
+func (c *checker) checkEntry(th *tar.Header, h *Header, name string, stream int) (*Header, error) {
 	if err := c.checkPlace(th.Name, h, stream); err != nil {
 		return nil, err
 	}
