@@ -292,10 +292,7 @@ func (res *QueryResult) WriteText(w io.Writer, tree bool) error {
 // WriteJSON writes the answer in the shape of micromamba's repoquery
 // --json: {"query": {...}, "result": {"pkgs": [...]}}.
 func (res *QueryResult) WriteJSON(w io.Writer) error {
-	pkgs := make([]actionJSON, len(res.Records))
-	for i := range res.Records {
-		pkgs[i] = newActionJSON(&res.Records[i])
-	}
+	pkgs := actions(res.Records)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{

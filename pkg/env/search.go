@@ -154,10 +154,7 @@ func (s *SearchResult) WriteText(w io.Writer) error {
 // WriteJSON writes the records as JSON: {"result": {"pkgs": [...]}}, the
 // shape of micromamba's search --json.
 func (s *SearchResult) WriteJSON(w io.Writer) error {
-	pkgs := make([]actionJSON, len(s.Records))
-	for i := range s.Records {
-		pkgs[i] = newActionJSON(&s.Records[i])
-	}
+	pkgs := actions(s.Records)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{"result": map[string]any{"msg": "", "status": "OK", "pkgs": pkgs}})
