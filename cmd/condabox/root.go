@@ -54,6 +54,7 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newConfigCmd())
 	root.AddCommand(newRepoqueryCmd())
 	root.AddCommand(newAuthCmd())
+	root.AddCommand(newPackageCmd())
 	root.AddCommand(newBuildCmd())
 	root.AddCommand(newEntrypointCmd())
 	root.AddCommand(newDockerfileShellCmd())

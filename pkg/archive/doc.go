@@ -1,6 +1,7 @@
-// Package archive reads conda package archives — `.conda` (a zip holding
-// info-<dist>.tar.zst and pkg-<dist>.tar.zst) and legacy `.tar.bz2` — as
-// streams, and extracts them into conda's package-cache layout:
+// Package archive reads and writes conda package archives — `.conda` (a
+// zip holding info-<dist>.tar.zst and pkg-<dist>.tar.zst) and legacy
+// `.tar.bz2` — as streams, and extracts them into conda's package-cache
+// layout:
 //
 //	<pkgs_dir>/<name>-<version>-<build>/
 //	    info/index.json, info/paths.json, ...   (metadata)
@@ -29,6 +30,12 @@
 //     that copy package contents straight into tar layers without
 //     extracting them: creating a package's files costs more than
 //     decompressing it on many disks. Files.Extract writes them out.
+//
+//   - Create writes an archive in either format from the entries a walk
+//     gives: Walk's of another archive (converting it, micromamba's
+//     `package transmute`) or WalkDir's of an extracted package folder
+//     (`package compress`). Write does the same to an io.Writer; the
+//     test channels' package writer uses it too.
 //
 // Extractor carries the Limits; the package-level functions use
 // DefaultLimits.

@@ -67,7 +67,7 @@ func FuzzExtractEntries(f *testing.F) {
 // checks nothing is written outside the destination, nothing is left on
 // error, and every symlink that resolves stays inside the package. Load
 // must accept the archive exactly when Extract does, and hold what Extract
-// wrote.
+// wrote; Create must write it again in both formats with the same files.
 func extractConfined(t *testing.T, payload []byte) {
 	root := t.TempDir()
 	box := filepath.Join(root, "box") // everything must stay in here
@@ -87,6 +87,20 @@ func extractConfined(t *testing.T, payload []byte) {
 	}
 	if err == nil {
 		loadedLikeExtracted(t, files, dest)
+		// Whatever Extract takes, Create can write again, in either
+		// format, and the result holds the same files.
+		for _, name := range []string{"y-1-0.conda", "y-1-0.tar.bz2"} {
+			again := filepath.Join(root, name)
+			if err := Create(context.Background(), again, func(fn WalkFunc) error { return x.Walk(context.Background(), path, fn) }, CreateOptions{Level: 1}); err != nil {
+				t.Fatalf("Create %s from an archive Extract takes: %v", name, err)
+			}
+			written, err := x.Load(context.Background(), again)
+			if err != nil {
+				t.Fatalf("Load %s, written by Create: %v", name, err)
+			}
+			loadedLikeExtracted(t, written, dest)
+			os.Remove(again)
+		}
 	}
 
 	if es, _ := os.ReadDir(root); len(es) != 1 {

@@ -137,12 +137,7 @@ func Write(w io.Writer, p *Package, f Format) (conda.PackageRecord, error) {
 
 	md5h, sha := md5.New(), sha256.New()
 	cw := &countWriter{w: io.MultiWriter(w, md5h, sha)}
-	if f == FormatConda {
-		err = writeConda(cw, dist, info, payloadEntries(t), mtime)
-	} else {
-		err = writeTarBz2(cw, info, payloadEntries(t), mtime)
-	}
-	if err != nil {
+	if err := writeArchive(cw, f, dist, info, payloadEntries(t), mtime); err != nil {
 		return conda.PackageRecord{}, fmt.Errorf("write package %s%s: %w", dist, f.Extension(), err)
 	}
 
