@@ -20,11 +20,15 @@
 //     dest and renames it into place only on success, so a failure leaves
 //     nothing behind. The two inner tarballs of a .conda are decoded
 //     concurrently.
+//
 //   - ExtractInfo does the same for info/ only (cheap metadata access), and
 //     ExtractSome for the entries a predicate keeps.
+//
 //   - ReadInfo returns the info/ files in memory.
+//
 //   - Walk streams every entry (info/ first for .conda) to a callback without
 //     writing anything.
+//
 //   - Load reads a whole package into memory as Files, a read-only fs.FS
 //     (with Lstat and ReadLink), for consumers such as the image builder
 //     that copy package contents straight into tar layers without
