@@ -20,21 +20,16 @@
 //     dest and renames it into place only on success, so a failure leaves
 //     nothing behind. The two inner tarballs of a .conda are decoded
 //     concurrently.
-//
 //   - ExtractInfo does the same for info/ only (cheap metadata access), and
 //     ExtractSome for the entries a predicate keeps.
-//
 //   - ReadInfo returns the info/ files in memory.
-//
 //   - Walk streams every entry (info/ first for .conda) to a callback without
 //     writing anything.
-//
 //   - Load reads a whole package into memory as Files, a read-only fs.FS
 //     (with Lstat and ReadLink), for consumers such as the image builder
 //     that copy package contents straight into tar layers without
 //     extracting them: creating a package's files costs more than
 //     decompressing it on many disks. Files.Extract writes them out.
-//
 //   - Create writes an archive in either format from the entries a walk
 //     gives: Walk's of another archive (converting it, micromamba's
 //     `package transmute`) or WalkDir's of an extracted package folder
