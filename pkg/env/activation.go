@@ -222,17 +222,17 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// Command returns the command running args in prefix activated, as
-// `micromamba run` (see ActivatedProcess; shell sources activate.d). name
-// is CONDA_DEFAULT_ENV.
-func Command(ctx context.Context, prefix, name string, args []string, shell string) (*exec.Cmd, error) {
+// Command returns the command running args in prefix activated on top of
+// environ (os.Environ() for `micromamba run`), as `micromamba run` (see
+// ActivatedProcess; shell sources activate.d). name is CONDA_DEFAULT_ENV.
+func Command(ctx context.Context, prefix, name string, environ, args []string, shell string) (*exec.Cmd, error) {
 	if len(args) == 0 {
 		return nil, errors.New("run: no command given")
 	}
 	if _, err := os.Stat(filepath.Join(prefix, "conda-meta")); err != nil {
 		return nil, fmt.Errorf("run in %s: not a conda environment: %w", prefix, err)
 	}
-	p, err := ActivatedProcess(prefix, name, os.Environ(), args, shell)
+	p, err := ActivatedProcess(prefix, name, environ, args, shell)
 	if err != nil {
 		return nil, fmt.Errorf("run in %s: %w", prefix, err)
 	}

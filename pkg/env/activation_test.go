@@ -81,7 +81,7 @@ func TestCommandFindsEnvironmentPrograms(t *testing.T) {
 		{[]string{"no-such-program-anywhere"}, ""},
 		{nil, ""},
 	} {
-		cmd, err := Command(t.Context(), prefix, "e", tc.args, "")
+		cmd, err := Command(t.Context(), prefix, "e", os.Environ(), tc.args, "")
 		switch {
 		case tc.want == "" && err == nil:
 			t.Errorf("%q: no error", tc.args)
@@ -89,7 +89,7 @@ func TestCommandFindsEnvironmentPrograms(t *testing.T) {
 			t.Errorf("%q: path %v, error %v; want %s", tc.args, cmd, err, tc.want)
 		}
 	}
-	if _, err := Command(t.Context(), t.TempDir(), "e", []string{"sh"}, ""); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
+	if _, err := Command(t.Context(), t.TempDir(), "e", os.Environ(), []string{"sh"}, ""); err == nil || !strings.Contains(err.Error(), "not a conda environment") {
 		t.Errorf("a folder without conda-meta: %v", err)
 	}
 }
@@ -100,7 +100,7 @@ func TestCommandInterruptedGetsInterrupt(t *testing.T) {
 	prefix := t.TempDir()
 	writeFiles(t, prefix, map[string]string{"conda-meta/history": ""})
 	ctx, cancel := context.WithCancel(t.Context())
-	cmd, err := Command(ctx, prefix, "e", []string{"sh", "-c", `trap "exit 42" INT; echo ready; while :; do sleep 0.05; done`}, "")
+	cmd, err := Command(ctx, prefix, "e", os.Environ(), []string{"sh", "-c", `trap "exit 42" INT; echo ready; while :; do sleep 0.05; done`}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
