@@ -211,7 +211,9 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 			fmt.Fprintf(stderr, "warning: %s: %s\n", img.Platform, w)
 		}
 	}
-	writeSizeReport(stdout, out)
+	if !quiet {
+		writeSizeReport(stdout, out)
+	}
 	return nil
 }
 
@@ -320,6 +322,12 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(plan.Pip) > 0 {
+		// pip would have to run the image's python on the image's files;
+		// dropping the section would build an image that lacks them.
+		sec := plan.Pip[0]
+		return nil, fmt.Errorf("%s: its pip: section (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
 	}
 	return plan.Fetch(ctx, env.Progress{})
 }
@@ -550,16 +558,26 @@ func writeSizeReport(w io.Writer, out *buildResult) {
 }
 
 // newLayerProgress reports layers on stderr: redrawn in place on a
-// terminal, as plain lines otherwise.
+// terminal, as plain lines otherwise; nowhere with -q.
 func newLayerProgress(stderr io.Writer, platform string) *image.LayerProgress {
+	stderr = progressWriter(stderr)
 	live, width := terminalWidth(stderr)
 	return image.NewLayerProgress(stderr, platform, live, width)
 }
 
 // newPushProgress reports a push's blobs on stderr, the same way.
 func newPushProgress(stderr io.Writer, repo string) *image.PushProgress {
+	stderr = progressWriter(stderr)
 	live, width := terminalWidth(stderr)
 	return image.NewPushProgress(stderr, repo, live, width)
+}
+
+// progressWriter is where progress goes: w, or nowhere with -q.
+func progressWriter(w io.Writer) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return w
 }
 
 // terminalWidth tells whether w is a terminal, and its width.

@@ -105,6 +105,11 @@ func TestBuildOutputs(t *testing.T) {
 	if first.Digest == "" || first.Digest != second.Digest {
 		t.Errorf("two builds: digests %q and %q", first.Digest, second.Digest)
 	}
+	// -q: no progress, no size report; the same image.
+	quietArgs := slices.Concat(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--json" }), []string{"-q", "--output", "oci:" + filepath.Join(dir, "quiet")})
+	if r := runCLI(t, quietArgs...); r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("build -q: exit %d, stdout %q, stderr %q: want nothing", r.code, r.stdout, r.stderr)
+	}
 	archive := filepath.Join(dir, "hello.tar")
 	third := decodeBuild(t, runCLI(t, append(args, "--output", "docker-archive:"+archive)...))
 	if third.Images[0].SBOM != archive+".spdx.json" {

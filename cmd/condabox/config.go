@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -106,15 +107,23 @@ written only when condabox can read the result.`,
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "sources",
-		Short: "Print the configuration files read, lowest precedence first",
+		Short: "Print the configuration files read, then the variables that set keys, lowest precedence first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, files, err := config.Merged(lookupEnv)
+			c, err := config.Load(lookupEnv)
 			if err != nil {
 				return err
 			}
-			for _, f := range files {
+			for _, f := range c.Files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			for _, v := range c.Env {
+				if strings.HasPrefix(v, "CONDABOX_CLI_") {
+					v = "command line: " + strings.ToLower(strings.TrimPrefix(v, "CONDABOX_CLI_"))
+				} else {
+					v = "environment variable " + v
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), v)
 			}
 			return nil
 		},

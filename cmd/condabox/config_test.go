@@ -36,6 +36,12 @@ func TestConfig(t *testing.T) {
 			t.Fatalf("%q: exit %d, stdout %q, want %q; stderr %s", s.args, r.code, r.stdout, s.want, r.stderr)
 		}
 	}
+	t.Run("sources with a variable and a flag", func(t *testing.T) {
+		t.Setenv("MAMBA_CHANNEL_PRIORITY", "flexible")
+		if r := runCLI(t, "config", "sources", "--ssl-verify", "false"); r.stdout != rc+"\nenvironment variable MAMBA_CHANNEL_PRIORITY\ncommand line: ssl_verify\n" {
+			t.Errorf("%q, stderr %q", r.stdout, r.stderr)
+		}
+	})
 	b, err := os.ReadFile(rc)
 	if err != nil {
 		t.Fatal(err)

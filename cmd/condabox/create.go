@@ -46,6 +46,7 @@ type transaction struct {
 	noDeps, onlyDeps                  bool
 	strictPriority, noChannelPriority bool
 	pyc, noPyc                        bool
+	retryCleanCache                   bool
 }
 
 // addFlags adds micromamba's flags shared by create, install and remove.
@@ -76,7 +77,13 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
 	}
 	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
+	if r.Op != env.Remove && r.Op != env.Create {
+		f.BoolVar(&r.NoPyPin, "no-py-pin", false, "let an installed python change its minor version (by default it is pinned, as micromamba does, unless a spec names python)")
+	}
+	f.BoolVar(&t.retryCleanCache, "retry-clean-cache", false, "when the specs cannot be satisfied, ask the servers for fresh indexes and solve again")
 	if r.Op != env.Remove {
+		f.BoolVar(&r.AlwaysCopy, "always-copy", false, "copy files from the package cache instead of hard linking them (.condarc's always_copy)")
+		f.BoolVar(&r.AlwaysCopy, "copy", false, "same as --always-copy")
 		f.BoolVar(&t.noPyc, "no-pyc", false, "do not compile the .pyc files of noarch python packages")
 		f.BoolVar(&t.pyc, "pyc", true, "compile the .pyc files of noarch python packages (--pyc=false is --no-pyc)")
 	}
@@ -119,7 +126,7 @@ func fromProcess(req *env.CreateRequest) error {
 	if err != nil {
 		return err
 	}
-	req.LookupEnv, req.WorkDir = lookupEnv, wd
+	req.LookupEnv, req.WorkDir, req.Log = lookupEnv, wd, logger
 	return nil
 }
 
@@ -133,9 +140,22 @@ func (t *transaction) run(cmd *cobra.Command) error {
 		return err
 	}
 	t.req.Cmd = strings.Join(append([]string{"condabox"}, os.Args[1:]...), " ")
-	t.req.Progress = env.Progress{W: cmd.ErrOrStderr(), InPlace: isTerminal(cmd.ErrOrStderr())}
+	if w := progressWriter(cmd.ErrOrStderr()); w != io.Discard {
+		t.req.Progress = env.Progress{W: w, InPlace: isTerminal(w)}
+	}
 	done, err := env.Apply(cmd.Context(), t.req)
 	var unsat *solve.UnsatisfiableError
+	if errors.As(err, &unsat) && t.retryCleanCache {
+		// The cached indexes may predate what the specs need.
+		cached := t.req.LookupEnv
+		t.req.LookupEnv = func(k string) (string, bool) {
+			if k == "CONDABOX_CLI_LOCAL_REPODATA_TTL" {
+				return "0", true
+			}
+			return cached(k)
+		}
+		done, err = env.Apply(cmd.Context(), t.req)
+	}
 	switch {
 	case errors.As(err, &unsat):
 		fmt.Fprintln(cmd.ErrOrStderr(), redact.Text(unsat.Error()))
@@ -149,6 +169,8 @@ func (t *transaction) run(cmd *cobra.Command) error {
 		return err
 	case t.json:
 		return done.WriteJSON(cmd.OutOrStdout(), t.req.DryRun)
+	case quiet:
+		return nil
 	}
 	return done.WriteText(cmd.OutOrStdout(), t.req.DryRun)
 }

@@ -54,7 +54,11 @@ func isolate(t *testing.T) string {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("MAMBA_ROOT_PREFIX", filepath.Join(home, "root"))
-	for _, k := range []string{"CONDARC", "MAMBARC", "XDG_CONFIG_HOME", "CONDA_PREFIX", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"} {
+	vars := []string{"CONDARC", "MAMBARC", "XDG_CONFIG_HOME", "CONDA_PREFIX", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"}
+	for _, key := range []string{"CHANNELS", "CHANNEL_ALIAS", "CHANNEL_PRIORITY", "LOCAL_REPODATA_TTL", "OFFLINE", "PINNED_PACKAGES", "SSL_VERIFY", "ALWAYS_COPY"} {
+		vars = append(vars, "CONDA_"+key, "MAMBA_"+key)
+	}
+	for _, k := range vars {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -299,7 +303,8 @@ func TestCreateOverHTTPHidesToken(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") || !strings.Contains(srv.URL(), token) {
 		t.Fatalf("server URL %q", srv.URL())
 	}
-	base := []string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64", "--override-channels", "-c", srv.URL()}
+	// -vv: the logged requests must not show the token either.
+	base := []string{"create", "-vv", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64", "--override-channels", "-c", srv.URL()}
 	for _, tc := range []struct {
 		specs []string
 		code  int
@@ -310,6 +315,9 @@ func TestCreateOverHTTPHidesToken(t *testing.T) {
 		}
 		if strings.Contains(r.stdout+r.stderr, token) {
 			t.Errorf("%v: the token shows in the output:\n%s\n%s", tc.specs, r.stdout, r.stderr)
+		}
+		if tc.code == 0 && !strings.Contains(r.stderr, "msg=GET url=http://127.0.0.1:") { // later runs read the cached index
+			t.Errorf("%v: -vv logged no request:\n%s", tc.specs, r.stderr)
 		}
 		if tc.code == 0 {
 			if got := linked(t, decode(t, r)); len(got) != 3 {

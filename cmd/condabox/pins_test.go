@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +118,66 @@ func TestEnvUpdate(t *testing.T) {
 		if r := runCLI(t, step.args...); r.code != 0 || strings.Join(names(), " ") != step.want {
 			t.Errorf("condabox %q: exit %d, installed %q, want %q\nstderr: %s", step.args, r.code, names(), step.want, r.stderr)
 		}
+	}
+}
+
+// TestPythonPin: install and update keep an installed python's minor
+// version unless a spec (an argument or an -f file's) names python or
+// --no-py-pin is given; update --all moves python within that minor
+// version only. --freeze-installed lets what an -f file names change.
+func TestPythonPin(t *testing.T) {
+	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, Depends: depends, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + name + "-" + version + ".txt", Mode: 0o644, Data: []byte(version)}}}
+	}
+	ch := writeChannel(t, []*pkgbuild.Package{
+		pkg("python", "3.11.0"), pkg("python", "3.11.5"), pkg("python", "3.12.0"),
+		pkg("lib", "1.0", "python"), pkg("lib", "2.0", "python >=3.12"),
+	})
+	isolate(t)
+	common := []string{"-y", "--override-channels", "-c", "file://" + ch}
+	version := func(prefix, name string) string {
+		files, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", name+"-*.json"))
+		if len(files) != 1 {
+			return ""
+		}
+		return strings.Split(filepath.Base(files[0]), "-")[1]
+	}
+	env := func(t *testing.T) string {
+		prefix := filepath.Join(t.TempDir(), "env")
+		if r := runCLI(t, append([]string{"create", "-p", prefix, "python=3.11.0"}, common...)...); r.code != 0 {
+			t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+		}
+		return prefix
+	}
+	file := writeFile(t, t.TempDir(), "specs.txt", "lib\npython >=3.12\n")
+	for _, tt := range []struct {
+		args         []string
+		python, lib  string // "" with fail: the request is refused
+		fail, reason string
+	}{
+		{args: []string{"install", "lib"}, python: "3.11.0", lib: "1.0"},
+		{args: []string{"install", "--no-py-pin", "lib"}, python: "3.12.0", lib: "2.0"},
+		{args: []string{"install", "lib=2"}, fail: "yes", reason: "python 3.11.*"},
+		{args: []string{"install", "lib=2", "python"}, python: "3.12.0", lib: "2.0"},
+		{args: []string{"install", "-f", file}, python: "3.12.0", lib: "2.0"},
+		{args: []string{"install", "--freeze-installed", "-f", file}, python: "3.12.0", lib: "2.0"},
+		{args: []string{"update", "--all"}, python: "3.11.5"},
+		{args: []string{"update", "--all", "--no-py-pin"}, python: "3.12.0"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			prefix := env(t)
+			r := runCLI(t, append(append(slices.Clone(tt.args), "-p", prefix), common...)...)
+			if tt.fail != "" {
+				if r.code == 0 || !strings.Contains(r.stderr, tt.reason) {
+					t.Errorf("exit %d, stderr %q: want it refused, naming %q", r.code, r.stderr, tt.reason)
+				}
+				return
+			}
+			if r.code != 0 || version(prefix, "python") != tt.python || version(prefix, "lib") != tt.lib {
+				t.Errorf("exit %d: python %q lib %q, want %q %q\nstderr: %s", r.code, version(prefix, "python"), version(prefix, "lib"), tt.python, tt.lib, r.stderr)
+			}
+		})
 	}
 }

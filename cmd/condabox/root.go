@@ -1,10 +1,6 @@
 package main
 
 import (
-	"errors"
-	"os"
-	"strings"
-
 	"github.com/spf13/cobra"
 )
 
@@ -26,16 +22,10 @@ reproducible OCI images from environment files without Docker.`,
 			return cmd.Help()
 		},
 	}
-	var rcFiles []string
-	var noRC bool
-	root.PersistentFlags().StringArrayVar(&rcFiles, "rc-file", nil, "read this configuration file instead of searching for .condarc files (repeatable)")
-	root.PersistentFlags().BoolVar(&noRC, "no-rc", false, "read no configuration file")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if noRC && len(rcFiles) > 0 {
-			return errors.New("--no-rc and --rc-file exclude each other")
-		}
-		lookupEnv = configLookup(rcFiles, noRC)
-		return nil
+	var g globalFlags
+	g.add(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return g.apply(cmd.ErrOrStderr())
 	}
 	root.SetVersionTemplate("condabox {{.Version}}\n")
 	root.AddCommand(newCreateCmd())
@@ -60,26 +50,4 @@ reproducible OCI images from environment files without Docker.`,
 	root.AddCommand(newDockerfileShellCmd())
 	root.AddCommand(newShellActivateCmd())
 	return root
-}
-
-// lookupEnv reads the process environment for every command: os.LookupEnv,
-// with --rc-file and --no-rc answered as the configuration's
-// CONDABOX_RC_FILES and CONDABOX_NO_RC.
-var lookupEnv = os.LookupEnv
-
-// configLookup returns os.LookupEnv with the configuration files the flags
-// chose.
-func configLookup(rcFiles []string, noRC bool) func(string) (string, bool) {
-	if !noRC && len(rcFiles) == 0 {
-		return os.LookupEnv
-	}
-	return func(k string) (string, bool) {
-		switch {
-		case k == "CONDABOX_NO_RC" && noRC:
-			return "1", true
-		case k == "CONDABOX_RC_FILES" && len(rcFiles) > 0:
-			return strings.Join(rcFiles, string(os.PathListSeparator)), true
-		}
-		return os.LookupEnv(k)
-	}
 }

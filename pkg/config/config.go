@@ -44,8 +44,23 @@ type Config struct {
 	// PinnedPackages are match specs every solve must respect for the
 	// packages it installs (conda's pinned_packages); they request nothing.
 	PinnedPackages []string
+	// SSLVerify is conda's ssl_verify: "" verifies servers against the
+	// system's certificate authorities, "false" verifies nothing, and
+	// anything else is a PEM file or folder of the authorities to trust
+	// instead (micromamba's cacert_path).
+	SSLVerify string
+	// ProxyServers is conda's proxy_servers: a proxy URL per "http",
+	// "https", "all", or "scheme://host" of the servers it applies to.
+	// Requests it does not match use $HTTP_PROXY, $HTTPS_PROXY, $NO_PROXY.
+	ProxyServers map[string]string
+	// AlwaysCopy is conda's always_copy: files are copied from the
+	// package cache, never hard linked.
+	AlwaysCopy bool
 	// Files lists the configuration files read, lowest precedence first.
 	Files []string
+	// Env lists the environment variables that set keys (CONDA_<KEY>,
+	// MAMBA_<KEY>), in the order applied.
+	Env []string
 }
 
 // ChannelConfig returns what conda.ParseChannel needs, with workDir for
@@ -66,7 +81,19 @@ type file struct {
 	PkgsDirs         []string          `yaml:"pkgs_dirs"`
 	Offline          any               `yaml:"offline"`
 	PinnedPackages   []string          `yaml:"pinned_packages"`
+	SSLVerify        any               `yaml:"ssl_verify"`
+	ProxyServers     map[string]string `yaml:"proxy_servers"`
+	AlwaysCopy       *bool             `yaml:"always_copy"`
 }
+
+// envKeys are the keys an environment variable may set, as conda's
+// CONDA_<KEY> and micromamba's MAMBA_<KEY> (which wins): they rank above
+// every file. Lists are comma separated; other values are read as YAML
+// scalars ("false", "3600"). pkgs_dirs has its own rule: CONDA_PKGS_DIRS
+// replaces the files' list. CONDABOX_NO_ENV (micromamba's --no-env)
+// ignores them all; CONDABOX_CLI_<KEY>, which command-line flags such as
+// --ssl-verify set, ranks above them and counts even then.
+var envKeys = []string{"channels", "channel_alias", "channel_priority", "local_repodata_ttl", "offline", "pinned_packages", "ssl_verify", "always_copy"}
 
 // RootPrefix returns the root prefix, which holds the envs/ and pkgs/
 // folders: $MAMBA_ROOT_PREFIX, else micromamba's default ~/micromamba.
@@ -104,7 +131,11 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		c.Files = append(c.Files, p)
 	}
 
-	if dirs := env("CONDA_PKGS_DIRS"); dirs != "" {
+	noEnv := env("CONDABOX_NO_ENV") != ""
+	if err := c.mergeEnv(lookup, noEnv); err != nil {
+		return nil, err
+	}
+	if dirs := env("CONDA_PKGS_DIRS"); dirs != "" && !noEnv {
 		c.PkgsDirs = nil
 		for d := range strings.SplitSeq(dirs, ",") {
 			if d = strings.TrimSpace(d); d != "" {
@@ -122,7 +153,50 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	for i, d := range c.PkgsDirs {
 		c.PkgsDirs[i] = expandHome(d, home)
 	}
+	if c.SSLVerify != "" && c.SSLVerify != "false" {
+		c.SSLVerify = expandHome(c.SSLVerify, home)
+	}
 	return c, nil
+}
+
+// mergeEnv applies the CONDA_<KEY> and MAMBA_<KEY> variables of envKeys
+// over the files, unless noEnv, then the CONDABOX_CLI_<KEY> ones that
+// condabox's command-line flags set, each as if it were a file of one key.
+func (c *Config) mergeEnv(lookup func(string) (string, bool), noEnv bool) error {
+	prefixes := []string{"CONDA_", "MAMBA_", "CONDABOX_CLI_"}
+	if noEnv {
+		prefixes = prefixes[2:]
+	}
+	for _, key := range envKeys {
+		for _, prefix := range prefixes {
+			name := prefix + strings.ToUpper(key)
+			v, ok := lookup(name)
+			if !ok || strings.TrimSpace(v) == "" {
+				continue
+			}
+			var value any
+			if IsListKey(key) {
+				var list []string
+				for item := range strings.SplitSeq(v, ",") {
+					if item = strings.TrimSpace(item); item != "" {
+						list = append(list, item)
+					}
+				}
+				value = list
+			} else if err := yaml.Unmarshal([]byte(v), &value); err != nil || value == nil {
+				value = v // not a YAML scalar: the text itself
+			}
+			doc, err := yaml.Marshal(map[string]any{key: value})
+			if err == nil {
+				err = c.merge(doc)
+			}
+			if err != nil {
+				return fmt.Errorf("read config: environment variable %s: %w", name, err)
+			}
+			c.Env = append(c.Env, name)
+		}
+	}
+	return nil
 }
 
 // Paths are the configuration files Load reads when they exist, lowest
@@ -239,6 +313,35 @@ func (c *Config) merge(data []byte) error {
 			return fmt.Errorf("offline %v: want true or false", f.Offline)
 		}
 		c.Offline = off
+	}
+	if f.SSLVerify != nil {
+		switch v := f.SSLVerify.(type) {
+		case bool:
+			c.SSLVerify = ""
+			if !v {
+				c.SSLVerify = "false"
+			}
+		case string:
+			switch strings.ToLower(v) {
+			case "", "true", "yes":
+				c.SSLVerify = ""
+			case "false", "no", "<false>":
+				c.SSLVerify = "false"
+			default:
+				c.SSLVerify = v
+			}
+		default:
+			return fmt.Errorf("ssl_verify %v: want true, false or the path of a CA bundle", f.SSLVerify)
+		}
+	}
+	if f.AlwaysCopy != nil {
+		c.AlwaysCopy = *f.AlwaysCopy
+	}
+	for scheme, proxy := range f.ProxyServers {
+		if c.ProxyServers == nil {
+			c.ProxyServers = map[string]string{}
+		}
+		c.ProxyServers[scheme] = proxy
 	}
 	return nil
 }

@@ -109,6 +109,50 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "environment variables rank above files, MAMBA_ above CONDA_",
+			files: map[string]string{
+				"home/.condarc": "channels: [from-file]\nchannel_priority: flexible\nssl_verify: /etc/ca.pem\noffline: false\nproxy_servers: {http: http://proxy:3128, 'https://repo.example': http://other:8080}\n",
+			},
+			env: map[string]string{
+				"HOME": "$D/home", "MAMBA_ROOT_PREFIX": "$D/r",
+				"CONDA_CHANNELS": "a, b", "MAMBA_CHANNELS": "c",
+				"CONDA_CHANNEL_PRIORITY": "disabled", "MAMBA_CHANNEL_PRIORITY": "strict",
+				"CONDA_SSL_VERIFY": "false", "MAMBA_SSL_VERIFY": "~/corp-ca.pem",
+				"CONDA_OFFLINE": "true", "CONDA_LOCAL_REPODATA_TTL": "0",
+				"CONDA_CHANNEL_ALIAS": "", // empty: not set
+			},
+			check: func(t *testing.T, c *Config) {
+				if want := []string{"c", "a", "b", "from-file"}; !slices.Equal(c.Channels, want) {
+					t.Errorf("Channels = %v, want %v", c.Channels, want)
+				}
+				if c.ChannelPriority != "strict" || !c.Offline || c.LocalRepodataTTL != 0 || c.ChannelAlias != "" {
+					t.Errorf("priority %q offline %v ttl %d alias %q", c.ChannelPriority, c.Offline, c.LocalRepodataTTL, c.ChannelAlias)
+				}
+				if !strings.HasSuffix(c.SSLVerify, "/home/corp-ca.pem") {
+					t.Errorf("SSLVerify = %q, want MAMBA_SSL_VERIFY's, ~ expanded", c.SSLVerify)
+				}
+				if c.ProxyServers["http"] != "http://proxy:3128" || c.ProxyServers["https://repo.example"] != "http://other:8080" {
+					t.Errorf("ProxyServers = %v", c.ProxyServers)
+				}
+				if len(c.Env) != 8 || c.Env[0] != "CONDA_CHANNELS" || c.Env[7] != "MAMBA_SSL_VERIFY" {
+					t.Errorf("Env = %v", c.Env)
+				}
+			},
+		},
+		{
+			name:  "no env",
+			files: map[string]string{"home/.condarc": "channels: [from-file]\nssl_verify: false\n"},
+			env:   map[string]string{"HOME": "$D/home", "MAMBA_ROOT_PREFIX": "$D/r", "CONDABOX_NO_ENV": "1", "CONDA_CHANNELS": "a", "MAMBA_SSL_VERIFY": "true", "CONDA_PKGS_DIRS": "/x", "CONDABOX_CLI_LOCAL_REPODATA_TTL": "7"},
+			check: func(t *testing.T, c *Config) {
+				if !slices.Equal(c.Channels, []string{"from-file"}) || c.SSLVerify != "false" || !strings.HasSuffix(c.PkgsDirs[0], "/r/pkgs") {
+					t.Errorf("channels %v ssl_verify %q pkgs %v: want the files' only", c.Channels, c.SSLVerify, c.PkgsDirs)
+				}
+				if c.LocalRepodataTTL != 7 || !slices.Equal(c.Env, []string{"CONDABOX_CLI_LOCAL_REPODATA_TTL"}) {
+					t.Errorf("ttl %d env %v: want the command line's 7", c.LocalRepodataTTL, c.Env)
+				}
+			},
+		},
+		{
 			name: "root prefix pkgs",
 			env:  map[string]string{"MAMBA_ROOT_PREFIX": "/opt/mamba"},
 			check: func(t *testing.T, c *Config) {
@@ -138,6 +182,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad ttl", "local_repodata_ttl: soon\n", "local_repodata_ttl soon"},
 		{"negative ttl", "local_repodata_ttl: -5\n", "local_repodata_ttl -5"},
 		{"bad offline", "offline: 3\n", "offline 3"},
+		{"bad ssl_verify", "ssl_verify: 3\n", "ssl_verify 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +191,12 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+	for name, value := range map[string]string{"CONDA_CHANNEL_PRIORITY": "sometimes", "MAMBA_OFFLINE": "maybe", "CONDA_LOCAL_REPODATA_TTL": "-1"} {
+		_, err := Load(setup(t, nil, map[string]string{"HOME": "/h", name: value}))
+		if err == nil || !strings.Contains(err.Error(), "environment variable "+name) {
+			t.Errorf("%s=%s: err = %v, want one naming the variable", name, value, err)
+		}
 	}
 	if _, err := Load(func(string) (string, bool) { return "", false }); err == nil {
 		t.Error("no HOME, no root prefix: want an error")

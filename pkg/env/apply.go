@@ -73,11 +73,13 @@ type ApplyRequest struct {
 	// packages that are installed unchanged (micromamba's
 	// --force-reinstall): a file of theirs removed by hand comes back.
 	ForceReinstall bool
-	// FreezeInstalled, for Install, pins every installed package the
-	// request does not name to its installed build (micromamba's
-	// --freeze-installed): a request that needs one changed is
-	// unsatisfiable.
-	FreezeInstalled bool
+	// AlwaysCopy copies files from the package cache instead of hard
+	// linking them (install.Options.AlwaysCopy).
+	AlwaysCopy bool
+	// NoPyPin, for Install and Update, leaves an installed python free to
+	// change its minor version (micromamba's --no-py-pin; see
+	// CreateRequest.PinPython).
+	NoPyPin bool
 	// Deps, for Create and Install, is what of the solution is applied:
 	// everything (AllDeps), only the requested packages (NoDeps) or only
 	// what they depend on (OnlyDeps).
@@ -189,8 +191,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 			}
 			req.Pinned = append(req.Pinned, pinned...)
 		}
-		if req.FreezeInstalled {
-			req.Pinned = append(req.Pinned, frozen(installed, req.Specs)...)
+		if req.Op != Remove && !req.NoPyPin {
+			if req.UpdateAll {
+				// update --all names every package, python too, and
+				// still keeps python's minor version, as micromamba does.
+				req.Pinned = append(req.Pinned, pythonPin(req.Installed)...)
+			} else {
+				req.PinPython = true
+			}
 		}
 	}
 	req.IgnoreConfigPins = req.NoPin
@@ -203,6 +211,11 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	}
 	if req.Op != Remove && req.Deps != AllDeps {
 		plan.Records = selectDeps(plan.Records, installed, plan.specs, req.Deps)
+	}
+	if !req.DryRun && !req.DownloadOnly {
+		if err := checkPip(plan.Pip, plan.Records); err != nil {
+			return nil, err
+		}
 	}
 	auth := stripCredentials(plan.Records)
 	target := placeholders(plan.Records)
@@ -252,10 +265,11 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 	}
 	done.Fetched = fetched
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
-		History:   install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
-		Warnf:     warnf(req.Progress.W),
-		SkipPyc:   req.SkipPyc,
-		Reinstall: reinstall,
+		History:    install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
+		Warnf:      warnf(req.Progress.W),
+		SkipPyc:    req.SkipPyc,
+		Reinstall:  reinstall,
+		AlwaysCopy: req.AlwaysCopy || plan.cfg.AlwaysCopy,
 	})
 	if err != nil {
 		return nil, err
@@ -268,6 +282,13 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		}
 	}
 	done.Messages = res.Messages
+	name := req.Name
+	if name == "" {
+		name = plan.Prefix
+	}
+	if err := installPip(ctx, plan.Prefix, name, plan.Pip, req.Progress.W); err != nil {
+		return nil, err
+	}
 	return done, nil
 }
 
@@ -295,25 +316,6 @@ func readPinned(prefix string) ([]string, error) {
 		out = append(out, line)
 	}
 	return out, nil
-}
-
-// frozen pins each installed package that specs (the spec arguments, as
-// typed; not those of -f files) do not name to its installed version and
-// build.
-func frozen(installed []*install.PrefixRecord, specs []string) []string {
-	named := map[string]bool{}
-	for _, s := range specs {
-		if m, err := conda.ParseMatchSpec(s); err == nil {
-			named[m.Name.String()] = true
-		}
-	}
-	var out []string
-	for _, r := range installed {
-		if !named[r.Name] {
-			out = append(out, r.Name+"=="+r.Version.String()+"="+r.Build)
-		}
-	}
-	return out
 }
 
 // selectDeps keeps of a solution what mode applies: with NoDeps the
@@ -444,7 +446,11 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	if err != nil {
 		return nil, err
 	}
-	f := &authFetcher{client: fetch.New(fetch.Options{}), auth: auth, creds: creds, progress: progress}
+	client, err := httpClient(plan.cfg, fetchJobs, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := &authFetcher{client: fetch.New(fetch.Options{HTTP: client}), auth: auth, creds: creds, progress: progress}
 	defer f.endProgress()
 	// The biggest first: the longest download and extraction must not
 	// start last. A few at a time: extraction is CPU bound.

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/config"
+	"github.com/condabox/condabox/pkg/httpretry"
 	"github.com/condabox/condabox/pkg/repodata"
 	"github.com/condabox/condabox/pkg/solve"
 	"github.com/condabox/condabox/pkg/virtualpkgs"
@@ -64,6 +69,18 @@ type CreateRequest struct {
 	Pinned []string
 	// IgnoreConfigPins leaves the configuration's pinned_packages out.
 	IgnoreConfigPins bool
+	// FreezeInstalled pins every installed package that no spec (of the
+	// arguments or the -f files) and no Update entry names to its
+	// installed build (micromamba's --freeze-installed): a request that
+	// needs one changed is unsatisfiable.
+	FreezeInstalled bool
+	// PinPython pins an installed python to its minor version ("python
+	// 3.11.*") unless a spec or Update entry names python: micromamba's
+	// default for install and update, which --no-py-pin turns off.
+	PinPython bool
+	// Log receives what -v asks to see: index requests, downloads, the
+	// solve; URLs in it are redacted. nil logs nothing.
+	Log *slog.Logger
 }
 
 // Plan is the result of planning a create: the records to install, in
@@ -72,6 +89,9 @@ type Plan struct {
 	Prefix   string
 	Platform conda.Platform
 	Records  []conda.PackageRecord
+	// Pip are the pip: sections of the environment files, which Apply
+	// installs with the environment's pip once its packages are linked.
+	Pip []PipSection
 
 	// What Apply needs beyond the records: the configuration, the channels
 	// (with their credentials, which records do not carry) and the specs
@@ -99,8 +119,8 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if plan.Platform, err = targetPlatform(req.Platform, lookup); err != nil {
 		return nil, err
 	}
-	specs, channels, locked, err := readRequest(ctx, req, plan.Platform)
-	plan.specs = specs
+	specs, channels, locked, pip, err := readRequest(ctx, req, plan.Platform)
+	plan.specs, plan.Pip = specs, pip
 	switch {
 	case errors.Is(err, errNothingAsked) && req.AllowEmpty:
 		return plan, nil // an empty environment: nothing to solve
@@ -113,8 +133,12 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if plan.channels, err = requestChannels(channels, req.OverrideChannels, cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	if plan.Records, err = solveSpecs(ctx, req, cfg, lookup, plan.Platform, specs, plan.channels); err != nil {
 		return nil, err
+	}
+	if req.Log != nil {
+		req.Log.Info("solved", "platform", plan.Platform, "specs", len(specs), "packages", len(plan.Records), "took", time.Since(start).Round(time.Millisecond))
 	}
 	return plan, nil
 }
@@ -140,34 +164,37 @@ func requestLookup(req CreateRequest) func(string) (string, bool) {
 // readRequest gathers the specs and channels of the -f files and the
 // arguments, or the records of a lock or @EXPLICIT file, which is the whole
 // environment.
-func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (specs []conda.MatchSpec, channels []string, locked []conda.PackageRecord, err error) {
+func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (specs []conda.MatchSpec, channels []string, locked []conda.PackageRecord, pip []PipSection, err error) {
 	channels = slices.Clone(req.Channels)
 	for _, path := range req.Files {
 		f, err := ReadFile(ctx, path)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		if f.Environment == nil {
 			if len(req.Files) > 1 || len(req.Specs) > 0 {
-				return nil, nil, nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
+				return nil, nil, nil, nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
 			}
 			locked, err = lockedRecords(path, f, p)
-			return nil, nil, locked, err
+			return nil, nil, locked, nil, err
 		}
 		specs = append(specs, f.Environment.Specs(p)...)
 		channels = append(channels, f.Environment.Channels...)
+		if len(f.Environment.Pip) > 0 {
+			pip = append(pip, PipSection{File: path, Requirements: f.Environment.Pip})
+		}
 	}
 	for _, s := range req.Specs {
 		m, err := conda.ParseMatchSpec(s)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		specs = append(specs, m)
 	}
 	if len(specs) == 0 && len(req.Remove) == 0 && len(req.Update) == 0 {
-		return nil, nil, nil, errNothingAsked
+		return nil, nil, nil, nil, errNothingAsked
 	}
-	return specs, channels, nil, nil
+	return specs, channels, nil, pip, nil
 }
 
 // errNothingAsked is readRequest's error for a request without specs,
@@ -199,14 +226,41 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	if !req.IgnoreConfigPins {
 		configPins = cfg.PinnedPackages
 	}
-	for _, text := range append(slices.Clone(configPins), req.Pinned...) {
+	named := map[string]bool{}
+	for _, m := range specs {
+		named[m.Name.String()] = true
+	}
+	for _, u := range req.Update {
+		named[u] = true
+	}
+	pinned := slices.Concat(configPins, req.Pinned)
+	if req.FreezeInstalled {
+		for _, r := range req.Installed {
+			if !named[r.Name] {
+				pinned = append(pinned, r.Name+"=="+r.Version.String()+"="+r.Build)
+			}
+		}
+	}
+	if req.PinPython && !named["python"] {
+		pinned = append(pinned, pythonPin(req.Installed)...)
+	}
+	for _, text := range pinned {
 		pin, err := conda.ParseMatchSpec(text)
 		if err != nil {
 			return nil, fmt.Errorf("pinned package %q: %w", text, err)
 		}
 		pins = append(pins, pin)
 	}
-	index, err := gw.Load(ctx, parsed, []conda.Platform{p}, specs)
+	// The index holds what the specs reach, and what Update names: an
+	// update --all has no spec, and its packages' newer builds must be
+	// known for the solver to prefer them.
+	roots := slices.Clone(specs)
+	for _, u := range req.Update {
+		if m, err := conda.ParseMatchSpec(u); err == nil && !slices.ContainsFunc(specs, func(s conda.MatchSpec) bool { return s.Name.String() == u }) {
+			roots = append(roots, m)
+		}
+	}
+	index, err := gw.Load(ctx, parsed, []conda.Platform{p}, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -239,13 +293,27 @@ func gatewayOptions(req CreateRequest, cfg *config.Config, lookup func(string) (
 	if err != nil {
 		return repodata.Options{}, err
 	}
+	// Every channel × subdir is fetched at once and sharded loads fetch
+	// many small files from one host.
+	client, err := httpClient(cfg, 32, 30*time.Second)
+	if err != nil {
+		return repodata.Options{}, err
+	}
 	return repodata.Options{
 		PkgsDir:       cfg.PkgsDirs[0],
 		TTL:           cfg.LocalRepodataTTL,
 		Offline:       req.Offline || cfg.Offline,
 		ChannelConfig: cfg.ChannelConfig(req.WorkDir),
 		Auth:          auth,
+		Client:        client,
+		Log:           req.Log,
 	}, nil
+}
+
+// httpClient is an HTTP client reaching servers as cfg's ssl_verify and
+// proxy_servers say.
+func httpClient(cfg *config.Config, idlePerHost int, headerTimeout time.Duration) (*http.Client, error) {
+	return httpretry.Network{SSLVerify: cfg.SSLVerify, Proxies: cfg.ProxyServers}.Client(idlePerHost, headerTimeout)
 }
 
 // targetPrefix returns -p, or for -n the root prefix itself when the name is
@@ -377,4 +445,20 @@ func lockedRecords(path string, f *File, p conda.Platform) ([]conda.PackageRecor
 	}
 	// Categories other than main are optional (conda-lock's dev, …).
 	return env.CondaRecords(p, "main"), nil
+}
+
+// pythonPin is micromamba's pin of an installed python to its minor
+// version, "python 3.11.*"; none when python is not installed.
+func pythonPin(installed []conda.PackageRecord) []string {
+	for _, r := range installed {
+		if r.Name != "python" {
+			continue
+		}
+		parts := strings.SplitN(r.Version.String(), ".", 3)
+		if len(parts) < 2 {
+			return []string{"python " + parts[0] + ".*"}
+		}
+		return []string{"python " + parts[0] + "." + parts[1] + ".*"}
+	}
+	return nil
 }

@@ -18,7 +18,8 @@ type EnvironmentFile struct {
 	Channels []string
 	// Dependencies are the conda specs, in file order.
 	Dependencies []Dependency
-	// Pip holds the pip: sub-list as written; condabox does not install it.
+	// Pip holds the pip: sub-list as written; create and install run pip
+	// on it once the conda packages are linked (see PipSection).
 	Pip []string
 	// Variables are environment variables to set on activation.
 	Variables map[string]string

@@ -29,10 +29,12 @@ type ExportOptions struct {
 }
 
 // exportFile is an environment.yml as conda and micromamba export it.
+// Dependencies hold spec strings, then a {pip: [name==version, ...]}
+// mapping when pip installed packages there.
 type exportFile struct {
 	Name         string   `json:"name" yaml:"name"`
 	Channels     []string `json:"channels" yaml:"channels"`
-	Dependencies []string `json:"dependencies" yaml:"dependencies"`
+	Dependencies []any    `json:"dependencies" yaml:"dependencies"`
 	Prefix       string   `json:"prefix" yaml:"prefix"`
 }
 
@@ -41,29 +43,40 @@ func (in *Installed) export(opts ExportOptions) (exportFile, error) {
 	if opts.FromHistory && in.historyErr != nil {
 		return exportFile{}, in.historyErr
 	}
-	out := exportFile{Name: in.Name, Prefix: in.Prefix, Channels: []string{}, Dependencies: []string{}}
+	out := exportFile{Name: in.Name, Prefix: in.Prefix, Channels: []string{}, Dependencies: []any{}}
 	for _, c := range opts.Channels {
 		if !slices.Contains(out.Channels, c) {
 			out.Channels = append(out.Channels, c)
 		}
 	}
 	var found []string // the packages' channels, sorted after the -c ones
+	var deps []string
 	for _, r := range in.Records {
 		dep := pinnedSpec(&r.PackageRecord, opts)
 		if opts.FromHistory {
 			// Two installed records of one name (a broken prefix) share
 			// their requested spec: write it once.
-			if dep = in.Requested[r.Name]; dep == "" || slices.Contains(out.Dependencies, dep) {
+			if dep = in.Requested[r.Name]; dep == "" || slices.Contains(deps, dep) {
 				continue
 			}
 		}
-		out.Dependencies = append(out.Dependencies, dep)
+		deps = append(deps, dep)
 		if c := channelName(recordChannel(&r.PackageRecord)); !slices.Contains(out.Channels, c) && !slices.Contains(found, c) {
 			found = append(found, c)
 		}
 	}
 	slices.Sort(found)
 	out.Channels = append(out.Channels, found...)
+	for _, d := range deps {
+		out.Dependencies = append(out.Dependencies, d)
+	}
+	if len(in.Pip) > 0 && !opts.FromHistory {
+		var pip []string
+		for _, p := range in.Pip {
+			pip = append(pip, p.Name+"=="+p.Version)
+		}
+		out.Dependencies = append(out.Dependencies, map[string][]string{"pip": pip})
+	}
 	return out, nil
 }
 

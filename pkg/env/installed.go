@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -33,6 +34,9 @@ type Installed struct {
 	Platform conda.Platform
 	// Records are conda-meta/*.json, sorted by name.
 	Records []*install.PrefixRecord
+	// Pip are the Python packages installed there by pip, not conda
+	// (see PipPackage), sorted by name.
+	Pip []PipPackage
 	// Requested maps a package name to the spec the user asked for it with:
 	// conda-meta/history's update specs, else the record's requested_spec.
 	Requested map[string]string
@@ -85,7 +89,7 @@ func ReadInstalled(ctx context.Context, req CreateRequest) (*Installed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", prefix, err)
 	}
-	in := &Installed{Prefix: prefix, Records: recs, Requested: map[string]string{}}
+	in := &Installed{Prefix: prefix, Records: recs, Pip: readPipPackages(prefix, recs), Requested: map[string]string{}}
 	history, err := readHistorySpecs(filepath.Join(prefix, "conda-meta", "history"))
 	if err != nil {
 		in.historyErr = fmt.Errorf("environment %s: %w", prefix, err)
@@ -169,16 +173,21 @@ func (in *Installed) Filter(pattern string, fullName bool) error {
 		}
 	}
 	in.Records = kept
+	in.Pip = slices.DeleteFunc(in.Pip, func(p PipPackage) bool { return !re.MatchString(p.Name) })
 	return nil
 }
 
 // WriteList writes the records as micromamba's list does: a table of name,
 // version, build and channel.
 func (in *Installed) WriteList(w io.Writer) error {
-	rows := make([][]string, len(in.Records))
+	rows := make([][]string, len(in.Records), len(in.Records)+len(in.Pip))
 	for i, r := range in.Records {
 		rows[i] = []string{r.Name, r.Version.String(), r.Build, channelName(recordChannel(&r.PackageRecord))}
 	}
+	for _, p := range in.Pip {
+		rows = append(rows, []string{p.Name, p.Version, pipBuild, pipChannel})
+	}
+	slices.SortStableFunc(rows, func(a, b []string) int { return strings.Compare(strings.ToLower(a[0]), strings.ToLower(b[0])) })
 	if _, err := fmt.Fprintf(w, "List of packages in environment: %q\n\n", in.Prefix); err != nil {
 		return err
 	}
@@ -241,6 +250,11 @@ func (in *Installed) WriteListJSON(w io.Writer) error {
 			Version:     r.Version.String(),
 		}
 	}
+	for _, p := range in.Pip { // as conda lists them
+		out = append(out, listEntryJSON{BaseURL: "https://pypi.org/", BuildString: pipBuild, Channel: pipChannel,
+			DistName: p.Name + "-" + p.Version + "-" + pipBuild, Name: p.Name, Platform: pipChannel, Version: p.Version})
+	}
+	slices.SortStableFunc(out, func(a, b listEntryJSON) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	return writeJSON(w, out)
 }
 

@@ -501,7 +501,7 @@ func (a *applier) link(lp *linkedPackage) error {
 	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
 		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
 	}
-	l := linker{prefix: a.prefix, hardlinks: true, dirs: a.dirs}
+	l := linker{prefix: a.prefix, hardlinks: !a.opts.AlwaysCopy, dirs: a.dirs}
 	for _, pl := range lp.pls {
 		pp, err := l.link(p.Dir, pl)
 		if err != nil {

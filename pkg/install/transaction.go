@@ -28,6 +28,11 @@ type Options struct {
 	// even when the target holds them unchanged (micromamba's
 	// --force-reinstall).
 	Reinstall []string
+	// AlwaysCopy copies every file from the package cache instead of hard
+	// linking it (micromamba's --always-copy / always_copy): the
+	// environment then shares no inode with the cache, e.g. for a prefix
+	// that will be copied into an image layer or edited in place.
+	AlwaysCopy bool
 	// Warnf receives warnings (clobbered files); nil discards them.
 	Warnf func(format string, args ...any)
 }

@@ -63,6 +63,9 @@ func (g *Gateway) get(ctx context.Context, rawURL string, header http.Header) (*
 	}
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
+	if err == nil {
+		g.log.Info("GET", "url", redact.URL(rawURL), "status", resp.StatusCode)
+	}
 	if err != nil {
 		if httpretry.Transient(err) {
 			return nil, httpretry.Retryable(err)

@@ -29,7 +29,9 @@
 // pins in their dependants' depends. The noarch python packages requests,
 // urllib3, six, idna, certifi (answering its own cacert.pem) and
 // charset-normalizer (entry point "normalizer" in info/link.json, from the
-// wheel's entry_points.txt) store site-packages/ as conda does.
+// wheel's entry_points.txt) store site-packages/ as conda does; so does pip,
+// unpacked from Debian's pip wheel (python3-pip-whl, which keeps pip's
+// vendored libraries), with its pip, pip3 and pip3.11 entry points.
 //
 // Packages from .debs are cached under Options.CacheDir, keyed by the
 // exact Debian versions of their inputs and recipeVersion: a warm rebuild

@@ -1,8 +1,10 @@
 package realistic
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -14,7 +16,7 @@ import (
 
 // recipeVersion is part of every cache key: bump it whenever a recipe or the
 // way packages are made from Debian files changes, so caches rebuild.
-const recipeVersion = "realistic-4"
+const recipeVersion = "realistic-6"
 
 // glibcDepends is the depend on the system C library. The Debian 12 binaries
 // use symbols up to GLIBC_2.36 (Build checks that none needs a newer one),
@@ -123,7 +125,14 @@ var recipes = []*recipe{
 			"libzlib", "ncurses", "openssl", "readline", "xz", "libdb"},
 		moreDeps: []string{pythonABIDepends},
 		// Debian's sitecustomize.py is an absolute link into /etc; finishPython writes ours.
-		exclude:       []string{"lib/python3.11/sitecustomize.py"},
+		// EXTERNALLY-MANAGED (PEP 668) hands the interpreter to apt: pip
+		// refuses to install into it. conda's python has no such file.
+		exclude: []string{"lib/python3.11/sitecustomize.py", "lib/python3.11/EXTERNALLY-MANAGED"},
+		// Debian installs into <prefix>/local/lib/python3.11/dist-packages
+		// by default; conda's python (and pip in it) into site-packages.
+		patches: []patch{{"lib/python3.11/sysconfig.py",
+			"        else:\n            prefix_scheme = 'posix_local'\n",
+			"        else:\n            prefix_scheme = 'posix_prefix'  # condabox: conda's site-packages\n"}},
 		finish:        finishPython,
 		compileStdlib: true,
 		buildSuffix:   "_cpython",
@@ -144,6 +153,10 @@ var recipes = []*recipe{
 	{name: "urllib3", debs: []string{"python3-urllib3"}, noarch: conda.NoarchPython,
 		moreDeps: append([]string{"six >=1.12"}, pythonDeps...), // Debian's 1.26 imports the real six, not a vendored copy
 		license:  "MIT", summary: "HTTP library with thread-safe connection pooling"},
+	// Debian's pip is unbundled; its wheel (python3-pip-whl, for venvs)
+	// holds the vendored libraries, as conda-forge's pip does.
+	{name: "pip", debs: []string{"python3-pip-whl"}, noarch: conda.NoarchPython, moreDeps: pythonDeps, finish: finishPip,
+		license: "MIT", summary: "The PyPA recommended tool for installing Python packages"},
 	{name: "requests", debs: []string{"python3-requests"}, noarch: conda.NoarchPython,
 		moreDeps: append([]string{"certifi >=2017.4.17", "charset-normalizer >=2", "idna >=2.5,<4", "urllib3 >=1.21.1,<1.27"}, pythonDeps...),
 		license:  "Apache-2.0", summary: "HTTP for Humans"},
@@ -179,6 +192,50 @@ func finishCACertificates(p *pkgbuild.Package, debs map[string][]debEntry) error
 	p.Files = append(p.Files,
 		pkgbuild.File{Path: "ssl/cacert.pem", Mode: 0o644, Data: bundle.Bytes()},
 		pkgbuild.File{Path: "ssl/cert.pem", Mode: fs.ModeSymlink | 0o777, LinkTarget: "cacert.pem"})
+	return nil
+}
+
+// finishPip unpacks the pip wheel of python3-pip-whl into site-packages/
+// and takes pip's entry points from its entry_points.txt.
+func finishPip(p *pkgbuild.Package, debs map[string][]debEntry) error {
+	var whl []byte
+	for _, e := range debs["python3-pip-whl"] {
+		if b := path.Base(e.Name); strings.HasPrefix(b, "pip-") && strings.HasSuffix(b, ".whl") {
+			whl = e.Data
+		}
+	}
+	if whl == nil {
+		return fmt.Errorf("pip: no usr/share/python-wheels/pip-*.whl in python3-pip-whl")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(whl), int64(len(whl)))
+	if err != nil {
+		return fmt.Errorf("pip: the wheel: %w", err)
+	}
+	var entries []debEntry
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		if !fs.ValidPath(f.Name) {
+			return fmt.Errorf("pip: the wheel holds %q", f.Name)
+		}
+		r, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("pip: the wheel's %s: %w", f.Name, err)
+		}
+		data, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("pip: the wheel's %s: %w", f.Name, err)
+		}
+		p.Files = append(p.Files, pkgbuild.File{Path: "site-packages/" + f.Name, Mode: 0o644, Data: data})
+		entries = append(entries, debEntry{Name: f.Name, Data: data})
+	}
+	eps, err := entryPoints(entries)
+	if err != nil {
+		return fmt.Errorf("pip: %w", err)
+	}
+	p.EntryPoints = append(p.EntryPoints, eps...)
 	return nil
 }
 

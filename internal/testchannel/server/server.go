@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ type Options struct {
 	// Bearer, when set, is required as an "Authorization: Bearer" header
 	// (prefix.dev style); requests without it get 401.
 	Bearer string
+	// TLS serves HTTPS with a certificate for 127.0.0.1 and localhost
+	// signed by an authority made at start, which CACertPEM returns and
+	// no system trusts.
+	TLS bool
 	// Log, when set, receives one line per request. The token and the
 	// password are replaced by redact.Token and redact.Password wherever
 	// they occur.
@@ -61,7 +66,13 @@ type Server struct {
 
 	faults faultTable
 	log    requestLog
+	caPEM  []byte
 }
+
+// CACertPEM returns the PEM certificate of the authority that signed a TLS
+// server's certificate (nil without Options.TLS): what a client must be
+// told to trust.
+func (s *Server) CACertPEM() []byte { return s.caPEM }
 
 // etagEntry caches a file's content hash; it is valid while the file keeps
 // its size and modification time, so repeated requests for a large index do
@@ -94,6 +105,15 @@ func Start(ctx context.Context, root string, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("start test channel server for %q: %w", root, err)
 	}
 	s := &Server{opts: opts, root: dir, ln: ln, etags: map[string]etagEntry{}}
+	if opts.TLS {
+		cert, caPEM, err := selfSigned()
+		if err != nil {
+			ln.Close()
+			dir.Close()
+			return nil, fmt.Errorf("start test channel server for %q: %w", root, err)
+		}
+		s.ln, s.caPEM = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), caPEM
+	}
 	s.log.init()
 	s.http = &http.Server{
 		Handler:           s,
@@ -102,7 +122,7 @@ func Start(ctx context.Context, root string, opts Options) (*Server, error) {
 		// is useful to a test and it must not reach the request log.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	go s.http.Serve(ln) //nolint:errcheck // always returns ErrServerClosed after Close
+	go s.http.Serve(s.ln) //nolint:errcheck // always returns ErrServerClosed after Close
 	s.stop = context.AfterFunc(ctx, func() { s.shutdown() })
 	return s, nil
 }
@@ -112,6 +132,9 @@ func Start(ctx context.Context, root string, opts Options) (*Server, error) {
 // It has no trailing slash: append "/linux-64/repodata.json" and so on.
 func (s *Server) URL() string {
 	u := "http://"
+	if s.opts.TLS {
+		u = "https://"
+	}
 	if s.opts.User != "" {
 		u += s.opts.User + ":" + s.opts.Password + "@"
 	}

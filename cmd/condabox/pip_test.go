@@ -1,0 +1,152 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/condabox/condabox/internal/testchannel/server"
+)
+
+// TestPipSection: create -f env.yml installs the conda packages, then the
+// file's pip: section with the environment's own pip, from a package index
+// served on loopback. The lines mean what they mean in a requirements file
+// beside env.yml (an --index-url line, a relative -r file). Without pip in
+// the environment the create is refused before anything is linked; a
+// requirement pip cannot meet fails it, naming the file and leaving no
+// folder; build refuses a pip: section instead of dropping it.
+func TestPipSection(t *testing.T) {
+	ch := realisticChannel(t)
+	isolate(t)
+	srv := serve(t, ch, server.Options{})
+	index := pipIndex(t, map[string]string{"cbdemo": "1.0", "cbextra": "2.0"})
+
+	dir := t.TempDir()
+	writeFile(t, dir, "extra.txt", "cbextra\n")
+	envYML := func(name string, deps ...string) string {
+		return writeFile(t, dir, name, "channels: ["+srv.URL()+"]\ndependencies:\n  - "+strings.Join(deps, "\n  - ")+"\n")
+	}
+	pipList := func(reqs ...string) string {
+		return "pip:\n    - --index-url " + index + "/simple\n    - " + strings.Join(reqs, "\n    - ")
+	}
+	good := envYML("env.yml", "python", "pip", pipList("cbdemo==1.0", "-r extra.txt"))
+	prefix := filepath.Join(t.TempDir(), "env")
+	r := runCLI(t, "create", "-y", "-p", prefix, "-f", good, "--override-channels")
+	if r.code != 0 {
+		t.Fatalf("create: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if got := runIn(t, filepath.Join(prefix, "bin", "python"), "-c", "import cbdemo, cbextra; print(cbdemo.VALUE, cbextra.VALUE)"); got != "1.0 2.0" {
+		t.Errorf("the pip packages say %q, want 1.0 2.0", got)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 2 { // env.yml, extra.txt: the requirements file is gone
+		t.Errorf("%s holds %v after the create", dir, es)
+	}
+
+	// list shows what pip installed as conda does; env export writes it
+	// under pip:, and a create from the export installs it again.
+	if r := runCLI(t, "list", "-p", prefix, "cb"); !regexp.MustCompile(`(?m)^\s*cbdemo\s+1\.0\s+pypi_0\s+pypi$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "cbextra") {
+		t.Errorf("list: %q", r.stdout)
+	}
+	r = runCLI(t, "env", "export", "-p", prefix)
+	if !strings.Contains(r.stdout, "- pip:\n      - cbdemo==1.0\n      - cbextra==2.0\n") {
+		t.Fatalf("env export: exit %d\n%s", r.code, r.stdout)
+	}
+	exported := writeFile(t, t.TempDir(), "exported.yml", r.stdout)
+	t.Setenv("PIP_INDEX_URL", index+"/simple") // the export names no index
+	again := filepath.Join(t.TempDir(), "again")
+	if r := runCLI(t, "create", "-y", "-p", again, "-f", exported); r.code != 0 {
+		t.Fatalf("create from the export: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if got := runIn(t, filepath.Join(again, "bin", "python"), "-c", "import cbdemo, cbextra; print(cbdemo.VALUE, cbextra.VALUE)"); got != "1.0 2.0" {
+		t.Errorf("from the export, the pip packages say %q", got)
+	}
+	if r := runCLI(t, "env", "export", "--from-history", "-p", prefix); strings.Contains(r.stdout, "pip:") {
+		t.Errorf("env export --from-history wrote pip packages:\n%s", r.stdout)
+	}
+
+	for _, tt := range []struct {
+		name string
+		deps []string
+		want []string
+	}{
+		{"no-pip.yml", []string{"python", pipList("cbdemo")}, []string{"no-pip.yml: its pip: section needs pip in the environment"}},
+		{"missing.yml", []string{"python", "pip", pipList("cbdemo==9.9")}, []string{"missing.yml: pip install of its pip: section failed (exit 1)", "cbdemo==9.9"}},
+	} {
+		p := filepath.Join(t.TempDir(), "env")
+		r := runCLI(t, "create", "-y", "-p", p, "-f", envYML(tt.name, tt.deps...), "--override-channels")
+		for _, w := range tt.want {
+			if r.code == 0 || !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: exit %d, stderr %q: want %q", tt.name, r.code, r.stderr, w)
+			}
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s: the failed create left %s", tt.name, p)
+		}
+	}
+
+	r = runCLI(t, "build", "-f", good, "--override-channels", "--tag", "example.org/pip:1", "--output", "oci:"+filepath.Join(t.TempDir(), "oci"))
+	if r.code == 0 || !strings.Contains(r.stderr, "its pip: section (--index-url "+index+"/simple, cbdemo==1.0, -r extra.txt) cannot be built into an image") {
+		t.Errorf("build with a pip: section: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// pipIndex serves a PEP 503 package index on loopback holding one pure
+// Python wheel per name (module NAME with VALUE = version) and returns its
+// URL.
+func pipIndex(t *testing.T, pkgs map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, version := range pkgs {
+		whl := fmt.Sprintf("%s-%s-py3-none-any.whl", name, version)
+		data := wheel(t, name, version)
+		mkdir(t, filepath.Join(root, "files"))
+		writeFile(t, filepath.Join(root, "files"), whl, string(data))
+		sum := sha256.Sum256(data)
+		page := fmt.Sprintf("<!DOCTYPE html><html><body><a href=\"../../files/%s#sha256=%s\">%s</a></body></html>\n", whl, hex.EncodeToString(sum[:]), whl)
+		writeFile(t, mkdir(t, filepath.Join(root, "simple", name)), "index.html", page)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// wheel returns a wheel of the module name, its RECORD hashing each file.
+func wheel(t *testing.T, name, version string) []byte {
+	t.Helper()
+	info := name + "-" + version + ".dist-info/"
+	files := []struct{ path, data string }{
+		{name + "/__init__.py", fmt.Sprintf("VALUE = %q\n", version)},
+		{info + "METADATA", "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n"},
+		{info + "WHEEL", "Wheel-Version: 1.0\nGenerator: condabox-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"},
+	}
+	var record strings.Builder
+	for _, f := range files {
+		sum := sha256.Sum256([]byte(f.data))
+		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", f.path, base64.RawURLEncoding.EncodeToString(sum[:]), len(f.data))
+	}
+	record.WriteString(info + "RECORD,,\n")
+	files = append(files, struct{ path, data string }{info + "RECORD", record.String()})
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range files {
+		w, err := zw.Create(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(f.data))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
