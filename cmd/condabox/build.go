@@ -35,6 +35,7 @@ import (
 type buildFlags struct {
 	files, channels           []string
 	overrideChannels, offline bool
+	excludeNewer              time.Time
 	base, tag, output         string
 	push, json                bool
 	platform, prune, user     string
@@ -99,6 +100,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringArrayVarP(&b.channels, "channel", "c", nil, "channel to use, highest priority first (repeatable)")
 	f.BoolVar(&b.overrideChannels, "override-channels", false, "use only the -c and file channels, not .condarc's")
 	f.BoolVar(&b.offline, "offline", false, "use cached channel indexes only")
+	addExcludeNewer(f, &b.excludeNewer)
 	f.StringVar(&b.base, "base", image.Scratch, "base image: scratch, a registry reference, oci:DIR or docker-archive:FILE")
 	f.StringVarP(&b.tag, "tag", "t", "", "image reference, e.g. registry.example/app:1.0 (required)")
 	f.BoolVar(&b.push, "push", false, "push the image and its SBOM to the --tag registry")
@@ -314,7 +316,7 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	}
 	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: prefix, Files: files, Channels: b.channels,
 		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
-		LookupEnv: lookupEnv, WorkDir: wd})
+		LookupEnv: lookupEnv, WorkDir: wd, ExcludeNewer: b.excludeNewer, Log: logger})
 	var unsat *solve.UnsatisfiableError
 	if errors.As(err, &unsat) {
 		fmt.Fprintln(stderr, redact.Text(unsat.Error()))

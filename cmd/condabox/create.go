@@ -77,6 +77,9 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
 	}
 	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
+	if r.Op != env.Remove {
+		addExcludeNewer(f, &r.ExcludeNewer)
+	}
 	if r.Op != env.Remove && r.Op != env.Create {
 		f.BoolVar(&r.NoPyPin, "no-py-pin", false, "let an installed python change its minor version (by default it is pinned, as micromamba does, unless a spec names python)")
 	}

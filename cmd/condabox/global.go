@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -151,4 +152,33 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
+}
+
+// dateFlag is a flag holding a point in time: an RFC 3339 time
+// (2024-05-01T12:00:00Z) or a date (2024-05-01, its first second in UTC),
+// as --exclude-newer takes it.
+type dateFlag struct{ t *time.Time }
+
+func (d dateFlag) String() string {
+	if d.t == nil || d.t.IsZero() {
+		return ""
+	}
+	return d.t.Format(time.RFC3339)
+}
+
+func (d dateFlag) Set(s string) error {
+	for _, layout := range []string{time.RFC3339, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*d.t = t
+			return nil
+		}
+	}
+	return errors.New("want a date (2024-05-01) or an RFC 3339 time (2024-05-01T12:00:00Z)")
+}
+
+func (dateFlag) Type() string { return "date" }
+
+// addExcludeNewer adds micromamba's --exclude-newer, setting t.
+func addExcludeNewer(f *pflag.FlagSet, t *time.Time) {
+	f.Var(dateFlag{t}, "exclude-newer", "solve without the packages uploaded after this date or time, as if the channels were then")
 }

@@ -55,6 +55,7 @@ since the lock was made (for CI).`,
 	f.BoolVar(&req.OverrideChannels, "override-channels", false, "use only the -c and file channels, not .condarc's")
 	f.StringVar(&req.ChannelPriority, "channel-priority", "", "strict, flexible or disabled (default: .condarc's, else strict)")
 	f.BoolVar(&req.Offline, "offline", false, "use cached channel indexes only")
+	addExcludeNewer(f, &req.ExcludeNewer)
 	f.StringVarP(&req.Lockfile, "lockfile", "o", "conda-lock.yml", "lock file to write (or to check)")
 	f.BoolVar(&check, "check", false, "only check that the lock file matches the inputs (exit 1 when not)")
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/conda"
@@ -179,5 +180,39 @@ func TestPythonPin(t *testing.T) {
 				t.Errorf("exit %d: python %q lib %q, want %q %q\nstderr: %s", r.code, version(prefix, "python"), version(prefix, "lib"), tt.python, tt.lib, r.stderr)
 			}
 		})
+	}
+}
+
+// TestExcludeNewerFlag: create and lock solve without what was uploaded
+// after --exclude-newer; a bad date is an error naming the flag.
+func TestExcludeNewerFlag(t *testing.T) {
+	pkg := func(version string, uploaded time.Time) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: "tool", Version: conda.MustParseVersion(version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, License: "MIT", Timestamp: uploaded.UnixMilli()},
+			Files: []pkgbuild.File{{Path: "share/tool.txt", Mode: 0o644, Data: []byte(version)}}}
+	}
+	ch := "file://" + writeChannel(t, []*pkgbuild.Package{
+		pkg("1.0", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), pkg("2.0", time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)),
+	})
+	isolate(t)
+	common := []string{"--override-channels", "-c", ch}
+	for _, cutoff := range []string{"2024-03-01", "2024-05-31T23:59:59Z"} {
+		prefix := filepath.Join(t.TempDir(), "env")
+		r := runCLI(t, append([]string{"create", "-y", "-p", prefix, "tool", "--exclude-newer", cutoff}, common...)...)
+		if b, _ := os.ReadFile(filepath.Join(prefix, "share", "tool.txt")); r.code != 0 || string(b) != "1.0" {
+			t.Errorf("--exclude-newer %s: exit %d, tool %q, want 1.0\nstderr: %s", cutoff, r.code, b, r.stderr)
+		}
+	}
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies: [tool]\n")
+	lockFile := filepath.Join(dir, "conda-lock.yml")
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "--lockfile", lockFile, "--exclude-newer", "2024-03-01"); r.code != 0 {
+		t.Fatalf("lock: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(lockFile); !strings.Contains(string(b), "tool-1.0-0.conda") || strings.Contains(string(b), "tool-2.0") {
+		t.Errorf("the lock holds:\n%s", b)
+	}
+	if r := runCLI(t, append([]string{"create", "-y", "-p", filepath.Join(t.TempDir(), "e"), "tool", "--exclude-newer", "last week"}, common...)...); r.code == 0 || !strings.Contains(r.stderr, `invalid argument "last week" for "--exclude-newer" flag: want a date`) {
+		t.Errorf("a bad date: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -74,6 +74,9 @@ type CreateRequest struct {
 	// installed build (micromamba's --freeze-installed): a request that
 	// needs one changed is unsatisfiable.
 	FreezeInstalled bool
+	// ExcludeNewer, when set, solves without the records uploaded after it
+	// (solve.Request.ExcludeNewer): micromamba's --exclude-newer.
+	ExcludeNewer time.Time
 	// PinPython pins an installed python to its minor version ("python
 	// 3.11.*") unless a spec or Update entry names python: micromamba's
 	// default for install and update, which --no-py-pin turns off.
@@ -274,6 +277,7 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 		Update:          req.Update,
 		Remove:          req.Remove,
 		Pinned:          pins,
+		ExcludeNewer:    req.ExcludeNewer,
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"go.yaml.in/yaml/v3"
@@ -40,6 +41,8 @@ type LockRequest struct {
 	// Lockfile is the path the lock is written to; sources are recorded
 	// relative to its folder, as conda-lock records them.
 	Lockfile string
+	// ExcludeNewer means what it means in CreateRequest.
+	ExcludeNewer time.Time
 }
 
 // CondaLockFile is a conda-lock (format version 1) file: what it was made
@@ -49,8 +52,8 @@ type CondaLockFile struct {
 	// Environment holds the channels and the packages per platform; they
 	// are written sorted as conda-lock sorts them.
 	Environment *LockedEnvironment
-	// UnlockedPip are the sources' pip: requirements, which condabox does
-	// not lock (nor install); callers warn about them.
+	// UnlockedPip are the sources' pip: requirements, which a lock cannot
+	// hold (create -f env.yml hands them to pip); callers warn about them.
 	UnlockedPip []string
 }
 
@@ -196,6 +199,7 @@ func (req LockRequest) createRequest(p conda.Platform) CreateRequest {
 		Offline:               req.Offline,
 		LookupEnv:             req.LookupEnv,
 		WorkDir:               req.WorkDir,
+		ExcludeNewer:          req.ExcludeNewer,
 	}
 }
 

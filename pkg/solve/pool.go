@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -184,6 +185,8 @@ func (p *pool) filter(n int32, recs []*conda.PackageRecord) []*conda.PackageReco
 			why = "it is being removed"
 		case best >= 0 && p.priority(r) != best && !p.isInstalled(r):
 			why = fmt.Sprintf("strict channel priority: %s comes from a higher-priority channel", nm.text)
+		case !p.req.ExcludeNewer.IsZero() && r.Time().After(p.req.ExcludeNewer) && !p.isInstalled(r):
+			why = "it was uploaded " + r.Time().Format(time.RFC3339) + ", after --exclude-newer " + p.req.ExcludeNewer.UTC().Format(time.RFC3339)
 		default:
 			for _, pin := range p.pins[nm.text] {
 				if !pin.Matches(r) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -58,6 +59,10 @@ type Request struct {
 	// Pinned specs (conda-meta/pinned) must hold for any record of their
 	// name that is installed; they do not request the name.
 	Pinned []conda.MatchSpec
+	// ExcludeNewer, when set, leaves out every record uploaded after it
+	// (its timestamp; records without one stay), except installed ones:
+	// micromamba's --exclude-newer, to solve as the channels were then.
+	ExcludeNewer time.Time
 }
 
 // Solve finds the records to install for req, dependencies first. An

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -389,5 +390,36 @@ func TestCancel(t *testing.T) {
 	_, err := Solve(ctx, index{}.add(rec(t, "a 1")), Request{Specs: specs(t, "a")})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+// TestExcludeNewer: records uploaded after ExcludeNewer are left out (the
+// newest version, and the build of a dependency), records without a
+// timestamp and installed ones stay, and a request only newer records meet
+// is explained by the date.
+func TestExcludeNewer(t *testing.T) {
+	day := func(d int) int64 { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC).UnixMilli() }
+	ix := index{}.add(
+		rec(t, "a 1", stamp(day(1)), deps("b")), rec(t, "a 2", stamp(day(20)), deps("b")),
+		rec(t, "b 1", stamp(day(2))), rec(t, "b 1 new", buildNum(1), stamp(day(21))),
+		rec(t, "c 1"),                                                         // no timestamp
+		rec(t, "d 1", stamp(day(1)/1000)), rec(t, "d 2", stamp(day(25)/1000)), // old records count seconds
+	)
+	cutoff := time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC)
+	got, err := solveValid(t, ix, Request{Specs: specs(t, "a", "c", "d"), ExcludeNewer: cutoff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b-1-0", "a-1-0", "c-1-0", "d-1-0"}; !slices.Equal(dists(got), want) {
+		t.Errorf("got %v, want %v", dists(got), want)
+	}
+	// An installed record newer than the cutoff stays installed.
+	installed := rec(t, "a 2", stamp(day(20)), deps("b"))
+	if got, err := solveValid(t, ix, Request{Installed: []conda.PackageRecord{installed, rec(t, "b 1", stamp(day(2)))}, Specs: specs(t, "c"), ExcludeNewer: cutoff}); err != nil || !slices.Contains(dists(got), "a-2-0") {
+		t.Errorf("installed a 2: %v, %v", dists(got), err)
+	}
+	_, err = solveValid(t, ix, Request{Specs: specs(t, "a 2"), ExcludeNewer: cutoff})
+	if err == nil || !strings.Contains(err.Error(), "after --exclude-newer 2024-01-10T00:00:00Z") {
+		t.Errorf("a 2 before its upload: %v", err)
 	}
 }
