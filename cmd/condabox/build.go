@@ -329,7 +329,7 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 		// pip would have to run the image's python on the image's files;
 		// dropping the section would build an image that lacks them.
 		sec := plan.Pip[0]
-		return nil, fmt.Errorf("%s: its pip: section (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
+		return nil, fmt.Errorf("%s: its pip packages (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
 	}
 	return plan.Fetch(ctx, env.Progress{})
 }

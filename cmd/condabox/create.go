@@ -72,6 +72,9 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		f.BoolVar(&t.noDeps, "no-deps", false, "install the requested packages only, not what they need (the environment may break)")
 		f.BoolVar(&t.onlyDeps, "only-deps", false, "install what the requested packages need, not the packages themselves")
 	}
+	if r.Op != env.Remove {
+		f.StringSliceVar(&r.Categories, "category", nil, "lock file categories to install (repeatable or comma-separated; default main)")
+	}
 	if r.Op == env.Install {
 		f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
 		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")

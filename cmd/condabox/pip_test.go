@@ -7,13 +7,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/condabox/condabox/internal/testchannel/server"
 )
@@ -79,7 +83,7 @@ func TestPipSection(t *testing.T) {
 		deps []string
 		want []string
 	}{
-		{"no-pip.yml", []string{"python", pipList("cbdemo")}, []string{"no-pip.yml: its pip: section needs pip in the environment"}},
+		{"no-pip.yml", []string{"python", pipList("cbdemo")}, []string{"no-pip.yml: its pip packages need pip in the environment"}},
 		{"missing.yml", []string{"python", "pip", pipList("cbdemo==9.9")}, []string{"missing.yml: pip install of its pip: section failed (exit 1)", "cbdemo==9.9"}},
 	} {
 		p := filepath.Join(t.TempDir(), "env")
@@ -95,7 +99,7 @@ func TestPipSection(t *testing.T) {
 	}
 
 	r = runCLI(t, "build", "-f", good, "--override-channels", "--tag", "example.org/pip:1", "--output", "oci:"+filepath.Join(t.TempDir(), "oci"))
-	if r.code == 0 || !strings.Contains(r.stderr, "its pip: section (--index-url "+index+"/simple, cbdemo==1.0, -r extra.txt) cannot be built into an image") {
+	if r.code == 0 || !strings.Contains(r.stderr, "its pip packages (--index-url "+index+"/simple, cbdemo==1.0, -r extra.txt) cannot be built into an image") {
 		t.Errorf("build with a pip: section: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
@@ -149,4 +153,80 @@ func wheel(t *testing.T, name, version string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestLockedPipPackages: a conda-lock file's pip packages are installed by
+// the environment's pip, exactly (name @ URL, checked against their
+// sha256, --no-deps), for the categories asked (--category; main by
+// default); a wrong hash fails the create, leaving no folder.
+func TestLockedPipPackages(t *testing.T) {
+	ch := realisticChannel(t)
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36") // the channel's floor: Debian 12's glibc
+	srv := serve(t, ch, server.Options{})
+	index := pipIndex(t, map[string]string{"cbdemo": "1.0", "cbextra": "2.0"})
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+srv.URL()+"]\ndependencies: [python, pip]\n")
+	lockFile := filepath.Join(dir, "conda-lock.yml")
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "--lockfile", lockFile); r.code != 0 {
+		t.Fatalf("lock: exit %d, stderr %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(lockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock map[string]any
+	if err := yaml.Unmarshal(data, &lock); err != nil {
+		t.Fatal(err)
+	}
+	wheelSHA := func(name, version string) string {
+		sum := sha256.Sum256(wheel(t, name, version))
+		return hex.EncodeToString(sum[:])
+	}
+	withPip := func(name string, demoSHA string) string {
+		doc := maps.Clone(lock)
+		pkgs := slices.Clone(doc["package"].([]any))
+		for _, p := range []struct{ name, version, sha, category string }{
+			{"cbdemo", "1.0", demoSHA, "main"}, {"cbextra", "2.0", wheelSHA("cbextra", "2.0"), "dev"},
+		} {
+			pkgs = append(pkgs, map[string]any{
+				"name": p.name, "version": p.version, "manager": "pip", "platform": "linux-64", "dependencies": map[string]any{},
+				"url": fmt.Sprintf("%s/files/%s-%s-py3-none-any.whl", index, p.name, p.version), "hash": map[string]any{"sha256": p.sha},
+				"category": p.category, "optional": p.category != "main",
+			})
+		}
+		doc["package"] = pkgs
+		out, err := yaml.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, t.TempDir(), name, string(out))
+	}
+	good := withPip("conda-lock.yml", wheelSHA("cbdemo", "1.0"))
+	check := `import importlib.util as u; print(u.find_spec("cbdemo") is not None, u.find_spec("cbextra") is not None)`
+	for _, tt := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "True False"},
+		{[]string{"--category", "main,dev"}, "True True"},
+	} {
+		prefix := filepath.Join(t.TempDir(), "env")
+		r := runCLI(t, append([]string{"create", "-y", "-p", prefix, "-f", good}, tt.flags...)...)
+		if r.code != 0 {
+			t.Fatalf("create %v: exit %d, stderr %s", tt.flags, r.code, r.stderr)
+		}
+		if got := runIn(t, filepath.Join(prefix, "bin", "python"), "-c", check); got != tt.want {
+			t.Errorf("create %v: cbdemo, cbextra installed: %s, want %s", tt.flags, got, tt.want)
+		}
+	}
+	bad := withPip("conda-lock.yml", strings.Repeat("0", 64))
+	prefix := filepath.Join(t.TempDir(), "env")
+	r := runCLI(t, "create", "-y", "-p", prefix, "-f", bad)
+	if r.code == 0 || !strings.Contains(r.stderr, bad+": pip install of its pip: section failed") || !strings.Contains(r.stderr, "HASHES") {
+		t.Errorf("a wrong hash: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(prefix); err == nil {
+		t.Errorf("the failed create left %s", prefix)
+	}
 }

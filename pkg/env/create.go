@@ -74,6 +74,9 @@ type CreateRequest struct {
 	// installed build (micromamba's --freeze-installed): a request that
 	// needs one changed is unsatisfiable.
 	FreezeInstalled bool
+	// Categories are the lock file categories to install (conda-lock's
+	// main, dev, …): micromamba's --category; none means main.
+	Categories []string
 	// ExcludeNewer, when set, solves without the records uploaded after it
 	// (solve.Request.ExcludeNewer): micromamba's --exclude-newer.
 	ExcludeNewer time.Time
@@ -178,8 +181,11 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (spec
 			if len(req.Files) > 1 || len(req.Specs) > 0 {
 				return nil, nil, nil, nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
 			}
-			locked, err = lockedRecords(path, f, p)
-			return nil, nil, locked, nil, err
+			locked, pipSec, err := lockedRecords(path, f, p, req.Categories)
+			if pipSec != nil {
+				pip = []PipSection{*pipSec}
+			}
+			return nil, nil, locked, pip, err
 		}
 		specs = append(specs, f.Environment.Specs(p)...)
 		channels = append(channels, f.Environment.Channels...)
@@ -426,29 +432,64 @@ func virtualPackages(ctx context.Context, p conda.Platform, lookup func(string) 
 }
 
 // lockedRecords returns the records a lock or @EXPLICIT file fixes for
-// platform p; pip packages are an error, since condabox cannot install them.
-func lockedRecords(path string, f *File, p conda.Platform) ([]conda.PackageRecord, error) {
+// platform p, of the lock's categories (default: main); a lock's pip
+// packages of those categories come as a pip section installing exactly
+// them (name @ URL, with their sha256 when every one has it; --no-deps, as
+// conda-lock installs them).
+func lockedRecords(path string, f *File, p conda.Platform, categories []string) ([]conda.PackageRecord, *PipSection, error) {
 	if f.Explicit != nil {
 		if f.Explicit.Platform != "" && f.Explicit.Platform != p {
-			return nil, fmt.Errorf("%s: an explicit file for %s, not %s", path, f.Explicit.Platform, p)
+			return nil, nil, fmt.Errorf("%s: an explicit file for %s, not %s", path, f.Explicit.Platform, p)
 		}
-		return f.Explicit.Records, nil
+		return f.Explicit.Records, nil, nil
 	}
 	env, ok := f.Lock.Environments[DefaultEnvironment]
 	if !ok {
-		return nil, fmt.Errorf("%s: no %q environment", path, DefaultEnvironment)
+		return nil, nil, fmt.Errorf("%s: no %q environment", path, DefaultEnvironment)
 	}
 	pkgs, ok := env.Packages[p]
 	if !ok {
-		return nil, fmt.Errorf("%s: nothing locked for %s", path, p)
+		return nil, nil, fmt.Errorf("%s: nothing locked for %s", path, p)
 	}
+	if len(categories) == 0 {
+		categories = []string{"main"} // the others (conda-lock's dev, …) are optional
+	}
+	var pip []PypiPackage
 	for _, pkg := range pkgs {
-		if pkg.Manager == ManagerPip {
-			return nil, fmt.Errorf("%s: pip package %s %s: condabox does not install pip packages", path, pkg.Pypi.Name, pkg.Pypi.Version)
+		if pkg.Manager == ManagerPip && slices.Contains(categories, pkg.Category) && !slices.Contains(pip, pkg.Pypi) {
+			pip = append(pip, pkg.Pypi)
 		}
 	}
-	// Categories other than main are optional (conda-lock's dev, …).
-	return env.CondaRecords(p, "main"), nil
+	recs := env.CondaRecords(p, categories...)
+	if len(pip) == 0 {
+		return recs, nil, nil
+	}
+	hashed := !slices.ContainsFunc(pip, func(p PypiPackage) bool { return p.SHA256 == "" })
+	sec := &PipSection{File: path, NoDeps: true}
+	for _, pk := range pip {
+		line := pk.Name + "==" + pk.Version
+		if pk.Location != "" {
+			line = pk.Name + " @ " + pipLocation(filepath.Dir(path), pk.Location)
+		}
+		if hashed {
+			line += " --hash=sha256:" + pk.SHA256
+		}
+		sec.Requirements = append(sec.Requirements, line)
+	}
+	return recs, sec, nil
+}
+
+// pipLocation is a lock's pip package location as pip takes it after
+// "name @": a URL as it is, a path as a file:// URL (relative to the
+// lock's folder).
+func pipLocation(dir, loc string) string {
+	if strings.Contains(loc, "://") {
+		return loc
+	}
+	if !filepath.IsAbs(loc) {
+		loc = filepath.Join(dir, loc)
+	}
+	return "file://" + filepath.ToSlash(loc)
 }
 
 // pythonPin is micromamba's pin of an installed python to its minor

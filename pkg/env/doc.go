@@ -3,7 +3,7 @@
 //
 //   - environment.yml files (ParseEnvironmentFile) and plain spec lists
 //     (ParseSpecList): the specs to solve, with channels, variables and a
-//     pip: list kept aside;
+//     pip: list for pip;
 //   - lock files (ParseLock): conda-lock (versions 1–3, YAML), pixi
 //     (versions 4–7, YAML; source packages are rejected) and mambajs
 //     (lockVersion 1.0.x, JSON), which list the exact packages of an
@@ -28,7 +28,10 @@
 // carries out `condabox create|install|remove`: it plans against the
 // prefix's installed packages, downloads what the package cache lacks (with
 // the channel credentials that records do not carry) and links the result
-// as one pkg/install transaction.
+// as one pkg/install transaction. Then it hands the environment files' pip:
+// sections and a lock's pip packages to the environment's own pip
+// (pip.go); ReadInstalled lists what pip installed beside the conda
+// packages (pipinstalled.go).
 //
 // ActivatedEnv and Command are activation for `condabox run`: PATH,
 // CONDA_PREFIX and the env_vars of packages and conda-meta/state;

@@ -20,10 +20,13 @@ import (
 type PipSection struct {
 	File         string // the environment file, whose folder relative paths start from
 	Requirements []string
+	// NoDeps installs exactly the requirements (a lock's pip packages).
+	NoDeps bool
 }
 
-// checkPip refuses, before anything is linked, pip: sections that the
-// planned environment cannot install: it has no pip.
+// checkPip refuses, before anything is linked, pip sections (of
+// environment files or locks) that the planned environment cannot
+// install: it has no pip.
 func checkPip(sections []PipSection, recs []conda.PackageRecord) error {
 	if len(sections) == 0 {
 		return nil
@@ -33,7 +36,7 @@ func checkPip(sections []PipSection, recs []conda.PackageRecord) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: its pip: section needs pip in the environment: add pip to its dependencies", sections[0].File)
+	return fmt.Errorf("%s: its pip packages need pip in the environment: add pip to its dependencies", sections[0].File)
 }
 
 // installPip installs each pip: section into prefix as conda and
@@ -69,6 +72,9 @@ func installPipSection(ctx context.Context, prefix, name string, sec PipSection,
 		return fmt.Errorf("%s: pip: section: %w", sec.File, err)
 	}
 	args := []string{filepath.Join(prefix, "bin", "python"), "-m", "pip", "install", "-U", "--no-input", "-r", reqs.Name()}
+	if sec.NoDeps {
+		args = append(args, "--no-deps")
+	}
 	c, err := Command(ctx, prefix, name, os.Environ(), args, FindShell())
 	if err != nil {
 		return fmt.Errorf("%s: pip: section: %w", sec.File, err)
