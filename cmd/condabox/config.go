@@ -15,22 +15,30 @@ import (
 )
 
 // configTarget is the file config's get and edits work on: --file, else
-// the root prefix's .condarc with --system, else ~/.condarc (micromamba's
-// defaults).
+// the root prefix's .condarc with --system, the active environment's with
+// --env, else ~/.condarc (micromamba's defaults).
 type configTarget struct {
-	file   string
-	system bool
+	file        string
+	system, env bool
 }
 
 func (t *configTarget) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.file, "file", "", "the configuration file to use (default: ~/.condarc)")
 	cmd.Flags().BoolVar(&t.system, "system", false, "use the root prefix's .condarc ($MAMBA_ROOT_PREFIX/.condarc)")
+	cmd.Flags().BoolVar(&t.env, "env", false, "use the active environment's .condarc ($CONDA_PREFIX/.condarc)")
+	cmd.MarkFlagsMutuallyExclusive("file", "system", "env")
 }
 
 func (t *configTarget) path() (string, error) {
 	switch {
 	case t.file != "":
 		return t.file, nil
+	case t.env:
+		prefix, _ := lookupEnv("CONDA_PREFIX")
+		if prefix == "" {
+			return "", errors.New("--env: no active environment ($CONDA_PREFIX is not set)")
+		}
+		return filepath.Join(prefix, ".condarc"), nil
 	case t.system:
 		root, err := config.RootPrefix(lookupEnv)
 		if err != nil {
@@ -103,6 +111,13 @@ written only when condabox can read the result.`,
 			}
 			_, err = cmd.OutOrStdout().Write(b)
 			return err
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "describe [KEY...]",
+		Short: "Describe the configuration keys condabox reads",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return config.Describe(cmd.OutOrStdout(), args)
 		},
 	})
 	cmd.AddCommand(&cobra.Command{

@@ -28,6 +28,7 @@ func TestConfig(t *testing.T) {
 		{[]string{"config", "get", "channel_priority"}, "channel_priority: strict\n"},
 		{[]string{"config", "get", "channels"}, "channels:\n  - " + ch + "\n"},
 		{[]string{"config", "sources"}, rc + "\n"},
+		{[]string{"config", "describe", "ssl_verify", "offline"}, "# ssl_verify\n#   Verify servers' TLS certificates: true (default), false, or the path of a PEM bundle of the authorities to trust instead.\n\n# offline\n#   Use cached channel indexes and packages only (true or false).\n"},
 		{[]string{"config", "list"}, "always_yes: true\nchannels:\n  - " + ch + "\nchannel_priority: strict\n"},
 	}
 	for _, s := range steps {
@@ -100,6 +101,28 @@ func TestConfig(t *testing.T) {
 		}
 		if b, err := os.ReadFile(system); err != nil || len(strings.TrimSpace(string(b))) != 0 {
 			t.Errorf("after removing its only key: %q, %v", b, err)
+		}
+	})
+	t.Run("--env", func(t *testing.T) {
+		if r := runCLI(t, "config", "set", "--env", "offline", "true"); r.code == 0 || !strings.Contains(r.stderr, "--env: no active environment") {
+			t.Errorf("--env without an active environment: exit %d, stderr %q", r.code, r.stderr)
+		}
+		active := t.TempDir()
+		t.Setenv("CONDA_PREFIX", active)
+		if r := runCLI(t, "config", "prepend", "--env", "channels", "env-first"); r.code != 0 {
+			t.Fatalf("--env: exit %d: %s", r.code, r.stderr)
+		}
+		if b, _ := os.ReadFile(filepath.Join(active, ".condarc")); string(b) != "channels:\n  - env-first\n" {
+			t.Errorf("--env wrote %q", b)
+		}
+		if r := runCLI(t, "config", "get", "channels", "--env"); r.stdout != "channels:\n  - env-first\n" {
+			t.Errorf("get --env: %q", r.stdout)
+		}
+		if r := runCLI(t, "config", "sources"); !strings.HasSuffix(r.stdout, filepath.Join(active, ".condarc")+"\n") {
+			t.Errorf("sources: %q, want the active environment's file last", r.stdout)
+		}
+		if r := runCLI(t, "config", "set", "--env", "--system", "offline", "true"); r.code == 0 {
+			t.Errorf("--env with --system: exit 0")
 		}
 	})
 }

@@ -261,3 +261,29 @@ func TestPathsOverride(t *testing.T) {
 		t.Errorf("CONDABOX_NO_RC: paths %q", paths)
 	}
 }
+
+// TestKeysAreRead: every key config describe documents is one Load reads
+// (setting it to a wrong type fails), and describe prints it.
+func TestKeysAreRead(t *testing.T) {
+	var out strings.Builder
+	if err := Describe(&out, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys {
+		if !strings.Contains(out.String(), "# "+k.Name+"\n#   "+k.Description+"\n") {
+			t.Errorf("describe does not show %s", k.Name)
+		}
+		// A mapping where the key wants a scalar or a list (or the other
+		// way round) is refused only for keys the decoder knows.
+		bad := k.Name + ": {x: [1]}\n"
+		if k.Name == "custom_channels" || k.Name == "proxy_servers" {
+			bad = k.Name + ": [x]\n"
+		}
+		if err := (&Config{}).merge([]byte(bad)); err == nil {
+			t.Errorf("%s: a value of the wrong shape is accepted: is the key read at all?", k.Name)
+		}
+	}
+	if err := Describe(&out, []string{"nope"}); err == nil || !strings.Contains(err.Error(), `no configuration key "nope": condabox reads channels, channel_alias`) {
+		t.Errorf("unknown key: %v", err)
+	}
+}
