@@ -61,6 +61,10 @@ func TestPipSection(t *testing.T) {
 	if r := runCLI(t, "list", "-p", prefix, "cb"); !regexp.MustCompile(`(?m)^\s*cbdemo\s+1\.0\s+pypi_0\s+pypi$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "cbextra") {
 		t.Errorf("list: %q", r.stdout)
 	}
+	// pip's own dist-info belongs to the conda package pip: not a pypi row.
+	if r := runCLI(t, "list", "-p", prefix); regexp.MustCompile(`(?m)^\s*pip\s.*pypi$`).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^\s*pip\s+23`).MatchString(r.stdout) {
+		t.Errorf("list shows pip as a pypi package, or not at all:\n%s", r.stdout)
+	}
 	r = runCLI(t, "env", "export", "-p", prefix)
 	if !strings.Contains(r.stdout, "- pip:\n      - cbdemo==1.0\n      - cbextra==2.0\n") {
 		t.Fatalf("env export: exit %d\n%s", r.code, r.stdout)
