@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -14,6 +16,9 @@ func newListCmd() *cobra.Command {
 		fullName  bool
 		export    bool
 		canonical bool
+		explicit  bool
+		md5       bool
+		sha256    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list [flags] [REGEX]",
@@ -41,6 +46,10 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 				return in.WriteListExport(cmd.OutOrStdout())
 			case canonical:
 				return in.WriteListCanonical(cmd.OutOrStdout())
+			case explicit:
+				return in.WriteExplicit(cmd.OutOrStdout(), env.ExplicitOptions{MD5: md5, SHA256: sha256})
+			case md5 || sha256:
+				return errors.New("--md5 and --sha256 go with --explicit")
 			}
 			return in.WriteList(cmd.OutOrStdout())
 		},
@@ -51,7 +60,11 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 	f.BoolVarP(&fullName, "full-name", "f", false, "REGEX must match the whole name (^REGEX$)")
 	f.BoolVarP(&export, "export", "e", false, "print name=version=build lines, a file create --file reads back")
 	f.BoolVarP(&canonical, "canonical", "c", false, "print channel/subdir::name-version-build lines")
-	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical")
+	f.BoolVar(&explicit, "explicit", false, "print an @EXPLICIT file of the packages' URLs, as conda list --explicit")
+	f.BoolVar(&md5, "md5", false, "with --explicit, add each URL's #md5")
+	f.BoolVar(&sha256, "sha256", false, "with --explicit, add each URL's #sha256:")
+	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical", "explicit")
+	cmd.MarkFlagsMutuallyExclusive("md5", "sha256")
 	return cmd
 }
 

@@ -95,6 +95,29 @@ func TestList(t *testing.T) {
 			t.Errorf("exit %d, canonical: %q", r.code, r.stdout)
 		}
 	})
+	t.Run("explicit, read back by create", func(t *testing.T) {
+		plain := runCLI(t, "list", "-n", "demo", "--explicit")
+		withMD5 := runCLI(t, "list", "-n", "demo", "--explicit", "--md5")
+		if plain.code != 0 || !strings.Contains(plain.stdout, "@EXPLICIT\n") || strings.Count(plain.stdout, ".conda\n") != 2 || strings.Contains(plain.stdout, ".conda#") {
+			t.Fatalf("list --explicit: exit %d\n%s%s", plain.code, plain.stdout, plain.stderr)
+		}
+		if withMD5.code != 0 || strings.Count(withMD5.stdout, ".conda#") != 2 {
+			t.Errorf("list --explicit --md5:\n%s", withMD5.stdout)
+		}
+		file := filepath.Join(t.TempDir(), "explicit.txt")
+		if err := os.WriteFile(file, []byte(withMD5.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := runCLI(t, "create", "-y", "-n", "from-explicit", "--file", file); r.code != 0 {
+			t.Fatalf("create --file from list --explicit: exit %d: %s", r.code, r.stderr)
+		}
+		if a, b := runCLI(t, "list", "-n", "from-explicit", "--export").stdout, runCLI(t, "list", "-n", "demo", "--export").stdout; a != b {
+			t.Errorf("created from the explicit list:\n%s\nnot:\n%s", a, b)
+		}
+		if r := runCLI(t, "list", "-n", "demo", "--md5"); r.code == 0 || !strings.Contains(r.stderr, "--md5 and --sha256 go with --explicit") {
+			t.Errorf("--md5 alone: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
 	if r := runCLI(t, "list", "-n", "demo", "--export", "--json"); r.code == 0 {
 		t.Error("list --export --json: no error")
 	}
