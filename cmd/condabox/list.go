@@ -19,6 +19,7 @@ func newListCmd() *cobra.Command {
 		explicit  bool
 		md5       bool
 		sha256    bool
+		revisions bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list [flags] [REGEX]",
@@ -33,6 +34,13 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 			in, err := readInstalled(cmd, req)
 			if err != nil {
 				return err
+			}
+			if revisions {
+				revs, err := env.ReadRevisions(in.Prefix)
+				if err != nil {
+					return err
+				}
+				return env.WriteRevisions(cmd.OutOrStdout(), revs)
 			}
 			if len(args) == 1 {
 				if err := in.Filter(args[0], fullName); err != nil {
@@ -63,7 +71,8 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 	f.BoolVar(&explicit, "explicit", false, "print an @EXPLICIT file of the packages' URLs, as conda list --explicit")
 	f.BoolVar(&md5, "md5", false, "with --explicit, add each URL's #md5")
 	f.BoolVar(&sha256, "sha256", false, "with --explicit, add each URL's #sha256:")
-	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical", "explicit")
+	f.BoolVar(&revisions, "revisions", false, "list the environment's revisions (conda-meta/history), as conda list --revisions")
+	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical", "explicit", "revisions")
 	cmd.MarkFlagsMutuallyExclusive("md5", "sha256")
 	return cmd
 }

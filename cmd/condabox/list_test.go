@@ -118,6 +118,18 @@ func TestList(t *testing.T) {
 			t.Errorf("--md5 alone: exit %d, stderr %q", r.code, r.stderr)
 		}
 	})
+	t.Run("revisions", func(t *testing.T) {
+		if r := runCLI(t, "remove", "-y", "-n", "again", "hello"); r.code != 0 {
+			t.Fatalf("remove: exit %d: %s", r.code, r.stderr)
+		}
+		r := runCLI(t, "list", "-n", "again", "--revisions")
+		revs := strings.Split(strings.TrimSuffix(r.stdout, "\n\n"), "\n\n")
+		if r.code != 0 || len(revs) != 2 || !strings.HasSuffix(strings.SplitN(revs[0], "\n", 2)[0], "  (rev 0)") ||
+			!strings.Contains(revs[0], "\n    +greeting-1.0 (") || !strings.Contains(revs[0], "\n    +hello-1.0 (") ||
+			!strings.HasSuffix(strings.SplitN(revs[1], "\n", 2)[0], "  (rev 1)") || !strings.Contains(revs[1], "\n    -hello-1.0 (") {
+			t.Errorf("list --revisions: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
 	if r := runCLI(t, "list", "-n", "demo", "--export", "--json"); r.code == 0 {
 		t.Error("list --export --json: no error")
 	}

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/condabox/condabox/pkg/conda"
@@ -120,4 +123,121 @@ func parsePythonString(s string) (string, int, error) {
 		}
 	}
 	return "", 0, errors.New("unterminated string")
+}
+
+// Revision is one transaction of conda-meta/history: when it ran and the
+// packages it removed and added, as "channel/subdir::name-version-build".
+type Revision struct {
+	Date           string // as written: "2024-05-01 12:00:00"
+	Removed, Added []string
+}
+
+// ReadRevisions reads the revisions of prefix's conda-meta/history, oldest
+// (rev 0) first; an environment without history has none.
+func ReadRevisions(prefix string) ([]Revision, error) {
+	name := filepath.Join(prefix, "conda-meta", "history")
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var revs []Revision
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for lineNo := 1; sc.Scan(); lineNo++ {
+		line := strings.TrimSpace(sc.Text())
+		if date, ok := strings.CutPrefix(line, "==>"); ok {
+			date, ok = strings.CutSuffix(date, "<==")
+			if !ok {
+				return nil, fmt.Errorf("parse history %q: line %d: a header without <==", name, lineNo)
+			}
+			revs = append(revs, Revision{Date: strings.TrimSpace(date)})
+			continue
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if len(revs) == 0 {
+			return nil, fmt.Errorf("parse history %q: line %d: %q before any ==> date <== header", name, lineNo, line)
+		}
+		r := &revs[len(revs)-1]
+		switch line[0] {
+		case '+':
+			r.Added = append(r.Added, line[1:])
+		case '-':
+			r.Removed = append(r.Removed, line[1:])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("parse history %q: %w", name, err)
+	}
+	return revs, nil
+}
+
+// WriteRevisions writes revisions as conda's list --revisions does: each
+// date with its number, then the packages updated or downgraded
+// (" name  {old -> new}"), removed ("-name-version") and added
+// ("+name-version"), each with its channel, by name.
+func WriteRevisions(w io.Writer, revs []Revision) error {
+	var b strings.Builder
+	for i, r := range revs {
+		fmt.Fprintf(&b, "%s  (rev %d)\n", r.Date, i)
+		removed, added := revisionVersions(r.Removed), revisionVersions(r.Added)
+		var changed, gone, came []string
+		for n := range removed {
+			if _, ok := added[n]; ok {
+				changed = append(changed, n)
+			} else {
+				gone = append(gone, n)
+			}
+		}
+		for n := range added {
+			if _, ok := removed[n]; !ok {
+				came = append(came, n)
+			}
+		}
+		slices.Sort(changed)
+		slices.Sort(gone)
+		slices.Sort(came)
+		for _, n := range changed {
+			fmt.Fprintf(&b, "     %s  {%s -> %s}\n", n, removed[n], added[n])
+		}
+		for _, n := range gone {
+			fmt.Fprintf(&b, "    -%s-%s\n", n, removed[n])
+		}
+		for _, n := range came {
+			fmt.Fprintf(&b, "    +%s-%s\n", n, added[n])
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// revisionVersions maps the names of history dists to "version (channel)".
+func revisionVersions(dists []string) map[string]string {
+	out := map[string]string{}
+	for _, d := range dists {
+		channel, dist, ok := strings.Cut(d, "::")
+		if !ok {
+			channel, dist = "", d
+		}
+		i := strings.LastIndexByte(dist, '-')
+		j := -1
+		if i > 0 {
+			j = strings.LastIndexByte(dist[:i], '-')
+		}
+		if j <= 0 {
+			out[strings.ToLower(dist)] = ""
+			continue
+		}
+		v := dist[j+1 : i]
+		if channel != "" {
+			v += " (" + channel + ")"
+		}
+		out[strings.ToLower(dist[:j])] = v
+	}
+	return out
 }

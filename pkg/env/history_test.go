@@ -2,6 +2,8 @@ package env
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -78,4 +80,59 @@ func FuzzParseHistorySpecs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRevisions reads a conda-meta/history as conda writes it and prints
+// its revisions as conda's list --revisions does.
+func TestRevisions(t *testing.T) {
+	prefix := t.TempDir()
+	history := `==> 2024-05-01 10:00:00 <==
+# cmd: conda create -n demo python=3.11
++conda-forge/linux-64::python-3.11.8-hab00c5b_0_cpython
++conda-forge/noarch::tzdata-2024a-h0c530f3_0
+# update specs: ['python=3.11']
+==> 2024-05-02 11:30:00 <==
+# cmd: conda update python
+-conda-forge/linux-64::python-3.11.8-hab00c5b_0_cpython
++conda-forge/linux-64::python-3.11.9-hb806964_0_cpython
+-conda-forge/noarch::tzdata-2024a-h0c530f3_0
++conda-forge/linux-64::zlib-1.3.1-h4ab18f5_1
+# update specs: ['python']
+`
+	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(prefix, "conda-meta", "history"), []byte(history), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	revs, err := ReadRevisions(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteRevisions(&out, revs); err != nil {
+		t.Fatal(err)
+	}
+	want := `2024-05-01 10:00:00  (rev 0)
+    +python-3.11.8 (conda-forge/linux-64)
+    +tzdata-2024a (conda-forge/noarch)
+
+2024-05-02 11:30:00  (rev 1)
+     python  {3.11.8 (conda-forge/linux-64) -> 3.11.9 (conda-forge/linux-64)}
+    -tzdata-2024a (conda-forge/noarch)
+    +zlib-1.3.1 (conda-forge/linux-64)
+
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if revs, err := ReadRevisions(t.TempDir()); err != nil || revs != nil {
+		t.Errorf("no history: %v, %v", revs, err)
+	}
+	if err := os.WriteFile(filepath.Join(prefix, "conda-meta", "history"), []byte("+x-1-0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadRevisions(prefix); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("a dist before any header: %v", err)
+	}
 }
