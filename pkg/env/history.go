@@ -143,6 +143,12 @@ func ReadRevisions(prefix string) ([]Revision, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseRevisions(name, data)
+}
+
+// parseRevisions parses a conda-meta/history file; name is its name for
+// error messages.
+func parseRevisions(name string, data []byte) ([]Revision, error) {
 	var revs []Revision
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -135,4 +136,31 @@ func TestRevisions(t *testing.T) {
 	if _, err := ReadRevisions(prefix); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("a dist before any header: %v", err)
 	}
+}
+
+// FuzzRevisions: no history makes the revision parser or printer panic,
+// and the printout numbers every revision and names every package added.
+func FuzzRevisions(f *testing.F) {
+	f.Add([]byte(fixtureHistory))
+	f.Add([]byte("==> 2024-05-01 <==\n+c::a-1-0\n-c::a-0.9-0\n+b\n-x-y\n==> <==\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		revs, err := parseRevisions("fuzz", data)
+		if err != nil {
+			return
+		}
+		var out strings.Builder
+		if err := WriteRevisions(&out, revs); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range revs {
+			if !strings.Contains(out.String(), fmt.Sprintf("  (rev %d)\n", i)) {
+				t.Errorf("revision %d missing from:\n%s", i, out.String())
+			}
+			for n := range revisionVersions(r.Added) {
+				if !strings.Contains(out.String(), n) {
+					t.Errorf("added %q missing from:\n%s", n, out.String())
+				}
+			}
+		}
+	})
 }
