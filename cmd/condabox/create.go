@@ -80,6 +80,10 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
 	}
 	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
+	f.BoolVar(&r.SkipLinkScripts, "skip-run-link-scripts", false, "run no package's post-link or pre-unlink script")
+	// menuinst shortcuts are made on Windows and macOS; condabox makes none.
+	f.Bool("shortcuts", false, "accepted as micromamba's: condabox creates no menu shortcuts")
+	f.Bool("no-shortcuts", false, "accepted as micromamba's: condabox creates no menu shortcuts")
 	if r.Op != env.Remove {
 		addExcludeNewer(f, &r.ExcludeNewer)
 	}

@@ -216,3 +216,28 @@ func TestExcludeNewerFlag(t *testing.T) {
 		t.Errorf("a bad date: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestSkipLinkScripts: a package's post-link and pre-unlink scripts run
+// unless --skip-run-link-scripts.
+func TestSkipLinkScripts(t *testing.T) {
+	script := "#!/bin/sh\necho ran >> \"$PREFIX/post-linked\"\n"
+	ch := "file://" + writeChannel(t, []*pkgbuild.Package{{
+		Record: conda.PackageRecord{Name: "scripted", Version: conda.MustParseVersion("1.0"), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, License: "MIT", Timestamp: 1700000000000},
+		Files: []pkgbuild.File{{Path: "bin/.scripted-post-link.sh", Mode: 0o755, Data: []byte(script)}},
+	}})
+	isolate(t)
+	for _, tt := range []struct {
+		flags []string
+		ran   bool
+	}{{nil, true}, {[]string{"--skip-run-link-scripts"}, false}} {
+		prefix := filepath.Join(t.TempDir(), "env")
+		r := runCLI(t, append([]string{"create", "-y", "-p", prefix, "--override-channels", "-c", ch, "scripted"}, tt.flags...)...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d, stderr %s", tt.flags, r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(prefix, "post-linked")); (err == nil) != tt.ran {
+			t.Errorf("%v: the post-link script ran: %v, want %v", tt.flags, err == nil, tt.ran)
+		}
+	}
+}

@@ -76,6 +76,9 @@ type ApplyRequest struct {
 	// AlwaysCopy copies files from the package cache instead of hard
 	// linking them (install.Options.AlwaysCopy).
 	AlwaysCopy bool
+	// SkipLinkScripts runs no post-link or pre-unlink script
+	// (install.Options.SkipLinkScripts).
+	SkipLinkScripts bool
 	// NoPyPin, for Install and Update, leaves an installed python free to
 	// change its minor version (micromamba's --no-py-pin; see
 	// CreateRequest.PinPython).
@@ -265,11 +268,12 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 	}
 	done.Fetched = fetched
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
-		History:    install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
-		Warnf:      warnf(req.Progress.W),
-		SkipPyc:    req.SkipPyc,
-		Reinstall:  reinstall,
-		AlwaysCopy: req.AlwaysCopy || plan.cfg.AlwaysCopy,
+		History:         install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
+		Warnf:           warnf(req.Progress.W),
+		SkipPyc:         req.SkipPyc,
+		Reinstall:       reinstall,
+		AlwaysCopy:      req.AlwaysCopy || plan.cfg.AlwaysCopy,
+		SkipLinkScripts: req.SkipLinkScripts,
 	})
 	if err != nil {
 		return nil, err
@@ -390,8 +394,9 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 		return done, nil
 	}
 	res, err := install.Remove(ctx, prefix, req.Remove, install.Options{
-		History: install.HistoryEntry{Cmd: req.Cmd, RemoveSpecs: req.Remove},
-		Warnf:   warnf(req.Progress.W),
+		History:         install.HistoryEntry{Cmd: req.Cmd, RemoveSpecs: req.Remove},
+		Warnf:           warnf(req.Progress.W),
+		SkipLinkScripts: req.SkipLinkScripts,
 	})
 	if err != nil {
 		return nil, err

@@ -528,7 +528,7 @@ func (a *applier) link(lp *linkedPackage) error {
 // finishLink runs the package's post-link script and writes its record.
 func (a *applier) finishLink(ctx context.Context, lp *linkedPackage) error {
 	lp.rec.listFiles()
-	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &lp.pkg.Record, "post-link"); err != nil {
+	if err := a.runLinkScript(ctx, &lp.pkg.Record, "post-link"); err != nil {
 		return err
 	}
 	return writeRecord(a.prefix, lp.rec)

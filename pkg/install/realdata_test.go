@@ -134,6 +134,21 @@ func TestRattlerPackages(t *testing.T) {
 		}
 		checkConsistent(t, prefix)
 	})
+	t.Run("link scripts skipped", func(t *testing.T) {
+		pkgs := rattlerPackages(t, "link-scripts", "link-scripts-0.1.0-h4616a5c_0.conda")
+		prefix := filepath.Join(t.TempDir(), "env")
+		res, err := Sync(context.Background(), prefix, pkgs, Options{SkipLinkScripts: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(prefix, "i-was-post-linked")); !os.IsNotExist(err) || res.Messages != "" {
+			t.Errorf("the post-link script ran (%v, messages %q)", err, res.Messages)
+		}
+		if _, err := Remove(context.Background(), prefix, []string{"link-scripts"}, Options{SkipLinkScripts: true}); err != nil {
+			t.Fatal(err)
+		}
+		checkConsistent(t, prefix)
+	})
 	t.Run("directory becomes a file on update", func(t *testing.T) {
 		v1 := rattlerPackages(t, "clobber", "clobber-directory-upgrade-0.1.0-h4616a5c_0.conda")
 		v2 := rattlerPackages(t, "clobber", "clobber-directory-upgrade-0.2.0-h4616a5c_0.conda")

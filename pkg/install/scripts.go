@@ -24,6 +24,14 @@ func linkScript(name, kind string) string {
 	return "bin/." + name + "-" + kind + ".sh"
 }
 
+// runLinkScript runs r's script of kind unless the transaction skips them.
+func (a *applier) runLinkScript(ctx context.Context, r *conda.PackageRecord, kind string) error {
+	if a.opts.SkipLinkScripts {
+		return nil
+	}
+	return runLinkScript(ctx, a.prefix, a.opts.RootPrefix, r, kind)
+}
+
 // runLinkScript runs the package's post-link or pre-unlink script if it
 // has one, with conda's variables. Its stdout is appended to
 // .messages.txt; a non-zero exit is an error carrying the script's output.

@@ -28,6 +28,10 @@ type Options struct {
 	// even when the target holds them unchanged (micromamba's
 	// --force-reinstall).
 	Reinstall []string
+	// SkipLinkScripts runs no post-link or pre-unlink script (micromamba's
+	// --skip-run-link-scripts): packages whose scripts set something up
+	// are then linked without it.
+	SkipLinkScripts bool
 	// AlwaysCopy copies every file from the package cache instead of hard
 	// linking it (micromamba's --always-copy / always_copy): the
 	// environment then shares no inode with the cache, e.g. for a prefix

@@ -16,7 +16,7 @@ import (
 func (a *applier) unlink(ctx context.Context, r *PrefixRecord) error {
 	// conda only warns when a pre-unlink script fails: a broken script
 	// must not make its package impossible to remove.
-	if err := runLinkScript(ctx, a.prefix, a.opts.RootPrefix, &r.PackageRecord, "pre-unlink"); err != nil {
+	if err := a.runLinkScript(ctx, &r.PackageRecord, "pre-unlink"); err != nil {
 		a.warnf("%v", err)
 	}
 	files := recordFiles(r)
