@@ -21,6 +21,8 @@ func newCleanCmd() *cobra.Command {
 		req        env.CreateRequest
 		opts       pkgcache.CleanOptions
 		all, yes   bool
+		keepLocks  bool
+		trash      bool
 		asJSON     bool
 		buildCache bool
 	)
@@ -38,6 +40,10 @@ copies, not references into the cache. What another condabox holds locked
 (a download or extraction under way) is skipped with a note. --dry-run
 only lists what would go.
 
+--trash removes the *.conda_trash and *.mamba_trash files that conda and
+mamba leave in environments when a file in use cannot be deleted;
+--keep-locks keeps the lock files out of -a.
+
 --build-cache (not part of -a) removes condabox build's own cache
 ($XDG_CACHE_HOME/condabox/image-layers: compressed layers, package
 listings, compiled .pyc files): the next build compresses every layer
@@ -45,14 +51,23 @@ again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all {
-				opts.IndexCache, opts.Tarballs, opts.Packages, opts.Locks = true, true, true, true
+				opts.IndexCache, opts.Tarballs, opts.Packages, opts.Locks = true, true, true, !keepLocks
 			}
-			if !opts.IndexCache && !opts.Tarballs && !opts.Packages && !opts.Locks && !opts.Force && !buildCache {
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: give -a, -i, -p, -t, -l, -f or --build-cache.")
+			if !opts.IndexCache && !opts.Tarballs && !opts.Packages && !opts.Locks && !opts.Force && !buildCache && !trash {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: give -a, -i, -p, -t, -l, -f, --trash or --build-cache.")
 				return err
 			}
 			ctx := cmd.Context()
 			req.LookupEnv = lookupEnv
+			if trash {
+				envs, err := env.KnownEnvironments(ctx, req)
+				if err != nil {
+					return fmt.Errorf("clean --trash: %w", err)
+				}
+				for _, e := range envs {
+					opts.TrashIn = append(opts.TrashIn, e.Prefix)
+				}
+			}
 			dirs, err := env.PkgsDirs(req)
 			if err != nil {
 				return err
@@ -86,6 +101,8 @@ again.`,
 	f.BoolVarP(&opts.Locks, "locks", "l", false, "remove the lock files no process holds")
 	f.BoolVarP(&opts.Force, "force-pkgs-dirs", "f", false, "remove every entry of the writable package caches (not part of --all)")
 	f.BoolVar(&buildCache, "build-cache", false, "remove condabox build's layer cache (not part of --all)")
+	f.BoolVar(&trash, "trash", false, "remove the *.conda_trash and *.mamba_trash files conda and mamba left in environments")
+	f.BoolVar(&keepLocks, "keep-locks", false, "with --all, keep the lock files")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "only show what would be removed")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")

@@ -119,6 +119,8 @@ func TestCleanFlags(t *testing.T) {
 		{flags: []string{"-a"}, index: true, want: []string{
 			"lock " + greeting + ".lock", "lock " + hello + ".lock", "package " + hello,
 			"tarball " + greeting + ".conda", "tarball " + hello + ".conda"}},
+		{flags: []string{"-a", "--keep-locks"}, index: true, want: []string{
+			"package " + hello, "tarball " + greeting + ".conda", "tarball " + hello + ".conda"}},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			home := isolate(t)
@@ -317,5 +319,49 @@ func TestCleanBuildCache(t *testing.T) {
 	// Nothing to remove: no entry, success.
 	if r := runCLI(t, "clean", "--build-cache"); r.code != 0 {
 		t.Errorf("clean --build-cache of a missing cache: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestCleanTrash: --trash removes the *.conda_trash and *.mamba_trash files
+// conda and mamba leave in environments, each once, and never what a
+// condabox transaction's journal keeps in .condabox-trash.
+func TestCleanTrash(t *testing.T) {
+	ch := "file://" + imageChannel(t)
+	home := isolate(t)
+	createEnv(t, "-n", "one", "--override-channels", "-c", ch, "hello")
+	base := filepath.Join(home, "root")
+	mkdir(t, filepath.Join(base, "conda-meta")) // base is an environment too
+	env := filepath.Join(base, "envs", "one")
+	planted := []string{
+		writeFile(t, mkdir(t, filepath.Join(env, "lib")), "libold.so.mamba_trash", "x"),
+		writeFile(t, env, "bin.conda_trash", "x"),
+		writeFile(t, mkdir(t, filepath.Join(base, "lib")), "base.mamba_trash", "x"),
+	}
+	kept := []string{
+		writeFile(t, mkdir(t, filepath.Join(env, ".condabox-trash")), "journaled.conda_trash", "x"),
+		writeFile(t, env, "not-trash.txt", "x"),
+	}
+	out := runClean(t, "--trash")
+	var got []string
+	for _, e := range out.Removed {
+		if e.Kind != "trash" {
+			t.Errorf("removed %s %s", e.Kind, e.Path)
+		}
+		got = append(got, e.Path)
+	}
+	slices.Sort(got)
+	slices.Sort(planted)
+	if !slices.Equal(got, planted) {
+		t.Errorf("removed %q\nwant    %q", got, planted)
+	}
+	for _, p := range planted {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s still there: %v", p, err)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
 	}
 }

@@ -117,19 +117,24 @@ prints {"envs": [...]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req.LookupEnv = lookupEnv
-			envs, err := env.KnownEnvironments(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return env.WriteEnvListJSON(cmd.OutOrStdout(), envs)
-			}
-			return env.WriteEnvList(cmd.OutOrStdout(), envs)
+			return writeEnvs(cmd, req, asJSON)
 		},
 	}
 	cmd.Flags().StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"envs": [prefix, ...]}`)
 	return cmd
+}
+
+// writeEnvs prints the known environments, for env list and info --envs.
+func writeEnvs(cmd *cobra.Command, req env.CreateRequest, asJSON bool) error {
+	envs, err := env.KnownEnvironments(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return env.WriteEnvListJSON(cmd.OutOrStdout(), envs)
+	}
+	return env.WriteEnvList(cmd.OutOrStdout(), envs)
 }
 
 func newEnvExportCmd() *cobra.Command {

@@ -10,6 +10,7 @@ func newInfoCmd() *cobra.Command {
 	var (
 		req      env.CreateRequest
 		jsonFlag bool
+		envs     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "info",
@@ -22,6 +23,9 @@ tokens redacted), the base environment (root prefix) and the platform.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := fromProcess(&req); err != nil {
 				return err
+			}
+			if envs {
+				return writeEnvs(cmd, req, jsonFlag)
 			}
 			info, err := env.ReadInfo(cmd.Context(), req, version)
 			if err != nil {
@@ -39,5 +43,6 @@ tokens redacted), the base environment (root prefix) and the platform.`,
 	f.StringVarP(&req.RootPrefix, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	f.StringVar(&req.Platform, "platform", "", "target platform, e.g. linux-aarch64 (default: this machine's)")
 	f.BoolVar(&jsonFlag, "json", false, "print the report as JSON")
+	f.BoolVarP(&envs, "envs", "e", false, "list the environments instead, as env list does")
 	return cmd
 }

@@ -25,4 +25,12 @@ func TestInfo(t *testing.T) {
 	if r := runCLI(t, "info", "--platform", "amiga-68k"); r.code == 0 || !strings.Contains(r.stderr, "amiga-68k") {
 		t.Errorf("info --platform amiga-68k: exit %d, stderr %q; want an error naming it", r.code, r.stderr)
 	}
+	// info --envs lists what env list lists.
+	mkdir(t, filepath.Join(root, "envs", "tools", "conda-meta"))
+	for _, flags := range [][]string{nil, {"--json"}} {
+		envs, list := runCLI(t, append([]string{"info", "--envs"}, flags...)...), runCLI(t, append([]string{"env", "list"}, flags...)...)
+		if envs.code != 0 || envs.stdout != list.stdout || !strings.Contains(envs.stdout, filepath.Join(root, "envs", "tools")) {
+			t.Errorf("info --envs %v: exit %d\n%s\nenv list:\n%s", flags, envs.code, envs.stdout, list.stdout)
+		}
+	}
 }

@@ -241,3 +241,31 @@ func TestSkipLinkScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveAll: remove --all takes out every package and leaves an empty
+// environment that install can fill again; with names it is refused.
+func TestRemoveAll(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	isolate(t)
+	prefix := filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "--override-channels", "-c", ch, "app"); r.code != 0 {
+		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "remove", "-y", "-p", prefix, "--all", "app"); r.code == 0 || !strings.Contains(r.stderr, "takes no package names") {
+		t.Errorf("remove --all app: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, "remove", "-y", "-p", prefix); r.code == 0 || !strings.Contains(r.stderr, "name packages or give --all") {
+		t.Errorf("remove without names: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, "remove", "-y", "-p", prefix, "--all"); r.code != 0 {
+		t.Fatalf("remove --all: exit %d, stderr %s", r.code, r.stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "*.json"))
+	files, _ := filepath.Glob(filepath.Join(prefix, "share", "*"))
+	if len(recs) != 0 || len(files) != 0 {
+		t.Errorf("after remove --all: records %v, files %v", recs, files)
+	}
+	if r := runCLI(t, "install", "-y", "-p", prefix, "--override-channels", "-c", ch, "tool"); r.code != 0 {
+		t.Errorf("install into the emptied environment: exit %d, stderr %s", r.code, r.stderr)
+	}
+}

@@ -46,6 +46,9 @@ type ApplyRequest struct {
 	// Force, for Remove, unlinks only the named packages without solving,
 	// so that dependants stay (micromamba's --force).
 	Force bool
+	// RemoveAll, for Remove, removes every installed package; the
+	// environment stays, empty (micromamba's remove --all).
+	RemoveAll bool
 	// Prune, for Remove, also takes out dependencies that no package
 	// requested by the user needs any more (micromamba's default).
 	Prune bool
@@ -170,6 +173,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 	if req.Op == Create && !fresh {
 		if err := checkReplaceable(prefix); err != nil {
 			return nil, err
+		}
+	}
+	if req.Op == Remove && req.RemoveAll {
+		req.Remove = nil
+		for _, r := range installed {
+			if !slices.Contains(req.Remove, r.Name) {
+				req.Remove = append(req.Remove, r.Name)
+			}
 		}
 	}
 	if req.Op == Remove {

@@ -39,6 +39,12 @@ type CleanOptions struct {
 	// directories (condabox build's layer cache), reported as
 	// KindBuildCache; nothing when it does not exist.
 	BuildCache string
+	// TrashIn are environment folders whose *.conda_trash and
+	// *.mamba_trash files (left by conda's and mamba's removals of files
+	// in use) are removed, reported as KindTrash (micromamba's --trash).
+	// condabox's own .condabox-trash belongs to a transaction's journal
+	// and is never touched.
+	TrashIn []string
 }
 
 // Kinds of what Clean removes, as CleanEntry.Kind names them.
@@ -48,6 +54,7 @@ const (
 	KindPackage    = "package"
 	KindLock       = "lock"
 	KindBuildCache = "build-cache"
+	KindTrash      = "trash"
 	KindOther      = "other" // with Force: urls.txt, partial downloads …
 )
 
@@ -119,6 +126,16 @@ func Clean(ctx context.Context, dirs []string, opts CleanOptions) (*CleanReport,
 			c.errs = append(c.errs, fmt.Errorf("clean package cache %s: %w", dir, err))
 		}
 	}
+	// Each folder is walked once: a root prefix holds envs/ and pkgs/.
+	own := map[string]bool{}
+	for _, d := range append(slices.Clone(dirs), opts.TrashIn...) {
+		own[filepath.Clean(d)] = true
+	}
+	for _, prefix := range opts.TrashIn {
+		if err := c.trash(ctx, filepath.Clean(prefix), own); err != nil {
+			c.errs = append(c.errs, fmt.Errorf("clean trash of %s: %w", prefix, err))
+		}
+	}
 	if opts.BuildCache != "" {
 		if _, err := os.Lstat(opts.BuildCache); err == nil {
 			c.remove(KindBuildCache, opts.BuildCache)
@@ -127,6 +144,29 @@ func Clean(ctx context.Context, dirs []string, opts CleanOptions) (*CleanReport,
 		}
 	}
 	return c.report, errors.Join(c.errs...)
+}
+
+// trash removes the conda and mamba trash files below prefix, leaving
+// out the folders of own (other environments, package caches).
+func (c *cleaner) trash(ctx context.Context, prefix string, own map[string]bool) error {
+	return filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch name := d.Name(); {
+		case d.IsDir() && (name == ".condabox-trash" || p != prefix && own[p]):
+			return filepath.SkipDir
+		case !d.IsDir() && (strings.HasSuffix(name, ".conda_trash") || strings.HasSuffix(name, ".mamba_trash")):
+			c.remove(KindTrash, p)
+		}
+		return nil
+	})
 }
 
 // cleaner is the state of one Clean.
