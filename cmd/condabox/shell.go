@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -91,9 +93,12 @@ It exports CONDABOX_EXE (this condabox) and, with -r, MAMBA_ROOT_PREFIX.`,
 // newShellActivateCodeCmd is `condabox shell activate` (newShellActivateCmd
 // is the image's hidden shell-activate).
 func newShellActivateCodeCmd(flags *shellFlags) *cobra.Command {
-	var stack bool
+	var (
+		stack        bool
+		prefix, name string
+	)
 	cmd := &cobra.Command{
-		Use:   "activate -s SHELL [NAME|PREFIX] [--stack]",
+		Use:   "activate -s SHELL [NAME|PREFIX|-n NAME|-p PREFIX] [--stack]",
 		Short: "Print the code activating an environment (default base)",
 		Long: `activate prints the code that activates the environment NAME (under the root
 prefix's envs/, base being the root prefix itself) or PREFIX (a path, with a
@@ -108,14 +113,25 @@ function evaluates it: condabox activate NAME.`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
+			switch given := len(args) + min(len(prefix), 1) + min(len(name), 1); {
+			case given > 1:
+				return errors.New("shell activate: give one of NAME, PREFIX, -n NAME and -p PREFIX")
+			case len(args) == 1:
 				req.Target = args[0]
+			case name != "":
+				req.Target = name
+			case prefix != "":
+				if req.Target = prefix; !strings.Contains(prefix, "/") {
+					req.Target = "./" + prefix // a path, not a name
+				}
 			}
 			req.Stack = stack
 			return writeShellCode(cmd, env.ShellActivate, req)
 		},
 	}
 	cmd.Flags().BoolVar(&stack, "stack", false, "keep the active environment's bin on PATH")
+	cmd.Flags().StringVarP(&prefix, "prefix", "p", "", "the environment's folder (micromamba's form of PREFIX)")
+	cmd.Flags().StringVarP(&name, "name", "n", "", "the environment's name (micromamba's form of NAME)")
 	helpToStderr(cmd)
 	return cmd
 }

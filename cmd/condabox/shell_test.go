@@ -132,12 +132,31 @@ func TestShellFlags(t *testing.T) {
 		{[]string{"shell", "activate", "-s", "fish"}, `shell "fish": not supported`},
 		{[]string{"shell", "init", "-s", "posix"}, "only bash and zsh have an rc file"},
 		{[]string{"shell", "activate", "-s", "bash", "nope"}, "activate nope: no conda environment at"},
+		{[]string{"shell", "activate", "-s", "bash", "-n", "nope"}, "activate nope: no conda environment at"},
+		{[]string{"shell", "activate", "-s", "bash", "-n", "a", "b"}, "give one of NAME, PREFIX, -n NAME and -p PREFIX"},
 		// Without the shell function, the program itself says how to add it.
 		{[]string{"activate", "myenv"}, `eval "$(condabox shell hook -s bash)"`},
 		{[]string{"deactivate"}, "so deactivate needs condabox's shell function"},
 	} {
 		if r := runCLI(t, tc.args...); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want an error with %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestShellActivateFlags: micromamba's -n NAME and -p PREFIX name the same
+// environment as the positional NAME and PREFIX.
+func TestShellActivateFlags(t *testing.T) {
+	home := isolate(t)
+	env := mkdir(t, filepath.Join(home, "root", "envs", "tools"))
+	mkdir(t, filepath.Join(env, "conda-meta"))
+	want := runCLI(t, "shell", "activate", "-s", "bash", "tools")
+	if want.code != 0 || !strings.Contains(want.stdout, env) {
+		t.Fatalf("activate tools: exit %d\n%s%s", want.code, want.stdout, want.stderr)
+	}
+	for _, args := range [][]string{{"-n", "tools"}, {"-p", env}, {env}} {
+		if r := runCLI(t, append([]string{"shell", "activate", "-s", "bash"}, args...)...); r.code != 0 || r.stdout != want.stdout {
+			t.Errorf("activate %v: exit %d\n%s\nwant:\n%s%s", args, r.code, r.stdout, want.stdout, r.stderr)
 		}
 	}
 }
