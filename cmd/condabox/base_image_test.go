@@ -56,7 +56,7 @@ func TestBaseImagePodman(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, baseCtx, "Containerfile", string(containerfile))
-	for _, script := range []string{"_dockerfile_shell.sh", "_activate_current_env.sh"} {
+	for _, script := range []string{"_dockerfile_shell.sh", "_activate_current_env.sh", "_entrypoint.sh"} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "images", "base", script))
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +85,8 @@ func TestBaseImagePodman(t *testing.T) {
 	writeFile(t, envCtx, "Containerfile", `FROM `+base+`
 COPY --chown=$MAMBA_USER:$MAMBA_USER env.yml /tmp/env.yml
 RUN condabox install -y -n base --override-channels -f /tmp/env.yml
-RUN condabox create -y -n tools --override-channels -c `+srv.URL()+` jq
+# A Dockerfile written for mambaorg/micromamba calls micromamba.
+RUN micromamba create -y -n tools --override-channels -c `+srv.URL()+` jq && /bin/micromamba env list | grep -q tools
 # micromamba-docker's recipe ends with clean --all: no archive and no index
 # cache are left, and the environments still work (next lines).
 RUN condabox clean --all --yes && ! ls /opt/conda/pkgs/*.conda && test -z "$(ls -A /opt/conda/pkgs/cache)"
@@ -118,6 +119,7 @@ RUN touch /tmp/umask-probe && test "$(stat -c %a /tmp/umask-probe)" = 600
 		{"any uid writes the root prefix", []string{"--user", "1001"}, []string{"sh", "-c", "touch /opt/conda/conda-meta/x && echo writable"}, "writable", 0},
 		{"exit code passes through", nil, []string{"python", "-c", "raise SystemExit(7)"}, "", 7},
 		{"command is the container's process", nil, []string{"sh", "-c", "echo pid=$$"}, "pid=1", 0},
+		{"micromamba-docker's entrypoint path", []string{"--entrypoint", "/usr/local/bin/_entrypoint.sh", "-e", "ENV_NAME=tools"}, []string{"sh", "-c", "echo $CONDA_PREFIX"}, "/opt/conda/envs/tools", 0},
 	}
 	checkContainerRuns(t, podman, img, tests)
 
@@ -162,6 +164,8 @@ echo "prefix=${CONDA_PREFIX:-none} script=${EDGE_ACTIVATE_PREFIX:-none} level=${
 		{"run bash -i", []string{"run", "--rm", img, "bash", "-ic", probe}, activated},
 		{"condabox activate another", []string{"exec", idle, "bash", "-ic", `condabox activate tools && echo "$CONDA_DEFAULT_ENV $CONDA_SHLVL $(command -v jq)"; condabox deactivate && echo "$CONDA_DEFAULT_ENV $CONDA_SHLVL $(command -v python)"`},
 			"tools 2 /opt/conda/envs/tools/bin/jq\nbase 1 /opt/conda/bin/python"},
+		{"micromamba activate another", []string{"exec", idle, "bash", "-ic", `micromamba activate tools && echo "$CONDA_DEFAULT_ENV $(command -v jq)"`},
+			"tools /opt/conda/envs/tools/bin/jq"},
 	}
 	for _, tt := range interactive {
 		if out, err := podman(tt.args...); err != nil || !strings.Contains(out, tt.want) {
