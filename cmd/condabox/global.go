@@ -43,6 +43,9 @@ func (g *globalFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&g.cacertPath, "cacert-path", "", "CA bundle (PEM file or folder) to verify servers with")
 	f.BoolVar(&g.sslNoRevoke, "ssl-no-revoke", false, "Windows only (schannel): accepted, changes nothing here")
 	f.StringVar(&g.alias, "channel-alias", "", "where channels given by name live (.condarc's channel_alias)")
+	// micromamba takes -y on every command; the commands that ask (clean
+	// -f, env remove) define their own, which this one leaves in place.
+	f.BoolP("yes", "y", false, "do not ask for confirmation")
 	f.IntVar(&g.ttl, "repodata-ttl", 0, "seconds a cached channel index is used without asking the server; 0 always asks, 1 follows the server (.condarc's local_repodata_ttl)")
 	g.ttlSet = func() bool { return f.Changed("repodata-ttl") }
 }
