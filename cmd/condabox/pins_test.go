@@ -269,3 +269,28 @@ func TestRemoveAll(t *testing.T) {
 		t.Errorf("install into the emptied environment: exit %d, stderr %s", r.code, r.stderr)
 	}
 }
+
+// TestNoDefaults: "nodefaults" among an environment file's channels is no
+// channel: it leaves .condarc's channels out, as conda does.
+func TestNoDefaults(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	home := isolate(t)
+	// A configured channel that would fail the solve if it were used.
+	writeFile(t, home, ".condarc", "channels: [file://"+filepath.Join(home, "no-such-channel")+"]\n")
+	dir := t.TempDir()
+	with := writeFile(t, dir, "env.yml", "channels: ["+ch+", nodefaults]\ndependencies: [tool]\n")
+	without := writeFile(t, dir, "plain.yml", "channels: ["+ch+"]\ndependencies: [tool]\n")
+	if r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(dir, "e"), "-f", with); r.code != 0 {
+		t.Errorf("nodefaults: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(dir, "e"), "-f", without); r.code == 0 || !strings.Contains(r.stderr, "no-such-channel") {
+		t.Errorf("without nodefaults the configured channel counts: exit %d, stderr %q", r.code, r.stderr)
+	}
+	lockFile := filepath.Join(dir, "conda-lock.yml")
+	if r := runCLI(t, "lock", "-f", with, "-p", "linux-64", "--lockfile", lockFile); r.code != 0 {
+		t.Fatalf("lock with nodefaults: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(lockFile); strings.Contains(string(b), "nodefaults") || strings.Contains(string(b), "no-such-channel") {
+		t.Errorf("the lock names nodefaults or the configured channel:\n%s", b)
+	}
+}

@@ -367,7 +367,16 @@ func targetPlatform(flag string, lookup func(string) (string, bool)) (conda.Plat
 // and the files'), then the configuration's unless override
 // (--override-channels), duplicates dropped.
 func requestChannels(given []string, override bool, cfg *config.Config, workDir string) ([]conda.Channel, error) {
-	names := slices.Clone(given)
+	// "nodefaults" in an environment file's channels (conda's and
+	// conda-lock's marker) is no channel: as in conda, it leaves the
+	// configured channels out, as --override-channels does.
+	names := slices.DeleteFunc(slices.Clone(given), func(n string) bool {
+		if n == "nodefaults" {
+			override = true
+			return true
+		}
+		return false
+	})
 	if !override {
 		names = append(names, cfg.Channels...)
 	}
