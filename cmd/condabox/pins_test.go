@@ -271,7 +271,8 @@ func TestRemoveAll(t *testing.T) {
 }
 
 // TestNoDefaults: "nodefaults" among an environment file's channels is no
-// channel: it leaves .condarc's channels out, as conda does.
+// channel: it leaves .condarc's channels out, as conda does; "defaults"
+// stands for .condarc's default_channels.
 func TestNoDefaults(t *testing.T) {
 	ch := "file://" + pinChannel(t)
 	home := isolate(t)
@@ -285,6 +286,15 @@ func TestNoDefaults(t *testing.T) {
 	}
 	if r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(dir, "e"), "-f", without); r.code == 0 || !strings.Contains(r.stderr, "no-such-channel") {
 		t.Errorf("without nodefaults the configured channel counts: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// "defaults" stands for default_channels, and is an error without them.
+	defaults := writeFile(t, dir, "defaults.yml", "channels: [defaults]\ndependencies: [tool]\n")
+	if r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(dir, "e"), "-f", defaults, "--override-channels"); r.code == 0 || !strings.Contains(r.stderr, "default_channels, which are not set") {
+		t.Errorf("defaults without default_channels: exit %d, stderr %q", r.code, r.stderr)
+	}
+	rc := writeFile(t, dir, "condarc", "default_channels: ["+ch+"]\n")
+	if r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(dir, "e"), "-f", defaults, "--override-channels", "--rc-file", rc); r.code != 0 {
+		t.Errorf("defaults with default_channels: exit %d, stderr %s", r.code, r.stderr)
 	}
 	lockFile := filepath.Join(dir, "conda-lock.yml")
 	if r := runCLI(t, "lock", "-f", with, "-p", "linux-64", "--lockfile", lockFile); r.code != 0 {

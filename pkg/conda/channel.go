@@ -81,7 +81,7 @@ func parseChannel(s string, cfg ChannelConfig) (Channel, error) {
 	case s == "defaults":
 		// conda expands it to repo.anaconda.com's channels; condabox asks
 		// for them by name rather than guess the user's license terms.
-		return Channel{}, errors.New("the defaults multichannel is not supported; name its channels, e.g. https://repo.anaconda.com/pkgs/main")
+		return Channel{}, errors.New("the defaults multichannel stands for .condarc's default_channels, which are not set: set them (condabox config append default_channels URL) or name the channels, e.g. conda-forge")
 	case strings.HasPrefix(s, "~"):
 		return Channel{}, errors.New("a path starting with ~ must be expanded before it is parsed")
 	case isPath(s):

@@ -141,7 +141,7 @@ func TestParseChannelErrors(t *testing.T) {
 	}{
 		{"", ChannelConfig{}, `parse channel "": empty channel`},
 		{"   ", ChannelConfig{}, `empty channel`},
-		{"defaults", ChannelConfig{}, `the defaults multichannel is not supported`},
+		{"defaults", ChannelConfig{}, `the defaults multichannel stands for .condarc's default_channels, which are not set`},
 		{"~/chan", ChannelConfig{}, `must be expanded`},
 		{"./chan", ChannelConfig{}, `relative path needs an absolute working directory, have ""`},
 		{"./chan", ChannelConfig{WorkDir: "rel"}, `have "rel"`},

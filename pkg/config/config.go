@@ -31,6 +31,9 @@ type Config struct {
 	ChannelAlias string
 	// CustomChannels maps a channel name to the URL that holds it.
 	CustomChannels map[string]string
+	// DefaultChannels are what the channel name "defaults" stands for
+	// (conda's default_channels); none makes "defaults" an error.
+	DefaultChannels []string
 	// ChannelPriority is "strict", "flexible" or "disabled" ("" when unset).
 	ChannelPriority string
 	// LocalRepodataTTL follows conda's local_repodata_ttl: 0 always
@@ -81,6 +84,7 @@ type file struct {
 	PkgsDirs         []string          `yaml:"pkgs_dirs"`
 	Offline          any               `yaml:"offline"`
 	PinnedPackages   []string          `yaml:"pinned_packages"`
+	DefaultChannels  []string          `yaml:"default_channels"`
 	SSLVerify        any               `yaml:"ssl_verify"`
 	ProxyServers     map[string]string `yaml:"proxy_servers"`
 	AlwaysCopy       *bool             `yaml:"always_copy"`
@@ -283,6 +287,7 @@ func (c *Config) merge(data []byte) error {
 	c.Channels = mergeList(f.Channels, c.Channels)
 	c.PkgsDirs = mergeList(f.PkgsDirs, c.PkgsDirs)
 	c.PinnedPackages = mergeList(f.PinnedPackages, c.PinnedPackages)
+	c.DefaultChannels = mergeList(f.DefaultChannels, c.DefaultChannels)
 	if f.ChannelAlias != nil {
 		c.ChannelAlias = *f.ChannelAlias
 	}

@@ -19,6 +19,7 @@ type Key struct {
 var Keys = []Key{
 	{"channels", "Channels to search, highest priority first (a list; CONDA_CHANNELS, comma-separated)."},
 	{"channel_alias", "The URL under which channels given by name live (default https://conda.anaconda.org)."},
+	{"default_channels", "The channels the name defaults stands for (a list); condabox knows none by itself, so without this key defaults is an error."},
 	{"custom_channels", "A mapping of channel names to the URLs that hold them, overriding channel_alias for those names."},
 	{"channel_priority", "strict (default: a package comes from the highest-priority channel that has it), flexible (priority only breaks ties) or disabled."},
 	{"local_repodata_ttl", "Seconds a cached channel index is used without asking the server; 0 always asks, 1 (or true) follows the server's Cache-Control."},

@@ -380,6 +380,13 @@ func requestChannels(given []string, override bool, cfg *config.Config, workDir 
 	if !override {
 		names = append(names, cfg.Channels...)
 	}
+	// "defaults" is conda's multichannel: the configuration's
+	// default_channels. condabox knows no default for it (repo.anaconda.com's
+	// channels come with their own terms), so without the key it stays an
+	// error that says so.
+	if i := slices.Index(names, "defaults"); i >= 0 && len(cfg.DefaultChannels) > 0 {
+		names = slices.Concat(names[:i], cfg.DefaultChannels, slices.DeleteFunc(names[i+1:], func(n string) bool { return n == "defaults" }))
+	}
 	return parseChannels(names, cfg.ChannelConfig(workDir))
 }
 
