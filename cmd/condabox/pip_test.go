@@ -45,7 +45,9 @@ func TestPipSection(t *testing.T) {
 	}
 	good := envYML("env.yml", "python", "pip", pipList("cbdemo==1.0", "-r extra.txt"))
 	prefix := filepath.Join(t.TempDir(), "env")
-	r := runCLI(t, "create", "-y", "-p", prefix, "-f", good, "--override-channels")
+	// -f as a relative path, from the folder above: pip runs in env.yml's.
+	t.Chdir(filepath.Dir(dir))
+	r := runCLI(t, "create", "-y", "-p", prefix, "-f", filepath.Join(filepath.Base(dir), "env.yml"), "--override-channels")
 	if r.code != 0 {
 		t.Fatalf("create: exit %d\nstderr: %s", r.code, r.stderr)
 	}

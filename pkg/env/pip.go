@@ -56,7 +56,11 @@ func installPip(ctx context.Context, prefix, name string, sections []PipSection,
 }
 
 func installPipSection(ctx context.Context, prefix, name string, sec PipSection, progress io.Writer) error {
-	dir := filepath.Dir(sec.File)
+	file, err := filepath.Abs(sec.File) // pip runs in its folder: a relative name would not lead there
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(file)
 	reqs, err := os.CreateTemp(dir, ".condabox-pip-*.txt")
 	if err != nil { // a read-only folder: only relative -r lines suffer
 		if reqs, err = os.CreateTemp("", "condabox-pip-*.txt"); err != nil {
