@@ -505,6 +505,9 @@ func pipLocation(dir, loc string) string {
 	if !filepath.IsAbs(loc) {
 		loc = filepath.Join(dir, loc)
 	}
+	if abs, err := filepath.Abs(loc); err == nil { // a lock given by a relative path
+		loc = abs
+	}
 	return "file://" + filepath.ToSlash(loc)
 }
 
