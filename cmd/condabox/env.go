@@ -34,14 +34,21 @@ func newEnvUpdateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "update -f FILE [-n NAME | -p PREFIX] [--prune]",
 		Short: "Update an existing environment from environment files",
-		Long: `env update installs what the -f files ask for into an existing environment,
-as install -f does. With --prune it also removes what the files no longer
+		Long: `env update installs what the -f files ask for into an existing environment
+(-n, -p, else the files' name:, else the active one), as install -f does. With --prune it also removes what the files no longer
 need: the environment is solved from the files alone, as create would, and
 only the differences are applied.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(t.req.Files) == 0 {
 				return errors.New("env update: give the environment file with -f")
+			}
+			if t.req.Prefix == "" && t.req.Name == "" { // as conda: the file's name:
+				name, err := env.FilesEnvName(cmd.Context(), t.req.Files)
+				if err != nil {
+					return err
+				}
+				t.req.Name = name
 			}
 			if prune {
 				t.req.Op, t.req.Existing = env.Create, true

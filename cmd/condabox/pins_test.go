@@ -304,3 +304,32 @@ func TestNoDefaults(t *testing.T) {
 		t.Errorf("the lock names nodefaults or the configured channel:\n%s", b)
 	}
 }
+
+// TestFileName: create and env create without -n or -p name the
+// environment as the file's name: says, as micromamba and conda env create
+// do; env update -f finds it the same way; -n still wins.
+func TestFileName(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	home := isolate(t)
+	file := writeFile(t, t.TempDir(), "env.yml", "name: fromfile\nchannels: ["+ch+"]\ndependencies: [tool=1]\n")
+	envs := filepath.Join(home, "root", "envs")
+	if r := runCLI(t, "env", "create", "-y", "-f", file); r.code != 0 {
+		t.Fatalf("env create -f: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(envs, "fromfile", "share", "tool.txt")); err != nil || string(b) != "tool 1.0\n" {
+		t.Errorf("envs/fromfile: %q, %v", b, err)
+	}
+	writeFile(t, filepath.Dir(file), "env.yml", "name: fromfile\nchannels: ["+ch+"]\ndependencies: [tool=2]\n")
+	if r := runCLI(t, "env", "update", "-y", "-f", file); r.code != 0 {
+		t.Fatalf("env update -f: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(envs, "fromfile", "share", "tool.txt")); string(b) != "tool 2.0\n" {
+		t.Errorf("after env update: %q", b)
+	}
+	if r := runCLI(t, "create", "-y", "-n", "other", "-f", file); r.code != 0 {
+		t.Fatalf("create -n other -f: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(envs, "other", "conda-meta")); err != nil {
+		t.Errorf("-n other: %v", err)
+	}
+}

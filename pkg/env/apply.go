@@ -157,6 +157,14 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 		// the active environment (a RUN line with MAMBA_DOCKERFILE_ACTIVATE=1).
 		req.Prefix = activePrefix(requestLookup(req.CreateRequest))
 	}
+	if req.Op == Create && req.Prefix == "" && req.Name == "" {
+		// As micromamba and conda env create: the environment files' name:.
+		name, err := FilesEnvName(ctx, req.Files)
+		if err != nil {
+			return nil, err
+		}
+		req.Name = name
+	}
 	prefix, err := TargetPrefix(req.CreateRequest)
 	if err != nil {
 		return nil, err
@@ -305,6 +313,22 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		return nil, err
 	}
 	return done, nil
+}
+
+// FilesEnvName returns the name: of the first environment file that has
+// one, or "": the environment create -f and env update -f act on without
+// -n or -p.
+func FilesEnvName(ctx context.Context, files []string) (string, error) {
+	for _, path := range files {
+		f, err := ReadFile(ctx, path)
+		if err != nil {
+			return "", err
+		}
+		if f.Environment != nil && f.Environment.Name != "" {
+			return f.Environment.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // readPinned returns the specs of prefix's conda-meta/pinned, one per
