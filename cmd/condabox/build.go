@@ -66,7 +66,8 @@ packages' timestamps, layer by layer). Layers are cached in the user cache direc
 (condabox/image-layers), so a rebuild compresses only what changed.
 
 The activation is baked into the image config (PATH, CONDA_PREFIX,
-CONDA_DEFAULT_ENV, LANG, LC_ALL, etc/conda/env_vars.d and literal
+CONDA_DEFAULT_ENV, LANG, LC_ALL, etc/conda/env_vars.d, the environment
+file's variables: (also written to conda-meta/state) and literal
 "export KEY=VALUE" lines of etc/conda/activate.d scripts), so commands run in
 the environment without a shell; other activate.d lines need a shell and are
 reported as warnings. An SPDX SBOM is written beside a file output
@@ -294,7 +295,7 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 		res, err = image.BuildEnvs(ctx, base, envs, opts)
 	} else {
 		var pkgs []*install.Package
-		pkgs, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
+		pkgs, opts.Variables, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
 		if err = withBase(err); err != nil {
 			return platformBuild{}, err
 		}
@@ -308,11 +309,11 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 }
 
 // packages solves the environment of files at prefix for platform i and
-// fetches its packages.
-func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix string, files []string, i int) ([]*install.Package, error) {
+// fetches its packages; it returns them and the files' variables:.
+func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix string, files []string, i int) ([]*install.Package, map[string]string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: prefix, Files: files, Channels: b.channels,
 		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
@@ -320,18 +321,19 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	var unsat *solve.UnsatisfiableError
 	if errors.As(err, &unsat) {
 		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
-		return nil, exitError{code: 1}
+		return nil, nil, exitError{code: 1}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(plan.Pip) > 0 {
 		// pip would have to run the image's python on the image's files;
 		// dropping the section would build an image that lacks them.
 		sec := plan.Pip[0]
-		return nil, fmt.Errorf("%s: its pip packages (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
+		return nil, nil, fmt.Errorf("%s: its pip packages (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
 	}
-	return plan.Fetch(ctx, env.Progress{})
+	pkgs, err := plan.Fetch(ctx, env.Progress{})
+	return pkgs, plan.Variables, err
 }
 
 // parse checks the flags and fills opts.

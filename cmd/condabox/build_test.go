@@ -96,7 +96,7 @@ func TestBuildOutputs(t *testing.T) {
 	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
 	ch := "file://" + imageChannel(t)
 	dir := t.TempDir()
-	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\n")
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies:\n  - hello\nvariables:\n  FROMFILE: baked\n")
 	layoutDir := filepath.Join(dir, "layout")
 	args := []string{"build", "--json", "-f", envFile, "--override-channels", "--tag", "example.org/hello:1"}
 
@@ -127,8 +127,13 @@ func TestBuildOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(cf.Config.Env, "GREETING=hello") || cf.Config.User != "mambauser" {
+	if !slices.Contains(cf.Config.Env, "GREETING=hello") || !slices.Contains(cf.Config.Env, "FROMFILE=baked") || cf.Config.User != "mambauser" {
 		t.Errorf("config env %q user %q", cf.Config.Env, cf.Config.User)
+	}
+	// The variables are in conda-meta/state too, for condabox and conda in
+	// the image.
+	if state := string(fileInImage(t, img, "opt/conda/conda-meta/state")); !strings.Contains(state, `"FROMFILE": "baked"`) {
+		t.Errorf("conda-meta/state: %q", state)
 	}
 	m, err := img.Manifest()
 	if err != nil {

@@ -333,3 +333,35 @@ func TestFileName(t *testing.T) {
 		t.Errorf("-n other: %v", err)
 	}
 }
+
+// TestVariables: an environment file's variables: go to conda-meta/state,
+// which run's activation sets and env export writes back as variables:;
+// a later install adds to them.
+func TestVariables(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	isolate(t)
+	dir := t.TempDir()
+	file := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies: [tool]\nvariables:\n  FROMFILE: yes it is\n  OTHER: '1'\n")
+	prefix := filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "-f", file); r.code != 0 {
+		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "run", "-p", prefix, "sh", "-c", `echo "$FROMFILE|$OTHER"`); strings.TrimSpace(r.stdout) != "yes it is|1" {
+		t.Errorf("run: %q, stderr %q", r.stdout, r.stderr)
+	}
+	more := writeFile(t, dir, "more.yml", "channels: ["+ch+"]\ndependencies: [app]\nvariables: {OTHER: '2', THIRD: x}\n")
+	if r := runCLI(t, "install", "-y", "-p", prefix, "-f", more); r.code != 0 {
+		t.Fatalf("install: exit %d, stderr %s", r.code, r.stderr)
+	}
+	r := runCLI(t, "env", "export", "-p", prefix)
+	if !strings.Contains(r.stdout, "variables:\n  FROMFILE: yes it is\n  OTHER: \"2\"\n  THIRD: x\n") {
+		t.Fatalf("env export:\n%s", r.stdout)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if r := runCLI(t, "create", "-y", "-p", again, "-f", writeFile(t, dir, "exported.yml", r.stdout)); r.code != 0 {
+		t.Fatalf("create from the export: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "run", "-p", again, "sh", "-c", `echo "$FROMFILE|$OTHER|$THIRD"`); strings.TrimSpace(r.stdout) != "yes it is|2|x" {
+		t.Errorf("run in the environment made from the export: %q", r.stdout)
+	}
+}

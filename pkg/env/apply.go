@@ -305,6 +305,9 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		}
 	}
 	done.Messages = res.Messages
+	if err := writeStateVars(plan.Prefix, plan.Variables); err != nil {
+		return nil, err
+	}
 	name := req.Name
 	if name == "" {
 		name = plan.Prefix

@@ -98,6 +98,10 @@ type Plan struct {
 	// Pip are the pip: sections of the environment files, which Apply
 	// installs with the environment's pip once its packages are linked.
 	Pip []PipSection
+	// Variables are the environment files' variables:, which Apply writes
+	// to conda-meta/state (activation sets them) and build bakes into the
+	// image's configuration.
+	Variables map[string]string
 
 	// What Apply needs beyond the records: the configuration, the channels
 	// (with their credentials, which records do not carry) and the specs
@@ -125,18 +129,21 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 	if plan.Platform, err = targetPlatform(req.Platform, lookup); err != nil {
 		return nil, err
 	}
-	specs, channels, locked, pip, err := readRequest(ctx, req, plan.Platform)
-	plan.specs, plan.Pip = specs, pip
+	r, err := readRequest(ctx, req, plan.Platform)
+	if r != nil {
+		plan.specs, plan.Pip, plan.Variables = r.specs, r.pip, r.vars
+	}
 	switch {
 	case errors.Is(err, errNothingAsked) && req.AllowEmpty:
 		return plan, nil // an empty environment: nothing to solve
 	case err != nil:
 		return nil, err
-	case locked != nil:
-		plan.Records = locked
+	case r.locked != nil:
+		plan.Records = r.locked
 		return plan, nil
 	}
-	if plan.channels, err = requestChannels(channels, req.OverrideChannels, cfg, req.WorkDir); err != nil {
+	specs := r.specs
+	if plan.channels, err = requestChannels(r.channels, req.OverrideChannels, cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -170,40 +177,56 @@ func requestLookup(req CreateRequest) func(string) (string, bool) {
 // readRequest gathers the specs and channels of the -f files and the
 // arguments, or the records of a lock or @EXPLICIT file, which is the whole
 // environment.
-func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (specs []conda.MatchSpec, channels []string, locked []conda.PackageRecord, pip []PipSection, err error) {
-	channels = slices.Clone(req.Channels)
+func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (*request, error) {
+	r := &request{channels: slices.Clone(req.Channels), vars: map[string]string{}}
 	for _, path := range req.Files {
 		f, err := ReadFile(ctx, path)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, err
 		}
 		if f.Environment == nil {
 			if len(req.Files) > 1 || len(req.Specs) > 0 {
-				return nil, nil, nil, nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
+				return nil, fmt.Errorf("%s: a lock or @EXPLICIT file fixes the whole environment: give it alone, without specs", path)
 			}
 			locked, pipSec, err := lockedRecords(path, f, p, req.Categories)
-			if pipSec != nil {
-				pip = []PipSection{*pipSec}
+			if err != nil {
+				return nil, err
 			}
-			return nil, nil, locked, pip, err
+			r.locked = locked
+			if pipSec != nil {
+				r.pip = []PipSection{*pipSec}
+			}
+			return r, nil
 		}
-		specs = append(specs, f.Environment.Specs(p)...)
-		channels = append(channels, f.Environment.Channels...)
+		r.specs = append(r.specs, f.Environment.Specs(p)...)
+		r.channels = append(r.channels, f.Environment.Channels...)
+		r.vars = mergeVars(r.vars, f.Environment.Variables)
 		if len(f.Environment.Pip) > 0 {
-			pip = append(pip, PipSection{File: path, Requirements: f.Environment.Pip})
+			r.pip = append(r.pip, PipSection{File: path, Requirements: f.Environment.Pip})
 		}
 	}
 	for _, s := range req.Specs {
 		m, err := conda.ParseMatchSpec(s)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, err
 		}
-		specs = append(specs, m)
+		r.specs = append(r.specs, m)
 	}
-	if len(specs) == 0 && len(req.Remove) == 0 && len(req.Update) == 0 {
-		return nil, nil, nil, nil, errNothingAsked
+	if len(r.specs) == 0 && len(req.Remove) == 0 && len(req.Update) == 0 {
+		return r, errNothingAsked
 	}
-	return specs, channels, nil, pip, nil
+	return r, nil
+}
+
+// request is what a CreateRequest's files and specs ask for: the specs to
+// solve and channels, or a lock's records; the pip sections and the
+// environment variables (variables:) to set.
+type request struct {
+	specs    []conda.MatchSpec
+	channels []string
+	locked   []conda.PackageRecord
+	pip      []PipSection
+	vars     map[string]string
 }
 
 // errNothingAsked is readRequest's error for a request without specs,

@@ -30,12 +30,14 @@ type ExportOptions struct {
 
 // exportFile is an environment.yml as conda and micromamba export it.
 // Dependencies hold spec strings, then a {pip: [name==version, ...]}
-// mapping when pip installed packages there.
+// mapping when pip installed packages there; Variables are
+// conda-meta/state's env_vars, as conda env export writes them.
 type exportFile struct {
-	Name         string   `json:"name" yaml:"name"`
-	Channels     []string `json:"channels" yaml:"channels"`
-	Dependencies []any    `json:"dependencies" yaml:"dependencies"`
-	Prefix       string   `json:"prefix" yaml:"prefix"`
+	Name         string            `json:"name" yaml:"name"`
+	Channels     []string          `json:"channels" yaml:"channels"`
+	Dependencies []any             `json:"dependencies" yaml:"dependencies"`
+	Variables    map[string]string `json:"variables,omitempty" yaml:"variables,omitempty"`
+	Prefix       string            `json:"prefix" yaml:"prefix"`
 }
 
 // export builds the environment.yml of the environment.
@@ -43,7 +45,7 @@ func (in *Installed) export(opts ExportOptions) (exportFile, error) {
 	if opts.FromHistory && in.historyErr != nil {
 		return exportFile{}, in.historyErr
 	}
-	out := exportFile{Name: in.Name, Prefix: in.Prefix, Channels: []string{}, Dependencies: []any{}}
+	out := exportFile{Name: in.Name, Prefix: in.Prefix, Channels: []string{}, Dependencies: []any{}, Variables: in.Variables}
 	for _, c := range opts.Channels {
 		if !slices.Contains(out.Channels, c) {
 			out.Channels = append(out.Channels, c)

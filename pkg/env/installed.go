@@ -37,6 +37,9 @@ type Installed struct {
 	// Pip are the Python packages installed there by pip, not conda
 	// (see PipPackage), sorted by name.
 	Pip []PipPackage
+	// Variables are conda-meta/state's env_vars (an environment file's
+	// variables:, conda env config vars).
+	Variables map[string]string
 	// Requested maps a package name to the spec the user asked for it with:
 	// conda-meta/history's update specs, else the record's requested_spec.
 	Requested map[string]string
@@ -90,6 +93,9 @@ func ReadInstalled(ctx context.Context, req CreateRequest) (*Installed, error) {
 		return nil, fmt.Errorf("environment %s: %w", prefix, err)
 	}
 	in := &Installed{Prefix: prefix, Records: recs, Pip: readPipPackages(prefix, recs), Requested: map[string]string{}}
+	if in.Variables, err = stateEnvVars(prefix); err != nil {
+		return nil, fmt.Errorf("environment %s: %w", prefix, err)
+	}
 	history, err := readHistorySpecs(filepath.Join(prefix, "conda-meta", "history"))
 	if err != nil {
 		in.historyErr = fmt.Errorf("environment %s: %w", prefix, err)

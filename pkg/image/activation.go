@@ -24,7 +24,8 @@ import (
 // Everything else in an activate.d script (conditionals, commands, other
 // variable references, functions, PATH edits) runs only in a shell that
 // sources it; Build reports each such line as a warning. conda-meta/state's
-// env_vars do not exist in a freshly built environment.
+// env_vars are Options.Variables (an environment file's variables:), baked
+// after the env_vars.d files and written to conda-meta/state.
 
 const (
 	activateDir = "etc/conda/activate.d/"

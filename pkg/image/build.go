@@ -120,6 +120,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	}
+	maps.Copy(env, opts.Variables)
 	layers, reports, err := writePackageLayers(ctx, files, opts)
 	pycWarnings, pycErr := pycDone()
 	if pycErr != nil {
@@ -133,7 +134,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	created := packagesTime(opts, files)
-	metaLayer, metaReport, err := writeMetaLayer(ctx, []prefixFiles{{opts.Prefix, files}}, nil, baseFS, opts, created)
+	metaLayer, metaReport, err := writeMetaLayer(ctx, []prefixFiles{{opts.Prefix, files, opts.Variables}}, nil, baseFS, opts, created)
 	if err != nil {
 		return nil, err
 	}
@@ -391,10 +392,11 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 	return layers, reports, nil
 }
 
-// prefixFiles are the packages of the environment at prefix.
+// prefixFiles are the packages and variables of the environment at prefix.
 type prefixFiles struct {
 	prefix string
 	files  []*packageFiles
+	vars   map[string]string
 }
 
 // writeMetaLayer writes the last layer: the conda-meta of each environment,
@@ -409,7 +411,7 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 		for i, f := range env.files {
 			recs[i] = f.record
 		}
-		meta, err := condaMetaEntries(env.prefix, recs)
+		meta, err := condaMetaEntries(env.prefix, recs, env.vars)
 		if err != nil {
 			return nil, LayerReport{}, fmt.Errorf("build image: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -63,10 +64,19 @@ func userEntries(base *baseFiles, u User) []entry {
 }
 
 // condaMetaEntries returns conda-meta: one record per package and an empty
-// history, which conda takes as the mark of an environment.
-func condaMetaEntries(prefix string, recs []*install.PrefixRecord) ([]entry, error) {
+// history, which conda takes as the mark of an environment, and state
+// holding vars as env_vars when there are any.
+func condaMetaEntries(prefix string, recs []*install.PrefixRecord, vars map[string]string) ([]entry, error) {
 	dir := strings.TrimPrefix(prefix, "/") + "/conda-meta/"
 	out := []entry{{Name: dir + "history", Type: tar.TypeReg, Mode: 0o644}}
+	if len(vars) > 0 {
+		b, err := json.MarshalIndent(map[string]map[string]string{"env_vars": vars}, "", "  ") // keys sorted
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, '\n')
+		out = append(out, entry{Name: dir + "state", Type: tar.TypeReg, Mode: 0o644, Data: b, Size: int64(len(b))})
+	}
 	for _, r := range recs {
 		b, err := r.CompactJSON() // json.Marshal(r)'s bytes, without its second pass
 		if err != nil {

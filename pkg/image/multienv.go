@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -45,6 +46,8 @@ type Env struct {
 	Name string
 	// Packages are its extracted packages in install order.
 	Packages []*install.Package
+	// Variables are its own variables (Options.Variables).
+	Variables map[string]string
 }
 
 // EnvPrefixes returns where each named environment lives under prefix and
@@ -119,6 +122,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		if err != nil {
 			return nil, fmt.Errorf("build image: environment %s: %w", e.Name, err)
 		}
+		maps.Copy(baked, e.Variables)
 		libc, err := libcWarning(base, e.Packages)
 		if err != nil {
 			return nil, fmt.Errorf("build image: %w", err)
@@ -134,7 +138,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 			f.dist = e.Name + "/" + f.dist // reports and layer plans tell the environments apart
 		}
 		all = append(all, files...)
-		metas = append(metas, prefixFiles{eo.Prefix, files})
+		metas = append(metas, prefixFiles{eo.Prefix, files, e.Variables})
 		for _, p := range e.Packages {
 			// A package two environments share is one package in the SBOM.
 			if key := p.Record.URL + " " + p.Record.Dist(); !recorded[key] {

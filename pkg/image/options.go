@@ -88,6 +88,10 @@ type Options struct {
 	WorkingDir      string
 	// Env holds extra KEY=VALUE variables; they win over baked activation.
 	Env []string
+	// Variables are the environment's own variables (an environment file's
+	// variables:): baked after the packages' env_vars.d, as activation
+	// sets conda-meta/state's, and written to conda-meta/state.
+	Variables map[string]string
 	// Labels go into the image config.
 	Labels map[string]string
 	// Annotations go into the manifest, beside the org.opencontainers.image.*
