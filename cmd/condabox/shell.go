@@ -178,7 +178,7 @@ func writeShellCode(cmd *cobra.Command, code func(env.ShellRequest) (string, err
 }
 
 func newShellInitCmd(flags *shellFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "init -s bash|zsh [-r ROOT]",
 		Short: "Make ~/.bashrc or ~/.zshrc evaluate the hook",
 		Long: `init adds a marked block to ~/.bashrc (bash) or ~/.zshrc ($ZDOTDIR/.zshrc)
@@ -208,6 +208,9 @@ replaces the block; shell deinit removes it.`,
 			return reportRCFile(cmd, rcFile, changed, "now evaluates condabox's hook (open a new shell)", "evaluates condabox's hook already")
 		},
 	}
+	// micromamba 1's spelling of the root prefix in shell init.
+	cmd.Flags().StringVarP(&flags.root, "prefix", "p", "", "same as -r/--root-prefix (micromamba 1's spelling)")
+	return cmd
 }
 
 func newShellDeinitCmd(flags *shellFlags) *cobra.Command {

@@ -118,6 +118,14 @@ func TestShellInit(t *testing.T) {
 			}
 		})
 	}
+	// micromamba 1's -p ROOT, into a ZDOTDIR that does not exist yet.
+	t.Setenv("ZDOTDIR", filepath.Join(home, "new", "zdot"))
+	if r := runCLI(t, "shell", "init", "-s", "zsh", "-p", "/opt/p-root"); r.code != 0 {
+		t.Fatalf("init -p: exit %d: %s", r.code, r.stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(home, "new", "zdot", ".zshrc")); err != nil || !strings.Contains(string(data), "-r '/opt/p-root')") {
+		t.Errorf("init -p into a new ZDOTDIR: %q, %v", data, err)
+	}
 }
 
 // TestShellFlags: the shell is required and checked; activate reports a

@@ -563,6 +563,9 @@ func editRCFile(rcFile string, edit func([]byte) ([]byte, error)) (bool, error) 
 	if err != nil || bytes.Equal(edited, rc) {
 		return false, err
 	}
+	if err := os.MkdirAll(filepath.Dir(rcFile), 0o755); err != nil { // a ZDOTDIR, a fresh HOME
+		return false, err
+	}
 	if err := atomicfile.WriteFile(rcFile, edited, mode); err != nil {
 		return false, err
 	}
