@@ -12,14 +12,14 @@ import (
 func newEnvCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "Environments: create, update, remove, list, export",
+		Short: "Environments: create, update, remove, list, export, config vars",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 	}
 	// env create is create, as in micromamba, which has both.
-	cmd.AddCommand(newCreateCmd(), newEnvUpdateCmd(), newEnvRemoveCmd(), newEnvListCmd(), newEnvExportCmd())
+	cmd.AddCommand(newCreateCmd(), newEnvUpdateCmd(), newEnvRemoveCmd(), newEnvListCmd(), newEnvExportCmd(), newEnvConfigCmd())
 	return cmd
 }
 

@@ -365,3 +365,35 @@ func TestVariables(t *testing.T) {
 		t.Errorf("run in the environment made from the export: %q", r.stdout)
 	}
 }
+
+// TestEnvConfigVars: conda's env config vars set, list and unset keep the
+// variables activation sets in conda-meta/state.
+func TestEnvConfigVars(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	isolate(t)
+	prefix := filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "--override-channels", "-c", ch, "tool"); r.code != 0 {
+		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+	}
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"set", "A=1", "B=two words"}, ""},
+		{[]string{"list"}, "A = 1\nB = two words\n"},
+		{[]string{"unset", "A", "NOT_SET"}, ""},
+		{[]string{"list"}, "B = two words\n"},
+	}
+	for _, s := range steps {
+		r := runCLI(t, append(append([]string{"env", "config", "vars"}, s.args...), "-p", prefix)...)
+		if r.code != 0 || r.stdout != s.want {
+			t.Fatalf("vars %v: exit %d, stdout %q, want %q; stderr %s", s.args, r.code, r.stdout, s.want, r.stderr)
+		}
+	}
+	if r := runCLI(t, "run", "-p", prefix, "sh", "-c", `echo "${A-unset}|$B"`); strings.TrimSpace(r.stdout) != "unset|two words" {
+		t.Errorf("run: %q", r.stdout)
+	}
+	if r := runCLI(t, "env", "config", "vars", "set", "-p", prefix, "=x"); r.code == 0 || !strings.Contains(r.stderr, "want NAME=VALUE") {
+		t.Errorf("set =x: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

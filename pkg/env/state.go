@@ -11,6 +11,28 @@ import (
 	"github.com/condabox/condabox/pkg/atomicfile"
 )
 
+// StateVars returns the env_vars of prefix's conda-meta/state (conda's
+// `env config vars list`); an environment without the file has none.
+func StateVars(prefix string) (map[string]string, error) {
+	return stateEnvVars(prefix)
+}
+
+// SetStateVars sets vars in prefix's conda-meta/state (conda's `env
+// config vars set`).
+func SetStateVars(prefix string, vars map[string]string) error {
+	return writeStateVars(prefix, vars)
+}
+
+// UnsetStateVars removes names from prefix's conda-meta/state env_vars
+// (conda's `env config vars unset`); names not there are ignored.
+func UnsetStateVars(prefix string, names []string) error {
+	return editState(prefix, func(env map[string]any) {
+		for _, n := range names {
+			delete(env, n)
+		}
+	})
+}
+
 // writeStateVars sets vars in prefix's conda-meta/state env_vars, as conda
 // and micromamba do with an environment file's variables: (the file `conda
 // env config vars set` writes, which activation reads). Other keys of the
@@ -22,6 +44,16 @@ func writeStateVars(prefix string, vars map[string]string) error {
 	if err := checkVars(vars); err != nil {
 		return fmt.Errorf("variables: %w", err)
 	}
+	return editState(prefix, func(env map[string]any) {
+		for k, v := range vars {
+			env[k] = v
+		}
+	})
+}
+
+// editState applies edit to the env_vars of prefix's conda-meta/state,
+// keeping the file's other keys, and writes it whole.
+func editState(prefix string, edit func(env map[string]any)) error {
 	path := filepath.Join(prefix, "conda-meta", "state")
 	state := map[string]any{}
 	data, err := os.ReadFile(path)
@@ -39,9 +71,7 @@ func writeStateVars(prefix string, vars map[string]string) error {
 	} else if state["env_vars"] != nil {
 		return fmt.Errorf("read %s: env_vars is not an object", path)
 	}
-	for k, v := range vars {
-		env[k] = v
-	}
+	edit(env)
 	state["env_vars"] = env
 	out, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
