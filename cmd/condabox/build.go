@@ -73,6 +73,11 @@ the environment without a shell; other activate.d lines need a shell and are
 reported as warnings. An SPDX SBOM is written beside a file output
 (FILE.spdx.json) or pushed as an OCI referrer of each image.
 
+An environment file's pip: section is installed by the environment's own
+pip, run in a temporary copy of the environment on this machine (so only
+for platforms this machine runs); what pip added goes into the image's last
+layer, with that copy's path replaced by the image's prefix.
+
 Several -f environment files, each with a name:, make an image of several
 environments in micromamba's layout: the one named base (else the first) at
 --prefix, the others at --prefix/envs/NAME. Its entrypoint is condabox itself
@@ -295,7 +300,9 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 		res, err = image.BuildEnvs(ctx, base, envs, opts)
 	} else {
 		var pkgs []*install.Package
-		pkgs, opts.Variables, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
+		var built builtEnv
+		pkgs, built, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
+		opts.Variables, opts.Extra = built.vars, built.extra
 		if err = withBase(err); err != nil {
 			return platformBuild{}, err
 		}
@@ -309,11 +316,13 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 }
 
 // packages solves the environment of files at prefix for platform i and
-// fetches its packages; it returns them and the files' variables:.
-func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix string, files []string, i int) ([]*install.Package, map[string]string, error) {
+// fetches its packages; it returns them and what else the environment
+// adds to the image (its files' variables:, what their pip sections
+// install).
+func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix string, files []string, i int) ([]*install.Package, builtEnv, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return nil, nil, err
+		return nil, builtEnv{}, err
 	}
 	plan, err := env.PlanCreate(ctx, env.CreateRequest{Prefix: prefix, Files: files, Channels: b.channels,
 		OverrideChannels: b.overrideChannels, Offline: b.offline, Platform: b.subdirs[i].String(),
@@ -321,19 +330,38 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 	var unsat *solve.UnsatisfiableError
 	if errors.As(err, &unsat) {
 		fmt.Fprintln(stderr, redact.Text(unsat.Error()))
-		return nil, nil, exitError{code: 1}
+		return nil, builtEnv{}, exitError{code: 1}
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, builtEnv{}, err
 	}
-	if len(plan.Pip) > 0 {
-		// pip would have to run the image's python on the image's files;
-		// dropping the section would build an image that lacks them.
+	if len(plan.Pip) > 0 && !image.HostRuns(b.platforms[i]) {
+		// pip runs the environment's python, which this machine cannot.
 		sec := plan.Pip[0]
-		return nil, nil, fmt.Errorf("%s: its pip packages (%s) cannot be built into an image: condabox build installs conda packages only; use their conda packages, or install them in a later step (RUN pip install, or FROM this image)", sec.File, strings.Join(sec.Requirements, ", "))
+		return nil, builtEnv{}, fmt.Errorf("%s: its pip packages (%s) cannot be built into a %s image here: pip runs the environment's python, which this machine cannot run; build on a %s machine, or use their conda packages", sec.File, strings.Join(sec.Requirements, ", "), b.platforms[i], b.platforms[i])
+	}
+	pipFiles, err := plan.PipFiles(ctx, prefix, env.Progress{})
+	if err != nil {
+		return nil, builtEnv{}, err
 	}
 	pkgs, err := plan.Fetch(ctx, env.Progress{})
-	return pkgs, plan.Variables, err
+	return pkgs, builtEnv{vars: plan.Variables, extra: pipExtra(pipFiles)}, err
+}
+
+// builtEnv is what an environment adds to its image beside its packages:
+// the files' variables: and what their pip sections installed.
+type builtEnv struct {
+	vars  map[string]string
+	extra []image.ExtraFile
+}
+
+// pipExtra turns the files pip installed into the image's extra files.
+func pipExtra(files []env.PipFile) []image.ExtraFile {
+	out := make([]image.ExtraFile, len(files))
+	for i, f := range files {
+		out[i] = image.ExtraFile{Path: f.Path, Mode: f.Mode, Data: f.Data, Linkname: f.Linkname}
+	}
+	return out
 }
 
 // parse checks the flags and fills opts.

@@ -95,11 +95,11 @@ func (b *buildFlags) envs(ctx context.Context, stderr io.Writer, prefix string, 
 	}
 	envs := make([]image.Env, len(b.files))
 	for j, file := range b.files {
-		pkgs, vars, err := b.packages(ctx, stderr, prefixes[j], []string{file}, i)
+		pkgs, built, err := b.packages(ctx, stderr, prefixes[j], []string{file}, i)
 		if err != nil {
 			return nil, fmt.Errorf("environment %s (-f %s): %w", b.envNames[j], file, err)
 		}
-		envs[j] = image.Env{Name: b.envNames[j], Packages: pkgs, Variables: vars}
+		envs[j] = image.Env{Name: b.envNames[j], Packages: pkgs, Variables: built.vars, Extra: built.extra}
 	}
 	return envs, nil
 }

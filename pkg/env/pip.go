@@ -48,14 +48,16 @@ func checkPip(sections []PipSection, recs []conda.PackageRecord) error {
 // failure returns its last lines.
 func installPip(ctx context.Context, prefix, name string, sections []PipSection, progress io.Writer) error {
 	for _, sec := range sections {
-		if err := installPipSection(ctx, prefix, name, sec, progress); err != nil {
+		if err := installPipSection(ctx, prefix, name, sec, progress, nil, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func installPipSection(ctx context.Context, prefix, name string, sec PipSection, progress io.Writer) error {
+// installPipSection runs pip for one section, with more pip arguments and
+// environment variables.
+func installPipSection(ctx context.Context, prefix, name string, sec PipSection, progress io.Writer, moreArgs, moreEnv []string) error {
 	file, err := filepath.Abs(sec.File) // pip runs in its folder: a relative name would not lead there
 	if err != nil {
 		return err
@@ -79,7 +81,8 @@ func installPipSection(ctx context.Context, prefix, name string, sec PipSection,
 	if sec.NoDeps {
 		args = append(args, "--no-deps")
 	}
-	c, err := Command(ctx, prefix, name, os.Environ(), args, FindShell())
+	args = append(args, moreArgs...)
+	c, err := Command(ctx, prefix, name, append(os.Environ(), moreEnv...), args, FindShell())
 	if err != nil {
 		return fmt.Errorf("%s: pip: section: %w", sec.File, err)
 	}

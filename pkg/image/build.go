@@ -134,7 +134,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 		return nil, err
 	}
 	created := packagesTime(opts, files)
-	metaLayer, metaReport, err := writeMetaLayer(ctx, []prefixFiles{{opts.Prefix, files, opts.Variables}}, nil, baseFS, opts, created)
+	metaLayer, metaReport, err := writeMetaLayer(ctx, []prefixFiles{{opts.Prefix, files, opts.Variables}}, extraEntries(opts.Extra), baseFS, opts, created)
 	if err != nil {
 		return nil, err
 	}

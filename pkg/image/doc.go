@@ -13,7 +13,9 @@
 // Packages are grouped into at most Options.MaxLayers layers — the biggest
 // alone, the rest together (see planLayers) — so that after an update only
 // the layers of changed packages are new and need pushing. A last small layer
-// holds conda-meta, the user's passwd/group entries and its home.
+// holds conda-meta (with conda-meta/state for Options.Variables), the user's
+// passwd/group entries and its home, and Options.Extra: files from outside
+// the packages, such as what pip installed for an environment file.
 //
 // Builds are reproducible: entries are sorted, package files keep the
 // mtimes of their archives (python's .pyc checks need them) and other

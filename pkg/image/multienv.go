@@ -48,6 +48,8 @@ type Env struct {
 	Packages []*install.Package
 	// Variables are its own variables (Options.Variables).
 	Variables map[string]string
+	// Extra are its files beside the packages' (Options.Extra).
+	Extra []ExtraFile
 }
 
 // EnvPrefixes returns where each named environment lives under prefix and
@@ -165,7 +167,11 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 	}
 	listEntry := entry{Name: strings.TrimPrefix(condaenv.ImageEnvsPath, "/"), Type: tar.TypeReg, Mode: 0o644, Data: listJSON, Size: int64(len(listJSON))}
 	res.Created = packagesTime(opts, all)
-	metaLayer, metaReport, err := writeMetaLayer(ctx, metas, []entry{listEntry}, baseFS, opts, res.Created)
+	extra := []entry{listEntry}
+	for _, e := range envs {
+		extra = append(extra, extraEntries(e.Extra)...)
+	}
+	metaLayer, metaReport, err := writeMetaLayer(ctx, metas, extra, baseFS, opts, res.Created)
 	if err != nil {
 		return nil, err
 	}

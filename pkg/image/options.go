@@ -1,7 +1,9 @@
 package image
 
 import (
+	"archive/tar"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,10 @@ type Options struct {
 	WorkingDir      string
 	// Env holds extra KEY=VALUE variables; they win over baked activation.
 	Env []string
+	// Extra are files added to the image beside the packages' (what pip
+	// installed for an environment file's pip: section), in the last
+	// layer with conda-meta.
+	Extra []ExtraFile
 	// Variables are the environment's own variables (an environment file's
 	// variables:): baked after the packages' env_vars.d, as activation
 	// sets conda-meta/state's, and written to conda-meta/state.
@@ -217,4 +223,27 @@ func (o Options) written(l *fileLayer) {
 	if vl, err := l.layer(); err == nil {
 		o.LayerWritten(vl)
 	}
+}
+
+// ExtraFile is a file of Options.Extra: Path is relative to the image's
+// root ("opt/conda/lib/python3.11/site-packages/x/__init__.py"); a Linkname
+// makes it a symlink.
+type ExtraFile struct {
+	Path     string
+	Mode     fs.FileMode
+	Data     []byte
+	Linkname string
+}
+
+// extraEntries returns Options.Extra as layer entries, owned by root.
+func extraEntries(files []ExtraFile) []entry {
+	out := make([]entry, 0, len(files))
+	for _, f := range files {
+		e := entry{Name: strings.TrimPrefix(f.Path, "/"), Type: tar.TypeReg, Mode: int64(f.Mode.Perm()), Data: f.Data, Size: int64(len(f.Data))}
+		if f.Linkname != "" {
+			e.Type, e.Linkname, e.Mode, e.Data, e.Size = tar.TypeSymlink, f.Linkname, 0o777, nil, 0
+		}
+		out = append(out, e)
+	}
+	return out
 }
