@@ -280,6 +280,15 @@ func TestBuildPipPodman(t *testing.T) {
 		{"pip lists them", nil, []string{"python3", "-m", "pip", "list"}, "cbdemo", 0},
 	})
 
+	// pip replacing a conda package's files (here pip's own, upgraded)
+	// would leave conda's in the image: refused, naming both.
+	index99 := pipIndex(t, map[string]string{"pip": "99.0"})
+	upgrade := writeFile(t, dir, "upgrade.yml", "channels: ["+srv.URL()+"]\ndependencies:\n  - python\n  - pip\n  - pip:\n    - --index-url "+index99+"/simple\n    - pip==99.0\n")
+	r = runCLI(t, "build", "-f", upgrade, "--override-channels", "--tag", img+"-up", "--output", "oci:"+filepath.Join(t.TempDir(), "oci"))
+	if r.code == 0 || !strings.Contains(r.stderr, upgrade+": its pip packages replace ") || !strings.Contains(r.stderr, "of the conda package pip-23") {
+		t.Errorf("pip upgrading a conda package: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	// A machine that cannot run the image's python cannot run its pip (a
 	// channel of noarch stand-ins solves for any platform).
 	stub := func(name string) *pkgbuild.Package {
