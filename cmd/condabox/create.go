@@ -88,6 +88,8 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 		addExcludeNewer(f, &r.ExcludeNewer)
 	}
 	if r.Op != env.Remove && r.Op != env.Create {
+		f.BoolVar(&r.NoDowngrade, "no-allow-downgrade", false, "never move an installed package, unless a spec names it, to an older version")
+		f.Bool("allow-downgrade", true, "let the solve move installed packages to older versions where needed (the default)")
 		f.BoolVar(&r.NoPyPin, "no-py-pin", false, "let an installed python change its minor version (by default it is pinned, as micromamba does, unless a spec names python)")
 	}
 	f.BoolVar(&t.retryCleanCache, "retry-clean-cache", false, "when the specs cannot be satisfied, ask the servers for fresh indexes and solve again")

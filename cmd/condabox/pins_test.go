@@ -397,3 +397,43 @@ func TestEnvConfigVars(t *testing.T) {
 		t.Errorf("set =x: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestNoAllowDowngrade: a request that needs an installed package older
+// downgrades it, unless --no-allow-downgrade, which refuses it naming the
+// installed version; a package a spec names may still go down.
+func TestNoAllowDowngrade(t *testing.T) {
+	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, Depends: depends, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + name + ".txt", Mode: 0o644, Data: []byte(version)}}}
+	}
+	ch := "file://" + writeChannel(t, []*pkgbuild.Package{pkg("tool", "1.0"), pkg("tool", "2.0"), pkg("oldapp", "1.0", "tool <2")})
+	isolate(t)
+	common := []string{"-y", "--override-channels", "-c", ch}
+	version := func(prefix string) string {
+		b, _ := os.ReadFile(filepath.Join(prefix, "share", "tool.txt"))
+		return string(b)
+	}
+	for _, tt := range []struct {
+		args []string
+		ok   bool
+		tool string
+	}{
+		{[]string{"oldapp"}, true, "1.0"},
+		{[]string{"oldapp", "--no-allow-downgrade"}, false, "2.0"},
+		{[]string{"oldapp", "tool", "--no-allow-downgrade"}, true, "1.0"},
+		{[]string{"oldapp", "--allow-downgrade"}, true, "1.0"},
+	} {
+		prefix := filepath.Join(t.TempDir(), "env")
+		if r := runCLI(t, append([]string{"create", "-p", prefix, "tool"}, common...)...); r.code != 0 || version(prefix) != "2.0" {
+			t.Fatalf("create: exit %d, tool %q, stderr %s", r.code, version(prefix), r.stderr)
+		}
+		r := runCLI(t, append(append([]string{"install", "-p", prefix}, tt.args...), common...)...)
+		if (r.code == 0) != tt.ok || version(prefix) != tt.tool {
+			t.Errorf("install %v: exit %d, tool %q; want ok %v, tool %s\nstderr: %s", tt.args, r.code, version(prefix), tt.ok, tt.tool, r.stderr)
+		}
+		if !tt.ok && !strings.Contains(r.stderr, "tool >=2.0") {
+			t.Errorf("install %v: the refusal does not name the kept version: %s", tt.args, r.stderr)
+		}
+	}
+}

@@ -80,6 +80,9 @@ type CreateRequest struct {
 	// ExcludeNewer, when set, solves without the records uploaded after it
 	// (solve.Request.ExcludeNewer): micromamba's --exclude-newer.
 	ExcludeNewer time.Time
+	// NoDowngrade keeps every installed package that no spec names at its
+	// version or a newer one (micromamba's --no-allow-downgrade).
+	NoDowngrade bool
 	// PinPython pins an installed python to its minor version ("python
 	// 3.11.*") unless a spec or Update entry names python: micromamba's
 	// default for install and update, which --no-py-pin turns off.
@@ -262,10 +265,17 @@ func solveSpecs(ctx context.Context, req CreateRequest, cfg *config.Config, look
 	for _, m := range specs {
 		named[m.Name.String()] = true
 	}
+	pinned := slices.Concat(configPins, req.Pinned)
+	if req.NoDowngrade {
+		for _, r := range req.Installed {
+			if !named[r.Name] { // what a spec asks for may go down
+				pinned = append(pinned, r.Name+" >="+r.Version.String())
+			}
+		}
+	}
 	for _, u := range req.Update {
 		named[u] = true
 	}
-	pinned := slices.Concat(configPins, req.Pinned)
 	if req.FreezeInstalled {
 		for _, r := range req.Installed {
 			if !named[r.Name] {
