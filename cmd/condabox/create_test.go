@@ -55,7 +55,7 @@ func isolate(t *testing.T) string {
 	t.Setenv("HOME", home)
 	t.Setenv("MAMBA_ROOT_PREFIX", filepath.Join(home, "root"))
 	vars := []string{"CONDARC", "MAMBARC", "XDG_CONFIG_HOME", "CONDA_PREFIX", "CONDA_PKGS_DIRS", "CONDA_SUBDIR", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_CUDA"}
-	for _, key := range []string{"CHANNELS", "CHANNEL_ALIAS", "CHANNEL_PRIORITY", "LOCAL_REPODATA_TTL", "OFFLINE", "PINNED_PACKAGES", "SSL_VERIFY", "ALWAYS_COPY"} {
+	for _, key := range []string{"CHANNELS", "CHANNEL_ALIAS", "CHANNEL_PRIORITY", "LOCAL_REPODATA_TTL", "OFFLINE", "PINNED_PACKAGES", "SSL_VERIFY", "ALWAYS_COPY", "LOCK_TIMEOUT"} {
 		vars = append(vars, "CONDA_"+key, "MAMBA_"+key)
 	}
 	for _, k := range vars {

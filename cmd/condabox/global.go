@@ -30,6 +30,7 @@ type globalFlags struct {
 	alias       string
 	ttl         int
 	ttlSet      func() bool
+	lockTimeout int
 }
 
 func (g *globalFlags) add(f *pflag.FlagSet) {
@@ -48,6 +49,7 @@ func (g *globalFlags) add(f *pflag.FlagSet) {
 	f.BoolP("yes", "y", false, "do not ask for confirmation")
 	f.IntVar(&g.ttl, "repodata-ttl", 0, "seconds a cached channel index is used without asking the server; 0 always asks, 1 follows the server (.condarc's local_repodata_ttl)")
 	g.ttlSet = func() bool { return f.Changed("repodata-ttl") }
+	f.IntVar(&g.lockTimeout, "lock-timeout", 0, "seconds to wait for a cache entry another process holds (.condarc's lock_timeout; 0 waits for ever)")
 }
 
 // apply checks the flags and sets what every command reads: lookupEnv,
@@ -84,6 +86,12 @@ func (g *globalFlags) apply(stderr io.Writer) error {
 	}
 	if g.ttlSet() {
 		over["CONDABOX_CLI_LOCAL_REPODATA_TTL"] = strconv.Itoa(g.ttl)
+	}
+	if g.lockTimeout < 0 {
+		return fmt.Errorf("--lock-timeout %d: want 0 or more seconds", g.lockTimeout)
+	}
+	if g.lockTimeout > 0 {
+		over["CONDABOX_CLI_LOCK_TIMEOUT"] = strconv.Itoa(g.lockTimeout)
 	}
 	lookupEnv = overLookup(over)
 	quiet = g.quiet

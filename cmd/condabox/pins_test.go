@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/condabox/condabox/internal/testchannel/pkgbuild"
 	"github.com/condabox/condabox/pkg/conda"
 )
@@ -435,5 +437,43 @@ func TestNoAllowDowngrade(t *testing.T) {
 		if !tt.ok && !strings.Contains(r.stderr, "tool >=2.0") {
 			t.Errorf("install %v: the refusal does not name the kept version: %s", tt.args, r.stderr)
 		}
+	}
+}
+
+// TestLockTimeout: a package cache entry or an index cache entry that
+// another process holds fails the command after --lock-timeout, naming
+// the lock, instead of waiting for ever.
+func TestLockTimeout(t *testing.T) {
+	ch := "file://" + pinChannel(t)
+	home := isolate(t)
+	pkgs := filepath.Join(home, "root", "pkgs")
+	common := []string{"-y", "--override-channels", "-c", ch, "--lock-timeout", "1"}
+	if r := runCLI(t, append([]string{"create", "-p", filepath.Join(t.TempDir(), "a"), "tool=1"}, common...)...); r.code != 0 {
+		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+	}
+	hold := func(path string) {
+		l := flock.New(path)
+		if err := l.Lock(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Unlock() })
+	}
+	// The package cache: tool 2.0 is not there yet; its entry is held.
+	hold(filepath.Join(pkgs, "tool-2.0-0.lock"))
+	r := runCLI(t, append([]string{"create", "-p", filepath.Join(t.TempDir(), "b"), "tool=2"}, common...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "tool-2.0-0.lock: another process has held it for more than the lock timeout (1s)") {
+		t.Errorf("held package entry: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// The index cache: revalidating (--repodata-ttl 0) needs its entries.
+	locks, _ := filepath.Glob(filepath.Join(pkgs, "cache", "*.lock"))
+	if len(locks) == 0 {
+		t.Fatal("no index cache locks")
+	}
+	for _, l := range locks {
+		hold(l)
+	}
+	r = runCLI(t, append([]string{"create", "--dry-run", "-p", filepath.Join(t.TempDir(), "c"), "tool", "--repodata-ttl", "0"}, common...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "another process has held it for more than the lock timeout (1s)") || !strings.Contains(r.stderr, "lock cache of") {
+		t.Errorf("held index entry: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

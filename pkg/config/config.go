@@ -59,6 +59,9 @@ type Config struct {
 	// AlwaysCopy is conda's always_copy: files are copied from the
 	// package cache, never hard linked.
 	AlwaysCopy bool
+	// LockTimeout is micromamba's lock_timeout, in seconds: how long to
+	// wait for a cache entry another process holds; 0 waits for ever.
+	LockTimeout int
 	// Files lists the configuration files read, lowest precedence first.
 	Files []string
 	// Env lists the environment variables that set keys (CONDA_<KEY>,
@@ -88,6 +91,7 @@ type file struct {
 	SSLVerify        any               `yaml:"ssl_verify"`
 	ProxyServers     map[string]string `yaml:"proxy_servers"`
 	AlwaysCopy       *bool             `yaml:"always_copy"`
+	LockTimeout      *int              `yaml:"lock_timeout"`
 }
 
 // envKeys are the keys an environment variable may set, as conda's
@@ -97,7 +101,7 @@ type file struct {
 // replaces the files' list. CONDABOX_NO_ENV (micromamba's --no-env)
 // ignores them all; CONDABOX_CLI_<KEY>, which command-line flags such as
 // --ssl-verify set, ranks above them and counts even then.
-var envKeys = []string{"channels", "channel_alias", "channel_priority", "local_repodata_ttl", "offline", "pinned_packages", "ssl_verify", "always_copy"}
+var envKeys = []string{"channels", "channel_alias", "channel_priority", "local_repodata_ttl", "offline", "pinned_packages", "ssl_verify", "always_copy", "lock_timeout"}
 
 // RootPrefix returns the root prefix, which holds the envs/ and pkgs/
 // folders: $MAMBA_ROOT_PREFIX, else micromamba's default ~/micromamba.
@@ -341,6 +345,12 @@ func (c *Config) merge(data []byte) error {
 	}
 	if f.AlwaysCopy != nil {
 		c.AlwaysCopy = *f.AlwaysCopy
+	}
+	if f.LockTimeout != nil {
+		if *f.LockTimeout < 0 {
+			return fmt.Errorf("lock_timeout %d: want 0 or more seconds", *f.LockTimeout)
+		}
+		c.LockTimeout = *f.LockTimeout
 	}
 	for scheme, proxy := range f.ProxyServers {
 		if c.ProxyServers == nil {

@@ -28,6 +28,7 @@ var Keys = []Key{
 	{"pinned_packages", "Match specs every solve must respect for the packages it installs, without requesting them (a list)."},
 	{"ssl_verify", "Verify servers' TLS certificates: true (default), false, or the path of a PEM bundle of the authorities to trust instead."},
 	{"proxy_servers", "A mapping of http, https, all or scheme://host to the proxy URL for those requests; others use HTTP_PROXY, HTTPS_PROXY and NO_PROXY."},
+	{"lock_timeout", "Seconds to wait for a package cache or index cache entry that another process holds; 0 (default) waits as long as it takes."},
 	{"always_copy", "Copy files from the package cache into environments instead of hard linking them (true or false)."},
 }
 

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -485,6 +486,7 @@ func fetchAll(ctx context.Context, plan *Plan, target, link []*install.Package, 
 	if archives {
 		cache.ExtractAbove = maxArchiveInMemory
 	}
+	cache.LockTimeout = time.Duration(plan.cfg.LockTimeout) * time.Second
 	creds, err := repodata.EnvAuth(plan.lookup)
 	if err != nil {
 		return nil, err

@@ -350,6 +350,7 @@ func gatewayOptions(req CreateRequest, cfg *config.Config, lookup func(string) (
 		Auth:          auth,
 		Client:        client,
 		Log:           req.Log,
+		LockTimeout:   time.Duration(cfg.LockTimeout) * time.Second,
 	}, nil
 }
 

@@ -44,6 +44,10 @@ type Cache struct {
 	// whose archive is bigger: a reader that holds archives in memory
 	// reads those from disk instead (a CUDA library expands to GiBs).
 	ExtractAbove int64
+	// LockTimeout, when above 0, bounds the wait for an entry another
+	// process holds (micromamba's --lock-timeout); 0 waits as long as the
+	// context lets it.
+	LockTimeout time.Duration
 }
 
 // lockPoll is how often a waiting Get retries an entry's lock.
@@ -177,7 +181,16 @@ func (c *Cache) get(ctx context.Context, rec conda.PackageRecord, f Fetcher, mod
 	}
 
 	lock := flock.New(filepath.Join(c.writable, dist+".lock"))
-	if _, err := lock.TryLockContext(ctx, lockPoll); err != nil {
+	lockCtx := ctx
+	if c.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		lockCtx, cancel = context.WithTimeout(ctx, c.LockTimeout)
+		defer cancel()
+	}
+	if _, err := lock.TryLockContext(lockCtx, lockPoll); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return h, fmt.Errorf("lock %s: another process has held it for more than the lock timeout (%s)", lock.Path(), c.LockTimeout)
+		}
 		return h, fmt.Errorf("lock %s: %w", lock.Path(), err)
 	}
 	defer lock.Unlock()

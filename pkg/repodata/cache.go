@@ -91,14 +91,23 @@ func (g *Gateway) entry(subdirURL, file string) *entry {
 }
 
 // lockEntry takes the entry's exclusive file lock, waiting for another
-// process that holds it until ctx is done.
-func lockEntry(ctx context.Context, e *entry) (*flock.Flock, error) {
+// process that holds it until ctx is done, or timeout when above 0.
+func lockEntry(ctx context.Context, e *entry, timeout time.Duration) (*flock.Flock, error) {
 	l := flock.New(e.lock)
-	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
-	if err != nil || !ok {
-		return nil, fmt.Errorf("lock cache of %s: %w", redact.URL(e.url), errors.Join(err, ctx.Err()))
+	lockCtx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		lockCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
-	return l, nil
+	ok, err := l.TryLockContext(lockCtx, 20*time.Millisecond)
+	switch {
+	case ok && err == nil:
+		return l, nil
+	case ctx.Err() == nil && lockCtx.Err() != nil:
+		return nil, fmt.Errorf("lock cache of %s (%s): another process has held it for more than the lock timeout (%s)", redact.URL(e.url), e.lock, timeout)
+	}
+	return nil, fmt.Errorf("lock cache of %s: %w", redact.URL(e.url), errors.Join(err, ctx.Err()))
 }
 
 // readState returns the entry's state and whether its validators describe

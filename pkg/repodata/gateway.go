@@ -52,6 +52,9 @@ type Options struct {
 	HeaderTimeout time.Duration
 	// Log receives debug and info messages; URLs in it are redacted.
 	Log *slog.Logger
+	// LockTimeout, when above 0, bounds the wait for a cache entry another
+	// process holds (micromamba's --lock-timeout).
+	LockTimeout time.Duration
 }
 
 // Gateway fetches, caches and loads channel indexes. It is safe for
@@ -397,7 +400,7 @@ func (g *Gateway) open(ctx context.Context, ch conda.Channel, p conda.Platform) 
 // downloading when it changed, else by reading the cached copy.
 func (g *Gateway) openJSON(ctx context.Context, subdirURL string) (source, error) {
 	e := g.entry(subdirURL, repodataFile)
-	lock, err := lockEntry(ctx, e)
+	lock, err := lockEntry(ctx, e, g.opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +455,7 @@ func (g *Gateway) nameIndex(e *entry, f *os.File, scanned *nameIndex) (*nameInde
 // openShards refreshes the cached shard index.
 func (g *Gateway) openShards(ctx context.Context, subdirURL string) (source, error) {
 	e := g.entry(subdirURL, shardIndexFile)
-	lock, err := lockEntry(ctx, e)
+	lock, err := lockEntry(ctx, e, g.opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
