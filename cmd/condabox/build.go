@@ -291,9 +291,10 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 		return platformBuild{}, withBase(err)
 	}
 	var res *image.Result
+	var pypi []sbom.PypiPackage
 	if len(b.envNames) > 1 {
 		var envs []image.Env
-		envs, err = b.envs(ctx, stderr, opts.Prefix, i)
+		envs, pypi, err = b.envs(ctx, stderr, opts.Prefix, i)
 		if err = withBase(err); err != nil {
 			return platformBuild{}, err
 		}
@@ -303,6 +304,7 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 		var built builtEnv
 		pkgs, built, err = b.packages(ctx, stderr, opts.Prefix, b.files, i)
 		opts.Variables, opts.Extra = built.vars, built.extra
+		pypi = built.pypi
 		if err = withBase(err); err != nil {
 			return platformBuild{}, err
 		}
@@ -311,7 +313,7 @@ func (b *buildFlags) buildPlatform(ctx context.Context, stderr io.Writer, i int)
 	if err != nil {
 		return platformBuild{}, err
 	}
-	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: res.Created, Tool: "condabox-" + version})
+	doc, err := sbom.Generate(res.Records, sbom.Options{Name: b.tag, Created: res.Created, Tool: "condabox-" + version, Pypi: pypi})
 	return platformBuild{res: res, sbom: doc}, err
 }
 
@@ -340,19 +342,25 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 		sec := plan.Pip[0]
 		return nil, builtEnv{}, fmt.Errorf("%s: its pip packages (%s) cannot be built into a %s image here: pip runs the environment's python, which this machine cannot run; build on a %s machine, or use their conda packages", sec.File, strings.Join(sec.Requirements, ", "), b.platforms[i], b.platforms[i])
 	}
-	pipFiles, err := plan.PipFiles(ctx, prefix, env.Progress{})
+	pipFiles, pypi, err := plan.PipFiles(ctx, prefix, env.Progress{})
 	if err != nil {
 		return nil, builtEnv{}, err
 	}
 	pkgs, err := plan.Fetch(ctx, env.Progress{})
-	return pkgs, builtEnv{vars: plan.Variables, extra: pipExtra(pipFiles)}, err
+	built := builtEnv{vars: plan.Variables, extra: pipExtra(pipFiles)}
+	for _, p := range pypi {
+		built.pypi = append(built.pypi, sbom.PypiPackage{Name: p.Name, Version: p.Version})
+	}
+	return pkgs, built, err
 }
 
 // builtEnv is what an environment adds to its image beside its packages:
-// the files' variables: and what their pip sections installed.
+// the files' variables:, the files their pip sections installed and those
+// packages (for the SBOM).
 type builtEnv struct {
 	vars  map[string]string
 	extra []image.ExtraFile
+	pypi  []sbom.PypiPackage
 }
 
 // pipExtra turns the files pip installed into the image's extra files.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/condabox/condabox/pkg/env"
 	"github.com/condabox/condabox/pkg/image"
+	"github.com/condabox/condabox/pkg/image/sbom"
 )
 
 // parseEnvs reads, for several -f files, each one's environment name (its
@@ -88,18 +89,20 @@ func shimFor(p v1.Platform, given string) (string, error) {
 
 // envs solves and fetches the environments of several -f files for
 // platform i, each at its prefix below prefix.
-func (b *buildFlags) envs(ctx context.Context, stderr io.Writer, prefix string, i int) ([]image.Env, error) {
+func (b *buildFlags) envs(ctx context.Context, stderr io.Writer, prefix string, i int) ([]image.Env, []sbom.PypiPackage, error) {
 	prefixes, _, err := image.EnvPrefixes(prefix, b.envNames)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	envs := make([]image.Env, len(b.files))
+	var pypi []sbom.PypiPackage
 	for j, file := range b.files {
 		pkgs, built, err := b.packages(ctx, stderr, prefixes[j], []string{file}, i)
 		if err != nil {
-			return nil, fmt.Errorf("environment %s (-f %s): %w", b.envNames[j], file, err)
+			return nil, nil, fmt.Errorf("environment %s (-f %s): %w", b.envNames[j], file, err)
 		}
 		envs[j] = image.Env{Name: b.envNames[j], Packages: pkgs, Variables: built.vars, Extra: built.extra}
+		pypi = append(pypi, built.pypi...)
 	}
-	return envs, nil
+	return envs, pypi, nil
 }

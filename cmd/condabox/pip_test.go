@@ -280,6 +280,12 @@ func TestBuildPipPodman(t *testing.T) {
 		{"pip lists them", nil, []string{"python3", "-m", "pip", "list"}, "cbdemo", 0},
 	})
 
+	// The SBOM describes what pip installed, as pkg:pypi packages.
+	out := decodeBuild(t, runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--tag", img+"-oci", "--output", "oci:"+filepath.Join(t.TempDir(), "oci")))
+	if b, err := os.ReadFile(out.Images[0].SBOM); err != nil || !strings.Contains(string(b), `"referenceLocator": "pkg:pypi/cbdemo@1.0"`) || !strings.Contains(string(b), `"referenceLocator": "pkg:pypi/cbextra@2.0"`) {
+		t.Errorf("SBOM %s (%v) lacks the pip packages:\n%s", out.Images[0].SBOM, err, b)
+	}
+
 	// pip replacing a conda package's files (here pip's own, upgraded)
 	// would leave conda's in the image: refused, naming both.
 	index99 := pipIndex(t, map[string]string{"pip": "99.0"})

@@ -28,39 +28,40 @@ type PipFile struct {
 // into a temporary folder on this machine (so the plan's platform must be
 // one this machine runs), pip installs there without compiling .pyc files,
 // and what it wrote is taken with that folder's path replaced by target in
-// text files (entry points' #! lines, metadata). A section that changes a
-// conda package's files (pip upgrading or removing it) is an error naming
-// the file: the image would hold conda's version.
-func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) ([]PipFile, error) {
+// text files (entry points' #! lines, metadata), with the packages pip
+// installed (for the SBOM). A section that changes a conda package's files
+// (pip upgrading or removing it) is an error naming the file: the image
+// would hold conda's version.
+func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) ([]PipFile, []PipPackage, error) {
 	if len(p.Pip) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err := checkPip(p.Pip, p.Records); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	auth := stripCredentials(p.Records)
 	pkgs := placeholders(p.Records)
 	p.addDownloadURLs(auth, pkgs)
 	if _, err := fetchAll(ctx, p, pkgs, pkgs, auth, progress, false); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stage, err := os.MkdirTemp("", "condabox-pip-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.RemoveAll(stage)
 	prefix := filepath.Join(stage, "env")
 	if _, err := install.Sync(ctx, prefix, pkgs, install.Options{SkipPyc: true}); err != nil {
-		return nil, fmt.Errorf("pip: link the environment to run pip in: %w", err)
+		return nil, nil, fmt.Errorf("pip: link the environment to run pip in: %w", err)
 	}
 	for _, sec := range p.Pip {
 		if err := installPipSection(ctx, prefix, prefix, sec, progress.W, []string{"--no-compile"}, []string{"PYTHONDONTWRITEBYTECODE=1"}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	recs, err := install.ReadPrefix(prefix)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	owned := map[string]string{}
 	for _, r := range recs {
@@ -70,7 +71,7 @@ func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) (
 	}
 	for f, dist := range owned {
 		if _, err := os.Lstat(filepath.Join(prefix, filepath.FromSlash(f))); err != nil {
-			return nil, fmt.Errorf("%s: its pip packages replace %s of the conda package %s: the image would hold conda's; make it a pip requirement only, or drop it from the conda dependencies", p.Pip[0].File, f, dist)
+			return nil, nil, fmt.Errorf("%s: its pip packages replace %s of the conda package %s: the image would hold conda's; make it a pip requirement only, or drop it from the conda dependencies", p.Pip[0].File, f, dist)
 		}
 	}
 	root := strings.TrimPrefix(path.Clean(target), "/")
@@ -117,7 +118,7 @@ func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) (
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pip: read what it installed: %w", err)
+		return nil, nil, fmt.Errorf("pip: read what it installed: %w", err)
 	}
-	return out, nil // none when the conda packages met every requirement
+	return out, readPipPackages(prefix, recs), nil // none when the conda packages met every requirement
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -89,6 +90,15 @@ type Options struct {
 	Created time.Time
 	// Tool is "condabox-<version>".
 	Tool string
+	// Pypi are the Python packages pip installed beside the conda packages
+	// (an environment file's pip: section), described by name and version
+	// with a pkg:pypi purl.
+	Pypi []PypiPackage
+}
+
+// PypiPackage is a package of Options.Pypi.
+type PypiPackage struct {
+	Name, Version string
 }
 
 // Generate returns the SPDX JSON document of the packages, sorted by name.
@@ -101,6 +111,14 @@ func Generate(records []conda.PackageRecord, opts Options) ([]byte, error) {
 		ids[r.Name] = spdxID(r.Dist())
 		fmt.Fprintln(h, r.Dist(), r.SHA256)
 	}
+	pypi := slices.Clone(opts.Pypi)
+	slices.SortFunc(pypi, func(a, b PypiPackage) int {
+		return strings.Compare(strings.ToLower(a.Name)+" "+a.Version, strings.ToLower(b.Name)+" "+b.Version)
+	})
+	pypi = slices.Compact(pypi)
+	for _, p := range pypi {
+		fmt.Fprintln(h, "pypi", p.Name, p.Version)
+	}
 	doc := Document{
 		SPDXVersion: "SPDX-2.3", DataLicense: "CC0-1.0", SPDXID: "SPDXRef-DOCUMENT", Name: opts.Name,
 		DocumentNamespace: "https://spdx.condabox.dev/" + url.PathEscape(opts.Name) + "-" + hex.EncodeToString(h.Sum(nil))[:16],
@@ -110,6 +128,17 @@ func Generate(records []conda.PackageRecord, opts Options) ([]byte, error) {
 	for _, r := range recs {
 		doc.Packages = append(doc.Packages, spdxPackage(r))
 		doc.Relationships = append(doc.Relationships, Relationship{"SPDXRef-DOCUMENT", "DESCRIBES", ids[r.Name]})
+	}
+	for _, p := range pypi {
+		id := spdxID("pypi-" + p.Name + "-" + p.Version)
+		doc.Packages = append(doc.Packages, Package{
+			SPDXID: id, Name: p.Name, VersionInfo: p.Version,
+			DownloadLocation: noAssertion, LicenseConcluded: noAssertion, LicenseDeclared: noAssertion,
+			CopyrightText: noAssertion, Supplier: noAssertion,
+			ExternalRefs: []ExternalRef{{"PACKAGE-MANAGER", "purl", "pkg:pypi/" + url.PathEscape(strings.ToLower(p.Name)) + "@" + url.PathEscape(p.Version)}},
+			Comment:      "installed by pip",
+		})
+		doc.Relationships = append(doc.Relationships, Relationship{"SPDXRef-DOCUMENT", "DESCRIBES", id})
 	}
 	for _, r := range recs {
 		deps := map[string]bool{}

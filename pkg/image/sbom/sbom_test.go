@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,38 @@ func TestGenerateGolden(t *testing.T) {
 	again, err := Generate(recs, Options{Name: "127.0.0.1:5000/app:v1", Created: time.Unix(1700000000, 0), Tool: "condabox-test"})
 	if err != nil || !bytes.Equal(again, got) {
 		t.Errorf("another input order gave another document (err %v)", err)
+	}
+}
+
+// TestGeneratePypi: pip's packages are described with pkg:pypi purls, in
+// name order, once each, and change the document's namespace.
+func TestGeneratePypi(t *testing.T) {
+	recs := []conda.PackageRecord{record("python", "3.11.9", "hb806964_0_cpython", "Python-2.0")}
+	opts := Options{Name: "app", Created: time.Unix(1700000000, 0), Tool: "condabox-test"}
+	plain, err := Generate(recs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Pypi = []PypiPackage{{"Zope.Interface", "6.0"}, {"cbdemo", "1.0"}, {"cbdemo", "1.0"}}
+	got, err := Generate(recs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc Document
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var purls []string
+	for _, p := range doc.Packages {
+		purls = append(purls, p.ExternalRefs[0].ReferenceLocator)
+	}
+	if len(purls) != 3 || !strings.HasPrefix(purls[0], "pkg:conda/python@3.11.9") || purls[1] != "pkg:pypi/cbdemo@1.0" || purls[2] != "pkg:pypi/zope.interface@6.0" {
+		t.Errorf("purls %q, want python's, then cbdemo's and zope.interface's pkg:pypi", purls)
+	}
+	var plainDoc Document
+	json.Unmarshal(plain, &plainDoc)
+	if plainDoc.DocumentNamespace == doc.DocumentNamespace || len(doc.Relationships) != 3 {
+		t.Errorf("namespace unchanged (%s) or relationships %v", doc.DocumentNamespace, doc.Relationships)
 	}
 }
 
