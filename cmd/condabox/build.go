@@ -76,7 +76,8 @@ reported as warnings. An SPDX SBOM is written beside a file output
 An environment file's pip: section is installed by the environment's own
 pip, run in a temporary copy of the environment on this machine (so only
 for platforms this machine runs); what pip added goes into the image's last
-layer, with that copy's path replaced by the image's prefix.
+layer, with that copy's path replaced by the image's prefix, and its .pyc
+compiled as --compile-pyc says.
 
 Several -f environment files, each with a name:, make an image of several
 environments in micromamba's layout: the one named base (else the first) at
@@ -342,7 +343,7 @@ func (b *buildFlags) packages(ctx context.Context, stderr io.Writer, prefix stri
 		sec := plan.Pip[0]
 		return nil, builtEnv{}, fmt.Errorf("%s: its pip packages (%s) cannot be built into a %s image here: pip runs the environment's python, which this machine cannot run; build on a %s machine, or use their conda packages", sec.File, strings.Join(sec.Requirements, ", "), b.platforms[i], b.platforms[i])
 	}
-	pipFiles, pypi, err := plan.PipFiles(ctx, prefix, env.Progress{})
+	pipFiles, pypi, err := plan.PipFiles(ctx, prefix, b.opts.CompilePyc, env.Progress{})
 	if err != nil {
 		return nil, builtEnv{}, err
 	}

@@ -278,6 +278,10 @@ func TestBuildPipPodman(t *testing.T) {
 		{"an entry point pip wrote runs the image's python", nil, []string{"cbdemo"}, "cbdemo 1.0", 0},
 		{"its #! names the image's python", nil, []string{"head", "-1", "/opt/conda/bin/cbextra"}, "#!/opt/conda/bin/python", 0},
 		{"pip lists them", nil, []string{"python3", "-m", "pip", "list"}, "cbdemo", 0},
+		{"their .pyc were compiled at build, with the image's paths", nil, []string{"python3", "-v", "-c", "import cbdemo"},
+			"code object from '/opt/conda/lib/python3.11/site-packages/cbdemo/__pycache__/__init__.cpython-311.pyc'", 0},
+		{"the .pyc record the image's source path", nil, []string{"python3", "-c", "import cbdemo; print(cbdemo.main.__code__.co_filename)"},
+			"/opt/conda/lib/python3.11/site-packages/cbdemo/__init__.py", 0},
 	})
 
 	// The SBOM describes what pip installed, as pkg:pypi packages.

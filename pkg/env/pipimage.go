@@ -29,10 +29,12 @@ type PipFile struct {
 // one this machine runs), pip installs there without compiling .pyc files,
 // and what it wrote is taken with that folder's path replaced by target in
 // text files (entry points' #! lines, metadata), with the packages pip
-// installed (for the SBOM). A section that changes a conda package's files
+// installed (for the SBOM). With compile, the .py files pip added are
+// compiled there too, recording target's paths, in unchecked-hash mode as
+// the image builder compiles noarch packages. A section that changes a conda package's files
 // (pip upgrading or removing it) is an error naming the file: the image
 // would hold conda's version.
-func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) ([]PipFile, []PipPackage, error) {
+func (p *Plan) PipFiles(ctx context.Context, target string, compile bool, progress Progress) ([]PipFile, []PipPackage, error) {
 	if len(p.Pip) == 0 {
 		return nil, nil, nil
 	}
@@ -72,6 +74,11 @@ func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) (
 	for f, dist := range owned {
 		if _, err := os.Lstat(filepath.Join(prefix, filepath.FromSlash(f))); err != nil {
 			return nil, nil, fmt.Errorf("%s: its pip packages replace %s of the conda package %s: the image would hold conda's; make it a pip requirement only, or drop it from the conda dependencies", p.Pip[0].File, f, dist)
+		}
+	}
+	if compile {
+		if err := compilePip(ctx, prefix, target, owned); err != nil {
+			return nil, nil, err
 		}
 	}
 	root := strings.TrimPrefix(path.Clean(target), "/")
@@ -121,4 +128,39 @@ func (p *Plan) PipFiles(ctx context.Context, target string, progress Progress) (
 		return nil, nil, fmt.Errorf("pip: read what it installed: %w", err)
 	}
 	return out, readPipPackages(prefix, recs), nil // none when the conda packages met every requirement
+}
+
+// compilePip compiles the .py files below prefix that owned does not list
+// (pip's), with the environment's python: the .pyc files record target's
+// paths (compileall -s/-p) and check no source (unchecked-hash), so they
+// are valid in the image and the same on every build.
+func compilePip(ctx context.Context, prefix, target string, owned map[string]string) error {
+	var sources []string
+	err := filepath.WalkDir(prefix, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(q, prefix+string(filepath.Separator)))
+		if !d.IsDir() && strings.HasSuffix(rel, ".py") && owned[rel] == "" && strings.Contains(rel, "/site-packages/") {
+			sources = append(sources, q)
+		}
+		return nil
+	})
+	if err != nil || len(sources) == 0 {
+		return err
+	}
+	python := filepath.Join(prefix, "bin", "python")
+	for len(sources) > 0 {
+		n := min(len(sources), 500) // command lines have a limit
+		args := append([]string{python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-s", prefix, "-p", path.Clean(target)}, sources[:n]...)
+		c, err := Command(ctx, prefix, prefix, os.Environ(), args, "")
+		if err != nil {
+			return err
+		}
+		if out, err := c.CombinedOutput(); err != nil {
+			return fmt.Errorf("pip: compile what it installed: %w\n%s", err, out)
+		}
+		sources = sources[n:]
+	}
+	return nil
 }
