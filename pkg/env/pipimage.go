@@ -23,17 +23,17 @@ type PipFile struct {
 }
 
 // PipFiles installs the plan's pip sections for an image whose environment
-// lives at target, and returns the files pip added. pip runs only in a
-// real environment, with its own python: the plan's packages are linked
-// into a temporary folder on this machine (so the plan's platform must be
-// one this machine runs), pip installs there without compiling .pyc files,
-// and what it wrote is taken with that folder's path replaced by target in
-// text files (entry points' #! lines, metadata), with the packages pip
-// installed (for the SBOM). With compile, the .py files pip added are
-// compiled there too, recording target's paths, in unchecked-hash mode as
-// the image builder compiles noarch packages. A section that changes a conda package's files
-// (pip upgrading or removing it) is an error naming the file: the image
-// would hold conda's version.
+// lives at target, and returns the files pip added and the packages it
+// installed (for the SBOM). pip runs only in a real environment, with its
+// own python: the plan's packages are linked into a temporary folder on
+// this machine (so the plan's platform must be one this machine runs) and
+// pip installs there without writing .pyc files. What it wrote is taken
+// with that folder's path replaced by target in text files (entry points'
+// #! lines, metadata). With compile, the .py files pip added are compiled
+// first, recording target's paths, in unchecked-hash mode as the image
+// builder compiles noarch packages. A section that changes a conda
+// package's files (pip upgrading or removing it) is an error naming the
+// file: the image would hold conda's version.
 func (p *Plan) PipFiles(ctx context.Context, target string, compile bool, progress Progress) ([]PipFile, []PipPackage, error) {
 	if len(p.Pip) == 0 {
 		return nil, nil, nil
