@@ -31,10 +31,9 @@ import (
 // TestPipSection: create -f env.yml installs the conda packages, then the
 // file's pip: section with the environment's own pip, from a package index
 // served on loopback. The lines mean what they mean in a requirements file
-// beside env.yml (an --index-url line, a relative -r file). Without pip in
-// the environment the create is refused before anything is linked; a
-// requirement pip cannot meet fails it, naming the file and leaving no
-// folder.
+// beside env.yml (an --index-url line, a relative -r file); pip comes
+// along when the file does not list it, as in micromamba. A requirement
+// pip cannot meet fails the create, naming the file and leaving no folder.
 func TestPipSection(t *testing.T) {
 	ch := realisticChannel(t)
 	isolate(t)
@@ -90,12 +89,21 @@ func TestPipSection(t *testing.T) {
 		t.Errorf("env export --from-history wrote pip packages:\n%s", r.stdout)
 	}
 
+	// As micromamba, a pip: section brings pip along when the file does
+	// not list it.
+	noPip := filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, "create", "-y", "-p", noPip, "-f", envYML("no-pip.yml", "python", pipList("cbdemo")), "--override-channels"); r.code != 0 {
+		t.Fatalf("create without pip listed: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if got := runIn(t, filepath.Join(noPip, "bin", "python"), "-c", "import cbdemo, pip; print(cbdemo.VALUE)"); got != "1.0" {
+		t.Errorf("without pip listed: %q", got)
+	}
+
 	for _, tt := range []struct {
 		name string
 		deps []string
 		want []string
 	}{
-		{"no-pip.yml", []string{"python", pipList("cbdemo")}, []string{"no-pip.yml: its pip packages need pip in the environment"}},
 		{"missing.yml", []string{"python", "pip", pipList("cbdemo==9.9")}, []string{"missing.yml: pip install of its pip: section failed (exit 1)", "cbdemo==9.9"}},
 	} {
 		p := filepath.Join(t.TempDir(), "env")
@@ -237,6 +245,24 @@ func TestLockedPipPackages(t *testing.T) {
 	}
 	if _, err := os.Stat(prefix); err == nil {
 		t.Errorf("the failed create left %s", prefix)
+	}
+
+	// A lock is what it is: with pip packages but no pip, the create is
+	// refused before anything is linked.
+	var pipless []any
+	for _, p := range lock["package"].([]any) {
+		if p.(map[string]any)["name"] != "pip" {
+			pipless = append(pipless, p)
+		}
+	}
+	lock["package"] = pipless
+	noPip := withPip("conda-lock.yml", wheelSHA("cbdemo", "1.0"))
+	prefix = filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, "create", "-y", "-p", prefix, "-f", noPip); r.code == 0 || !strings.Contains(r.stderr, noPip+": its pip packages need pip in the environment") {
+		t.Errorf("a lock without pip: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(prefix); err == nil {
+		t.Errorf("the refused create left %s", prefix)
 	}
 }
 

@@ -201,12 +201,21 @@ func readRequest(ctx context.Context, req CreateRequest, p conda.Platform) (*req
 			}
 			return r, nil
 		}
-		r.specs = append(r.specs, f.Environment.Specs(p)...)
+		specs := f.Environment.Specs(p)
 		r.channels = append(r.channels, f.Environment.Channels...)
 		r.vars = mergeVars(r.vars, f.Environment.Variables)
 		if len(f.Environment.Pip) > 0 {
 			r.pip = append(r.pip, PipSection{File: path, Requirements: f.Environment.Pip})
+			// As micromamba: a pip: section brings pip along.
+			if !slices.ContainsFunc(specs, func(m conda.MatchSpec) bool { return m.Name.String() == "pip" }) {
+				pip, err := conda.ParseMatchSpec("pip")
+				if err != nil {
+					return nil, err
+				}
+				specs = append(specs, pip)
+			}
 		}
+		r.specs = append(r.specs, specs...)
 	}
 	for _, s := range req.Specs {
 		m, err := conda.ParseMatchSpec(s)
