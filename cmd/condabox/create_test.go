@@ -201,7 +201,8 @@ func TestCreateFromFiles(t *testing.T) {
 		}
 		return p
 	}
-	envFile := write("env.yml", "name: ignored\nchannels: ["+ch+"]\ndependencies:\n  - requests\n  - pip:\n    - six\n")
+	// (pip: sections, which bring pip along, have their own tests.)
+	envFile := write("env.yml", "name: ignored\nchannels: ["+ch+"]\ndependencies:\n  - requests\n")
 	explicit := write("explicit.txt", "# platform: linux-64\n@EXPLICIT\n"+ch+"/linux-64/python-3.11.9-h_0.conda#"+strings.Repeat("a", 32)+"\n")
 
 	// An environment file brings specs and channels; -n puts the prefix
