@@ -96,7 +96,7 @@ func prefixEnvVars(prefix string) (map[string]string, error) {
 		}
 		maps.Copy(env, vars)
 	}
-	state, err := stateEnvVars(prefix)
+	state, err := StateVars(prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +104,10 @@ func prefixEnvVars(prefix string) (map[string]string, error) {
 	return env, nil
 }
 
-// stateEnvVars reads the env_vars of conda-meta/state, which
-// `conda env config vars set` writes; a prefix without the file has none.
-func stateEnvVars(prefix string) (map[string]string, error) {
+// StateVars reads the env_vars of prefix's conda-meta/state, which `conda
+// env config vars set` and an environment file's variables: write; a
+// prefix without the file has none.
+func StateVars(prefix string) (map[string]string, error) {
 	path := filepath.Join(prefix, "conda-meta", "state")
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

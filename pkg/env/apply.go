@@ -306,7 +306,7 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		}
 	}
 	done.Messages = res.Messages
-	if err := writeStateVars(plan.Prefix, plan.Variables); err != nil {
+	if err := SetStateVars(plan.Prefix, plan.Variables); err != nil {
 		return nil, err
 	}
 	name := req.Name
@@ -454,10 +454,15 @@ func forceRemove(ctx context.Context, prefix string, installed []*install.Prefix
 // credentials out of the record URLs first: the package cache and what is
 // made of the records (conda-meta, an SBOM) never hold them.
 func (p *Plan) Fetch(ctx context.Context, progress Progress) ([]*install.Package, error) {
+	return p.fetchPackages(ctx, progress, true)
+}
+
+// fetchPackages is Fetch, with archives left unextracted or not.
+func (p *Plan) fetchPackages(ctx context.Context, progress Progress, archives bool) ([]*install.Package, error) {
 	auth := stripCredentials(p.Records)
 	target := placeholders(p.Records)
 	p.addDownloadURLs(auth, target)
-	if _, err := fetchAll(ctx, p, target, target, auth, progress, true); err != nil {
+	if _, err := fetchAll(ctx, p, target, target, auth, progress, archives); err != nil {
 		return nil, err
 	}
 	return target, nil

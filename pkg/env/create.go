@@ -64,8 +64,8 @@ type CreateRequest struct {
 	Update, Remove []string
 	// Pinned are match specs the solve must respect besides the
 	// configuration's pinned_packages: Apply gives an existing
-	// environment's conda-meta/pinned and, for FreezeInstalled, the
-	// installed builds.
+	// environment's conda-meta/pinned (and, for update --all, python's
+	// pin).
 	Pinned []string
 	// IgnoreConfigPins leaves the configuration's pinned_packages out.
 	IgnoreConfigPins bool

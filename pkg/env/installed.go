@@ -93,7 +93,7 @@ func ReadInstalled(ctx context.Context, req CreateRequest) (*Installed, error) {
 		return nil, fmt.Errorf("environment %s: %w", prefix, err)
 	}
 	in := &Installed{Prefix: prefix, Records: recs, Pip: readPipPackages(prefix, recs), Requested: map[string]string{}}
-	if in.Variables, err = stateEnvVars(prefix); err != nil {
+	if in.Variables, err = StateVars(prefix); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", prefix, err)
 	}
 	history, err := readHistorySpecs(filepath.Join(prefix, "conda-meta", "history"))

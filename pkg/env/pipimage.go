@@ -41,10 +41,8 @@ func (p *Plan) PipFiles(ctx context.Context, target string, compile bool, progre
 	if err := checkPip(p.Pip, p.Records); err != nil {
 		return nil, nil, err
 	}
-	auth := stripCredentials(p.Records)
-	pkgs := placeholders(p.Records)
-	p.addDownloadURLs(auth, pkgs)
-	if _, err := fetchAll(ctx, p, pkgs, pkgs, auth, progress, false); err != nil {
+	pkgs, err := p.fetchPackages(ctx, progress, false) // linked below: extracted
+	if err != nil {
 		return nil, nil, err
 	}
 	stage, err := os.MkdirTemp("", "condabox-pip-")

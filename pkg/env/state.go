@@ -11,18 +11,6 @@ import (
 	"github.com/condabox/condabox/pkg/atomicfile"
 )
 
-// StateVars returns the env_vars of prefix's conda-meta/state (conda's
-// `env config vars list`); an environment without the file has none.
-func StateVars(prefix string) (map[string]string, error) {
-	return stateEnvVars(prefix)
-}
-
-// SetStateVars sets vars in prefix's conda-meta/state (conda's `env
-// config vars set`).
-func SetStateVars(prefix string, vars map[string]string) error {
-	return writeStateVars(prefix, vars)
-}
-
 // UnsetStateVars removes names from prefix's conda-meta/state env_vars
 // (conda's `env config vars unset`); names not there are ignored.
 func UnsetStateVars(prefix string, names []string) error {
@@ -33,11 +21,11 @@ func UnsetStateVars(prefix string, names []string) error {
 	})
 }
 
-// writeStateVars sets vars in prefix's conda-meta/state env_vars, as conda
-// and micromamba do with an environment file's variables: (the file `conda
-// env config vars set` writes, which activation reads). Other keys of the
-// file and other variables stay; the file is written whole or not at all.
-func writeStateVars(prefix string, vars map[string]string) error {
+// SetStateVars sets vars in prefix's conda-meta/state env_vars, as conda
+// and micromamba do with an environment file's variables: and `conda env
+// config vars set` does (activation reads them). Other keys of the file and
+// other variables stay; the file is written whole or not at all.
+func SetStateVars(prefix string, vars map[string]string) error {
 	if len(vars) == 0 {
 		return nil
 	}
