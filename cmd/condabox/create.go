@@ -62,43 +62,38 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&r.Offline, "offline", false, "use cached channel indexes only")
 	f.BoolVar(&r.DryRun, "dry-run", false, "only show what would be done")
 	f.BoolVar(&t.json, "json", false, "print micromamba's JSON output")
-	// -y is accepted for micromamba compatibility: condabox never prompts.
-	f.BoolP("yes", "y", false, "do not ask for confirmation")
+	// -y is global (global.go): condabox never prompts here.
 	f.BoolVar(&t.strictPriority, "strict-channel-priority", false, "same as --channel-priority strict")
 	f.BoolVar(&t.noChannelPriority, "no-channel-priority", false, "same as --channel-priority disabled")
-	if r.Op != env.Remove {
-		f.StringArrayVarP(&r.Files, "file", "f", nil, "environment.yml, spec list, lock or @EXPLICIT file (repeatable)")
-		f.BoolVar(&r.DownloadOnly, "download-only", false, "only download and extract the packages into the package cache; link nothing")
-		f.BoolVar(&t.noDeps, "no-deps", false, "install the requested packages only, not what they need (the environment may break)")
-		f.BoolVar(&t.onlyDeps, "only-deps", false, "install what the requested packages need, not the packages themselves")
-	}
-	if r.Op != env.Remove {
-		f.StringSliceVar(&r.Categories, "category", nil, "lock file categories to install (repeatable or comma-separated; default main)")
-	}
-	if r.Op == env.Install {
-		f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
-		f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
-	}
 	f.BoolVar(&r.NoPin, "no-pin", false, "ignore pinned_packages and the environment's conda-meta/pinned")
 	f.BoolVar(&r.SkipLinkScripts, "skip-run-link-scripts", false, "run no package's post-link or pre-unlink script")
+	f.BoolVar(&t.retryCleanCache, "retry-clean-cache", false, "when the specs cannot be satisfied, ask the servers for fresh indexes and solve again")
 	// menuinst shortcuts are made on Windows and macOS; condabox makes none.
 	f.Bool("shortcuts", false, "accepted as micromamba's: condabox creates no menu shortcuts")
 	f.Bool("no-shortcuts", false, "accepted as micromamba's: condabox creates no menu shortcuts")
-	if r.Op != env.Remove {
-		addExcludeNewer(f, &r.ExcludeNewer)
+	if r.Op == env.Remove {
+		return
 	}
-	if r.Op != env.Remove && r.Op != env.Create {
-		f.BoolVar(&r.NoDowngrade, "no-allow-downgrade", false, "never move an installed package, unless a spec names it, to an older version")
-		f.Bool("allow-downgrade", true, "let the solve move installed packages to older versions where needed (the default)")
-		f.BoolVar(&r.NoPyPin, "no-py-pin", false, "let an installed python change its minor version (by default it is pinned, as micromamba does, unless a spec names python)")
+	// create, install and update
+	f.StringArrayVarP(&r.Files, "file", "f", nil, "environment.yml, spec list, lock or @EXPLICIT file (repeatable)")
+	f.StringSliceVar(&r.Categories, "category", nil, "lock file categories to install (repeatable or comma-separated; default main)")
+	f.BoolVar(&r.DownloadOnly, "download-only", false, "only download and extract the packages into the package cache; link nothing")
+	f.BoolVar(&t.noDeps, "no-deps", false, "install the requested packages only, not what they need (the environment may break)")
+	f.BoolVar(&t.onlyDeps, "only-deps", false, "install what the requested packages need, not the packages themselves")
+	addExcludeNewer(f, &r.ExcludeNewer)
+	f.BoolVar(&r.AlwaysCopy, "always-copy", false, "copy files from the package cache instead of hard linking them (.condarc's always_copy)")
+	f.BoolVar(&r.AlwaysCopy, "copy", false, "same as --always-copy")
+	f.BoolVar(&t.noPyc, "no-pyc", false, "do not compile the .pyc files of noarch python packages")
+	f.BoolVar(&t.pyc, "pyc", true, "compile the .pyc files of noarch python packages (--pyc=false is --no-pyc)")
+	if r.Op == env.Create {
+		return
 	}
-	f.BoolVar(&t.retryCleanCache, "retry-clean-cache", false, "when the specs cannot be satisfied, ask the servers for fresh indexes and solve again")
-	if r.Op != env.Remove {
-		f.BoolVar(&r.AlwaysCopy, "always-copy", false, "copy files from the package cache instead of hard linking them (.condarc's always_copy)")
-		f.BoolVar(&r.AlwaysCopy, "copy", false, "same as --always-copy")
-		f.BoolVar(&t.noPyc, "no-pyc", false, "do not compile the .pyc files of noarch python packages")
-		f.BoolVar(&t.pyc, "pyc", true, "compile the .pyc files of noarch python packages (--pyc=false is --no-pyc)")
-	}
+	// install and update
+	f.BoolVar(&r.FreezeInstalled, "freeze-installed", false, "keep every installed package not named as it is")
+	f.BoolVar(&r.ForceReinstall, "force-reinstall", false, "unlink and link again the named packages even when installed unchanged")
+	f.BoolVar(&r.NoDowngrade, "no-allow-downgrade", false, "never move an installed package, unless a spec names it, to an older version")
+	f.Bool("allow-downgrade", true, "let the solve move installed packages to older versions where needed (the default)")
+	f.BoolVar(&r.NoPyPin, "no-py-pin", false, "let an installed python change its minor version (by default it is pinned, as micromamba does, unless a spec names python)")
 }
 
 // settle turns the shorthand flags into the request's fields, refusing
