@@ -26,7 +26,6 @@ type globalFlags struct {
 	quiet       bool
 	sslVerify   string
 	cacertPath  string
-	sslNoRevoke bool
 	alias       string
 	ttl         int
 	ttlSet      func() bool
@@ -42,7 +41,7 @@ func (g *globalFlags) add(f *pflag.FlagSet) {
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print no progress and no summary (errors and --json output still)")
 	f.StringVar(&g.sslVerify, "ssl-verify", "", `"false" to verify no server certificate, or a CA bundle to trust (.condarc's ssl_verify)`)
 	f.StringVar(&g.cacertPath, "cacert-path", "", "CA bundle (PEM file or folder) to verify servers with")
-	f.BoolVar(&g.sslNoRevoke, "ssl-no-revoke", false, "Windows only (schannel): accepted, changes nothing here")
+	f.Bool("ssl-no-revoke", false, "Windows only (schannel): accepted, changes nothing here")
 	f.StringVar(&g.alias, "channel-alias", "", "where channels given by name live (.condarc's channel_alias)")
 	// micromamba takes -y on every command; the commands that ask (clean
 	// -f, env remove) define their own, which this one leaves in place.
