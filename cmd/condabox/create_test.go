@@ -560,3 +560,42 @@ func TestCreateDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateSpecChannel: a spec that names its channel (channel::name)
+// needs no -c, as in conda and micromamba: its channel joins the others,
+// also with --override-channels and from an environment file.
+func TestCreateSpecChannel(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	first, second := t.TempDir(), t.TempDir()
+	for dir, version := range map[string]string{first: "3.10.4", second: "3.12.1"} {
+		if err := index.WriteChannel(dir, []conda.PackageRecord{record("linux-64", "python", version, "h_0")}, index.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envFile := filepath.Join(t.TempDir(), "env.yml")
+	if err := os.WriteFile(envFile, []byte("dependencies: [\"file://"+second+"::python\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"file://" + first + "::python"}, "3.10.4"},
+		{[]string{"--override-channels", "file://" + second + "::python"}, "3.12.1"},
+		// The spec's channel wins over a -c channel of higher priority.
+		{[]string{"-c", "file://" + first, "file://" + second + "::python"}, "3.12.1"},
+		{[]string{"-f", envFile}, "3.12.1"},
+	} {
+		args := append([]string{"create", "--dry-run", "--json", "-p", filepath.Join(t.TempDir(), "env"), "--platform", "linux-64"}, tc.args...)
+		r := runCLI(t, args...)
+		if got := linked(t, decode(t, r)); r.code != 0 || len(got) != 1 || strings.Fields(got[0])[1] != tc.want {
+			t.Errorf("%q: exit %d, LINK %q, want python %s\nstderr: %s", tc.args, r.code, got, tc.want, r.stderr)
+		}
+	}
+	// Without any channel, the error still says how to give one.
+	r := runCLI(t, "create", "--dry-run", "-p", filepath.Join(t.TempDir(), "env"), "python")
+	if r.code == 0 || !strings.Contains(r.stderr, "no channels") {
+		t.Errorf("create python without channels: exit %d, stderr %q; want the no-channels error", r.code, r.stderr)
+	}
+}

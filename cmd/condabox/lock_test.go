@@ -275,3 +275,22 @@ func TestLockHidesToken(t *testing.T) {
 		t.Errorf("locked %q", got)
 	}
 }
+
+// TestLockSpecChannel: an environment file without channels whose
+// dependencies name theirs (channel::name) locks from those channels.
+func TestLockSpecChannel(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.17")
+	srv := serve(t, testChannel(t), server.Options{})
+	dir := t.TempDir()
+	envFile, lockFile := filepath.Join(dir, "env.yml"), filepath.Join(dir, "conda-lock.yml")
+	if err := os.WriteFile(envFile, []byte("dependencies:\n  - "+srv.URL()+"::requests\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "lock", "-f", envFile, "-p", "linux-64", "--lockfile", lockFile); r.code != 0 {
+		t.Fatalf("lock: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if got := lockedLinks(readLock(t, lockFile), "linux-64"); len(got) != 3 || !slices.Contains(got, "requests 2.31.0 pyh_0 noarch") {
+		t.Errorf("locked %q, want python, urllib3 and requests", got)
+	}
+}

@@ -146,7 +146,7 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 		return plan, nil
 	}
 	specs := r.specs
-	if plan.channels, err = requestChannels(r.channels, req.OverrideChannels, cfg, req.WorkDir); err != nil {
+	if plan.channels, err = requestChannels(r.channels, specChannels(specs), req.OverrideChannels, cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -409,7 +409,9 @@ func targetPlatform(flag string, lookup func(string) (string, bool)) (conda.Plat
 // requestChannels parses the channels a command uses: those given (-c
 // and the files'), then the configuration's unless override
 // (--override-channels), duplicates dropped.
-func requestChannels(given []string, override bool, cfg *config.Config, workDir string) ([]conda.Channel, error) {
+// Channels that specs name (conda-forge::numpy) come last, even with
+// --override-channels: as in conda and micromamba, such a spec needs no -c.
+func requestChannels(given, fromSpecs []string, override bool, cfg *config.Config, workDir string) ([]conda.Channel, error) {
 	// "nodefaults" in an environment file's channels (conda's and
 	// conda-lock's marker) is no channel: as in conda, it leaves the
 	// configured channels out, as --override-channels does.
@@ -430,7 +432,18 @@ func requestChannels(given []string, override bool, cfg *config.Config, workDir 
 	if i := slices.Index(names, "defaults"); i >= 0 && len(cfg.DefaultChannels) > 0 {
 		names = slices.Concat(names[:i], cfg.DefaultChannels, slices.DeleteFunc(names[i+1:], func(n string) bool { return n == "defaults" }))
 	}
-	return parseChannels(names, cfg.ChannelConfig(workDir))
+	return parseChannels(append(names, fromSpecs...), cfg.ChannelConfig(workDir))
+}
+
+// specChannels returns the channels specs name (channel::name), in order.
+func specChannels(specs []conda.MatchSpec) []string {
+	var out []string
+	for _, m := range specs {
+		if m.Channel != "" && m.Channel != "*" && !slices.Contains(out, m.Channel) {
+			out = append(out, m.Channel)
+		}
+	}
+	return out
 }
 
 func parseChannels(names []string, cfg conda.ChannelConfig) ([]conda.Channel, error) {

@@ -63,7 +63,7 @@ func ReadInfo(ctx context.Context, req CreateRequest, version string) (*Info, er
 	for _, v := range virtual {
 		info.VirtualPackages = append(info.VirtualPackages, v.Name+"="+v.Version.String()+"="+v.Build)
 	}
-	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
+	channels, err := requestChannels(req.Channels, nil, req.OverrideChannels, cfg, req.WorkDir)
 	if err != nil {
 		return nil, err
 	}

@@ -123,12 +123,7 @@ func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platf
 	if in.platforms, err = lockPlatforms(req.Platforms, filePlatforms, fallback, in.lookup); err != nil {
 		return nil, err
 	}
-	if in.channels, err = requestChannels(channels, req.OverrideChannels, in.cfg, req.WorkDir); err != nil {
-		return nil, err
-	}
-	for _, c := range in.channels {
-		in.channelNames = append(in.channelNames, c.Name())
-	}
+	var all []conda.MatchSpec
 	for _, p := range in.platforms {
 		for _, f := range files {
 			in.specs[p] = append(in.specs[p], f.Specs(p)...)
@@ -136,6 +131,13 @@ func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platf
 		if len(in.specs[p]) == 0 {
 			return nil, fmt.Errorf("nothing to lock for %s: the files have no dependencies for it", p)
 		}
+		all = append(all, in.specs[p]...)
+	}
+	if in.channels, err = requestChannels(channels, specChannels(all), req.OverrideChannels, in.cfg, req.WorkDir); err != nil {
+		return nil, err
+	}
+	for _, c := range in.channels {
+		in.channelNames = append(in.channelNames, c.Name())
 	}
 	return in, nil
 }

@@ -108,7 +108,7 @@ func openChannels(req CreateRequest, whole bool) (*repodata.Gateway, []conda.Cha
 	if err != nil {
 		return nil, nil, "", err
 	}
-	channels, err := requestChannels(req.Channels, req.OverrideChannels, cfg, req.WorkDir)
+	channels, err := requestChannels(req.Channels, nil, req.OverrideChannels, cfg, req.WorkDir)
 	if err != nil {
 		return nil, nil, "", err
 	}
