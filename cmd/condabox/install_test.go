@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -556,4 +557,67 @@ func TestInstallForceReinstall(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("--force-reinstall did not bring bin/hello back: %v", err)
 	}
+}
+
+// TestInstallRevision: install --revision N brings back the packages of
+// revision N (conda-meta/history), removing those added since and moving
+// changed ones back, as a new revision; bad requests fail before anything
+// changes.
+func TestInstallRevision(t *testing.T) {
+	isolate(t)
+	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, Depends: depends, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + name + ".txt", Mode: 0o644, Data: []byte(name + " " + version + "\n")}}}
+	}
+	ch := "file://" + writeChannel(t, []*pkgbuild.Package{pkg("a", "1.0"), pkg("a", "2.0"), pkg("b", "1.0", "a")})
+	prefix := filepath.Join(t.TempDir(), "env")
+	cli := func(args ...string) result {
+		t.Helper()
+		r := runCLI(t, append(args, "-y", "-p", prefix, "--override-channels", "-c", ch)...)
+		if r.code != 0 {
+			t.Fatalf("%q: exit %d\nstderr: %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+	cli("create", "a=1.0")  // rev 0
+	cli("install", "b")     // rev 1
+	cli("install", "a=2.0") // rev 2
+	check := func(step string, want map[string]string) {
+		t.Helper()
+		if got := installedVersions(t, prefix); !maps.Equal(got, want) {
+			t.Errorf("%s: installed %v, want %v", step, got, want)
+		}
+		for name := range map[string]bool{"a": true, "b": true} {
+			data, err := os.ReadFile(filepath.Join(prefix, "share", name+".txt"))
+			if v, ok := want[name]; ok != (err == nil) || (ok && string(data) != name+" "+v+"\n") {
+				t.Errorf("%s: share/%s.txt = %q (%v), want the file of %s %q", step, name, data, err, name, v)
+			}
+		}
+	}
+	check("rev 2", map[string]string{"a": "2.0", "b": "1.0"})
+
+	cli("install", "--revision", "0")
+	check("--revision 0", map[string]string{"a": "1.0"})
+	r := runCLI(t, "list", "--revisions", "-p", prefix)
+	if r.code != 0 || !strings.Contains(r.stdout, "(rev 3)") || !strings.Contains(r.stdout, "a  {2.0") || !strings.Contains(r.stdout, "-b-1.0") {
+		t.Errorf("list --revisions after the restore:\n%s", r.stdout)
+	}
+	cli("install", "--revision", "2")
+	check("--revision 2", map[string]string{"a": "2.0", "b": "1.0"})
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"install", "--revision", "9"}, "revisions 0 to 4"},
+		{[]string{"install", "--revision", "-1"}, "revisions 0 to 4"},
+		{[]string{"install", "--revision", "0", "b"}, "give no specs or files"},
+	} {
+		r := runCLI(t, append(tc.args, "-y", "-p", prefix, "--override-channels", "-c", ch)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want an error with %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	check("after the refused requests", map[string]string{"a": "2.0", "b": "1.0"})
 }

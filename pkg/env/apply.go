@@ -91,6 +91,12 @@ type ApplyRequest struct {
 	// everything (AllDeps), only the requested packages (NoDeps) or only
 	// what they depend on (OnlyDeps).
 	Deps DepsMode
+	// Revision, for Install, restores the environment to the packages it
+	// had at that revision of conda-meta/history (conda's install
+	// --revision; `list --revisions` numbers them): each is taken again
+	// from its channel, exactly, and every other package is removed. It
+	// takes no specs or files; nil for none.
+	Revision *int
 	// Cmd is the command line for conda-meta/history.
 	Cmd string
 	// Progress receives the downloads and warnings.
@@ -200,7 +206,12 @@ func Apply(ctx context.Context, req ApplyRequest) (*Applied, error) {
 			return forceRemove(ctx, prefix, installed, req)
 		}
 	}
-	if req.Op != Create {
+	if req.Revision != nil {
+		if req, err = revisionRequest(req, prefix); err != nil {
+			return nil, err
+		}
+	}
+	if req.Op != Create && req.Revision == nil {
 		for _, r := range installed {
 			req.Installed = append(req.Installed, r.PackageRecord)
 			if req.UpdateAll {
@@ -288,7 +299,7 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 	}
 	done.Fetched = fetched
 	res, err := install.Sync(ctx, plan.Prefix, target, install.Options{
-		History:         install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: specStrings(plan.specs), RemoveSpecs: req.Remove},
+		History:         install.HistoryEntry{Cmd: req.Cmd, UpdateSpecs: historySpecs(plan, req), RemoveSpecs: req.Remove},
 		Warnf:           warnf(req.Progress.W),
 		SkipPyc:         req.SkipPyc,
 		Reinstall:       reinstall,
@@ -317,6 +328,48 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		return nil, err
 	}
 	return done, nil
+}
+
+// historySpecs are the update specs conda-meta/history records: the
+// request's, none for a revision restored (its exact specs are no user's
+// request, and env export --from-history reads them).
+func historySpecs(plan *Plan, req ApplyRequest) []string {
+	if req.Revision != nil {
+		return nil
+	}
+	return specStrings(plan.specs)
+}
+
+// revisionRequest turns install --revision N into the specs of the
+// packages prefix had at revision N, exact and from their channels, solved
+// without the installed packages' preference or pins, so that the
+// transaction removes the others.
+func revisionRequest(req ApplyRequest, prefix string) (ApplyRequest, error) {
+	n := *req.Revision
+	switch {
+	case req.Op != Install:
+		return req, errors.New("--revision: only install restores a revision")
+	case len(req.Specs) > 0 || len(req.Files) > 0:
+		return req, fmt.Errorf("--revision %d restores the environment as it was: give no specs or files", n)
+	}
+	revs, err := ReadRevisions(prefix)
+	if err != nil {
+		return req, err
+	}
+	dists, err := RevisionState(revs, n)
+	if err != nil {
+		return req, fmt.Errorf("--revision %d of %s: %w", n, prefix, err)
+	}
+	for _, d := range dists {
+		spec, err := historySpec(d)
+		if err != nil {
+			return req, fmt.Errorf("--revision %d of %s: %w", n, prefix, err)
+		}
+		req.Specs = append(req.Specs, spec)
+	}
+	req.AllowEmpty = true // a revision without packages empties the environment
+	req.NoPin, req.NoPyPin = true, true
+	return req, nil
 }
 
 // FilesEnvName returns the name: of the first environment file that has

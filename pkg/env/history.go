@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -226,24 +227,86 @@ func WriteRevisions(w io.Writer, revs []Revision) error {
 func revisionVersions(dists []string) map[string]string {
 	out := map[string]string{}
 	for _, d := range dists {
-		channel, dist, ok := strings.Cut(d, "::")
+		channel, dist := cutChannel(d)
+		name, version, _, ok := splitDist(dist)
 		if !ok {
-			channel, dist = "", d
-		}
-		i := strings.LastIndexByte(dist, '-')
-		j := -1
-		if i > 0 {
-			j = strings.LastIndexByte(dist[:i], '-')
-		}
-		if j <= 0 {
 			out[strings.ToLower(dist)] = ""
 			continue
 		}
-		v := dist[j+1 : i]
 		if channel != "" {
-			v += " (" + channel + ")"
+			version += " (" + channel + ")"
 		}
-		out[strings.ToLower(dist[:j])] = v
+		out[strings.ToLower(name)] = version
 	}
 	return out
+}
+
+// cutChannel splits a history dist into its channel ("" without one) and
+// "name-version-build".
+func cutChannel(d string) (channel, dist string) {
+	if channel, dist, ok := strings.Cut(d, "::"); ok {
+		return channel, dist
+	}
+	return "", d
+}
+
+// RevisionState returns the packages ("channel/subdir::name-version-build",
+// sorted) of the environment after revision n of revs: each revision's
+// removals, then its additions, applied from revision 0 on.
+func RevisionState(revs []Revision, n int) ([]string, error) {
+	if n < 0 || n >= len(revs) {
+		if len(revs) == 0 {
+			return nil, fmt.Errorf("revision %d: the environment has no revisions (no conda-meta/history)", n)
+		}
+		return nil, fmt.Errorf("revision %d: the environment has revisions 0 to %d (list --revisions shows them)", n, len(revs)-1)
+	}
+	state := map[string]string{} // by package name
+	for _, r := range revs[:n+1] {
+		for _, d := range r.Removed {
+			delete(state, historyName(d))
+		}
+		for _, d := range r.Added {
+			state[historyName(d)] = d
+		}
+	}
+	return slices.Sorted(maps.Values(state)), nil
+}
+
+// historyName returns the package name of a history dist.
+func historyName(d string) string {
+	_, dist := cutChannel(d)
+	name, _, _, _ := splitDist(dist)
+	return strings.ToLower(name)
+}
+
+// splitDist splits "name-version-build"; ok is false when it has fewer
+// than three parts.
+func splitDist(dist string) (name, version, build string, ok bool) {
+	i := strings.LastIndexByte(dist, '-')
+	if i <= 0 {
+		return dist, "", "", false
+	}
+	j := strings.LastIndexByte(dist[:i], '-')
+	if j <= 0 {
+		return dist, "", "", false
+	}
+	return dist[:j], dist[j+1 : i], dist[i+1:], true
+}
+
+// historySpec returns the spec that matches exactly the package of a
+// history dist: "channel/subdir::name==version=build".
+func historySpec(d string) (string, error) {
+	channel, dist := cutChannel(d)
+	name, version, build, ok := splitDist(dist)
+	if !ok {
+		return "", fmt.Errorf("history entry %q: want [channel::]name-version-build", d)
+	}
+	spec := name + "==" + version + "=" + build
+	if channel != "" {
+		spec = channel + "::" + spec
+	}
+	if _, err := conda.ParseMatchSpec(spec); err != nil {
+		return "", fmt.Errorf("history entry %q: %w", d, err)
+	}
+	return spec, nil
 }
