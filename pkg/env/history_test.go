@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/condabox/condabox/pkg/conda"
 )
 
 func TestParseHistorySpecs(t *testing.T) {
@@ -163,4 +165,76 @@ func FuzzRevisions(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRevisionState(t *testing.T) {
+	revs := []Revision{
+		{Added: []string{"conda-forge/linux-64::python-3.11.9-h_0", "conda-forge/noarch::pip-24.0-pyhd_0"}},
+		{Added: []string{"conda-forge/noarch::requests-2.31.0-pyhd_0"}},
+		// An update: the old build out, the new one in.
+		{Removed: []string{"conda-forge/linux-64::python-3.11.9-h_0"}, Added: []string{"conda-forge/linux-64::python-3.12.1-h_0"}},
+		{Removed: []string{"conda-forge/noarch::pip-24.0-pyhd_0", "conda-forge/noarch::requests-2.31.0-pyhd_0"}},
+		{Added: []string{"old-style-1.0-0"}}, // no channel, as very old conda wrote
+	}
+	for _, tc := range []struct {
+		n    int
+		want []string
+		err  string
+	}{
+		{0, []string{"conda-forge/linux-64::python-3.11.9-h_0", "conda-forge/noarch::pip-24.0-pyhd_0"}, ""},
+		{2, []string{"conda-forge/linux-64::python-3.12.1-h_0", "conda-forge/noarch::pip-24.0-pyhd_0", "conda-forge/noarch::requests-2.31.0-pyhd_0"}, ""},
+		{3, []string{"conda-forge/linux-64::python-3.12.1-h_0"}, ""},
+		{4, []string{"conda-forge/linux-64::python-3.12.1-h_0", "old-style-1.0-0"}, ""},
+		{5, nil, "revisions 0 to 4"},
+		{-1, nil, "revisions 0 to 4"},
+	} {
+		got, err := RevisionState(revs, tc.n)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("revision %d: error %v, want one with %q", tc.n, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("revision %d: %q, %v; want %q", tc.n, got, err, tc.want)
+		}
+	}
+	if _, err := RevisionState(nil, 0); err == nil || !strings.Contains(err.Error(), "no revisions") {
+		t.Errorf("no history: error %v", err)
+	}
+}
+
+func TestHistorySpec(t *testing.T) {
+	for _, tc := range []struct {
+		dist, want, err string
+	}{
+		{"conda-forge/linux-64::python-3.12.1-h_0_cpython", "conda-forge/linux-64::python==3.12.1=h_0_cpython", ""},
+		{"http://127.0.0.1:8766/noarch::typing-extensions-4.9.0-pyha_0", "http://127.0.0.1:8766/noarch::typing-extensions==4.9.0=pyha_0", ""},
+		{"old-style-1.0-0", "old-style==1.0=0", ""},
+		{"conda-forge/linux-64::nodashes", "", "want [channel::]name-version-build"},
+	} {
+		got, err := historySpec(tc.dist)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want one with %q", tc.dist, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %q, %v; want %q", tc.dist, got, err, tc.want)
+		}
+		// The spec matches exactly the package of the dist.
+		m, err := conda.ParseMatchSpec(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dist := cutChannel(tc.dist)
+		name, version, build, _ := splitDist(dist)
+		rec := conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: build, Subdir: m.Subdir}
+		other := rec
+		other.Build += "x"
+		if !m.Matches(&rec) || m.Matches(&other) {
+			t.Errorf("%q matches %s: %v, build %s: %v", got, dist, m.Matches(&rec), other.Build, m.Matches(&other))
+		}
+	}
 }
