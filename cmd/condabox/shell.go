@@ -21,7 +21,7 @@ type shellFlags struct {
 // parse returns -s's shell, which is required.
 func (f *shellFlags) parse(cmd string) (env.Shell, error) {
 	if f.shell == "" {
-		return "", fmt.Errorf("shell %s: give the shell with -s bash, -s zsh or -s posix", cmd)
+		return "", fmt.Errorf("shell %s: give the shell with -s bash, -s zsh, -s fish or -s posix", cmd)
 	}
 	return env.ParseShell(f.shell)
 }
@@ -36,7 +36,8 @@ micromamba does. Once
 
   eval "$(condabox shell hook -s bash)"
 
-has run (shell init adds it to ~/.bashrc or ~/.zshrc), the shell function
+has run (shell init adds it to ~/.bashrc or ~/.zshrc; fish:
+condabox shell hook -s fish | source, in config.fish), the shell function
 condabox runs
 
   condabox activate [NAME|PREFIX] [--stack]
@@ -49,7 +50,7 @@ environment afterwards. The other subcommands print or write shell code.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVarP(&flags.shell, "shell", "s", "", "the shell: bash, zsh or posix (dash, ash …)")
+	pf.StringVarP(&flags.shell, "shell", "s", "", "the shell: bash, zsh, fish or posix (dash, ash …)")
 	pf.StringVarP(&flags.root, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	cmd.AddCommand(newShellHookCmd(&flags), newShellActivateCodeCmd(&flags))
 	cmd.AddCommand(newShellXctivateCmd(&flags, "deactivate", "Print the code deactivating the active environment", env.ShellDeactivate))
@@ -104,7 +105,7 @@ func newShellActivateCodeCmd(flags *shellFlags) *cobra.Command {
 prefix's envs/, base being the root prefix itself) or PREFIX (a path, with a
 '/'): PATH, CONDA_PREFIX, CONDA_DEFAULT_ENV, CONDA_SHLVL, the prompt, the
 variables of etc/conda/env_vars.d and conda-meta/state, then the environment's
-etc/conda/activate.d/*.sh sourced. The active environment is deactivated
+etc/conda/activate.d/*.sh (fish: *.fish) sourced. The active environment is deactivated
 first, unless --stack keeps it (its bin stays on PATH). The condabox shell
 function evaluates it: condabox activate NAME.`,
 		Args: cobra.MaximumNArgs(1),
@@ -158,14 +159,15 @@ func newShellXctivateCmd(flags *shellFlags, name, short string, code func(env.Sh
 // shellRequest returns the request of the process's environment, which
 // is the shell's (the hook passes PS1 along).
 func shellRequest(flags *shellFlags, cmd string) (env.ShellRequest, error) {
-	if _, err := flags.parse(cmd); err != nil {
+	sh, err := flags.parse(cmd)
+	if err != nil {
 		return env.ShellRequest{}, err
 	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return env.ShellRequest{}, err
 	}
-	return env.ShellRequest{Environ: os.Environ(), RootPrefix: flags.root, WorkDir: wd}, nil
+	return env.ShellRequest{Environ: os.Environ(), RootPrefix: flags.root, WorkDir: wd, Shell: sh}, nil
 }
 
 func writeShellCode(cmd *cobra.Command, code func(env.ShellRequest) (string, error), req env.ShellRequest) error {
@@ -179,10 +181,10 @@ func writeShellCode(cmd *cobra.Command, code func(env.ShellRequest) (string, err
 
 func newShellInitCmd(flags *shellFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "init -s bash|zsh [-r ROOT]",
-		Short: "Make ~/.bashrc or ~/.zshrc evaluate the hook",
-		Long: `init adds a marked block to ~/.bashrc (bash) or ~/.zshrc ($ZDOTDIR/.zshrc)
-that evaluates this condabox's hook, with the root prefix -r (default
+		Use:   "init -s bash|zsh|fish [-r ROOT]",
+		Short: "Make ~/.bashrc, ~/.zshrc or fish's config.fish evaluate the hook",
+		Long: `init adds a marked block to ~/.bashrc (bash), ~/.zshrc ($ZDOTDIR/.zshrc) or
+~/.config/fish/config.fish ($XDG_CONFIG_HOME/fish) that evaluates this condabox's hook, with the root prefix -r (default
 $MAMBA_ROOT_PREFIX, else ~/micromamba) as MAMBA_ROOT_PREFIX. Running it again
 replaces the block; shell deinit removes it.`,
 		Args: cobra.NoArgs,
@@ -215,7 +217,7 @@ replaces the block; shell deinit removes it.`,
 
 func newShellDeinitCmd(flags *shellFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "deinit -s bash|zsh",
+		Use:   "deinit -s bash|zsh|fish",
 		Short: "Remove the block of shell init",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -268,7 +270,8 @@ so %[1]s needs condabox's shell function. For this bash shell, run
     eval "$(condabox shell hook -s bash)"
 then "condabox %[1]s" again; for every new bash shell, run once
     condabox shell init -s bash
-(zsh: -s zsh; other POSIX shells: shell hook -s posix).
+(zsh: -s zsh; fish: condabox shell hook -s fish | source, and shell init
+-s fish; other POSIX shells: shell hook -s posix).
 `, name)
 			return exitError{code: 1}
 		},

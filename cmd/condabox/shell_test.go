@@ -30,8 +30,31 @@ if [ "$before" = "$after" ]; then echo restored; else printf 'before:\n%s\nafter
 condabox --version
 `
 
-// TestShellSession runs the hook and activations in real bash, zsh and
-// dash: PATH (and the shell's command hash), CONDA_*, the prompt, the
+// fishSession is shellSession in fish. fish has no PS1: the prompt is
+// fish_prompt's output, which the hook prefixes with the environment's
+// name; the scripts of activate.d and deactivate.d are the *.fish ones.
+const fishSession = `function fish_prompt; echo -n '$ '; end
+$CB shell hook -s $SH -r $ROOT | source; or exit 1
+function snapshot; env | LC_ALL=C sort; end
+function report
+	set -l tool_out (command -q tool; and tool; or echo no tool)
+	set -l only_a (command -v only-a; or echo none)
+	echo "$argv[1]: prefix=$CONDA_PREFIX env=$CONDA_DEFAULT_ENV level=$CONDA_SHLVL ps1="(fish_prompt)"|foo=$FOO|act=$A_ACT|$tool_out|only-a=$only_a"
+end
+set before (snapshot)
+condabox activate nope 2>/dev/null; or echo "nope refused"
+condabox activate a; and report a
+condabox activate b; and report b
+condabox deactivate; and report back
+condabox activate --stack b; and report stacked
+condabox deactivate; and condabox deactivate; and report none
+set after (snapshot)
+if test "$before" = "$after"; echo restored; else; printf 'before:\n%s\nafter:\n%s\n' "$before" "$after"; end
+condabox --version
+`
+
+// TestShellSession runs the hook and activations in real bash, zsh, dash
+// and fish: PATH (and the shell's command hash), CONDA_*, the prompt, the
 // env_vars.d variable, activate.d and deactivate.d, and everything
 // restored byte for byte after the last deactivate.
 func TestShellSession(t *testing.T) {
@@ -54,6 +77,8 @@ func TestShellSession(t *testing.T) {
 	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "env_vars.d")), "a.json", `{"FOO": "from a's $HOME"}`)
 	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "activate.d")), "a.sh", `export A_ACT="$CONDA_PREFIX"`+"\n")
 	writeFile(t, mkdir(t, filepath.Join(a, "etc", "conda", "deactivate.d")), "a.sh", `echo "deactivate.d of a sees $CONDA_PREFIX"; unset A_ACT`+"\n")
+	writeFile(t, filepath.Join(a, "etc", "conda", "activate.d"), "a.fish", `set -gx A_ACT "$CONDA_PREFIX"`+"\n")
+	writeFile(t, filepath.Join(a, "etc", "conda", "deactivate.d"), "a.fish", `echo "deactivate.d of a sees $CONDA_PREFIX"; set -e A_ACT`+"\n")
 
 	want := strings.NewReplacer("@A", a, "@B", b).Replace(`nope refused
 a: prefix=@A env=a level=1 ps1=(a) $ |foo=from a's $HOME|act=@A|tool of a|only-a=@A/bin/only-a
@@ -67,13 +92,15 @@ restored
 condabox ` + version + "\n")
 
 	cb := staticCondabox(t)
-	for _, tc := range []struct{ shell, flag string }{{"bash", "bash"}, {"zsh", "zsh"}, {"dash", "posix"}} {
+	for _, tc := range []struct{ shell, flag, session string }{
+		{"bash", "bash", shellSession}, {"zsh", "zsh", shellSession}, {"dash", "posix", shellSession}, {"fish", "fish", fishSession},
+	} {
 		t.Run(tc.shell, func(t *testing.T) {
 			path, err := exec.LookPath(tc.shell)
 			if err != nil {
 				t.Skipf("%s is not installed (apt-get install %s)", tc.shell, tc.shell)
 			}
-			cmd := exec.Command(path, "-c", shellSession)
+			cmd := exec.Command(path, "-c", tc.session)
 			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + root, "LANG=C", "FOO=orig", "CB=" + cb, "SH=" + tc.flag, "ROOT=" + root}
 			out, err := cmd.CombinedOutput()
 			if err != nil || string(out) != want {
@@ -95,6 +122,7 @@ func TestShellInit(t *testing.T) {
 	}{
 		{"bash", filepath.Join(home, ".bashrc"), "export KEEP=1\n"},
 		{"zsh", filepath.Join(zdot, ".zshrc"), ""},
+		{"fish", filepath.Join(home, ".config", "fish", "config.fish"), ""},
 	} {
 		t.Run(tc.shell, func(t *testing.T) {
 			for range 2 {
@@ -107,8 +135,19 @@ func TestShellInit(t *testing.T) {
 				t.Fatal(err)
 			}
 			if rc := string(data); strings.Count(rc, "condabox initialize") != 2 || !strings.HasPrefix(rc, tc.before) ||
-				!strings.Contains(rc, "shell hook -s "+tc.shell+" -r '/opt/root')") {
+				!strings.Contains(rc, "shell hook -s "+tc.shell+" -r '/opt/root'") {
 				t.Errorf("%s after init twice:\n%s", tc.rc, rc)
+			}
+			if tc.shell == "fish" {
+				if _, err := exec.LookPath("fish"); err == nil {
+					// A new fish reads the block: the function is there. (The
+					// block runs this test binary, as condabox.)
+					cmd := exec.Command("fish", "-c", "functions -q condabox; and echo $MAMBA_ROOT_PREFIX")
+					cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "CONDABOX_AS_MAIN=1"}
+					if out, err := cmd.CombinedOutput(); err != nil || string(out) != "/opt/root\n" {
+						t.Errorf("fish with %s: %v, %q; want the condabox function and MAMBA_ROOT_PREFIX=/opt/root", tc.rc, err, out)
+					}
+				}
 			}
 			if r := runCLI(t, "shell", "deinit", "-s", tc.shell); r.code != 0 {
 				t.Fatalf("deinit: exit %d: %s", r.code, r.stderr)
@@ -137,8 +176,8 @@ func TestShellFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"shell", "hook"}, "give the shell with -s"},
-		{[]string{"shell", "activate", "-s", "fish"}, `shell "fish": not supported`},
-		{[]string{"shell", "init", "-s", "posix"}, "only bash and zsh have an rc file"},
+		{[]string{"shell", "activate", "-s", "tcsh"}, `shell "tcsh": not supported`},
+		{[]string{"shell", "init", "-s", "posix"}, "only bash, zsh and fish have an rc file"},
 		{[]string{"shell", "activate", "-s", "bash", "nope"}, "activate nope: no conda environment at"},
 		{[]string{"shell", "activate", "-s", "bash", "-n", "nope"}, "activate nope: no conda environment at"},
 		{[]string{"shell", "activate", "-s", "bash", "-n", "a", "b"}, "give one of NAME, PREFIX, -n NAME and -p PREFIX"},

@@ -185,12 +185,13 @@ func ActivatedProcess(prefix, name string, environ, args []string, shell string)
 
 // activateScripts returns prefix's ActivateDir/*.sh files in name order.
 func activateScripts(prefix string) ([]string, error) {
-	return shellScripts(prefix, ActivateDir)
+	return shellScripts(prefix, ActivateDir, ".sh")
 }
 
-// shellScripts returns the *.sh files of prefix's folder dir in name order.
-func shellScripts(prefix, dir string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(prefix, dir, "*.sh"))
+// shellScripts returns the *ext files (".sh", ".fish") of prefix's folder
+// dir in name order.
+func shellScripts(prefix, dir, ext string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(prefix, dir, "*"+ext))
 	if err != nil {
 		return nil, err
 	}

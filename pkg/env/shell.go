@@ -22,21 +22,32 @@ const DeactivateDir = "etc/conda/deactivate.d"
 // Shell is a shell that condabox's shell integration writes code for.
 type Shell string
 
-// The shells of `condabox shell -s`. The code for each is the same POSIX
-// shell code; the name also picks the rc file of `shell init`.
+// The shells of `condabox shell -s`. bash, zsh and posix get the same POSIX
+// shell code, the name picking the rc file of `shell init`; fish gets its
+// own (shell_fish.go).
 const (
 	Bash  Shell = "bash"
 	Zsh   Shell = "zsh"
 	Posix Shell = "posix"
+	Fish  Shell = "fish"
 )
 
 // ParseShell returns the Shell that s names.
 func ParseShell(s string) (Shell, error) {
 	switch sh := Shell(s); sh {
-	case Bash, Zsh, Posix:
+	case Bash, Zsh, Posix, Fish:
 		return sh, nil
 	}
-	return "", fmt.Errorf("shell %q: not supported (want bash, zsh or posix)", s)
+	return "", fmt.Errorf("shell %q: not supported (want bash, zsh, fish or posix)", s)
+}
+
+// scriptExt is the extension of the activate.d and deactivate.d scripts
+// sh sources: conda's packages ship *.sh for POSIX shells, *.fish for fish.
+func (sh Shell) scriptExt() string {
+	if sh == Fish {
+		return ".fish"
+	}
+	return ".sh"
 }
 
 // hookTemplate is the code of Hook after its exports; %[1]s is the shell.
@@ -80,6 +91,9 @@ fi
 // CONDABOX_EXE) and applies `condabox activate|deactivate|reactivate` to the
 // shell. A root other than "" is exported as MAMBA_ROOT_PREFIX.
 func Hook(sh Shell, exe, root string) string {
+	if sh == Fish {
+		return fishHook(exe, root)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# condabox shell hook for %s\n", sh)
 	b.WriteString("export CONDABOX_EXE=" + shellQuote(exe) + "\n")
@@ -105,6 +119,8 @@ type ShellRequest struct {
 	RootPrefix string
 	// WorkDir resolves a relative PREFIX.
 	WorkDir string
+	// Shell is the shell the code is for ("" is POSIX).
+	Shell Shell
 }
 
 // ShellActivate returns the POSIX shell code that activates req.Target in
@@ -138,7 +154,7 @@ func ShellActivate(req ShellRequest) (string, error) {
 		if req.Stack {
 			s.vars[stackedVar(level+1)] = "true"
 		} else {
-			if pre, err = shellScripts(current, DeactivateDir); err != nil {
+			if pre, err = s.scripts(current, DeactivateDir); err != nil {
 				return "", err
 			}
 			if err := s.leave(current, level); err != nil {
@@ -149,7 +165,7 @@ func ShellActivate(req ShellRequest) (string, error) {
 	if err := s.enter(prefix, level+1); err != nil {
 		return "", err
 	}
-	post, err := shellScripts(prefix, ActivateDir)
+	post, err := s.scripts(prefix, ActivateDir)
 	if err != nil {
 		return "", err
 	}
@@ -171,7 +187,7 @@ func ShellDeactivate(req ShellRequest) (string, error) {
 		return "", nil
 	}
 	current := s.current()
-	pre, err := shellScripts(current, DeactivateDir)
+	pre, err := s.scripts(current, DeactivateDir)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +215,7 @@ func ShellDeactivate(req ShellRequest) (string, error) {
 	if err := s.enter(previous, level-1); err != nil {
 		return "", err
 	}
-	post, err := shellScripts(previous, ActivateDir)
+	post, err := s.scripts(previous, ActivateDir)
 	if err != nil {
 		return "", err
 	}
@@ -227,6 +243,7 @@ type shellState struct {
 	before, vars map[string]string
 	// root is the root prefix, which names environments ("" when unknown).
 	root string
+	sh   Shell
 }
 
 func newShellState(req ShellRequest) (*shellState, error) {
@@ -240,7 +257,7 @@ func newShellState(req ShellRequest) (*shellState, error) {
 			return nil, fmt.Errorf("CONDA_SHLVL=%q: want a count of active environments (0, 1, 2 …)", shlvl)
 		}
 	}
-	s := &shellState{before: maps.Clone(vars), vars: vars}
+	s := &shellState{before: maps.Clone(vars), vars: vars, sh: req.Shell}
 	s.root, _ = config.RootPrefix(s.lookup(req.RootPrefix))
 	return s, nil
 }
@@ -296,7 +313,7 @@ func (s *shellState) target(req ShellRequest) (string, error) {
 // reactivate leaves and enters the active environment again.
 func (s *shellState) reactivate() (string, error) {
 	current, level := s.current(), s.level()
-	pre, err := shellScripts(current, DeactivateDir)
+	pre, err := s.scripts(current, DeactivateDir)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +323,7 @@ func (s *shellState) reactivate() (string, error) {
 	if err := s.enter(current, level); err != nil {
 		return "", err
 	}
-	post, err := shellScripts(current, ActivateDir)
+	post, err := s.scripts(current, ActivateDir)
 	if err != nil {
 		return "", err
 	}
@@ -395,9 +412,18 @@ func (s *shellState) envName(prefix string) string {
 	return prefix
 }
 
+// scripts returns the activate.d or deactivate.d (dir) scripts of prefix
+// that s's shell sources.
+func (s *shellState) scripts(prefix, dir string) ([]string, error) {
+	return shellScripts(prefix, dir, s.sh.scriptExt())
+}
+
 // script returns the code taking the shell from s.before to s.vars: the
 // pre scripts sourced, unsets, exports, then the post scripts sourced.
 func (s *shellState) script(pre, post []string) string {
+	if s.sh == Fish {
+		return s.fishScript(pre, post)
+	}
 	var b strings.Builder
 	for _, f := range pre {
 		b.WriteString(". " + shellQuote(f) + "\n")
@@ -468,22 +494,36 @@ const (
 // InitBlock returns the block of an rc file that evaluates the hook of
 // exe for sh, with root as MAMBA_ROOT_PREFIX (unless "").
 func InitBlock(sh Shell, exe, root string) string {
-	hook := shellQuote(exe) + " shell hook -s " + string(sh)
-	if root != "" {
-		hook += " -r " + shellQuote(root)
+	quote := shellQuote
+	if sh == Fish {
+		quote = fishQuote
 	}
-	return initBegin + "\n" +
-		"# !! Contents within this block are managed by 'condabox shell init' !!\n" +
-		`__condabox_setup="$(` + hook + `)" && eval "$__condabox_setup"` + "\n" +
+	hook := quote(exe) + " shell hook -s " + string(sh)
+	if root != "" {
+		hook += " -r " + quote(root)
+	}
+	b := initBegin + "\n" + "# !! Contents within this block are managed by 'condabox shell init' !!\n"
+	if sh == Fish {
+		return b + hook + " | source\n" + initEnd + "\n"
+	}
+	return b + `__condabox_setup="$(` + hook + `)" && eval "$__condabox_setup"` + "\n" +
 		"unset __condabox_setup\n" +
 		initEnd + "\n"
 }
 
 // RCFile returns the rc file that `condabox shell init` changes for sh:
-// ~/.bashrc, or $ZDOTDIR/.zshrc (default ~/.zshrc).
+// ~/.bashrc, $ZDOTDIR/.zshrc (default ~/.zshrc), or fish's
+// $XDG_CONFIG_HOME/fish/config.fish (default ~/.config/fish/config.fish).
 func RCFile(sh Shell, lookup func(string) (string, bool)) (string, error) {
 	home, _ := lookup("HOME")
 	switch sh {
+	case Fish:
+		if dir, _ := lookup("XDG_CONFIG_HOME"); dir != "" {
+			return filepath.Join(dir, "fish", "config.fish"), nil
+		}
+		if home != "" {
+			return filepath.Join(home, ".config", "fish", "config.fish"), nil
+		}
 	case Bash:
 		if home != "" {
 			return filepath.Join(home, ".bashrc"), nil
@@ -496,7 +536,7 @@ func RCFile(sh Shell, lookup func(string) (string, bool)) (string, error) {
 			return filepath.Join(home, ".zshrc"), nil
 		}
 	default:
-		return "", fmt.Errorf("shell init -s %s: only bash and zsh have an rc file to change (add eval \"$(condabox shell hook -s %s)\" to yours)", sh, sh)
+		return "", fmt.Errorf("shell init -s %s: only bash, zsh and fish have an rc file to change (add eval \"$(condabox shell hook -s %s)\" to yours)", sh, sh)
 	}
 	return "", fmt.Errorf("shell init -s %s: HOME is not set", sh)
 }

@@ -23,6 +23,8 @@ func shellRoot(t testing.TB) string {
 		"etc/conda/activate.d/a.sh":       `export A_ACT="$CONDA_PREFIX"`,
 		"etc/conda/deactivate.d/a.sh":     `unset A_ACT`,
 		"etc/conda/activate.d/not-sh.txt": "exit 1",
+		"etc/conda/activate.d/a.fish":     `set -gx A_ACT "$CONDA_PREFIX"`,
+		"etc/conda/deactivate.d/a.fish":   `set -e A_ACT`,
 	})
 	writeFiles(t, filepath.Join(root, "envs", "b"), map[string]string{
 		"conda-meta/history":          "",
@@ -160,6 +162,61 @@ func TestShellCode(t *testing.T) {
 	}
 }
 
+// TestShellCodeFish: fish's code sets what the POSIX code exports, in
+// fish's syntax: PATH as a list, no PS1 (fish has none), erased variables
+// of the global scope, and the *.fish scripts of activate.d and
+// deactivate.d.
+func TestShellCodeFish(t *testing.T) {
+	root := shellRoot(t)
+	a := filepath.Join(root, "envs", "a")
+	for _, tc := range []struct {
+		name    string
+		op      func(ShellRequest) (string, error)
+		environ []string
+		target  string
+		want    []string
+	}{
+		{"activate a", ShellActivate, []string{"PATH=/usr/bin:/bin", "CONDA_SHLVL=0", "PS1=$ ", "FOO=orig"}, "a", []string{
+			"set -gx A_ONLY 'it\\'s a'",
+			"set -gx CONDA_DEFAULT_ENV 'a'",
+			"set -gx CONDA_PREFIX '@R/envs/a'",
+			"set -gx CONDA_PROMPT_MODIFIER '(a) '",
+			"set -gx CONDA_SHLVL '1'",
+			"set -gx FOO 'from a'",
+			"set -gx PATH '@R/envs/a/bin' '/usr/bin' '/bin'",
+			"set -gx __CONDA_SHLVL_0_FOO 'orig'",
+			"source '@R/envs/a/etc/conda/activate.d/a.fish'",
+		}},
+		{"deactivate a", ShellDeactivate, []string{"PATH=" + a + "/bin:/usr/bin", "CONDA_SHLVL=1", "CONDA_PREFIX=" + a, "CONDA_DEFAULT_ENV=a",
+			"CONDA_PROMPT_MODIFIER=(a) ", "FOO=from a", "A_ONLY=it's a", "__CONDA_SHLVL_0_FOO=orig", "A_ACT=" + a}, "", []string{
+			"source '@R/envs/a/etc/conda/deactivate.d/a.fish'",
+			"set -e -g A_ONLY",
+			"set -e -g CONDA_DEFAULT_ENV",
+			"set -e -g CONDA_PREFIX",
+			"set -e -g CONDA_PROMPT_MODIFIER",
+			"set -e -g __CONDA_SHLVL_0_FOO",
+			"set -gx CONDA_SHLVL '0'",
+			"set -gx FOO 'orig'",
+			"set -gx PATH '/usr/bin'",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			environ := append([]string{"MAMBA_ROOT_PREFIX=" + root}, tc.environ...)
+			got, err := tc.op(ShellRequest{Environ: environ, Target: tc.target, WorkDir: "/", Shell: Fish})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want string
+			for _, line := range tc.want {
+				want += strings.ReplaceAll(line, "@R", root) + "\n"
+			}
+			if got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
 // TestShellCodeErrors: errors name the environment or variable at fault.
 func TestShellCodeErrors(t *testing.T) {
 	root := shellRoot(t)
@@ -283,6 +340,7 @@ func TestHook(t *testing.T) {
 	}{
 		{Bash, "", []string{"export CONDABOX_EXE='/opt/it'\\''s/condabox'\n", `shell "$@" -s bash)`}, []string{"MAMBA_ROOT_PREFIX"}},
 		{Zsh, "/r", []string{"export MAMBA_ROOT_PREFIX='/r'\n", "-s zsh)"}, nil},
+		{Fish, "/r", []string{"set -gx CONDABOX_EXE '/opt/it\\'s/condabox'\n", "set -gx MAMBA_ROOT_PREFIX '/r'\n", "shell $argv -s fish | source"}, []string{"export "}},
 	} {
 		got := Hook(tc.sh, "/opt/it's/condabox", tc.root)
 		for _, w := range tc.want {
@@ -303,7 +361,7 @@ func TestParseShell(t *testing.T) {
 		in   string
 		want Shell
 		err  bool
-	}{{"bash", Bash, false}, {"zsh", Zsh, false}, {"posix", Posix, false}, {"fish", "", true}, {"", "", true}} {
+	}{{"bash", Bash, false}, {"zsh", Zsh, false}, {"posix", Posix, false}, {"fish", Fish, false}, {"tcsh", "", true}, {"", "", true}} {
 		got, err := ParseShell(tc.in)
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("ParseShell(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
@@ -320,6 +378,8 @@ func TestRCFile(t *testing.T) {
 		{Bash, map[string]string{"HOME": "/h"}, "/h/.bashrc"},
 		{Zsh, map[string]string{"HOME": "/h"}, "/h/.zshrc"},
 		{Zsh, map[string]string{"HOME": "/h", "ZDOTDIR": "/z"}, "/z/.zshrc"},
+		{Fish, map[string]string{"HOME": "/h"}, "/h/.config/fish/config.fish"},
+		{Fish, map[string]string{"HOME": "/h", "XDG_CONFIG_HOME": "/x"}, "/x/fish/config.fish"},
 		{Bash, nil, ""},
 		{Posix, map[string]string{"HOME": "/h"}, ""},
 	} {
@@ -358,6 +418,9 @@ func TestInitBlock(t *testing.T) {
 	}
 	if !strings.Contains(block, `'/bin/condabox' shell hook -s bash -r '/root dir'`) {
 		t.Errorf("block does not evaluate the hook of its condabox and root:\n%s", block)
+	}
+	if fish := InitBlock(Fish, "/it's/condabox", "/r"); !strings.Contains(fish, "\n'/it\\'s/condabox' shell hook -s fish -r '/r' | source\n") {
+		t.Errorf("fish's block does not source the hook of its condabox and root:\n%s", fish)
 	}
 	unclosed := "x\n" + initBegin + "\nstuff\n"
 	if _, err := addInitBlock("/home/u/.bashrc", []byte(unclosed), block); err == nil || !strings.Contains(err.Error(), "/home/u/.bashrc: the condabox block of line 2 has no closing") {
