@@ -25,7 +25,9 @@ import (
 // variable references, functions, PATH edits) runs only in a shell that
 // sources it; Build reports each such line as a warning. conda-meta/state's
 // env_vars are Options.Variables (an environment file's variables:), baked
-// after the env_vars.d files and written to conda-meta/state.
+// after the env_vars.d files and written to conda-meta/state. A package's
+// post-link script (bin/.NAME-post-link.sh) is not run either: nothing of
+// the image runs at build time; Build warns of it too.
 
 const (
 	activateDir = "etc/conda/activate.d/"

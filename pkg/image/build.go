@@ -37,7 +37,9 @@ type Result struct {
 	Packages []PackageReport
 	// Records are the packages' repodata records, in the order given.
 	Records []conda.PackageRecord
-	// Warnings are activation lines that could not be baked.
+	// Warnings are what the image lacks of an installed environment:
+	// activation lines that could not be baked, post-link scripts not run,
+	// .pyc files not compiled, a base whose C library is too old.
 	Warnings []string
 	// Created is the image's creation time (see Options.Epoch).
 	Created time.Time
@@ -144,7 +146,7 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Image: img, Layers: reports, Warnings: append(warnings, pycWarnings...), Created: created}
+	res := &Result{Image: img, Layers: reports, Warnings: slices.Concat(warnings, pycWarnings, linkScriptWarnings(files, opts.Prefix)), Created: created}
 	if w, err := libcWarning(base, pkgs); err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	} else if w != "" {
@@ -158,6 +160,21 @@ func Build(ctx context.Context, base v1.Image, pkgs []*install.Package, opts Opt
 	}
 	sort.SliceStable(res.Packages, func(i, j int) bool { return res.Packages[i].Size > res.Packages[j].Size })
 	return res, nil
+}
+
+// linkScriptWarnings tells of the packages with a post-link script: an
+// install runs it after linking, a build cannot (nothing of the image runs
+// at build time), so what it would do is missing from the image.
+func linkScriptWarnings(files []*packageFiles, prefix string) []string {
+	root := strings.TrimPrefix(prefix, "/")
+	var out []string
+	for _, pf := range files {
+		script := root + "/" + install.LinkScript(pf.record.Name, "post-link")
+		if slices.ContainsFunc(pf.entries, func(e entry) bool { return e.Name == script }) {
+			out = append(out, fmt.Sprintf("%s has a post-link script (%s), which builds do not run: what it does at install time is missing from the image", pf.dist, script))
+		}
+	}
+	return out
 }
 
 // checkPrefix refuses a prefix that is not a clean absolute path below /.

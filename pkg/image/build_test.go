@@ -340,3 +340,23 @@ func TestBuildLibcWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildWarnsOfPostLinkScripts: a package's post-link script is in the
+// image but was not run; the build says so, naming the package. A
+// pre-unlink script (nothing unlinks in an image) is no warning.
+func TestBuildWarnsOfPostLinkScripts(t *testing.T) {
+	pkgs := []*pkgbuild.Package{
+		{Record: rec("fonts", "1.0", "0", ""), Files: []pkgbuild.File{
+			{Path: "bin/.fonts-post-link.sh", Mode: 0o755, Data: []byte("#!/bin/sh\nfc-cache\n")},
+			{Path: "share/fonts/a.ttf", Mode: 0o644, Data: []byte("font")},
+		}},
+		{Record: rec("quiet", "1.0", "0", ""), Files: []pkgbuild.File{
+			{Path: "bin/.quiet-pre-unlink.sh", Mode: 0o755, Data: []byte("#!/bin/sh\n")},
+			{Path: "bin/.other-post-link.sh", Mode: 0o755, Data: []byte("#!/bin/sh\n")}, // not its own
+		}},
+	}
+	res := build(t, extractPackages(t, pkgs), Options{})
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "fonts-1.0-0 has a post-link script (opt/conda/bin/.fonts-post-link.sh)") {
+		t.Errorf("warnings %q, want one for fonts' post-link script", res.Warnings)
+	}
+}

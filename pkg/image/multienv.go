@@ -132,6 +132,7 @@ func BuildEnvs(ctx context.Context, base v1.Image, envs []Env, opts Options) (*R
 		if libc != "" {
 			warnings = append(warnings, libc)
 		}
+		warnings = append(warnings, linkScriptWarnings(files, eo.Prefix)...)
 		for _, w := range append(actWarnings, warnings...) {
 			res.Warnings = append(res.Warnings, e.Name+": "+w)
 		}

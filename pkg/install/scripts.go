@@ -18,9 +18,9 @@ import (
 // prints it after the transaction and deletes it.
 const messagesFile = ".messages.txt"
 
-// linkScript returns the prefix-relative path of a package's post-link or
-// pre-unlink script: bin/.<name>-<kind>.sh.
-func linkScript(name, kind string) string {
+// LinkScript returns the prefix-relative path of a package's post-link or
+// pre-unlink script (kind): bin/.<name>-<kind>.sh.
+func LinkScript(name, kind string) string {
 	return "bin/." + name + "-" + kind + ".sh"
 }
 
@@ -36,7 +36,7 @@ func (a *applier) runLinkScript(ctx context.Context, r *conda.PackageRecord, kin
 // has one, with conda's variables. Its stdout is appended to
 // .messages.txt; a non-zero exit is an error carrying the script's output.
 func runLinkScript(ctx context.Context, prefix, rootPrefix string, r *conda.PackageRecord, kind string) error {
-	script := filepath.Join(prefix, filepath.FromSlash(linkScript(r.Name, kind)))
+	script := filepath.Join(prefix, filepath.FromSlash(LinkScript(r.Name, kind)))
 	if _, err := os.Stat(script); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
