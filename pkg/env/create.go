@@ -425,6 +425,7 @@ func requestChannels(given, fromSpecs []string, override bool, cfg *config.Confi
 	if !override {
 		names = append(names, cfg.Channels...)
 	}
+	names = append(names, fromSpecs...)
 	// "defaults" is conda's multichannel: the configuration's
 	// default_channels. condabox knows no default for it (repo.anaconda.com's
 	// channels come with their own terms), so without the key it stays an
@@ -432,7 +433,7 @@ func requestChannels(given, fromSpecs []string, override bool, cfg *config.Confi
 	if i := slices.Index(names, "defaults"); i >= 0 && len(cfg.DefaultChannels) > 0 {
 		names = slices.Concat(names[:i], cfg.DefaultChannels, slices.DeleteFunc(names[i+1:], func(n string) bool { return n == "defaults" }))
 	}
-	return parseChannels(append(names, fromSpecs...), cfg.ChannelConfig(workDir))
+	return parseChannels(names, cfg.ChannelConfig(workDir))
 }
 
 // specChannels returns the channels specs name (channel::name), in order.
