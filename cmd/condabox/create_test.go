@@ -413,15 +413,23 @@ func TestCreateRealisticChannel(t *testing.T) {
 // TestCreateChannelPriority puts an old python in the first channel and a
 // new one in the second: strict priority keeps the first channel's,
 // disabled takes the newest.
-func TestCreateChannelPriority(t *testing.T) {
-	isolate(t)
-	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
-	first, second := t.TempDir(), t.TempDir()
+// pythonChannels writes two channels of one python each: 3.10.4 in first,
+// 3.12.1 in second.
+func pythonChannels(t *testing.T) (first, second string) {
+	t.Helper()
+	first, second = t.TempDir(), t.TempDir()
 	for dir, version := range map[string]string{first: "3.10.4", second: "3.12.1"} {
 		if err := index.WriteChannel(dir, []conda.PackageRecord{record("linux-64", "python", version, "h_0")}, index.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return first, second
+}
+
+func TestCreateChannelPriority(t *testing.T) {
+	isolate(t)
+	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
+	first, second := pythonChannels(t)
 	for _, tc := range []struct {
 		priority, want string
 	}{{"strict", "3.10.4"}, {"flexible", "3.10.4"}, {"disabled", "3.12.1"}, {"", "3.10.4"},
@@ -567,12 +575,7 @@ func TestCreateDeps(t *testing.T) {
 func TestCreateSpecChannel(t *testing.T) {
 	isolate(t)
 	t.Setenv("CONDA_OVERRIDE_GLIBC", "2.36")
-	first, second := t.TempDir(), t.TempDir()
-	for dir, version := range map[string]string{first: "3.10.4", second: "3.12.1"} {
-		if err := index.WriteChannel(dir, []conda.PackageRecord{record("linux-64", "python", version, "h_0")}, index.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	first, second := pythonChannels(t)
 	envFile := filepath.Join(t.TempDir(), "env.yml")
 	if err := os.WriteFile(envFile, []byte("dependencies: [\"file://"+second+"::python\"]\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -146,19 +146,27 @@ func TestShellCode(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			environ := append([]string{"MAMBA_ROOT_PREFIX=" + root}, tc.environ...)
-			got, err := tc.op(ShellRequest{Environ: environ, Target: tc.target, Stack: tc.stack, WorkDir: "/"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want string
-			for _, line := range tc.want {
-				want += strings.ReplaceAll(line, "@R", root) + "\n"
-			}
-			if got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			checkShellCode(t, root, tc.op, ShellRequest{Environ: tc.environ, Target: tc.target, Stack: tc.stack}, tc.want)
 		})
+	}
+}
+
+// checkShellCode runs op on req in the root prefix root and compares its
+// code with want, line by line (@R standing for root).
+func checkShellCode(t *testing.T, root string, op func(ShellRequest) (string, error), req ShellRequest, want []string) {
+	t.Helper()
+	req.Environ = append([]string{"MAMBA_ROOT_PREFIX=" + root}, req.Environ...)
+	req.WorkDir = "/"
+	got, err := op(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	for _, line := range want {
+		code += strings.ReplaceAll(line, "@R", root) + "\n"
+	}
+	if got != code {
+		t.Errorf("got:\n%s\nwant:\n%s", got, code)
 	}
 }
 
@@ -201,18 +209,7 @@ func TestShellCodeFish(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			environ := append([]string{"MAMBA_ROOT_PREFIX=" + root}, tc.environ...)
-			got, err := tc.op(ShellRequest{Environ: environ, Target: tc.target, WorkDir: "/", Shell: Fish})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want string
-			for _, line := range tc.want {
-				want += strings.ReplaceAll(line, "@R", root) + "\n"
-			}
-			if got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			checkShellCode(t, root, tc.op, ShellRequest{Environ: tc.environ, Target: tc.target, Shell: Fish}, tc.want)
 		})
 	}
 }
