@@ -100,19 +100,21 @@ file, as micromamba's config does: ~/.condarc unless --file or --system says
 otherwise. Edits keep the file's comments and other keys, and a file is
 written only when condabox can read the result.`,
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "Print the merged configuration of every file",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, _, err := config.Merged(lookupEnv)
+	var showSource bool
+	list := &cobra.Command{
+		Use:   "list [KEY...]",
+		Short: "Print the merged configuration of every file (only KEYs when given)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, _, err := config.Merged(lookupEnv, config.MergeOptions{Keys: args, ShowSource: showSource})
 			if err != nil {
 				return err
 			}
 			_, err = cmd.OutOrStdout().Write(b)
 			return err
 		},
-	})
+	}
+	list.Flags().BoolVar(&showSource, "show-source", false, "end each value with the file that set it, as micromamba")
+	cmd.AddCommand(list)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "describe [KEY...]",
 		Short: "Describe the configuration keys condabox reads",

@@ -30,6 +30,7 @@ func TestConfig(t *testing.T) {
 		{[]string{"config", "sources"}, rc + "\n"},
 		{[]string{"config", "describe", "ssl_verify", "offline"}, "# ssl_verify\n#   Verify servers' TLS certificates: true (default), false, or the path of a PEM bundle of the authorities to trust instead.\n\n# offline\n#   Use cached channel indexes and packages only (true or false).\n"},
 		{[]string{"config", "list"}, "always_yes: true\nchannels:\n  - " + ch + "\nchannel_priority: strict\n"},
+		{[]string{"config", "list", "channel_priority", "--show-source"}, "channel_priority: strict # '" + rc + "'\n"},
 	}
 	for _, s := range steps {
 		r := runCLI(t, s.args...)

@@ -206,12 +206,22 @@ func scalar(value string) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
+// MergeOptions narrow and annotate Merged's YAML.
+type MergeOptions struct {
+	// Keys, when given, are the only keys shown.
+	Keys []string
+	// ShowSource ends each value's line (each entry's, for a list) with a
+	// comment naming the file that set it, as micromamba's config list
+	// --show-source.
+	ShowSource bool
+}
+
 // Merged returns what the configuration files (Paths) set, merged as Load
 // merges them — a list holds the higher-precedence file's entries first,
 // a mapping is merged key by key, any other value is the highest file's —
 // as YAML, keys in the order they first appear; and the files read. No
 // file, or none with a key, gives no YAML.
-func Merged(lookup func(string) (string, bool)) (yamlText []byte, files []string, err error) {
+func Merged(lookup func(string) (string, bool), opts MergeOptions) (yamlText []byte, files []string, err error) {
 	out := fileOf(mapping())
 	for _, p := range Paths(lookup) {
 		data, err := os.ReadFile(p)
@@ -226,9 +236,16 @@ func Merged(lookup func(string) (string, bool)) (yamlText []byte, files []string
 			return nil, nil, fmt.Errorf("read config %s: %w", p, err)
 		}
 		files = append(files, p)
+		uncomment(f.root()) // a file's comments would be out of place
 		c := f.root().Content
 		for i := 0; i+1 < len(c); i += 2 {
 			key, v := c[i].Value, c[i+1]
+			if len(opts.Keys) > 0 && !slices.Contains(opts.Keys, key) {
+				continue
+			}
+			if opts.ShowSource {
+				markSource(v, p)
+			}
 			cur := out.value(key)
 			switch {
 			case cur == nil:
@@ -258,9 +275,28 @@ func Merged(lookup func(string) (string, bool)) (yamlText []byte, files []string
 	if len(out.root().Content) == 0 {
 		return nil, files, nil
 	}
-	uncomment(out.root()) // a file's comments would be out of place
 	b, err := out.encode()
 	return b, files, err
+}
+
+// markSource comments the scalars of v (a value, a list's entries, a
+// mapping's values) with the file that set them; lists and mappings are
+// written a line per entry then.
+func markSource(v *yaml.Node, file string) {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		v.LineComment = "'" + file + "'"
+	case yaml.SequenceNode:
+		v.Style &^= yaml.FlowStyle
+		for _, n := range v.Content {
+			markSource(n, file)
+		}
+	case yaml.MappingNode:
+		v.Style &^= yaml.FlowStyle
+		for i := 1; i < len(v.Content); i += 2 {
+			markSource(v.Content[i], file)
+		}
+	}
 }
 
 // uncomment removes the comments of n and below.

@@ -108,13 +108,23 @@ func TestMerged(t *testing.T) {
 		v, ok := map[string]string{"HOME": home, "MAMBA_ROOT_PREFIX": root}[k]
 		return v, ok
 	}
-	got, files, err := Merged(lookup)
+	got, files, err := Merged(lookup, MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "channels: [conda-forge, defaults]\ncustom_channels: {a: 'http://a', b: 'http://b2'}\nchannel_priority: strict\n"
 	if string(got) != want {
 		t.Errorf("merged:\n%s\nwant:\n%s", got, want)
+	}
+	// Some keys only, each value with its file.
+	got, _, err = Merged(lookup, MergeOptions{Keys: []string{"custom_channels", "channel_priority"}, ShowSource: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, h := filepath.Join(root, ".condarc"), filepath.Join(home, ".condarc")
+	want = "custom_channels:\n  a: http://a # '" + r + "'\n  b: http://b2 # '" + h + "'\nchannel_priority: strict # '" + h + "'\n"
+	if string(got) != want {
+		t.Errorf("merged with sources:\n%s\nwant:\n%s", got, want)
 	}
 	if len(files) != 2 || files[0] != filepath.Join(root, ".condarc") || files[1] != filepath.Join(home, ".condarc") {
 		t.Errorf("files %q", files)
