@@ -20,6 +20,7 @@ func newListCmd() *cobra.Command {
 		md5       bool
 		sha256    bool
 		revisions bool
+		noPip     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list [flags] [REGEX]",
@@ -41,6 +42,9 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 					return err
 				}
 				return env.WriteRevisions(cmd.OutOrStdout(), revs)
+			}
+			if noPip {
+				in.Pip = nil
 			}
 			if len(args) == 1 {
 				if err := in.Filter(args[0], fullName); err != nil {
@@ -71,6 +75,7 @@ active environment ($CONDA_PREFIX), else the root prefix (base).`,
 	f.BoolVar(&explicit, "explicit", false, "print an @EXPLICIT file of the packages' URLs, as conda list --explicit")
 	f.BoolVar(&md5, "md5", false, "with --explicit, add each URL's #md5")
 	f.BoolVar(&sha256, "sha256", false, "with --explicit, add each URL's #sha256:")
+	f.BoolVar(&noPip, "no-pip", false, "leave out the Python packages pip installed, as conda list --no-pip")
 	f.BoolVar(&revisions, "revisions", false, "list the environment's revisions (conda-meta/history), as conda list --revisions")
 	cmd.MarkFlagsMutuallyExclusive("json", "export", "canonical", "explicit", "revisions")
 	cmd.MarkFlagsMutuallyExclusive("md5", "sha256")

@@ -68,6 +68,9 @@ func TestPipSection(t *testing.T) {
 	if r := runCLI(t, "list", "-p", prefix, "cb"); !regexp.MustCompile(`(?m)^\s*cbdemo\s+1\.0\s+pypi_0\s+pypi$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "cbextra") {
 		t.Errorf("list: %q", r.stdout)
 	}
+	if r := runCLI(t, "list", "-p", prefix, "--no-pip"); strings.Contains(r.stdout, "pypi") || !regexp.MustCompile(`(?m)^\s*pip\s+23`).MatchString(r.stdout) {
+		t.Errorf("list --no-pip shows pip's packages, or not the conda ones:\n%s", r.stdout)
+	}
 	// pip's own dist-info belongs to the conda package pip: not a pypi row.
 	if r := runCLI(t, "list", "-p", prefix); regexp.MustCompile(`(?m)^\s*pip\s.*pypi$`).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^\s*pip\s+23`).MatchString(r.stdout) {
 		t.Errorf("list shows pip as a pypi package, or not at all:\n%s", r.stdout)
