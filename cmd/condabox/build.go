@@ -113,7 +113,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.BoolVar(&b.push, "push", false, "push the image and its SBOM to the --tag registry")
 	f.StringVarP(&b.output, "output", "o", "", "write the image to oci:DIR or docker-archive:FILE")
 	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
-	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (see docs)")
+	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (docs/build.md)")
 	f.StringVar(&b.compression, "compression", "gzip", "layer compression: gzip (any engine) or zstd (faster and smaller; Docker 23+, containerd 1.5+, podman)")
 	f.IntVar(&b.opts.CompressionLevel, "compression-level", 0, "compression level, as podman push takes it: gzip 1 (fastest) to 9 (smallest), zstd 1 to 22 (default: podman's, gzip 5, zstd 3)")
 	f.BoolVar(&b.opts.CompilePyc, "compile-pyc", true, "add .pyc files of noarch python packages (platforms this host runs only)")
