@@ -51,7 +51,9 @@ func (p *Plan) PipFiles(ctx context.Context, target string, compile bool, progre
 	}
 	defer os.RemoveAll(stage)
 	prefix := filepath.Join(stage, "env")
-	if _, err := install.Sync(ctx, prefix, pkgs, install.Options{SkipPyc: true}); err != nil {
+	// No link scripts: what a post-link script wrote would be taken for
+	// pip's files; image builds run none (the build warns of them).
+	if _, err := install.Sync(ctx, prefix, pkgs, install.Options{SkipPyc: true, SkipLinkScripts: true}); err != nil {
 		return nil, nil, fmt.Errorf("pip: link the environment to run pip in: %w", err)
 	}
 	for _, sec := range p.Pip {
