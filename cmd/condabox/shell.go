@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,12 +19,18 @@ type shellFlags struct {
 	shell, root string
 }
 
-// parse returns -s's shell, which is required.
+// parse returns -s's shell, else the login shell's ($SHELL) when condabox
+// supports it.
 func (f *shellFlags) parse(cmd string) (env.Shell, error) {
-	if f.shell == "" {
-		return "", fmt.Errorf("shell %s: give the shell with -s bash, -s zsh, -s fish or -s posix", cmd)
+	if f.shell != "" {
+		return env.ParseShell(f.shell)
 	}
-	return env.ParseShell(f.shell)
+	if login, ok := lookupEnv("SHELL"); ok && login != "" {
+		if sh, err := env.ParseShell(filepath.Base(login)); err == nil {
+			return sh, nil
+		}
+	}
+	return "", fmt.Errorf("shell %s: give the shell with -s bash, -s zsh, -s fish or -s posix ($SHELL names none of them)", cmd)
 }
 
 func newShellCmd() *cobra.Command {
@@ -50,7 +57,7 @@ environment afterwards. The other subcommands print or write shell code.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVarP(&flags.shell, "shell", "s", "", "the shell: bash, zsh, fish or posix (dash, ash …)")
+	pf.StringVarP(&flags.shell, "shell", "s", "", "the shell: bash, zsh, fish or posix (dash, ash …); default: $SHELL's")
 	pf.StringVarP(&flags.root, "root-prefix", "r", "", "root prefix (default $MAMBA_ROOT_PREFIX)")
 	cmd.AddCommand(newShellHookCmd(&flags), newShellActivateCodeCmd(&flags))
 	cmd.AddCommand(newShellXctivateCmd(&flags, "deactivate", "Print the code deactivating the active environment", env.ShellDeactivate))

@@ -171,11 +171,12 @@ func TestShellInit(t *testing.T) {
 // missing environment by name.
 func TestShellFlags(t *testing.T) {
 	isolate(t)
+	t.Setenv("SHELL", "/bin/tcsh") // no -s: $SHELL's, which condabox does not support
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"shell", "hook"}, "give the shell with -s"},
+		{[]string{"shell", "hook"}, "give the shell with -s bash, -s zsh, -s fish or -s posix ($SHELL names none of them)"},
 		{[]string{"shell", "activate", "-s", "tcsh"}, `shell "tcsh": not supported`},
 		{[]string{"shell", "init", "-s", "posix"}, "only bash, zsh and fish have an rc file"},
 		{[]string{"shell", "activate", "-s", "bash", "nope"}, "activate nope: no conda environment at"},
@@ -188,6 +189,11 @@ func TestShellFlags(t *testing.T) {
 		if r := runCLI(t, tc.args...); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want an error with %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+	// A supported login shell is the default.
+	t.Setenv("SHELL", "/usr/bin/fish")
+	if r := runCLI(t, "shell", "hook"); r.code != 0 || !strings.HasPrefix(r.stdout, "# condabox shell hook for fish\n") {
+		t.Errorf("shell hook with SHELL=/usr/bin/fish: exit %d, stdout %.40q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
 
