@@ -272,14 +272,20 @@ func newNotInitializedCmd(name string) *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The login shell's instructions; bash's by default.
+			sh, hook := "bash", `eval "$(condabox shell hook -s bash)"`
+			if login, _ := lookupEnv("SHELL"); filepath.Base(login) == "zsh" {
+				sh, hook = "zsh", `eval "$(condabox shell hook -s zsh)"`
+			} else if filepath.Base(login) == "fish" {
+				sh, hook = "fish", "condabox shell hook -s fish | source"
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), `condabox is running as a program and cannot change the shell that started it,
-so %[1]s needs condabox's shell function. For this bash shell, run
-    eval "$(condabox shell hook -s bash)"
-then "condabox %[1]s" again; for every new bash shell, run once
-    condabox shell init -s bash
-(zsh: -s zsh; fish: condabox shell hook -s fish | source, and shell init
--s fish; other POSIX shells: shell hook -s posix).
-`, name)
+so %[1]s needs condabox's shell function. For this %[2]s shell, run
+    %[3]s
+then "condabox %[1]s" again; for every new %[2]s shell, run once
+    condabox shell init -s %[2]s
+(bash, zsh and fish: -s bash, -s zsh, -s fish; other POSIX shells: shell hook -s posix).
+`, name, sh, hook)
 			return exitError{code: 1}
 		},
 	}

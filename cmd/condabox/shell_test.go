@@ -195,6 +195,9 @@ func TestShellFlags(t *testing.T) {
 	if r := runCLI(t, "shell", "hook"); r.code != 0 || !strings.HasPrefix(r.stdout, "# condabox shell hook for fish\n") {
 		t.Errorf("shell hook with SHELL=/usr/bin/fish: exit %d, stdout %.40q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+	if r := runCLI(t, "activate", "myenv"); r.code == 0 || !strings.Contains(r.stderr, "    condabox shell hook -s fish | source\n") {
+		t.Errorf("activate without the function in fish: exit %d, stderr %q; want fish's instructions", r.code, r.stderr)
+	}
 }
 
 // TestShellActivateFlags: micromamba's -n NAME and -p PREFIX name the same
