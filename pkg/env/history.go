@@ -305,8 +305,18 @@ func historySpec(d string) (string, error) {
 	if channel != "" {
 		spec = channel + "::" + spec
 	}
-	if _, err := conda.ParseMatchSpec(spec); err != nil {
+	m, err := conda.ParseMatchSpec(spec)
+	if err != nil {
 		return "", fmt.Errorf("history entry %q: %w", d, err)
+	}
+	v, err := conda.ParseVersion(version)
+	if err != nil {
+		return "", fmt.Errorf("history entry %q: %w", d, err)
+	}
+	// A character spec syntax reads otherwise (# starts a comment) would
+	// make a spec of another package.
+	if rec := (conda.PackageRecord{Name: name, Version: v, Build: build, Subdir: m.Subdir}); !m.Matches(&rec) {
+		return "", fmt.Errorf("history entry %q: not a package's name-version-build", d)
 	}
 	return spec, nil
 }

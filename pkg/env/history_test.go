@@ -163,6 +163,37 @@ func FuzzRevisions(f *testing.F) {
 					t.Errorf("added %q missing from:\n%s", n, out.String())
 				}
 			}
+			// install --revision i: each package once, each spec (when the
+			// dist parses) matching exactly that package.
+			state, err := RevisionState(revs, i)
+			if err != nil {
+				t.Fatalf("RevisionState(%d) of %d revisions: %v", i, len(revs), err)
+			}
+			names := map[string]bool{}
+			for _, d := range state {
+				if n := historyName(d); names[n] {
+					t.Errorf("revision %d holds %s twice: %q", i, n, state)
+				} else {
+					names[n] = true
+				}
+				spec, err := historySpec(d)
+				if err != nil {
+					continue // not name-version-build: install --revision reports it
+				}
+				m, err := conda.ParseMatchSpec(spec)
+				if err != nil {
+					t.Fatalf("historySpec(%q) = %q, which does not parse: %v", d, spec, err)
+				}
+				_, dist := cutChannel(d)
+				name, version, build, _ := splitDist(dist)
+				v, err := conda.ParseVersion(version)
+				if err != nil {
+					t.Fatalf("historySpec(%q) = %q, but version %q does not parse: %v", d, spec, version, err)
+				}
+				if rec := (conda.PackageRecord{Name: name, Version: v, Build: build, Subdir: m.Subdir}); !m.Matches(&rec) {
+					t.Errorf("%q does not match %s-%s-%s", spec, name, version, build)
+				}
+			}
 		}
 	})
 }
@@ -212,6 +243,7 @@ func TestHistorySpec(t *testing.T) {
 		{"http://127.0.0.1:8766/noarch::typing-extensions-4.9.0-pyha_0", "http://127.0.0.1:8766/noarch::typing-extensions==4.9.0=pyha_0", ""},
 		{"old-style-1.0-0", "old-style==1.0=0", ""},
 		{"conda-forge/linux-64::nodashes", "", "want [channel::]name-version-build"},
+		{"c::a-1.0-0#x", "", "not a package's name-version-build"}, // # would start a comment
 	} {
 		got, err := historySpec(tc.dist)
 		if tc.err != "" {
