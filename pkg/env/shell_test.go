@@ -3,6 +3,7 @@ package env
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -507,5 +508,26 @@ func BenchmarkShellActivate(b *testing.B) {
 		if _, err := ShellActivate(ShellRequest{Environ: environ, Target: "b", WorkDir: "/"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFishQuote: real fish reads each quoted value back byte for byte.
+func TestFishQuote(t *testing.T) {
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Skip("fish is not installed (apt-get install fish)")
+	}
+	values := []string{"", "plain", "it's", `back\slash`, `\'`, `'\\'`, "$HOME (x) {a,b} *", "tab\there", "new\nline", "ünïcode", `"double"`, `;|&<>`}
+	var script strings.Builder
+	for _, v := range values {
+		script.WriteString("set -l v " + fishQuote(v) + "\nprintf '%s\\0' \"$v\"\n")
+	}
+	out, err := exec.Command(fish, "--no-config", "-c", script.String()).Output()
+	if err != nil {
+		t.Fatalf("fish: %v\n%s", err, script.String())
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if !slices.Equal(got, values) {
+		t.Errorf("fish read back\n%q\nwant\n%q", got, values)
 	}
 }
