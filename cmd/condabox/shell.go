@@ -191,9 +191,10 @@ func newShellInitCmd(flags *shellFlags) *cobra.Command {
 		Use:   "init -s bash|zsh|fish [-r ROOT]",
 		Short: "Make ~/.bashrc, ~/.zshrc or fish's config.fish evaluate the hook",
 		Long: `init adds a marked block to ~/.bashrc (bash), ~/.zshrc ($ZDOTDIR/.zshrc) or
-~/.config/fish/config.fish ($XDG_CONFIG_HOME/fish) that evaluates this condabox's hook, with the root prefix -r (default
-$MAMBA_ROOT_PREFIX, else ~/micromamba) as MAMBA_ROOT_PREFIX. Running it again
-replaces the block; shell deinit removes it.`,
+~/.config/fish/config.fish ($XDG_CONFIG_HOME/fish) that evaluates this
+condabox's hook, with the root prefix -r (default $MAMBA_ROOT_PREFIX, else
+~/micromamba) as MAMBA_ROOT_PREFIX. Running it again replaces the block;
+shell deinit removes it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sh, rcFile, err := initTarget(flags, "init")
@@ -274,9 +275,11 @@ func newNotInitializedCmd(name string) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The login shell's instructions; bash's by default.
 			sh, hook := "bash", `eval "$(condabox shell hook -s bash)"`
-			if login, _ := lookupEnv("SHELL"); filepath.Base(login) == "zsh" {
+			login, _ := lookupEnv("SHELL")
+			switch filepath.Base(login) {
+			case "zsh":
 				sh, hook = "zsh", `eval "$(condabox shell hook -s zsh)"`
-			} else if filepath.Base(login) == "fish" {
+			case "fish":
 				sh, hook = "fish", "condabox shell hook -s fish | source"
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), `condabox is running as a program and cannot change the shell that started it,

@@ -123,8 +123,9 @@ type ShellRequest struct {
 	Shell Shell
 }
 
-// ShellActivate returns the POSIX shell code that activates req.Target in
-// the shell whose variables are req.Environ, as conda's activator: the
+// ShellActivate returns the shell code (POSIX, or fish's for req.Shell Fish)
+// that activates req.Target in the shell whose variables are req.Environ, as
+// conda's activator: the
 // active environment, if any, is left (its deactivate.d scripts sourced and
 // its variables restored, its bin removed from PATH) unless req.Stack; then
 // PATH starts with the target's bin; CONDA_PREFIX, CONDA_DEFAULT_ENV,
@@ -172,8 +173,9 @@ func ShellActivate(req ShellRequest) (string, error) {
 	return s.script(pre, post), nil
 }
 
-// ShellDeactivate returns the POSIX shell code that deactivates the active
-// environment (nothing when none is): its deactivate.d scripts sourced, then
+// ShellDeactivate returns the shell code (as ShellActivate's) that
+// deactivates the active environment (nothing when none is): its
+// deactivate.d scripts sourced, then
 // every variable its activation set restored or unset; the environment below
 // it on the stack (CONDA_PREFIX_<n>) is active again, and reactivated
 // (variables, PATH, activate.d) unless it was kept by --stack.
@@ -222,9 +224,10 @@ func ShellDeactivate(req ShellRequest) (string, error) {
 	return s.script(pre, post), nil
 }
 
-// ShellReactivate returns the POSIX shell code that reactivates the active
-// environment (nothing when none is): its deactivate.d scripts, its
-// variables read again, its activate.d scripts, as after a change to it.
+// ShellReactivate returns the shell code (as ShellActivate's) that
+// reactivates the active environment (nothing when none is): its
+// deactivate.d scripts, its variables read again, its activate.d scripts, as
+// after a change to it.
 func ShellReactivate(req ShellRequest) (string, error) {
 	s, err := newShellState(req)
 	if err != nil {
