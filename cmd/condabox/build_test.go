@@ -606,3 +606,42 @@ func helloBuilder(t *testing.T) (home string, build func() string) {
 		return decodeBuild(t, r).Digest
 	}
 }
+
+// TestBuildVirtualPackages: CONDA_OVERRIDE_GLIBC and CONDA_OVERRIDE_CUDA
+// set the virtual packages an image is solved with, as for create: an image
+// for an older base, or with CUDA builds on a machine without a GPU.
+func TestBuildVirtualPackages(t *testing.T) {
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	pkg := func(name, version string, depends ...string) *pkgbuild.Package {
+		return &pkgbuild.Package{Record: conda.PackageRecord{Name: name, Version: conda.MustParseVersion(version), Build: "0", Subdir: "linux-64",
+			Depends: depends, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + name + ".txt", Mode: 0o644, Data: []byte(version)}}}
+	}
+	ch := "file://" + writeChannel(t, []*pkgbuild.Package{
+		pkg("tool", "1.0", "__glibc >=2.17"), pkg("tool", "2.0", "__glibc >=2.30"),
+		pkg("gpu", "0.9"), pkg("gpu", "1.0", "__cuda >=11"),
+	})
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yml", "channels: ["+ch+"]\ndependencies: [tool, gpu]\n")
+	for _, tc := range []struct {
+		glibc, cuda string
+		want        []string
+	}{
+		{"2.28", "", []string{"gpu-0.9-0", "tool-1.0-0"}}, // "": no __cuda
+		{"2.31", "12.2", []string{"gpu-1.0-0", "tool-2.0-0"}},
+	} {
+		t.Setenv("CONDA_OVERRIDE_GLIBC", tc.glibc)
+		t.Setenv("CONDA_OVERRIDE_CUDA", tc.cuda)
+		out := decodeBuild(t, runCLI(t, "build", "--json", "-f", envFile, "--override-channels", "--base", "scratch", "--tag", "example.org/vp:1",
+			"--output", "oci:"+filepath.Join(dir, "oci-"+tc.glibc)))
+		var got []string
+		for _, p := range out.Images[0].Packages {
+			got = append(got, p.Dist)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("glibc %q cuda %q: packages %q, want %q", tc.glibc, tc.cuda, got, tc.want)
+		}
+	}
+}
