@@ -39,7 +39,8 @@ type Result struct {
 	Records []conda.PackageRecord
 	// Warnings are what the image lacks of an installed environment:
 	// activation lines that could not be baked, post-link scripts not run,
-	// .pyc files not compiled, a base whose C library is too old.
+	// .pyc files not compiled, a scratch base without the C library the
+	// packages link against.
 	Warnings []string
 	// Created is the image's creation time (see Options.Epoch).
 	Created time.Time
