@@ -601,4 +601,9 @@ func TestCreateSpecChannel(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "no channels") {
 		t.Errorf("create python without channels: exit %d, stderr %q; want the no-channels error", r.code, r.stderr)
 	}
+	// defaults is several channels: no spec's own.
+	r = runCLI(t, "create", "--dry-run", "-p", filepath.Join(t.TempDir(), "env"), "-c", "file://"+first, "defaults::python")
+	if r.code == 0 || !strings.Contains(r.stderr, `spec "defaults::python": defaults is several channels`) {
+		t.Errorf("create defaults::python: exit %d, stderr %q", r.code, r.stderr)
+	}
 }

@@ -146,7 +146,11 @@ func PlanCreate(ctx context.Context, req CreateRequest) (*Plan, error) {
 		return plan, nil
 	}
 	specs := r.specs
-	if plan.channels, err = requestChannels(r.channels, specChannels(specs), req.OverrideChannels, cfg, req.WorkDir); err != nil {
+	fromSpecs, err := specChannels(specs)
+	if err != nil {
+		return nil, err
+	}
+	if plan.channels, err = requestChannels(r.channels, fromSpecs, req.OverrideChannels, cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -437,14 +441,19 @@ func requestChannels(given, fromSpecs []string, override bool, cfg *config.Confi
 }
 
 // specChannels returns the channels specs name (channel::name), in order.
-func specChannels(specs []conda.MatchSpec) []string {
+// The defaults multichannel is refused there: one package comes from one
+// channel.
+func specChannels(specs []conda.MatchSpec) ([]string, error) {
 	var out []string
 	for _, m := range specs {
-		if m.Channel != "" && m.Channel != "*" && !slices.Contains(out, m.Channel) {
+		switch {
+		case m.Channel == "defaults":
+			return nil, fmt.Errorf("spec %q: defaults is several channels (default_channels), a spec's channel names one: give one of them (pkgs/main::%s), or no channel", m.String(), m.Name)
+		case m.Channel != "" && m.Channel != "*" && !slices.Contains(out, m.Channel):
 			out = append(out, m.Channel)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func parseChannels(names []string, cfg conda.ChannelConfig) ([]conda.Channel, error) {

@@ -133,7 +133,11 @@ func readLockInputs(ctx context.Context, req LockRequest, fallback []conda.Platf
 		}
 		all = append(all, in.specs[p]...)
 	}
-	if in.channels, err = requestChannels(channels, specChannels(all), req.OverrideChannels, in.cfg, req.WorkDir); err != nil {
+	fromSpecs, err := specChannels(all)
+	if err != nil {
+		return nil, err
+	}
+	if in.channels, err = requestChannels(channels, fromSpecs, req.OverrideChannels, in.cfg, req.WorkDir); err != nil {
 		return nil, err
 	}
 	for _, c := range in.channels {
