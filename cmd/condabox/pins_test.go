@@ -244,15 +244,23 @@ func TestSkipLinkScripts(t *testing.T) {
 	}
 }
 
+// pinEnv isolates the test and creates an environment of specs from
+// pinChannel; it returns the environment's folder and the channel's URL.
+func pinEnv(t *testing.T, specs ...string) (prefix, ch string) {
+	t.Helper()
+	ch = "file://" + pinChannel(t)
+	isolate(t)
+	prefix = filepath.Join(t.TempDir(), "env")
+	if r := runCLI(t, append([]string{"create", "-y", "-p", prefix, "--override-channels", "-c", ch}, specs...)...); r.code != 0 {
+		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
+	}
+	return prefix, ch
+}
+
 // TestRemoveAll: remove --all takes out every package and leaves an empty
 // environment that install can fill again; with names it is refused.
 func TestRemoveAll(t *testing.T) {
-	ch := "file://" + pinChannel(t)
-	isolate(t)
-	prefix := filepath.Join(t.TempDir(), "env")
-	if r := runCLI(t, "create", "-y", "-p", prefix, "--override-channels", "-c", ch, "app"); r.code != 0 {
-		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
-	}
+	prefix, ch := pinEnv(t, "app")
 	if r := runCLI(t, "remove", "-y", "-p", prefix, "--all", "app"); r.code == 0 || !strings.Contains(r.stderr, "takes no package names") {
 		t.Errorf("remove --all app: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -371,12 +379,7 @@ func TestVariables(t *testing.T) {
 // TestEnvConfigVars: conda's env config vars set, list and unset keep the
 // variables activation sets in conda-meta/state.
 func TestEnvConfigVars(t *testing.T) {
-	ch := "file://" + pinChannel(t)
-	isolate(t)
-	prefix := filepath.Join(t.TempDir(), "env")
-	if r := runCLI(t, "create", "-y", "-p", prefix, "--override-channels", "-c", ch, "tool"); r.code != 0 {
-		t.Fatalf("create: exit %d, stderr %s", r.code, r.stderr)
-	}
+	prefix, _ := pinEnv(t, "tool")
 	steps := []struct {
 		args []string
 		want string
