@@ -55,10 +55,20 @@ COPY --chown=57439:57439 env.yml /tmp/env.yml
 RUN condabox create -y -p /opt/conda -f /tmp/env.yml >/dev/null && rm -rf /opt/conda/pkgs
 EOC
 
+# The peer as issue 7 words it (RUN condabox install -f env.yml), without
+# micromamba-docker's cache cleanup: its image keeps /opt/conda/pkgs (the
+# archives, and the extracted packages the environment is hard-linked
+# from). Timed in the alternating cold runs below; its size is a row too.
+mkdir -p "$B/ctx-nocleanup"
+sed 's# && rm -rf /opt/conda/pkgs##' "$B/ctx/Containerfile" >"$B/ctx-nocleanup/Containerfile"
+
 PODMAN_BUILD="podman build --format docker --network host -t localhost/penv:v1 $B/ctx"
 PODMAN_PUSH="podman push --tls-verify=false localhost/penv:v1 $R/penv:v1"
+NC_BUILD="podman build --format docker --network host -t localhost/penv-nocleanup:v1 $B/ctx-nocleanup"
+NC_PUSH="podman push --tls-verify=false localhost/penv-nocleanup:v1 $R/penv-nocleanup:v1"
 CONDABOX_BUILD="$B/condabox build -f $B/env.yml --override-channels --base $R/condabox-base:1 --tag $R/cenv:v1 --push --json"
 echo "peer: $PODMAN_BUILD && $PODMAN_PUSH"
+echo "issue's peer (no cleanup): $NC_BUILD && $NC_PUSH"
 echo "ours: HOME=$B/home CONDA_PKGS_DIRS=$B/home/pkgs SOURCE_DATE_EPOCH=1700000000 $CONDABOX_BUILD"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -72,6 +82,17 @@ peer() {
 	p=$(elapsed $PODMAN_PUSH)
 	PEER=$(echo "$b + $p" | bc)
 	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER"
+}
+# peer_nc LABEL [podman build flags]: the same for the peer without cache
+# cleanup; keeps the sum in $PEER_NC.
+peer_nc() {
+	local label=$1 b p
+	shift
+	cp "$B/env.yml" "$B/ctx-nocleanup/env.yml"
+	b=$(elapsed $NC_BUILD "$@")
+	p=$(elapsed $NC_PUSH)
+	PEER_NC=$(echo "$b + $p" | bc)
+	printf '%-26s issue peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER_NC"
 }
 # ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push
 # with its caches in $OURS_HOME; prints its time and, given the peer's, the
@@ -119,20 +140,23 @@ OURS_HOME=$B/home
 # Cold builds again, alternating, $COLD_RUNS (3) of each: one cold pair
 # swings with the machine (the peer took 3.2–6.4 s over a day), the median
 # of several does less. Each peer build is --no-cache; each of ours starts
-# from empty caches.
+# from empty caches. Both peers: micromamba-docker's recipe (cache removed)
+# and issue 7's words (cache kept, so a bigger layer to commit and push).
 COLD_RUNS=${COLD_RUNS:-3}
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-peers= OURS_S=
+peers= peers_nc= OURS_S=
 for i in $(seq "$COLD_RUNS"); do
 	peer "cold again ($i)" --no-cache
+	peer_nc "cold again ($i)" --no-cache
 	OURS_HOME=$B/home-cold$i
 	rm -rf "$OURS_HOME" && mkdir -p "$OURS_HOME"
 	ours "cold again ($i)" "$PEER" --tag $R/cenv-cold$i:v1
-	peers="$peers $PEER" OURS_S="$OURS_S $LAST"
+	peers="$peers $PEER" peers_nc="$peers_nc $PEER_NC" OURS_S="$OURS_S $LAST"
 done
 OURS_HOME=$B/home
-PM=$(echo $peers | tr ' ' '\n' | median) OM=$(echo $OURS_S | tr ' ' '\n' | median)
+PM=$(echo $peers | tr ' ' '\n' | median) PN=$(echo $peers_nc | tr ' ' '\n' | median) OM=$(echo $OURS_S | tr ' ' '\n' | median)
 printf '%-26s peer %6.2f s   ours %6.2f s   ratio %5.3f\n' "cold, median of $COLD_RUNS" "$PM" "$OM" "$(echo "$OM / $PM" | bc -l)"
+printf '%-26s issue peer %6.2f s   ours %6.2f s   ratio %5.3f\n' "cold, median of $COLD_RUNS" "$PN" "$OM" "$(echo "$OM / $PN" | bc -l)"
 
 # Sizes of the edge-versions 2 images: the peer's, ours on its base and, with
 # --prune safe, ours on the same base, on the plain slim-like base and on the
@@ -149,13 +173,9 @@ unpacked() {
 ours "prune safe (sizes below)" "" --prune safe --tag $R/cenv:safe
 ours "slim base, prune safe" "" --prune safe --base $R/bookworm-slim:12 --tag $R/cenv-slim:safe
 ours "distroless, prune safe" "" --prune safe --base $R/distroless-cc:12 --tag $R/cenv-distroless:safe
-# The peer as issue 7 words it (RUN condabox install -f env.yml), without
-# micromamba-docker's cache cleanup: its image keeps /opt/conda/pkgs (the
-# archives, and the extracted packages the environment is hard-linked
-# from). Not timed; its size is a second row.
-mkdir -p "$B/ctx-nocleanup"
+# The issue's peer of edge-versions 2, for its size (from podman's cache
+# after the cold runs; built here when COLD_RUNS=0).
 cp "$B/env.yml" "$B/ctx-nocleanup/env.yml"
-sed 's# && rm -rf /opt/conda/pkgs##' "$B/ctx/Containerfile" >"$B/ctx-nocleanup/Containerfile"
 podman build -q --format docker --network host -t localhost/penv-nocleanup:v1 "$B/ctx-nocleanup" >/dev/null 2>>"$B/stderr.log"
 podman push -q --tls-verify=false localhost/penv-nocleanup:v1 $R/penv-nocleanup:v1
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,6 +13,9 @@ start_fixtures() {
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$B/condabox" ./cmd/condabox
 	go build -o "$B/testchannel" ./internal/testchannel/cmd/testchannel
 	go build -o "$B/testimage" ./internal/testimage/cmd/testimage
+	# runc, cgroupfs and lower ulimits, as the tests set podman up: crun and
+	# the default ulimits fail on these machines.
+	"$B/testimage" podman-conf
 	# Always rewritten (about 2 s from the cache): a channel of an older
 	# recipe must not be measured.
 	rm -rf "$B/ch"

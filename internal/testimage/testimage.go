@@ -54,13 +54,8 @@ func Podman(t testing.TB) func(args ...string) (string, error) {
 	if err := lockPodman(); err != nil {
 		t.Fatalf("podman test lock: %v", err)
 	}
-	if b, err := os.ReadFile(containersConfPath); err != nil || string(b) != ContainersConf {
-		if err := os.MkdirAll(filepath.Dir(containersConfPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(containersConfPath, []byte(ContainersConf), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := WriteContainersConf(); err != nil {
+		t.Fatal(err)
 	}
 	return func(args ...string) (string, error) {
 		var out bytes.Buffer
@@ -69,6 +64,21 @@ func Podman(t testing.TB) func(args ...string) (string, error) {
 		err := cmd.Run()
 		return out.String(), err
 	}
+}
+
+// WriteContainersConf writes ContainersConf to podman's system
+// configuration file unless it holds it already (root only).
+func WriteContainersConf() error {
+	if b, err := os.ReadFile(containersConfPath); err == nil && string(b) == ContainersConf {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(containersConfPath), 0o755); err != nil {
+		return fmt.Errorf("podman configuration: %w", err)
+	}
+	if err := os.WriteFile(containersConfPath, []byte(ContainersConf), 0o644); err != nil {
+		return fmt.Errorf("podman configuration: %w", err)
+	}
+	return nil
 }
 
 // podmanLock is held, once taken, until the test process exits: podman

@@ -3,6 +3,8 @@
 //
 //	testimage tarball BASE       print the root file system's tarball path
 //	testimage push BASE REF      push the base image to a registry
+//	testimage podman-conf        write podman's configuration for these
+//	                             machines (testimage.ContainersConf; root)
 //
 // BASE is minbase, slim or distroless. Both build the base on first use
 // (root, mmdebstrap); the tools' output goes to standard error.
@@ -32,8 +34,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) == 1 && args[0] == "podman-conf" {
+		return testimage.WriteContainersConf()
+	}
 	if len(args) < 2 {
-		return fmt.Errorf("usage: testimage tarball BASE | testimage push BASE REF (BASE: %s)", baseNames())
+		return fmt.Errorf("usage: testimage tarball BASE | testimage push BASE REF | testimage podman-conf (BASE: %s)", baseNames())
 	}
 	base, ok := testimage.Bases[args[1]]
 	if !ok {
