@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
 	"github.com/condabox/condabox/pkg/conda"
 	"github.com/condabox/condabox/pkg/env"
 	"github.com/condabox/condabox/pkg/image"
@@ -528,6 +529,27 @@ func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Ref
 		return out, nil
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(b.output, image.OCIPrefix), image.DockerArchivePrefix)
+	// The SBOMs go beside the output: FILE.spdx.json, or
+	// FILE.os-arch.spdx.json for several platforms. They are written
+	// first and put in place only once the image is: on a full disk
+	// neither is left half-written, nor one without the other.
+	var sboms []*atomicfile.Staged
+	defer func() {
+		for _, s := range sboms {
+			s.Abort() // after Commit: nothing left to remove
+		}
+	}()
+	for i := range out.Images {
+		out.Images[i].SBOM = strings.TrimSuffix(path, "/") + ".spdx.json"
+		if idx != nil {
+			out.Images[i].SBOM = strings.TrimSuffix(path, "/") + "." + strings.ReplaceAll(out.Images[i].Platform, "/", "-") + ".spdx.json"
+		}
+		s, err := atomicfile.Stage(out.Images[i].SBOM, 0o644, func(w io.Writer) error { _, err := w.Write(docs[i]); return err })
+		if err != nil {
+			return nil, fmt.Errorf("write SBOM %s: %w", out.Images[i].SBOM, err)
+		}
+		sboms = append(sboms, s)
+	}
 	switch {
 	case strings.HasPrefix(b.output, image.DockerArchivePrefix):
 		err = image.WriteDockerArchive(path, imgs[0], b.tag)
@@ -539,15 +561,9 @@ func (b *buildFlags) publish(ctx context.Context, stderr io.Writer, ref name.Ref
 	if err != nil {
 		return nil, err
 	}
-	for i := range out.Images {
-		// Beside the output: FILE.spdx.json, or FILE.os-arch.spdx.json
-		// for several platforms.
-		out.Images[i].SBOM = strings.TrimSuffix(path, "/") + ".spdx.json"
-		if idx != nil {
-			out.Images[i].SBOM = strings.TrimSuffix(path, "/") + "." + strings.ReplaceAll(out.Images[i].Platform, "/", "-") + ".spdx.json"
-		}
-		if err := os.WriteFile(out.Images[i].SBOM, docs[i], 0o644); err != nil {
-			return nil, fmt.Errorf("write SBOM: %w", err)
+	for i, s := range sboms {
+		if err := s.Commit(); err != nil {
+			return nil, fmt.Errorf("write SBOM %s: %w", out.Images[i].SBOM, err)
 		}
 	}
 	return out, nil

@@ -298,6 +298,36 @@ func TestBuildBadInput(t *testing.T) {
 	}
 }
 
+// TestBuildOutputDiskFull writes a build's outputs onto a full disk (a
+// small tmpfs; needs root): exit 1 with an error naming the output and the
+// full disk, and nothing left where the output, its SBOM or a stage of it
+// would be.
+func TestBuildOutputDiskFull(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	home := isolate(t)
+	t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+	env := writeFile(t, t.TempDir(), "env.yml", "channels: [file://"+imageChannel(t)+"]\ndependencies:\n  - hello\n")
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	for _, output := range []string{"oci:" + filepath.Join(mnt, "layout"), "docker-archive:" + filepath.Join(mnt, "img.tar")} {
+		t.Run(output, func(t *testing.T) {
+			r := runCLI(t, "build", "--override-channels", "-f", env, "--tag", "example.org/hello:1", "--output", output)
+			path := output[strings.Index(output, ":")+1:]
+			if r.code != 1 || !strings.Contains(r.stderr, path) || !strings.Contains(r.stderr, "no space left on device") {
+				t.Fatalf("exit %d\nstderr: %q\nwant exit 1 and an error naming %s and the full disk", r.code, r.stderr, path)
+			}
+			if entries, err := os.ReadDir(mnt); err != nil || len(entries) != 0 {
+				t.Errorf("left on the full disk: %v (%v)", entries, err)
+			}
+		})
+	}
+}
+
 // TestBuildWrongCredentials pushes with a docker config.json holding a
 // wrong password: a clear error, and no blob reaches the registry.
 func TestBuildWrongCredentials(t *testing.T) {

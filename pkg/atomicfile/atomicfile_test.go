@@ -90,3 +90,36 @@ func assertOnly(t *testing.T, dir, name string) {
 		t.Fatalf("directory holds %q, want only %q", names, name)
 	}
 }
+
+// TestStage: a staged file is beside its target, not in its place, until
+// Commit; Abort leaves the target as it was and removes the stage.
+func TestStage(t *testing.T) {
+	for _, commit := range []bool{true, false} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "sbom.json")
+		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Stage(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "old" {
+			t.Fatalf("target %q before Commit, want old", b)
+		}
+		want := "old"
+		if commit {
+			if err := s.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			want = "new"
+		}
+		s.Abort() // after Commit too: nothing to remove
+		if b, _ := os.ReadFile(path); string(b) != want {
+			t.Errorf("commit %v: target %q, want %q", commit, b, want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("commit %v: %d files in the folder, want the target alone", commit, len(entries))
+		}
+	}
+}

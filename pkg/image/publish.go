@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/condabox/condabox/pkg/atomicfile"
 	"github.com/condabox/condabox/pkg/image/sbom"
 )
 
@@ -27,7 +28,9 @@ import (
 const refNameAnnotation = "org.opencontainers.image.ref.name"
 
 // WriteLayout writes img into the OCI layout dir (created when missing)
-// under the name tag, replacing an image of that name.
+// under the name tag, replacing an image of that name. dir is replaced
+// whole (atomicfile.ReplaceDir): a write that fails, on a full disk say,
+// leaves the layout as it was, with the images it held.
 func WriteLayout(dir string, img v1.Image, tag string) error {
 	return writeLayout(dir, tag, func(p layout.Path, m match.Matcher, o layout.Option) error { return p.ReplaceImage(img, m, o) })
 }
@@ -38,13 +41,18 @@ func WriteLayoutIndex(dir string, idx v1.ImageIndex, tag string) error {
 }
 
 func writeLayout(dir, tag string, replace func(layout.Path, match.Matcher, layout.Option) error) error {
-	p, err := layout.FromPath(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		p, err = layout.Write(dir, empty.Index)
-	}
-	if err == nil {
-		err = replace(p, match.Annotation(refNameAnnotation, tag), layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
-	}
+	// go-containerregistry rewrites these in place; blobs it only adds.
+	rewritten := func(rel string) bool { return rel == "index.json" || rel == "oci-layout" }
+	err := atomicfile.ReplaceDir(dir, rewritten, func(stage string) error {
+		p, err := layout.FromPath(stage)
+		if errors.Is(err, fs.ErrNotExist) {
+			p, err = layout.Write(stage, empty.Index)
+		}
+		if err != nil {
+			return err
+		}
+		return replace(p, match.Annotation(refNameAnnotation, tag), layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
+	})
 	if err != nil {
 		return fmt.Errorf("write OCI layout %s: %w", dir, err)
 	}
@@ -61,14 +69,14 @@ func NewIndex(imgs []v1.Image, platforms []v1.Platform) v1.ImageIndex {
 }
 
 // WriteDockerArchive writes img as a `docker load` tarball to file, tagged
-// tag.
+// tag: whole or not at all (a file it replaces stays as it was when the
+// write fails).
 func WriteDockerArchive(file string, img v1.Image, tag string) error {
 	t, err := name.NewTag(tag)
 	if err != nil {
 		return fmt.Errorf("write docker archive %s: tag: %w", file, err)
 	}
-	if err := tarball.WriteToFile(file, t, img); err != nil {
-		os.Remove(file)
+	if err := atomicfile.Write(file, 0o644, func(w io.Writer) error { return tarball.Write(t, img, w) }); err != nil {
 		return fmt.Errorf("write docker archive %s: %w", file, err)
 	}
 	return nil
