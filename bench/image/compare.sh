@@ -72,28 +72,23 @@ echo "issue's peer (no cleanup): $NC_BUILD && $NC_PUSH"
 echo "ours: HOME=$B/home CONDA_PKGS_DIRS=$B/home/pkgs SOURCE_DATE_EPOCH=1700000000 $CONDABOX_BUILD"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# peer LABEL [podman build flags]: podman build, then push; prints both
-# times and keeps their sum in $PEER.
-peer() {
-	local label=$1 b p
-	shift
-	cp "$B/env.yml" "$B/ctx/env.yml"
-	b=$(elapsed $PODMAN_BUILD "$@")
-	p=$(elapsed $PODMAN_PUSH)
-	PEER=$(echo "$b + $p" | bc)
-	printf '%-26s peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER"
+# timed_peer VAR WHO CTX BUILD PUSH LABEL [podman build flags]: copies
+# env.yml into CTX, runs podman build (BUILD) then push (PUSH), prints both
+# times and keeps their sum in $VAR.
+timed_peer() {
+	local var=$1 who=$2 ctx=$3 build=$4 push=$5 label=$6 b p sum
+	shift 6
+	cp "$B/env.yml" "$ctx/env.yml"
+	b=$(elapsed $build "$@")
+	p=$(elapsed $push)
+	sum=$(echo "$b + $p" | bc)
+	printf -v "$var" '%s' "$sum"
+	printf '%-26s %s build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$who" "$b" "$p" "$sum"
 }
-# peer_nc LABEL [podman build flags]: the same for the peer without cache
-# cleanup; keeps the sum in $PEER_NC.
-peer_nc() {
-	local label=$1 b p
-	shift
-	cp "$B/env.yml" "$B/ctx-nocleanup/env.yml"
-	b=$(elapsed $NC_BUILD "$@")
-	p=$(elapsed $NC_PUSH)
-	PEER_NC=$(echo "$b + $p" | bc)
-	printf '%-26s issue peer build %6.2f s + push %5.2f s = %6.2f s\n' "$label" "$b" "$p" "$PEER_NC"
-}
+# peer LABEL [flags]: micromamba-docker's recipe, into $PEER; peer_nc
+# LABEL [flags]: the peer as issue 7 words it, into $PEER_NC.
+peer() { timed_peer PEER peer "$B/ctx" "$PODMAN_BUILD" "$PODMAN_PUSH" "$@"; }
+peer_nc() { timed_peer PEER_NC "issue peer" "$B/ctx-nocleanup" "$NC_BUILD" "$NC_PUSH" "$@"; }
 # ours LABEL PEER_SECONDS [condabox build flags]: condabox build --push
 # with its caches in $OURS_HOME; prints its time and, given the peer's, the
 # ratio.
