@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,6 +84,7 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 	addExcludeNewer(f, &r.ExcludeNewer)
 	f.BoolVar(&r.AlwaysCopy, "always-copy", false, "copy files from the package cache instead of hard linking them (.condarc's always_copy)")
 	f.BoolVar(&r.AlwaysCopy, "copy", false, "same as --always-copy")
+	f.StringVar(&r.RelocatePrefix, "relocate-prefix", "", "write the files for this prefix instead of the one they go to (placeholders, entry points), for an environment to be moved there")
 	f.BoolVar(&t.noPyc, "no-pyc", false, "do not compile the .pyc files of noarch python packages")
 	f.BoolVar(&t.pyc, "pyc", true, "compile the .pyc files of noarch python packages (--pyc=false is --no-pyc)")
 	if r.Op == env.Create {
@@ -101,6 +103,12 @@ func (t *transaction) addFlags(f *pflag.FlagSet) {
 func (t *transaction) settle() error {
 	r := &t.req
 	r.SkipPyc = t.noPyc || (r.Op != env.Remove && !t.pyc)
+	if r.RelocatePrefix != "" {
+		if !filepath.IsAbs(r.RelocatePrefix) {
+			return fmt.Errorf("--relocate-prefix %q: want an absolute path", r.RelocatePrefix)
+		}
+		r.RelocatePrefix = filepath.Clean(r.RelocatePrefix)
+	}
 	switch {
 	case t.noDeps && t.onlyDeps:
 		return errors.New("--no-deps and --only-deps exclude each other")

@@ -410,6 +410,45 @@ func TestCreateRealisticChannel(t *testing.T) {
 	}
 }
 
+// TestCreateRelocatePrefix creates an environment in one folder for
+// another (--relocate-prefix), moves it there and runs its programs: each
+// finds the final prefix. A relative --relocate-prefix is refused before
+// anything is done.
+func TestCreateRelocatePrefix(t *testing.T) {
+	dir := realisticChannel(t)
+	isolate(t)
+	srv := serve(t, dir, server.Options{})
+	base := t.TempDir()
+	stage, final := filepath.Join(base, "stage"), filepath.Join(base, "opt", "conda")
+	r := runCLI(t, "create", "-y", "-p", stage, "--relocate-prefix", final, "--override-channels", "-c", srv.URL(),
+		"python", "requests", "edge-text-placeholder")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(stage, final); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(final, "bin", "edge-text-prefix")).Output()
+	if err != nil || strings.TrimSpace(string(out)) != final {
+		t.Errorf("edge-text-prefix printed %q (%v), want %s", out, err, final)
+	}
+	r = runCLI(t, "run", "-p", final, "python", "-c", "import requests, sys; print(sys.prefix)")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != final {
+		t.Errorf("run python: exit %d, stdout %q, want %s\nstderr: %s", r.code, r.stdout, final, r.stderr)
+	}
+
+	r = runCLI(t, "create", "-y", "-p", filepath.Join(base, "x"), "--relocate-prefix", "opt/conda", "--override-channels", "-c", srv.URL(), "python")
+	if r.code == 0 || !strings.Contains(r.stderr, `--relocate-prefix "opt/conda": want an absolute path`) {
+		t.Errorf("relative --relocate-prefix: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(base, "x")); err == nil {
+		t.Error("the refused create made its prefix")
+	}
+}
+
 // TestCreateChannelPriority puts an old python in the first channel and a
 // new one in the second: strict priority keeps the first channel's,
 // disabled takes the newest.

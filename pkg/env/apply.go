@@ -80,6 +80,9 @@ type ApplyRequest struct {
 	// AlwaysCopy copies files from the package cache instead of hard
 	// linking them (install.Options.AlwaysCopy).
 	AlwaysCopy bool
+	// RelocatePrefix is the prefix the files are written for, when it is
+	// not the one they are written to (install.Options.RelocatePrefix).
+	RelocatePrefix string
 	// SkipLinkScripts runs no post-link or pre-unlink script
 	// (install.Options.SkipLinkScripts).
 	SkipLinkScripts bool
@@ -304,6 +307,7 @@ func apply(ctx context.Context, plan *Plan, target, link []*install.Package, rei
 		SkipPyc:         req.SkipPyc,
 		Reinstall:       reinstall,
 		AlwaysCopy:      req.AlwaysCopy || plan.cfg.AlwaysCopy,
+		RelocatePrefix:  req.RelocatePrefix,
 		SkipLinkScripts: req.SkipLinkScripts,
 	})
 	if err != nil {

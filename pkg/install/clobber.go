@@ -102,7 +102,7 @@ func (a *applier) relinkFrom(r *PrefixRecord, path string) error {
 		if err := a.j.willCreate(path); err != nil {
 			return err
 		}
-		l := linker{prefix: a.prefix, hardlinks: !a.opts.AlwaysCopy, dirs: map[string]bool{}}
+		l := a.linker(map[string]bool{})
 		_, err := l.link(dir, pl)
 		return err
 	}

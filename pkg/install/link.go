@@ -239,6 +239,9 @@ func placements(info *pkgInfo, py *pythonEnv, name string) ([]placement, error) 
 // linker places files from one package folder into a prefix.
 type linker struct {
 	prefix string
+	// target is the prefix placeholders are replaced with: prefix, or
+	// Options.RelocatePrefix.
+	target string
 	// hardlinks is false once a hardlink failed (another filesystem):
 	// every later file is copied without trying again.
 	hardlinks bool
@@ -279,7 +282,7 @@ func (l *linker) link(pkgDir string, pl placement) (PrefixPath, error) {
 		}
 		l.hardlinks = false
 	}
-	f, pp, err := placedFile(folder(pkgDir), pl, l.prefix)
+	f, pp, err := placedFile(folder(pkgDir), pl, l.target)
 	switch {
 	case err != nil:
 		return pp, err
@@ -501,7 +504,7 @@ func (a *applier) link(lp *linkedPackage) error {
 	if rec.PackageTarballFullPath == "" && p.Record.FileName != "" {
 		rec.PackageTarballFullPath = filepath.Join(filepath.Dir(p.Dir), p.Record.FileName)
 	}
-	l := linker{prefix: a.prefix, hardlinks: !a.opts.AlwaysCopy, dirs: a.dirs}
+	l := a.linker(a.dirs)
 	for _, pl := range lp.pls {
 		pp, err := l.link(p.Dir, pl)
 		if err != nil {
@@ -510,7 +513,7 @@ func (a *applier) link(lp *linkedPackage) error {
 		rec.PathsData.Paths = append(rec.PathsData.Paths, pp)
 	}
 	for _, ep := range lp.eps {
-		pp, err := writeGenerated(a.prefix, ep.file(a.prefix, a.py.Exe))
+		pp, err := writeGenerated(a.prefix, ep.file(a.target(), a.py.Exe))
 		if err != nil {
 			return fmt.Errorf("write entry point %s of %s: %w", ep.Command, dist, err)
 		}

@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,6 +106,49 @@ func TestRealisticEnvironment(t *testing.T) {
 			}
 			checkConsistent(t, prefix, ".edge-link-scripts-post-link.marker", ".edge-link-scripts-pre-unlink.marker")
 		})
+	}
+}
+
+// TestRelocatePrefix installs the realistic environment into one folder
+// for another (Options.RelocatePrefix), moves it there and runs what it
+// holds: placeholders and entry points name the final prefix, never the
+// folder it was installed in.
+func TestRelocatePrefix(t *testing.T) {
+	names := []string{"python", "requests", "edge-binary-placeholder", "edge-text-placeholder"}
+	pkgs := realisticPackages(t, names, nil)
+	base := t.TempDir()
+	stage, final := filepath.Join(base, "stage"), filepath.Join(base, "final", "env")
+	if _, err := Sync(context.Background(), stage, pkgs, Options{RelocatePrefix: final}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing written names the folder it was installed in.
+	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || strings.HasSuffix(path, ".pyc") {
+			return err // .pyc name their source where it was compiled, as conda's
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(b, []byte(stage)) {
+			t.Errorf("%s holds the install folder %s", path, stage)
+		}
+		return err
+	})
+	must(t, err)
+	must(t, os.MkdirAll(filepath.Dir(final), 0o755))
+	must(t, os.Rename(stage, final))
+	bin := func(name string) string { return filepath.Join(final, "bin", name) }
+	runIn(t, bin("python3"), "-c", "import requests")
+	if v := runIn(t, bin("normalizer"), "--version"); !strings.Contains(v, "3.0") {
+		t.Errorf("normalizer (entry point) --version = %q", v)
+	}
+	for _, prog := range []string{"edge-binary-prefix", "edge-text-prefix"} {
+		if got := strings.TrimSpace(runIn(t, bin(prog))); got != final {
+			t.Errorf("%s printed %q, want the final prefix %q", prog, got, final)
+		}
+	}
+	checkConsistent(t, final)
+
+	if _, err := Sync(context.Background(), filepath.Join(base, "x"), pkgs, Options{RelocatePrefix: "opt/conda"}); err == nil || !strings.Contains(err.Error(), `relocate prefix "opt/conda" is not a clean absolute path`) {
+		t.Errorf("relative relocate prefix: error %v", err)
 	}
 }
 

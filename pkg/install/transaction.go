@@ -37,6 +37,14 @@ type Options struct {
 	// environment then shares no inode with the cache, e.g. for a prefix
 	// that will be copied into an image layer or edited in place.
 	AlwaysCopy bool
+	// RelocatePrefix is the prefix the environment's files are written for
+	// when it is not where they are written (micromamba's
+	// --relocate-prefix): prefix placeholders and entry points' shebangs
+	// carry it, so the environment works once moved there — built in a
+	// scratch folder and copied into an image at /opt/conda, say. Link
+	// scripts and .pyc compilation run where the files are. Empty means
+	// the prefix.
+	RelocatePrefix string
 	// Warnf receives warnings (clobbered files); nil discards them.
 	Warnf func(format string, args ...any)
 }
@@ -190,6 +198,9 @@ func run(ctx context.Context, prefix string, opts Options, plan func([]*PrefixRe
 	if err != nil {
 		return nil, err
 	}
+	if r := opts.RelocatePrefix; r != "" && (!filepath.IsAbs(r) || filepath.Clean(r) != r) {
+		return nil, fmt.Errorf("relocate prefix %q is not a clean absolute path", r)
+	}
 	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
 		return nil, fmt.Errorf("create prefix: %w", err)
 	}
@@ -224,6 +235,20 @@ type applier struct {
 	linked map[string]bool
 	// dirs are directories known to exist in the prefix.
 	dirs map[string]bool
+}
+
+// target is the prefix the files are written for (Options.RelocatePrefix).
+func (a *applier) target() string {
+	if a.opts.RelocatePrefix != "" {
+		return a.opts.RelocatePrefix
+	}
+	return a.prefix
+}
+
+// linker returns a linker into the prefix, for the target prefix, sharing
+// the known directories dirs.
+func (a *applier) linker(dirs map[string]bool) linker {
+	return linker{prefix: a.prefix, target: a.target(), hardlinks: !a.opts.AlwaysCopy, dirs: dirs}
 }
 
 func (a *applier) warnf(format string, args ...any) {
