@@ -38,7 +38,7 @@ type buildFlags struct {
 	overrideChannels, offline bool
 	excludeNewer              time.Time
 	base, tag, output         string
-	push, json                bool
+	push, json, reuse         bool
 	platform, prune, user     string
 	compression               string
 	entrypoint, cmd           string
@@ -112,6 +112,7 @@ conda-meta (the image is then no longer an environment conda can update).`,
 	f.StringVar(&b.base, "base", image.Scratch, "base image: scratch, a registry reference, oci:DIR or docker-archive:FILE")
 	f.StringVarP(&b.tag, "tag", "t", "", "image reference, e.g. registry.example/app:1.0 (required)")
 	f.BoolVar(&b.push, "push", false, "push the image and its SBOM to the --tag registry")
+	f.BoolVar(&b.reuse, "reuse-pushed-layers", true, "with --push, take the layers the tag's image already has instead of writing them again (a rebuild with empty caches, e.g. on a CI runner)")
 	f.StringVarP(&b.output, "output", "o", "", "write the image to oci:DIR or docker-archive:FILE")
 	f.StringVar(&b.platform, "platform", "linux/amd64", "target platforms, comma-separated: one image each, in an index when several")
 	f.StringVar(&b.prune, "prune", "none", "leave files out: none, safe or aggressive (docs/build.md)")
@@ -177,8 +178,11 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 		// compression of the others.
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		up = image.StartUpload(ctx, ref, authn.DefaultKeychain, image.PushOptions{Remote: pushRemote()})
+		up = image.StartUpload(ctx, ref, authn.DefaultKeychain, image.PushOptions{Remote: pushRemote(), ReuseLayers: b.reuse})
 		b.opts.LayerWritten = up.Layer
+		if b.reuse {
+			b.opts.Reuse = up.Reusable
+		}
 	}
 	b.opts.Annotations = map[string]string{
 		"org.opencontainers.image.title":   ref.Context().RepositoryStr(),

@@ -35,7 +35,12 @@ import (
 // env_vars.d file).
 func imageChannel(t *testing.T) string {
 	t.Helper()
-	pkgs := []*pkgbuild.Package{
+	return writeChannel(t, imagePackages())
+}
+
+// imagePackages are imageChannel's packages.
+func imagePackages() []*pkgbuild.Package {
+	return []*pkgbuild.Package{
 		{Record: conda.PackageRecord{Name: "hello", Version: conda.MustParseVersion("1.0"), Build: "0", Subdir: "linux-64",
 			Depends: []string{"greeting"}, License: "MIT", Timestamp: 1700000000000},
 			Files: []pkgbuild.File{{Path: "bin/hello", Mode: 0o755, PrefixPlaceholder: "/opt/anaconda1anaconda2anaconda3",
@@ -50,7 +55,6 @@ func imageChannel(t *testing.T) string {
 				{Path: "etc/conda/env_vars.d/greeting.json", Mode: 0o644, Data: []byte(`{"GREETING": "hello"}`)},
 			}},
 	}
-	return writeChannel(t, pkgs)
 }
 
 // writeChannel writes pkgs as .conda files into a new channel folder,
@@ -325,6 +329,97 @@ func TestBuildOutputDiskFull(t *testing.T) {
 				t.Errorf("left on the full disk: %v (%v)", entries, err)
 			}
 		})
+	}
+}
+
+// TestBuildReusesPushedLayers rebuilds with empty caches, as a CI runner
+// does, pushing to the tag of an earlier build: the layers the tag's image
+// has are taken from the registry (not written or uploaded again), and the
+// image is the one a full build gives, digest for digest.
+func TestBuildReusesPushedLayers(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{})
+	payload := func(seed byte) []byte { // 1.5 MiB: a layer of its own
+		b := make([]byte, 3<<19)
+		for i := range b {
+			b[i] = byte(i*int(seed)) ^ byte(i>>9)
+		}
+		return b
+	}
+	var pkgs []*pkgbuild.Package
+	for _, p := range []struct {
+		name, version string
+		seed          byte
+	}{{"big", "1.0", 3}, {"big", "2.0", 5}, {"other", "1.0", 7}} {
+		pkgs = append(pkgs, &pkgbuild.Package{Record: conda.PackageRecord{Name: p.name, Version: conda.MustParseVersion(p.version), Build: "0",
+			Subdir: "noarch", Noarch: conda.NoarchGeneric, License: "MIT", Timestamp: 1700000000000},
+			Files: []pkgbuild.File{{Path: "share/" + p.name + ".bin", Mode: 0o644, Data: payload(p.seed)}}})
+	}
+	pkgs = append(pkgs, imagePackages()...)
+	ch := "file://" + writeChannel(t, pkgs)
+	dir := t.TempDir()
+	envFile := func(big string) string {
+		return writeFile(t, dir, "env-"+big+".yml", "channels: ["+ch+"]\ndependencies: [big ="+big+", other, hello]\n")
+	}
+	// build runs condabox build --push with empty caches (a fresh HOME).
+	build := func(env, tag string, extra ...string) buildResult {
+		t.Helper()
+		home := isolate(t)
+		t.Setenv("CONDA_PKGS_DIRS", filepath.Join(home, "pkgs"))
+		t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+		r := runCLI(t, append([]string{"build", "--override-channels", "-f", env, "--tag", reg.Host + "/" + tag, "--push", "--json"}, extra...)...)
+		if r.code != 0 {
+			t.Fatalf("build %s: exit %d\nstderr: %s", tag, r.code, r.stderr)
+		}
+		var res buildResult
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		return res
+	}
+	reused := func(res buildResult) (names []string) {
+		for _, l := range res.Images[0].Layers {
+			if l.Reused {
+				names = append(names, strings.Join(l.Packages, " "))
+			}
+		}
+		return names
+	}
+
+	first := build(envFile("1.0"), "app:latest")
+	if got := reused(first); got != nil {
+		t.Errorf("first build reused %q from an empty repository", got)
+	}
+	// The same environment again, empty caches: every layer is the
+	// registry's, nothing is uploaded but the manifests.
+	reg.ResetUploads()
+	again := build(envFile("1.0"), "app:latest")
+	if again.Digest != first.Digest {
+		t.Errorf("rebuild digest %s, want the first build's %s", again.Digest, first.Digest)
+	}
+	if got, layers := reused(again), len(again.Images[0].Layers); len(got) != layers {
+		t.Errorf("rebuild reused %q, want all %d layers", got, layers)
+	}
+	if up := reg.Uploads(); len(up) != 0 {
+		t.Errorf("rebuild uploaded %d blobs (%v), want none", len(up), up)
+	}
+	// One package changed: its layer and the metadata layer are written,
+	// the others reused; the image is the one a build without reuse gives.
+	changed := build(envFile("2.0"), "app:latest")
+	full := build(envFile("2.0"), "app:latest", "--reuse-pushed-layers=false") // the same tag: the same annotations
+	if changed.Digest != full.Digest {
+		t.Errorf("rebuild with reused layers %s, full build %s: want the same image", changed.Digest, full.Digest)
+	}
+	var written []string
+	for _, l := range changed.Images[0].Layers {
+		if !l.Reused {
+			written = append(written, strings.Join(l.Packages, " "))
+		}
+	}
+	if len(written) != 2 || !strings.HasPrefix(written[0], "big-2.0-") || written[1] != "" {
+		t.Errorf("after big 1.0 → 2.0 the build wrote the layers %q, want big's and the metadata layer", written)
+	}
+	if got := reused(full); got != nil {
+		t.Errorf("--reuse-pushed-layers=false reused %q", got)
 	}
 }
 

@@ -53,6 +53,9 @@ type LayerReport struct {
 	Size int64 `json:"size"`
 	// Packages are the dists the layer holds; empty for the metadata layer.
 	Packages []string `json:"packages"`
+	// Reused is true for a layer the registry had (Options.Reuse): it was
+	// not compressed or uploaded.
+	Reused bool `json:"reused,omitempty"`
 }
 
 // PackageReport is the size one package adds to the image.
@@ -386,7 +389,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				}
 				return entries(), nil
 			}
-			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, entries(), packagesTime(opts, members), opts.codec(), load)
+			l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, entries(), packagesTime(opts, members), opts.codec(), load, opts.Reuse)
 			if err != nil {
 				return fmt.Errorf("build image: layer of %s: %w", strings.Join(dists, ", "), err)
 			}
@@ -395,7 +398,7 @@ func writePackageLayers(ctx context.Context, files []*packageFiles, opts Options
 				pf.release()
 			}
 			layers[gi] = l
-			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists}
+			reports[gi] = LayerReport{Digest: l.digest.String(), Size: l.size, Packages: dists, Reused: l.reused}
 			if opts.Progress != nil {
 				progressMu.Lock()
 				defer progressMu.Unlock()
@@ -440,12 +443,12 @@ func writeMetaLayer(ctx context.Context, envs []prefixFiles, extra []entry, base
 			e.SHA256 = sha256Hex(e.Data) // the layer cache keys on content hashes
 		}
 	}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.codec(), nil)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries(entries), created, opts.codec(), nil, opts.Reuse)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: metadata layer: %w", err)
 	}
 	opts.written(l)
-	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}}, nil
+	return l, LayerReport{Digest: l.digest.String(), Size: l.size, Packages: []string{}, Reused: l.reused}, nil
 }
 
 // packagesTime is the mtime of a layer holding pkgs (see Options.Epoch).
@@ -485,7 +488,8 @@ func assemble(base v1.Image, layers []*fileLayer, reports []LayerReport, activat
 		if len(reports[i].Packages) > 0 {
 			what = strings.Join(reports[i].Packages, " ")
 		}
-		adds[i] = mutate.Addendum{Layer: layer, History: v1.History{Created: created, CreatedBy: "condabox build: " + what}}
+		// The comment names the layer's bytes, for Options.Reuse.
+		adds[i] = mutate.Addendum{Layer: layer, History: v1.History{Created: created, CreatedBy: "condabox build: " + what, Comment: l.id}}
 	}
 	img, err := mutate.Append(base, adds...)
 	if err != nil {

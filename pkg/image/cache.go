@@ -50,20 +50,26 @@ type cachedLayer struct {
 // cachedWriteLayer is writeLayer with a cache in dir: a layer built before
 // from the same entries is reused without reading or compressing anything,
 // which makes a rebuild after one package changed cost only that package's
-// layer. dir "" disables the cache.
+// layer. dir "" disables the cache. Not in the cache, a layer that reuse
+// (Options.Reuse; nil for none) finds in the registry by its layerID is
+// taken from there, again without reading or compressing anything.
 //
 // load, when not nil, returns the entries to write once the layer is known
 // not to be cached: the same entries, with content their listing lacked.
-func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c codec, load func() ([]entry, error)) (*fileLayer, error) {
-	key := ""
-	if dir != "" {
-		key = layerKey(entries, epoch)
-	}
+func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry, epoch time.Time, c codec, load func() ([]entry, error), reuse ReuseFunc) (*fileLayer, error) {
+	key := layerKey(entries, epoch)
+	id := layerID(key, c)
 	var blob, meta string
-	if key != "" {
+	if dir != "" && key != "" {
 		blob, meta = filepath.Join(dir, key+".tar"+c.cacheExt()), filepath.Join(dir, key+c.cacheExt()+".json")
 		if l := readCached(blob, meta, c); l != nil {
+			l.id = id
 			return l, nil
+		}
+	}
+	if reuse != nil && id != "" {
+		if d, diffID, ok := reuse(ctx, id); ok {
+			return &fileLayer{digest: d.Digest, diffID: diffID, size: d.Size, codec: c, mediaType: c.ociMediaType(), id: id, reused: true}, nil
 		}
 	}
 	if load != nil {
@@ -72,8 +78,12 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 			return nil, err
 		}
 	}
-	if key == "" {
-		return writeLayer(ctx, workDir, entries, epoch, c)
+	if blob == "" {
+		l, err := writeLayer(ctx, workDir, entries, epoch, c)
+		if l != nil {
+			l.id = id
+		}
+		return l, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
@@ -82,6 +92,7 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 	if err != nil {
 		return nil, err
 	}
+	l.id = id
 	b, err := json.Marshal(cachedLayer{Digest: l.digest, DiffID: l.diffID, Size: l.size})
 	if err == nil {
 		err = os.Rename(l.path, blob)
@@ -94,6 +105,17 @@ func cachedWriteLayer(ctx context.Context, dir, workDir string, entries []entry,
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
 	return l, nil
+}
+
+// layerID names the bytes of the layer of key (layerKey) written by codec c
+// in the image history (the comment of each layer Build adds), for
+// Options.Reuse: the layer writer's version, the compression and its level,
+// and the key. "" for a layer of no key.
+func layerID(key string, c codec) string {
+	if key == "" {
+		return ""
+	}
+	return c.format() + " " + key
 }
 
 // readCached returns the cached layer, or nil when it is absent or

@@ -252,7 +252,7 @@ func writeShimLayer(ctx context.Context, opts Options) (*fileLayer, LayerReport,
 		return nil, LayerReport{}, fmt.Errorf("build image: read %s: %w", opts.Shim, err)
 	}
 	e := entry{Name: strings.TrimPrefix(ShimPath, "/"), Type: tar.TypeReg, Mode: 0o755, Source: opts.Shim, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
-	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.codec(), nil)
+	l, err := cachedWriteLayer(ctx, opts.LayerCache, opts.WorkDir, sortEntries([]entry{e}), packagesTime(opts, nil), opts.codec(), nil, opts.Reuse)
 	if err != nil {
 		return nil, LayerReport{}, fmt.Errorf("build image: condabox layer: %w", err)
 	}

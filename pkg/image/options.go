@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"context"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -120,6 +121,13 @@ type Options struct {
 	// (Uploader.Layer uploads it meanwhile). It may be called from several
 	// goroutines at once.
 	LayerWritten func(v1.Layer)
+	// Reuse, when set, finds a layer blob the target repository already
+	// has that holds what a layer Build is about to write: Build takes that
+	// blob instead of writing and compressing the layer. Uploader.Reusable
+	// looks in the image the pushed tag names. A rebuild on a machine with
+	// empty caches (a CI runner) then compresses only the layers that
+	// changed, and the image is the one a full build would give.
+	Reuse ReuseFunc
 	// LayerStarted, when set, is told of each package layer before it is
 	// written: its packages (as LayerReport.Packages) and how many package
 	// layers there are, one call at a time with Progress.
@@ -213,6 +221,17 @@ func (c codec) cacheExt() string {
 		return c.ext()
 	}
 	return fmt.Sprintf(".l%d%s", c.level, c.ext())
+}
+
+// ReuseFunc finds a blob holding the layer named id, as the image history
+// of a layer Build added names it (its comment: the layer's content key and
+// format), and returns its descriptor and diff ID.
+type ReuseFunc func(ctx context.Context, id string) (blob v1.Descriptor, diffID v1.Hash, ok bool)
+
+// format names what, besides the entries, decides a layer blob's bytes:
+// the layer writer's version, the compression and its level.
+func (c codec) format() string {
+	return layerCacheVersion + " " + strings.TrimPrefix(c.cacheExt(), ".")
 }
 
 // written gives l to LayerWritten.

@@ -63,6 +63,9 @@ func (p *LayerProgress) finished(l LayerReport) {
 		}
 	}
 	line := fmt.Sprintf("%s: layer %d/%d (%s): %s", p.label, p.done, p.total, strings.Join(l.Packages, " "), FormatSize(l.Size))
+	if l.Reused {
+		line += ", in the registry already"
+	}
 	if !p.live {
 		fmt.Fprintln(p.w, line)
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,6 +28,9 @@ type PushOptions struct {
 	// build (it must have finished: Wait): the blobs it uploaded are not
 	// checked again, and the others go up its monolithic way.
 	Uploader *Uploader
+	// ReuseLayers makes StartUpload read the config of the image the tag
+	// names too, for Uploader.Reusable.
+	ReuseLayers bool
 }
 
 // BlobPushed reports one blob of a push.
@@ -153,6 +157,11 @@ func reuse(ctx context.Context, opts []remote.Option) ([]remote.Option, error) {
 // cannot be read: the push then checks every blob, as it must).
 func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool) {
 	desc, err := remote.Get(ref, opts...)
+	return taggedBlobs(desc, err)
+}
+
+// taggedBlobs is tagged of what remote.Get returned.
+func taggedBlobs(desc *remote.Descriptor, err error) (v1.Hash, map[v1.Hash]bool) {
 	if err != nil || !desc.MediaType.IsImage() {
 		return v1.Hash{}, nil
 	}
@@ -165,6 +174,48 @@ func tagged(ref name.Reference, opts []remote.Option) (v1.Hash, map[v1.Hash]bool
 		known[l.Digest] = true
 	}
 	return desc.Digest, known
+}
+
+// reusableLayer is a layer blob of a pushed image and its diff ID.
+type reusableLayer struct {
+	blob   v1.Descriptor
+	diffID v1.Hash
+}
+
+// reusableLayers returns the layers of img that condabox wrote, by the id
+// their history comment gives them (layerID); nil when there are none.
+func reusableLayers(img v1.Image) map[string]reusableLayer {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil
+	}
+	cf, err := img.ConfigFile()
+	if err != nil || len(cf.RootFS.DiffIDs) != len(m.Layers) {
+		return nil
+	}
+	// The history comments of the layers, in layer order. A base's history
+	// may lack entries; Build's layers, the last ones, have one each.
+	var ids []string
+	for _, h := range cf.History {
+		if !h.EmptyLayer {
+			ids = append(ids, h.Comment)
+		}
+	}
+	skip := len(m.Layers) - len(ids) // layers without a history entry
+	if skip < 0 {
+		return nil
+	}
+	var out map[string]reusableLayer
+	for i, id := range ids {
+		if !strings.HasPrefix(id, layerCacheVersion+" ") {
+			continue // not condabox's, or an older writer's
+		}
+		if out == nil {
+			out = map[string]reusableLayer{}
+		}
+		out[id] = reusableLayer{blob: m.Layers[skip+i], diffID: cf.RootFS.DiffIDs[skip+i]}
+	}
+	return out
 }
 
 // blobsOf returns the layers and configs of imgs, and extra, that known

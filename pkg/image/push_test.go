@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -115,5 +116,54 @@ func TestPushUploadsOnlyWhatChanged(t *testing.T) {
 	}
 	if digest(t, pulled) != digest(t, v2img) {
 		t.Errorf("the tag names %s, want %s", digest(t, pulled), digest(t, v2img))
+	}
+}
+
+// TestReusableLayers: the layers Build added are found by the id their
+// history gives them, with their blob and diff ID; a base's layers, which
+// condabox did not write, and the layers of another compression are not.
+func TestReusableLayers(t *testing.T) {
+	pkgs := extractPackages(t, testEnv("v1"))
+	img := build(t, pkgs, Options{}).Image
+	base, err := random.Image(100, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onBase, err := Build(context.Background(), base, pkgs, Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zstdImg := build(t, pkgs, Options{Compression: Zstd}).Image
+	for _, tc := range []struct {
+		name string
+		img  v1.Image
+	}{{"scratch", img}, {"on a base", onBase.Image}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := reusableLayers(tc.img)
+			m, _ := tc.img.Manifest()
+			cf, _ := tc.img.ConfigFile()
+			added := len(onBase.Layers) // the same packages: as many added layers
+			if len(got) != added {
+				t.Fatalf("%d reusable layers, want the %d Build added", len(got), added)
+			}
+			first := len(m.Layers) - added
+			for i := first; i < len(m.Layers); i++ {
+				id := cf.History[len(cf.History)-len(m.Layers)+i].Comment
+				r, ok := got[id]
+				if !ok || r.blob.Digest != m.Layers[i].Digest || r.blob.Size != m.Layers[i].Size || r.diffID != cf.RootFS.DiffIDs[i] {
+					t.Errorf("layer %d (%q): found %v %+v, want its blob and diff ID", i, id, ok, r)
+				}
+			}
+			// The zstd build's layers have other ids: none of them is here.
+			zcf, _ := zstdImg.ConfigFile()
+			for _, h := range zcf.History {
+				if _, ok := got[h.Comment]; ok {
+					t.Errorf("a zstd layer (%q) found among gzip ones", h.Comment)
+				}
+			}
+		})
+	}
+	if got := reusableLayers(base); got != nil {
+		t.Errorf("an image condabox did not build: %d reusable layers", len(got))
 	}
 }

@@ -134,6 +134,20 @@ func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Tim
 	return l, nil
 }
 
+// writeTar writes the tar of entries to w.
+func writeTar(ctx context.Context, w io.Writer, entries []entry, epoch time.Time) error {
+	tw := tar.NewWriter(w)
+	for i := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := writeEntry(tw, &entries[i], epoch); err != nil {
+			return fmt.Errorf("%s: %w", entries[i].Name, err)
+		}
+	}
+	return tw.Close()
+}
+
 func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoch time.Time) error {
 	// The compressors emit a few hundred bytes at a time: unbuffered, that
 	// is one write syscall each (75,000 for a small environment).
@@ -145,16 +159,7 @@ func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoc
 		return err
 	}
 	uncompressed := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(zw, uncompressed))
-	for i := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := writeEntry(tw, &entries[i], epoch); err != nil {
-			return fmt.Errorf("%s: %w", entries[i].Name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := writeTar(ctx, io.MultiWriter(zw, uncompressed), entries, epoch); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
@@ -226,6 +231,11 @@ type fileLayer struct {
 	// mediaType follows the base's manifest: an OCI layer in a Docker
 	// manifest is refused by podman and Docker.
 	mediaType types.MediaType
+	// id names the layer's bytes in the image history (layerID), "" when
+	// unknown; reused is true for a blob the registry has (Options.Reuse):
+	// path is "" then, the bytes are not here.
+	id     string
+	reused bool
 }
 
 // writer returns the compressing writer of c.
@@ -274,5 +284,10 @@ func (l *fileLayer) Digest() (v1.Hash, error)            { return l.digest, nil 
 func (l *fileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
 func (l *fileLayer) Size() (int64, error)                { return l.size, nil }
 func (l *fileLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
-func (l *fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
-func (l *fileLayer) layer() (v1.Layer, error)            { return partial.CompressedToLayer(l) }
+func (l *fileLayer) Compressed() (io.ReadCloser, error) {
+	if l.reused {
+		return nil, fmt.Errorf("layer %s was reused from the registry: its bytes are not on this machine", l.digest)
+	}
+	return os.Open(l.path)
+}
+func (l *fileLayer) layer() (v1.Layer, error) { return partial.CompressedToLayer(l) }

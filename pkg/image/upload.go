@@ -34,8 +34,11 @@ type Uploader struct {
 	// started, and known the blobs it lists.
 	current v1.Hash
 	known   map[v1.Hash]bool
-	sem     chan struct{}
-	wg      sync.WaitGroup
+	// reusable are the layers of the tagged image condabox wrote, by
+	// layerID (PushOptions.ReuseLayers).
+	reusable map[string]reusableLayer
+	sem      chan struct{}
+	wg       sync.WaitGroup
 
 	mu       sync.Mutex
 	queued   map[v1.Hash]bool
@@ -55,7 +58,13 @@ func StartUpload(ctx context.Context, ref name.Reference, keychain authn.Keychai
 	u.opts = opts
 	go func() {
 		defer close(u.ready)
-		u.current, u.known = tagged(ref, opts)
+		desc, err := remote.Get(ref, opts...)
+		u.current, u.known = taggedBlobs(desc, err)
+		if o.ReuseLayers && u.known != nil {
+			if img, err := desc.Image(); err == nil {
+				u.reusable = reusableLayers(img)
+			}
+		}
 		repo := ref.Context()
 		auth, err := keychain.Resolve(repo)
 		if err != nil {
@@ -120,6 +129,19 @@ func (u *Uploader) Image(img v1.Image, sbomDoc []byte) {
 			u.Layer(l)
 		}
 	}
+}
+
+// Reusable is a ReuseFunc (Options.Reuse) finding layers in the image the
+// tag named when the upload started (PushOptions.ReuseLayers): their blobs
+// are in the repository, so neither compressed nor uploaded again.
+func (u *Uploader) Reusable(ctx context.Context, id string) (v1.Descriptor, v1.Hash, bool) {
+	select {
+	case <-u.ready:
+	case <-ctx.Done():
+		return v1.Descriptor{}, v1.Hash{}, false
+	}
+	r, ok := u.reusable[id]
+	return r.blob, r.diffID, ok
 }
 
 // tagged returns what the tag named when the upload started (see
