@@ -30,7 +30,10 @@
 // their entries under Options.LayerCache, and so are the .pyc files compiled
 // for noarch python packages (pyccache.go); the base's users are read top
 // down and only as far as needed (basefs.go); .pyc compilation runs while
-// other layers are written.
+// other layers are written. With empty caches, a push to a tag takes from
+// the tag's image every layer it has already (Options.Reuse,
+// Uploader.Reusable): each added layer's history comment names its bytes
+// (layerID: content key, format, compression).
 //
 // The environment's activation is baked into the image config (see
 // activationEnv) so that `podman exec` and Kubernetes commands see it without
