@@ -115,6 +115,16 @@ env_yml 2.0.0
 peer "one package changed"
 PEER_CHANGED=$PEER
 ours "one package changed" "$PEER"
+# A CI runner starts with empty caches, condabox's and podman's: one package
+# changed there, and back, each against the peer's cold build. condabox
+# takes the layers the tag's image has (--reuse-pushed-layers).
+for v in 1.0.0 2.0.0; do
+	env_yml $v
+	OURS_HOME=$B/home-fresh
+	rm -rf "$OURS_HOME" && mkdir -p "$OURS_HOME"
+	ours "fresh runner, to $v" "$PEER_COLD"
+done
+OURS_HOME=$B/home
 # Where the rebuild's time goes: the same rebuild without .pyc compilation
 # (ratios still against the peer's rebuild, which compiles them).
 env_yml 1.0.0
