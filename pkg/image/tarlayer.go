@@ -134,20 +134,6 @@ func writeLayer(ctx context.Context, dir string, entries []entry, epoch time.Tim
 	return l, nil
 }
 
-// writeTar writes the tar of entries to w.
-func writeTar(ctx context.Context, w io.Writer, entries []entry, epoch time.Time) error {
-	tw := tar.NewWriter(w)
-	for i := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := writeEntry(tw, &entries[i], epoch); err != nil {
-			return fmt.Errorf("%s: %w", entries[i].Name, err)
-		}
-	}
-	return tw.Close()
-}
-
 func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoch time.Time) error {
 	// The compressors emit a few hundred bytes at a time: unbuffered, that
 	// is one write syscall each (75,000 for a small environment).
@@ -159,7 +145,16 @@ func (l *fileLayer) write(ctx context.Context, f *os.File, entries []entry, epoc
 		return err
 	}
 	uncompressed := sha256.New()
-	if err := writeTar(ctx, io.MultiWriter(zw, uncompressed), entries, epoch); err != nil {
+	tw := tar.NewWriter(io.MultiWriter(zw, uncompressed))
+	for i := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := writeEntry(tw, &entries[i], epoch); err != nil {
+			return fmt.Errorf("%s: %w", entries[i].Name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
