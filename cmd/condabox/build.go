@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -169,16 +170,28 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	if err != nil {
 		return fmt.Errorf("--tag %q: %w", b.tag, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var up *image.Uploader
+	// pushErr is why nothing can be pushed (wrong credentials, an
+	// unreachable registry), which the Uploader finds while the build
+	// starts: it stops the build and is the error reported.
+	pushErr := func() error { return nil }
 	if b.push {
-		if err := checkPush(ref); err != nil {
-			return err
-		}
 		// Layers go up as they are written: their uploads overlap the
 		// compression of the others.
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
 		up = image.StartUpload(ctx, ref, authn.DefaultKeychain, image.PushOptions{Remote: pushRemote(), ReuseLayers: b.reuse})
+		pushErr = func() error {
+			if err := up.Err(); err != nil {
+				return pushError(ref, err)
+			}
+			return nil
+		}
+		go func() {
+			if up.Err() != nil {
+				cancel()
+			}
+		}()
 		b.opts.LayerWritten = up.Layer
 		if b.reuse {
 			b.opts.Reuse = up.Reusable
@@ -193,7 +206,7 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	}
 	work, err := os.MkdirTemp("", "condabox-build-")
 	if err != nil {
-		return err
+		return cmp.Or(pushErr(), err)
 	}
 	defer os.RemoveAll(work)
 	b.opts.WorkDir = work
@@ -202,9 +215,12 @@ func runBuild(ctx context.Context, stdout, stderr io.Writer, b *buildFlags) erro
 	for i := range b.platforms {
 		pb, err := b.buildPlatform(ctx, stderr, i)
 		if err != nil {
-			return err
+			return cmp.Or(pushErr(), err)
 		}
 		builds = append(builds, pb)
+	}
+	if err := pushErr(); err != nil {
+		return err
 	}
 	if up != nil { // the images' other blobs, while the last layers go up
 		for _, pb := range builds {
@@ -248,14 +264,11 @@ func pushRemote() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 }
 
-// checkPush fails fast on an unreachable registry or wrong credentials.
-func checkPush(ref name.Reference) error {
-	err := remote.CheckPushPermission(ref, authn.DefaultKeychain, http.DefaultTransport)
+// pushError says why nothing can be pushed to ref: err, from the
+// Uploader's check.
+func pushError(ref name.Reference, err error) error {
 	var terr *transport.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
 		return fmt.Errorf("push to %s: credentials (docker config.json or its credential helper) refused: %w", ref.Context(), err)
 	}
 	return fmt.Errorf("push to %s: %w", ref.Context(), err)

@@ -66,9 +66,23 @@ func Push(ctx context.Context, ref name.Reference, img v1.Image, sbomDoc []byte,
 // of the images and SBOMs go first, all at once; then the images'
 // manifests, the index, and the SBOMs' manifests.
 func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs []v1.Image, sbomDocs [][]byte, o PushOptions) ([]v1.Hash, error) {
-	opts, err := reuse(ctx, o.Remote)
-	if err != nil {
-		return nil, fmt.Errorf("push %s: %w", ref, err)
+	// opts reach any repository (mounts from the base's); repoOpts only
+	// ref's, on the Uploader's session when it has one.
+	var opts, repoOpts []remote.Option
+	var err error
+	if u := o.Uploader; u != nil {
+		if err := u.Err(); err != nil {
+			return nil, fmt.Errorf("push %s: %w", ref, err)
+		}
+		if u.ref.String() == ref.String() {
+			opts, repoOpts = u.opts, u.repoOpts
+		}
+	}
+	if opts == nil {
+		if opts, err = reuse(ctx, o.Remote); err != nil {
+			return nil, fmt.Errorf("push %s: %w", ref, err)
+		}
+		repoOpts = opts
 	}
 	repo := ref.Context()
 	arts := make([]*sbomArtifact, len(imgs))
@@ -82,7 +96,7 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 	asked := make(chan struct{})
 	go func() {
 		defer close(asked)
-		pending, sbomDigests = pendingSBOMs(arts, opts)
+		pending, sbomDigests = pendingSBOMs(arts, repoOpts)
 	}()
 	var want v1.Hash
 	if idx != nil {
@@ -99,7 +113,7 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 	if o.Uploader != nil && o.Uploader.ref.String() == ref.String() {
 		current, known = o.Uploader.tagged() // read when the build started
 	} else {
-		current, known = tagged(ref, opts)
+		current, known = tagged(ref, repoOpts)
 	}
 	<-asked
 	if current == want {
@@ -121,16 +135,16 @@ func PushIndex(ctx context.Context, ref name.Reference, idx v1.ImageIndex, imgs 
 			}
 			target = repo.Digest(d.String())
 		}
-		if err := remote.Put(target, img, opts...); err != nil {
+		if err := remote.Put(target, img, repoOpts...); err != nil {
 			return nil, fmt.Errorf("push %s: %w", ref, err)
 		}
 	}
 	if idx != nil && imgs != nil {
-		if err := remote.Put(ref, idx, opts...); err != nil {
+		if err := remote.Put(ref, idx, repoOpts...); err != nil {
 			return nil, fmt.Errorf("push %s: %w", ref, err)
 		}
 	}
-	if err := putSBOMs(pending, opts); err != nil {
+	if err := putSBOMs(pending, repoOpts); err != nil {
 		return nil, err
 	}
 	return sbomDigests, nil

@@ -38,7 +38,7 @@ func newCountingRegistry(t *testing.T) (*countingRegistry, string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		parts := strings.Split(r.URL.Path, "/")
 		kind := ""
-		for _, k := range []string{"blobs", "uploads", "manifests"} {
+		for _, k := range []string{"blobs", "uploads", "manifests", "referrers"} {
 			for _, p := range parts {
 				if p == k {
 					kind = k

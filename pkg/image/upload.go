@@ -2,10 +2,10 @@ package image
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -24,12 +24,21 @@ import (
 // fails is not an error here: Push checks and uploads that blob again and
 // reports its error. Given to Push (PushOptions.Uploader), it also uploads
 // the config and SBOM blobs its monolithic way.
+//
+// It first checks that the credentials may push (Err): nothing is uploaded
+// before they may, and nothing at all when they may not.
 type Uploader struct {
 	ctx    context.Context // StartUpload's: cancelling it stops the uploads
 	ref    name.Reference
-	opts   []remote.Option
-	client *http.Client  // authenticated for pushes to ref's repository
-	ready  chan struct{} // closed once current, known and client are set
+	opts   []remote.Option // ggcr's, for mounts from other repositories
+	client *http.Client    // authenticated for pushes to ref's repository
+	ready  chan struct{}   // closed once err, current, known and client are set
+	// err is why nothing can be pushed to ref: the credentials or the
+	// registry.
+	err error
+	// repoOpts are opts that reach ref's repository through client's
+	// transport: no new handshake (ping, token) per call.
+	repoOpts []remote.Option
 	// current is the digest of the manifest ref named when the upload
 	// started, and known the blobs it lists.
 	current v1.Hash
@@ -46,43 +55,101 @@ type Uploader struct {
 }
 
 // StartUpload returns an Uploader to ref's repository, authenticated by
-// keychain; it reads the tag's current manifest in the background.
+// keychain. In the background it opens one authenticated session to the
+// repository (the registry's handshake: a ping and, for token auth, a
+// token with push scope), then on it at once checks that it may push (as
+// ggcr's CheckPushPermission: an upload opened and cancelled; a token
+// alone does not tell on every registry) and reads the tag's current
+// manifest. Err waits for the check.
 func StartUpload(ctx context.Context, ref name.Reference, keychain authn.Keychain, o PushOptions) *Uploader {
 	u := &Uploader{ctx: ctx, ref: ref, ready: make(chan struct{}), sem: make(chan struct{}, pushJobs),
 		queued: map[v1.Hash]bool{}, uploaded: map[v1.Hash]bool{}}
 	opts, err := reuse(ctx, o.Remote)
 	if err != nil {
+		u.err = err
 		close(u.ready)
-		return u // no uploads: Push reports what is wrong
+		return u
 	}
-	u.opts = opts
 	go func() {
 		defer close(u.ready)
-		desc, err := remote.Get(ref, opts...)
-		u.current, u.known = taggedBlobs(desc, err)
-		if o.ReuseLayers && u.known != nil {
-			if img, err := desc.Image(); err == nil {
-				u.reusable = reusableLayers(img)
-			}
-		}
 		repo := ref.Context()
-		auth, err := keychain.Resolve(repo)
+		auth, err := authn.Resolve(ctx, keychain, repo)
 		if err != nil {
+			u.err = fmt.Errorf("resolve credentials for %s: %w", repo, err)
 			return
 		}
-		rt, err := transport.NewWithContext(ctx, repo.Registry, auth, remote.DefaultTransport, []string{repo.Scope(transport.PushScope)})
-		if err == nil {
-			u.client = &http.Client{Transport: rt}
+		rt, err := transport.NewWithContext(ctx, repo.Registry, auth, transport.NewRetry(remote.DefaultTransport), []string{repo.Scope(transport.PushScope)})
+		if err != nil {
+			u.err = err
+			return
+		}
+		client := &http.Client{Transport: rt}
+		repoOpts, err := reuse(ctx, append(slices.Clone(o.Remote), remote.WithTransport(rt)))
+		if err != nil {
+			u.err = err
+			return
+		}
+		var tagged sync.WaitGroup
+		tagged.Go(func() {
+			desc, err := remote.Get(ref, repoOpts...)
+			u.current, u.known = taggedBlobs(desc, err)
+			if o.ReuseLayers && u.known != nil {
+				if img, err := desc.Image(); err == nil {
+					u.reusable = reusableLayers(img)
+				}
+			}
+		})
+		u.err = checkPush(ctx, client, repo)
+		tagged.Wait()
+		if u.err == nil {
+			u.opts, u.repoOpts, u.client = opts, repoOpts, client
 		}
 	}()
 	return u
+}
+
+// checkPush opens an upload to repo and cancels it (in the background: a
+// registry may be slow to, and nothing waits for it).
+func checkPush(ctx context.Context, client *http.Client, repo name.Repository) error {
+	blobs := fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, blobs, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
+		return err // it reads the registry's error from the body
+	}
+	if loc, err := resp.Location(); err == nil {
+		go func() {
+			req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodDelete, loc.String(), nil)
+			if err != nil {
+				return
+			}
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	return nil
+}
+
+// Err waits for StartUpload's check and returns why nothing can be pushed
+// to the repository (wrong credentials, an unreachable registry), or nil.
+func (u *Uploader) Err() error {
+	<-u.ready
+	return u.err
 }
 
 // Layer starts uploading l unless the repository has it or it is queued
 // already; it does not wait.
 func (u *Uploader) Layer(l v1.Layer) {
 	d, err := l.Digest()
-	if err != nil || u.opts == nil {
+	if err != nil {
 		return
 	}
 	u.mu.Lock()
@@ -95,7 +162,7 @@ func (u *Uploader) Layer(l v1.Layer) {
 	go func() {
 		defer u.wg.Done()
 		<-u.ready
-		if u.known[d] {
+		if u.err != nil || u.known[d] {
 			return
 		}
 		u.sem <- struct{}{}
@@ -179,7 +246,7 @@ func (u *Uploader) Wait() map[v1.Hash]bool {
 // cost the registry more than a small layer's bytes.
 func (u *Uploader) upload(l v1.Layer, d v1.Hash) error {
 	if u.client == nil {
-		return errors.New("no client for the registry") // its credentials did not resolve
+		return fmt.Errorf("no push to %s: %w", u.ref.Context(), u.Err())
 	}
 	repo := u.ref.Context()
 	if _, ok := l.(*remote.MountableLayer); ok {

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/condabox/condabox/internal/testregistry"
@@ -57,20 +59,58 @@ func TestUploaderDuringBuild(t *testing.T) {
 	early, push, uploaded := buildAndPush()
 	// The layers, the config, the SBOM's document and empty config.
 	blobs := len(build(t, pkgs, Options{}).Layers) + 3
-	// Monolithic: a check, a POST and a PUT each, no PATCH.
-	if uploaded != blobs || early["HEAD blobs"] != blobs || early["POST uploads"] != blobs || early["PUT uploads"] != blobs || early["PATCH uploads"] != 0 {
+	// Monolithic: a check, a POST and a PUT each, no PATCH; and one POST
+	// more, the push permission check's.
+	if uploaded != blobs || early["HEAD blobs"] != blobs || early["POST uploads"] != blobs+1 || early["PUT uploads"] != blobs || early["PATCH uploads"] != 0 {
 		t.Errorf("during the build: %d blobs uploaded, requests %v; want all %d, three requests each", uploaded, early, blobs)
 	}
 	// After the build only the manifests: the image's and the SBOM's.
 	if push["HEAD blobs"]+push["POST uploads"]+push["PUT uploads"]+push["PATCH uploads"] != 0 || push["PUT manifests"] < 2 {
 		t.Errorf("push after the build: %v, want only the manifests put", push)
 	}
+	// One handshake (GET /v2/) for the whole push: the check, the tag's
+	// manifest, the uploads and the manifests share one session.
+	if early["GET "] != 1 || push["GET "] != 0 {
+		t.Errorf("handshakes: %d while building, %d in the push; want 1 and 0", early["GET "], push["GET "])
+	}
 	early, push, uploaded = buildAndPush()
 	// The SBOM's two blobs are not in the tag's manifest: checked, there.
-	if uploaded != 2 || early["POST uploads"] != 0 || early["HEAD blobs"] != 2 || push["POST uploads"]+push["PUT manifests"] != 0 {
+	if uploaded != 2 || early["POST uploads"] != 1 || early["HEAD blobs"] != 2 || push["POST uploads"]+push["PUT manifests"] != 0 {
 		t.Errorf("the same image again: %d uploaded early (%v), push %v; want nothing", uploaded, early, push)
 	}
 }
+
+// TestUploaderRefused: credentials the registry refuses stop the Uploader
+// at its check: Err says so, nothing is uploaded, and Push fails.
+func TestUploaderRefused(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{User: "ci", Password: "right"})
+	ref, err := name.ParseReference(reg.Host + "/env/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := authn.NewMultiKeychain(staticKeychain{authn.FromConfig(authn.AuthConfig{Username: "ci", Password: "wrong"})})
+	up := StartUpload(context.Background(), ref, kc, PushOptions{Remote: []remote.Option{remote.WithAuthFromKeychain(kc)}})
+	res := build(t, extractPackages(t, testEnv("v1")), Options{LayerWritten: up.Layer})
+	var terr *transport.Error
+	if err := up.Err(); !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("Err() = %v, want the registry's 401", err)
+	}
+	up.Image(res.Image, nil)
+	if done := up.Wait(); len(done) != 0 {
+		t.Errorf("uploaded %d blobs", len(done))
+	}
+	if _, err := Push(context.Background(), ref, res.Image, nil, PushOptions{Uploader: up}); !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized {
+		t.Errorf("Push: %v, want the check's error", err)
+	}
+	if n := len(reg.Uploads()); n != 0 {
+		t.Errorf("%d blobs reached the registry", n)
+	}
+}
+
+// staticKeychain resolves every resource to its authenticator.
+type staticKeychain struct{ auth authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
 
 // TestUploaderMountsBaseLayers: pushed with an Uploader to Debian's
 // docker-registry (whose blobs belong to repositories, unlike the
